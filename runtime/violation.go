@@ -1,0 +1,125 @@
+package runtime
+
+import (
+	"strconv"
+	"strings"
+)
+
+// MaxViolations caps how many violations one validation collects; the rest are
+// counted but not kept, so hostile input cannot make the error body large.
+const MaxViolations = 32
+
+// Violation is one failed check: where (a JSON pointer into the instance),
+// which keyword, and a message that says what is allowed.
+type Violation struct {
+	Pointer string `json:"pointer"`
+	Keyword string `json:"keyword"`
+	Message string `json:"message"`
+}
+
+func (v Violation) String() string {
+	p := v.Pointer
+	if p == "" {
+		p = "/"
+	}
+	return p + ": " + v.Message
+}
+
+// Violations collects the violations of one validation, up to MaxViolations.
+// The zero value is ready to use.
+type Violations struct {
+	list    []Violation
+	dropped int
+}
+
+// Add records a violation at path.
+func (vs *Violations) Add(path *Path, keyword, message string) {
+	if len(vs.list) >= MaxViolations {
+		vs.dropped++
+		return
+	}
+	vs.list = append(vs.list, Violation{Pointer: path.String(), Keyword: keyword, Message: message})
+}
+
+// Len returns how many violations were found, kept or not.
+func (vs *Violations) Len() int { return len(vs.list) + vs.dropped }
+
+// List returns the kept violations.
+func (vs *Violations) List() []Violation { return vs.list }
+
+// Err returns nil when nothing was found, and otherwise an *Error whose code
+// follows the most security-relevant violation: MCP-016 for an outbound URL
+// the SSRF policy blocks, MCP-015 for a value outside an allowlist, MCP-001
+// for everything else.
+func (vs *Violations) Err(what string) error {
+	if len(vs.list) == 0 {
+		return nil
+	}
+	code := CodeInvalidArgs
+	for _, v := range vs.list {
+		switch {
+		case v.Keyword == KeywordOutboundURL:
+			code = CodeSSRFBlocked
+		case v.Keyword == KeywordAllowlist && code != CodeSSRFBlocked:
+			code = CodeInvalidSymbol
+		}
+	}
+	msg := what + ": " + strconv.Itoa(vs.Len()) + " violation"
+	if vs.Len() != 1 {
+		msg += "s"
+	}
+	e := &Error{Code: code, Message: msg, Violations: vs.list}
+	if vs.dropped > 0 {
+		e.Details = map[string]any{"violations_dropped": vs.dropped}
+	}
+	return e
+}
+
+// Keywords of the extension vocabulary that choose an error code.
+const (
+	KeywordAllowlist   = "x-allowlist"
+	KeywordOutboundURL = "x-outbound-url"
+)
+
+// Path is a JSON pointer built lazily while a decoder or validator descends:
+// each level lives on the caller's stack and the string is only made when a
+// violation is reported. The zero Path is the document root.
+type Path struct {
+	up    *Path
+	name  string
+	index int // -1 when name is used
+}
+
+// Field returns the path of the member name below p.
+func (p *Path) Field(name string) Path { return Path{up: p, name: name, index: -1} }
+
+// Index returns the path of array element i below p.
+func (p *Path) Index(i int) Path { return Path{up: p, index: i} }
+
+// String renders p as a JSON pointer ("" for the root).
+func (p *Path) String() string {
+	if p == nil || p.up == nil {
+		return ""
+	}
+	var parts []string
+	for q := p; q.up != nil; q = q.up {
+		if q.index >= 0 {
+			parts = append(parts, strconv.Itoa(q.index))
+		} else {
+			parts = append(parts, escapePointer(q.name))
+		}
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		b.WriteByte('/')
+		b.WriteString(parts[i])
+	}
+	return b.String()
+}
+
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
