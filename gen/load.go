@@ -1,0 +1,173 @@
+package gen
+
+import (
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Source is one definition file given to the generator: its name (used in
+// messages and to resolve sibling refs) and its bytes.
+type Source struct {
+	Name string
+	Data []byte
+}
+
+// ReadSources reads definition files: each path is a .json file or a folder
+// whose .json files (not recursively) are all read, in name order.
+func ReadSources(paths ...string) ([]Source, error) {
+	var out []Source
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		names := []string{p}
+		if info.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			names = names[:0]
+			for _, e := range entries {
+				if !e.IsDir() && strings.HasSuffix(e.Name(), ".json") {
+					names = append(names, filepath.Join(p, e.Name()))
+				}
+			}
+			if len(names) == 0 {
+				return nil, fmt.Errorf("%s: no .json definition files", p)
+			}
+		}
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Source{Name: filepath.ToSlash(name), Data: data})
+		}
+	}
+	return out, nil
+}
+
+// maxFileSize bounds one definition file; schemas are small, and the limit
+// keeps a stray data file from exhausting memory.
+const maxFileSize = 8 << 20
+
+// fileSet holds the parsed definition files by cleaned name. Files reached
+// only through "$ref" are read on demand through readFile.
+type fileSet struct {
+	files    map[string]*File
+	order    []*File
+	readFile func(name string) ([]byte, error)
+}
+
+func newFileSet(readFile func(string) ([]byte, error)) *fileSet {
+	return &fileSet{files: map[string]*File{}, readFile: readFile}
+}
+
+// add parses src and adds it; parse errors go to problems.
+func (fsx *fileSet) add(name string, data []byte, problems *Problems) *File {
+	key := path.Clean(name)
+	if f, ok := fsx.files[key]; ok {
+		return f
+	}
+	f := &File{Path: name, Data: data}
+	fsx.files[key] = f
+	if len(data) > maxFileSize {
+		problems.addError(name, fmt.Errorf("%s: file is larger than %d bytes", name, maxFileSize))
+		return f
+	}
+	if err := parseFile(f); err != nil {
+		problems.addError(name, err)
+		return f
+	}
+	fsx.order = append(fsx.order, f)
+	return f
+}
+
+// resolve finds the node a "$ref" at n points to: a JSON pointer in the same
+// file or in a sibling file. Network and absolute refs are refused; nothing
+// is ever fetched.
+func (fsx *fileSet) resolve(n *Node, ref string, problems *Problems) *Node {
+	u, err := url.Parse(ref)
+	if err != nil {
+		problems.Add(n, fmt.Sprintf("$ref %s is not a valid URI reference: %v", strconv.Quote(ref), err))
+		return nil
+	}
+	if u.Scheme != "" || u.Host != "" {
+		problems.Add(n, fmt.Sprintf("$ref %s: network and absolute refs are never fetched; use \"#/$defs/...\" or a sibling file", strconv.Quote(ref)))
+		return nil
+	}
+	target := n.File
+	if u.Path != "" {
+		if path.IsAbs(u.Path) || strings.HasPrefix(path.Clean(u.Path), "..") {
+			problems.Add(n, fmt.Sprintf("$ref %s: only files in the same folder (or below it) can be referenced", strconv.Quote(ref)))
+			return nil
+		}
+		name := path.Join(path.Dir(n.File.Path), u.Path)
+		f, ok := fsx.files[path.Clean(name)]
+		if !ok {
+			data, err := fsx.readFile(name)
+			if err != nil {
+				problems.Add(n, fmt.Sprintf("$ref %s: cannot read %s: %v", strconv.Quote(ref), name, errText(err)))
+				return nil
+			}
+			f = fsx.add(name, data, problems)
+		}
+		target = f
+	}
+	if target.Root == nil {
+		return nil // its parse error is already reported
+	}
+	frag := u.Fragment
+	if frag != "" && !strings.HasPrefix(frag, "/") {
+		problems.Add(n, fmt.Sprintf("$ref %s: anchors are not supported; use a JSON pointer such as \"#/$defs/name\"", strconv.Quote(ref)))
+		return nil
+	}
+	node := target.Root
+	if frag != "" {
+		for _, tok := range strings.Split(frag[1:], "/") {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			switch node.Kind {
+			case KindObject:
+				node = node.Get(tok)
+			case KindArray:
+				i, err := strconv.Atoi(tok)
+				if err != nil || i < 0 || i >= len(node.Items) {
+					node = nil
+				} else {
+					node = node.Items[i]
+				}
+			default:
+				node = nil
+			}
+			if node == nil {
+				problems.Add(n, fmt.Sprintf("$ref %s: %s has nothing at #%s", strconv.Quote(ref), target.Path, frag))
+				return nil
+			}
+		}
+	}
+	return node
+}
+
+func errText(err error) string {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,5 @@
+package gen
+
+import "encoding/json"
+
+func jsonNumber(s string) any { return json.Number(s) }

@@ -1,0 +1,729 @@
+package gen
+
+import (
+	"fmt"
+	"math/big"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime"
+)
+
+// Schema is one compiled JSON Schema object of a definition file: every
+// keyword mcpgen supports, already checked, with the node it came from so
+// later problems still point at file:line:col.
+type Schema struct {
+	Node *Node
+	ID   int // order of compilation; names dynamic validators deterministically
+
+	Always *bool // set for the boolean schemas true and false
+
+	Types    []string // "type", in the author's order
+	Nullable bool     // "null" is one of Types
+
+	Properties           []*Property
+	Required             []string
+	AdditionalProperties *Schema // nil when absent
+	PatternProperties    []*PatternProperty
+	PropertyNames        *Schema
+	MinProperties        *int
+	MaxProperties        *int
+	DependentRequired    []Dependent
+
+	Items       *Schema
+	PrefixItems []*Schema
+	MinItems    *int
+	MaxItems    *int
+	UniqueItems bool
+
+	Enum  []*Node
+	Const *Node
+
+	Minimum          *big.Rat
+	Maximum          *big.Rat
+	ExclusiveMinimum *big.Rat
+	ExclusiveMaximum *big.Rat
+	MultipleOf       *big.Rat
+
+	MinLength *int
+	MaxLength *int
+	Pattern   string
+	Format    string
+
+	AllOf []*Schema
+	AnyOf []*Schema
+	OneOf []*Schema
+	Not   *Schema
+	If    *Schema
+	Then  *Schema
+	Else  *Schema
+	Ref   *Schema // the resolved "$ref" target
+
+	Title       string
+	Description string
+	Default     *Node
+	Deprecated  bool
+
+	// Extension keywords (DESIGN.md §5).
+	DecimalScale *int     // x-decimal.scale
+	Allowlist    string   // x-allowlist
+	NotBefore    *time.Duration // x-datetime.notBefore
+	NotAfter     *time.Duration // x-datetime.notAfter
+	Normalize    []string // x-normalize, in order
+	OutboundURL  bool     // x-outbound-url
+	Sensitive    bool     // x-sensitive
+}
+
+// Property is one entry of "properties".
+type Property struct {
+	Name   string
+	Schema *Schema
+}
+
+// PatternProperty is one entry of "patternProperties".
+type PatternProperty struct {
+	Pattern string
+	Schema  *Schema
+}
+
+// Dependent is one entry of "dependentRequired".
+type Dependent struct {
+	Property string
+	Requires []string
+}
+
+// HasType reports whether the schema's "type" allows t ("integer" is allowed
+// by "number" too).
+func (s *Schema) HasType(t string) bool {
+	if len(s.Types) == 0 {
+		return true
+	}
+	for _, x := range s.Types {
+		if x == t || t == "integer" && x == "number" {
+			return true
+		}
+	}
+	return false
+}
+
+// keywords lists every keyword a schema object may use. Anything else is an
+// error, so a typo such as "x-decimals" never passes silently.
+var keywords = map[string]bool{
+	"$schema": true, "$defs": true, "definitions": true, "$ref": true, "$comment": true,
+	"type": true, "properties": true, "required": true, "additionalProperties": true,
+	"patternProperties": true, "propertyNames": true, "minProperties": true, "maxProperties": true,
+	"dependentRequired": true, "dependencies": true,
+	"items": true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true,
+	"uniqueItems": true,
+	"enum": true, "const": true,
+	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
+	"minLength": true, "maxLength": true, "pattern": true, "format": true,
+	"allOf": true, "anyOf": true, "oneOf": true, "not": true, "if": true, "then": true, "else": true,
+	"title": true, "description": true, "default": true, "examples": true, "deprecated": true,
+	"readOnly": true, "writeOnly": true, "contentMediaType": true, "contentEncoding": true,
+	"x-decimal": true, "x-allowlist": true, "x-datetime": true, "x-normalize": true,
+	"x-outbound-url": true, "x-sensitive": true,
+}
+
+// unsupported names keywords of JSON Schema that mcpgen knowingly rejects,
+// with the reason given to the author.
+var unsupported = map[string]string{
+	"$id":                   "schema identifiers are not supported; use $ref to $defs or sibling files",
+	"id":                    "schema identifiers are not supported; use $ref to $defs or sibling files",
+	"$anchor":               "anchors are not supported; use JSON pointer refs",
+	"$dynamicRef":           "dynamic references are not supported",
+	"$dynamicAnchor":        "dynamic references are not supported",
+	"$recursiveRef":         "recursive references are not supported",
+	"$recursiveAnchor":      "recursive references are not supported",
+	"$vocabulary":           "custom vocabularies are not supported",
+	"contains":              "contains is not supported",
+	"minContains":           "contains is not supported",
+	"maxContains":           "contains is not supported",
+	"unevaluatedProperties": "unevaluatedProperties is not supported; use additionalProperties",
+	"unevaluatedItems":      "unevaluatedItems is not supported; use items",
+	"dependentSchemas":      "dependentSchemas is not supported; use dependentRequired or if/then",
+	"contentSchema":         "contentSchema is not supported",
+}
+
+// Formats mcpgen checks (format assertion, not annotation).
+var formats = []string{"date-time", "date", "email", "uri", "uuid", "ipv4", "ipv6", "hostname"}
+
+var normalizers = []string{"trim", "upper", "lower"}
+
+// compiler turns schema nodes into Schemas, resolving refs across the loaded
+// files and collecting every problem it finds.
+type compiler struct {
+	set      *fileSet
+	problems *Problems
+	compiled map[*Node]*Schema
+	order    []*Schema
+	allow    map[string]bool // declared allowlists
+	draft7   map[*File]bool
+}
+
+func (c *compiler) errorf(n *Node, format string, args ...any) {
+	c.problems.Add(n, fmt.Sprintf(format, args...))
+}
+
+// compile returns the Schema for n, compiling it once.
+func (c *compiler) compile(n *Node) *Schema {
+	if s, ok := c.compiled[n]; ok {
+		return s
+	}
+	s := &Schema{Node: n, ID: len(c.order)}
+	c.compiled[n] = s
+	c.order = append(c.order, s)
+	switch n.Kind {
+	case KindBool:
+		b := n.Bool
+		s.Always = &b
+		return s
+	case KindObject:
+	default:
+		c.errorf(n, "a schema must be an object or a boolean, got %s", n.Kind)
+		return s
+	}
+	for _, m := range n.Members {
+		if why, ok := unsupported[m.Key]; ok {
+			c.errorf(m.Value, "keyword %q: %s", m.Key, why)
+			continue
+		}
+		if !keywords[m.Key] {
+			c.errorf(m.Value, "unknown keyword %q%s", m.Key, suggest(m.Key))
+		}
+	}
+	c.compileKeywords(s, n)
+	c.checkSatisfiable(s)
+	return s
+}
+
+// suggest names the nearest supported keyword for a likely typo.
+func suggest(key string) string {
+	best, bestDist := "", 3
+	for k := range keywords {
+		if d := editDistance(key, k); d < bestDist || d == bestDist && best != "" && k < best {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return "; see docs/keywords.md for the supported set"
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func (c *compiler) compileKeywords(s *Schema, n *Node) {
+	draft7 := c.draft7[n.File]
+	for _, m := range n.Members {
+		v := m.Value
+		switch m.Key {
+		case "$schema":
+			// Checked when the file is loaded.
+		case "type":
+			s.Types = c.types(v)
+			for _, t := range s.Types {
+				if t == "null" {
+					s.Nullable = true
+				}
+			}
+		case "properties":
+			if c.want(v, KindObject, "properties") {
+				for _, p := range v.Members {
+					s.Properties = append(s.Properties, &Property{Name: p.Key, Schema: c.compile(p.Value)})
+				}
+			}
+		case "required":
+			s.Required = c.stringList(v, "required", true)
+		case "additionalProperties":
+			s.AdditionalProperties = c.compile(v)
+		case "patternProperties":
+			if c.want(v, KindObject, "patternProperties") {
+				for _, p := range v.Members {
+					c.checkPattern(p.Value, p.Key)
+					s.PatternProperties = append(s.PatternProperties, &PatternProperty{Pattern: p.Key, Schema: c.compile(p.Value)})
+				}
+			}
+		case "propertyNames":
+			s.PropertyNames = c.compile(v)
+		case "minProperties":
+			s.MinProperties = c.count(v, m.Key)
+		case "maxProperties":
+			s.MaxProperties = c.count(v, m.Key)
+		case "dependentRequired", "dependencies":
+			if c.want(v, KindObject, m.Key) {
+				for _, d := range v.Members {
+					if d.Value.Kind != KindArray {
+						c.errorf(d.Value, "%s: only arrays of property names are supported (dependentSchemas is not)", m.Key)
+						continue
+					}
+					s.DependentRequired = append(s.DependentRequired, Dependent{Property: d.Key, Requires: c.stringList(d.Value, m.Key, true)})
+				}
+			}
+		case "items":
+			if draft7 && v.Kind == KindArray {
+				for _, it := range v.Items {
+					s.PrefixItems = append(s.PrefixItems, c.compile(it))
+				}
+			} else {
+				s.Items = c.compile(v)
+			}
+		case "prefixItems":
+			if c.want(v, KindArray, m.Key) {
+				for _, it := range v.Items {
+					s.PrefixItems = append(s.PrefixItems, c.compile(it))
+				}
+			}
+		case "additionalItems":
+			if !draft7 {
+				c.errorf(v, "additionalItems is draft-07; in 2020-12 use prefixItems with items")
+			} else if n.Get("items") != nil && n.Get("items").Kind == KindArray {
+				s.Items = c.compile(v)
+			}
+		case "minItems":
+			s.MinItems = c.count(v, m.Key)
+		case "maxItems":
+			s.MaxItems = c.count(v, m.Key)
+		case "uniqueItems":
+			if c.want(v, KindBool, m.Key) {
+				s.UniqueItems = v.Bool
+			}
+		case "enum":
+			if c.want(v, KindArray, m.Key) {
+				if len(v.Items) == 0 {
+					c.errorf(v, "enum must list at least one value")
+				}
+				s.Enum = v.Items
+			}
+		case "const":
+			s.Const = v
+		case "minimum":
+			s.Minimum = c.number(v, m.Key)
+		case "maximum":
+			s.Maximum = c.number(v, m.Key)
+		case "exclusiveMinimum":
+			s.ExclusiveMinimum = c.number(v, m.Key)
+		case "exclusiveMaximum":
+			s.ExclusiveMaximum = c.number(v, m.Key)
+		case "multipleOf":
+			s.MultipleOf = c.number(v, m.Key)
+			if s.MultipleOf != nil && s.MultipleOf.Sign() <= 0 {
+				c.errorf(v, "multipleOf must be greater than 0, got %s", v.Str)
+				s.MultipleOf = nil
+			}
+		case "minLength":
+			s.MinLength = c.count(v, m.Key)
+		case "maxLength":
+			s.MaxLength = c.count(v, m.Key)
+		case "pattern":
+			if c.want(v, KindString, m.Key) {
+				c.checkPattern(v, v.Str)
+				s.Pattern = v.Str
+			}
+		case "format":
+			if c.want(v, KindString, m.Key) {
+				if !contains(formats, v.Str) {
+					c.errorf(v, "format %q is not supported; supported: %s", v.Str, strings.Join(formats, ", "))
+				}
+				s.Format = v.Str
+			}
+		case "allOf", "anyOf", "oneOf":
+			if c.want(v, KindArray, m.Key) {
+				if len(v.Items) == 0 {
+					c.errorf(v, "%s must list at least one schema", m.Key)
+				}
+				var list []*Schema
+				for _, it := range v.Items {
+					list = append(list, c.compile(it))
+				}
+				switch m.Key {
+				case "allOf":
+					s.AllOf = list
+				case "anyOf":
+					s.AnyOf = list
+				default:
+					s.OneOf = list
+				}
+			}
+		case "not":
+			s.Not = c.compile(v)
+		case "if":
+			s.If = c.compile(v)
+		case "then":
+			s.Then = c.compile(v)
+		case "else":
+			s.Else = c.compile(v)
+		case "$ref":
+			if c.want(v, KindString, m.Key) {
+				if target := c.set.resolve(v, v.Str, c.problems); target != nil {
+					s.Ref = c.compile(target)
+				}
+			}
+		case "$defs", "definitions":
+			if c.want(v, KindObject, m.Key) {
+				for _, d := range v.Members {
+					c.compile(d.Value)
+				}
+			}
+		case "title":
+			if c.want(v, KindString, m.Key) {
+				s.Title = v.Str
+			}
+		case "description":
+			if c.want(v, KindString, m.Key) {
+				s.Description = v.Str
+			}
+		case "default":
+			s.Default = v
+		case "deprecated":
+			if c.want(v, KindBool, m.Key) {
+				s.Deprecated = v.Bool
+			}
+		case "examples":
+			c.want(v, KindArray, m.Key)
+		case "x-decimal":
+			c.decimalExt(s, v)
+		case "x-allowlist":
+			if c.want(v, KindString, m.Key) {
+				if !c.allow[v.Str] {
+					c.errorf(v, "x-allowlist %q is not declared; declare it in a file's x-allowlists (declared: %s)", v.Str, c.allowNames())
+				}
+				s.Allowlist = v.Str
+			}
+		case "x-datetime":
+			c.dateTimeExt(s, v)
+		case "x-normalize":
+			for _, op := range c.stringList(v, m.Key, true) {
+				if !contains(normalizers, op) {
+					c.errorf(v, "x-normalize: unknown step %q; allowed: %s", op, strings.Join(normalizers, ", "))
+				}
+				s.Normalize = append(s.Normalize, op)
+			}
+		case "x-outbound-url":
+			if c.want(v, KindBool, m.Key) {
+				s.OutboundURL = v.Bool
+			}
+		case "x-sensitive":
+			if c.want(v, KindBool, m.Key) {
+				s.Sensitive = v.Bool
+			}
+		}
+	}
+}
+
+func (c *compiler) allowNames() string {
+	var names []string
+	for k := range c.allow {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (c *compiler) want(n *Node, k NodeKind, key string) bool {
+	if n.Kind != k {
+		c.errorf(n, "%s must be %s %s, got %s", key, article(k), k, n.Kind)
+		return false
+	}
+	return true
+}
+
+func article(k NodeKind) string {
+	if k == KindArray || k == KindObject {
+		return "an"
+	}
+	return "a"
+}
+
+var typeNames = []string{"string", "number", "integer", "boolean", "object", "array", "null"}
+
+func (c *compiler) types(n *Node) []string {
+	var list []*Node
+	switch n.Kind {
+	case KindString:
+		list = []*Node{n}
+	case KindArray:
+		list = n.Items
+		if len(list) == 0 {
+			c.errorf(n, "type must list at least one type")
+		}
+	default:
+		c.errorf(n, "type must be a string or an array of strings, got %s", n.Kind)
+		return nil
+	}
+	var out []string
+	for _, t := range list {
+		if t.Kind != KindString || !contains(typeNames, t.Str) {
+			c.errorf(t, "type %s is not a JSON Schema type; allowed: %s", describe(t), strings.Join(typeNames, ", "))
+			continue
+		}
+		if contains(out, t.Str) {
+			c.errorf(t, "type %q is listed twice", t.Str)
+			continue
+		}
+		out = append(out, t.Str)
+	}
+	return out
+}
+
+func describe(n *Node) string {
+	if n.Kind == KindString {
+		return strconv.Quote(n.Str)
+	}
+	if n.Kind == KindNumber {
+		return n.Str
+	}
+	return n.Kind.String()
+}
+
+func (c *compiler) stringList(n *Node, key string, unique bool) []string {
+	if !c.want(n, KindArray, key) {
+		return nil
+	}
+	var out []string
+	for _, it := range n.Items {
+		if it.Kind != KindString {
+			c.errorf(it, "%s entries must be strings, got %s", key, it.Kind)
+			continue
+		}
+		if unique && contains(out, it.Str) {
+			c.errorf(it, "%s lists %q twice", key, it.Str)
+			continue
+		}
+		out = append(out, it.Str)
+	}
+	return out
+}
+
+// maxCount bounds count keywords so generated code never deals with sizes
+// beyond int32.
+const maxCount = 1 << 31
+
+func (c *compiler) count(n *Node, key string) *int {
+	r := c.number(n, key)
+	if r == nil {
+		return nil
+	}
+	if !r.IsInt() || r.Sign() < 0 || r.Num().Cmp(big.NewInt(maxCount)) >= 0 {
+		c.errorf(n, "%s must be a non-negative integer below 2^31, got %s", key, n.Str)
+		return nil
+	}
+	v := int(r.Num().Int64())
+	return &v
+}
+
+func (c *compiler) number(n *Node, key string) *big.Rat {
+	if n.Kind != KindNumber {
+		c.errorf(n, "%s must be a number, got %s", key, n.Kind)
+		return nil
+	}
+	r, ok := parseRat(n.Str)
+	if !ok {
+		c.errorf(n, "%s: number %s is out of range (exponent beyond ±400)", key, n.Str)
+		return nil
+	}
+	return r
+}
+
+// parseRat parses a JSON number literal exactly, refusing huge exponents.
+func parseRat(lit string) (*big.Rat, bool) {
+	if _, ok := runtime.ParseDecimal([]byte(lit)); !ok {
+		return nil, false
+	}
+	r, ok := new(big.Rat).SetString(lit)
+	return r, ok
+}
+
+func (c *compiler) checkPattern(n *Node, pattern string) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		c.errorf(n, "pattern %s is not a valid RE2 expression: %v", strconv.Quote(pattern), strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	}
+}
+
+func (c *compiler) decimalExt(s *Schema, n *Node) {
+	if !c.want(n, KindObject, "x-decimal") {
+		return
+	}
+	for _, m := range n.Members {
+		if m.Key != "scale" {
+			c.errorf(m.Value, "x-decimal: unknown key %q; allowed: scale", m.Key)
+		}
+	}
+	scale := n.Get("scale")
+	if scale == nil {
+		c.errorf(n, "x-decimal needs scale, an integer 0..18")
+		return
+	}
+	v, err := strconv.Atoi(scale.Str)
+	if scale.Kind != KindNumber || err != nil || v < 0 || v > 18 {
+		c.errorf(scale, "x-decimal.scale must be an integer 0..18, got %s", describe(scale))
+		return
+	}
+	s.DecimalScale = &v
+}
+
+var windowRE = regexp.MustCompile(`^([+-])([0-9]{1,6})([dhms])$`)
+
+func (c *compiler) dateTimeExt(s *Schema, n *Node) {
+	if !c.want(n, KindObject, "x-datetime") {
+		return
+	}
+	for _, m := range n.Members {
+		if m.Key != "notBefore" && m.Key != "notAfter" {
+			c.errorf(m.Value, "x-datetime: unknown key %q; allowed: notBefore, notAfter", m.Key)
+			continue
+		}
+		if m.Value.Kind != KindString || !windowRE.MatchString(m.Value.Str) {
+			c.errorf(m.Value, "x-datetime.%s must be an offset from now such as \"-730d\" or \"+1h\" (sign, digits, one of d h m s), got %s", m.Key, describe(m.Value))
+			continue
+		}
+		d := parseOffset(m.Value.Str)
+		if m.Key == "notBefore" {
+			s.NotBefore = &d
+		} else {
+			s.NotAfter = &d
+		}
+	}
+	if s.NotBefore != nil && s.NotAfter != nil && *s.NotBefore > *s.NotAfter {
+		c.errorf(n, "x-datetime: notBefore is after notAfter; no date-time can satisfy both")
+	}
+}
+
+func parseOffset(s string) time.Duration {
+	m := windowRE.FindStringSubmatch(s)
+	v, _ := strconv.Atoi(m[2])
+	unit := map[string]time.Duration{"d": 24 * time.Hour, "h": time.Hour, "m": time.Minute, "s": time.Second}[m[3]]
+	d := time.Duration(v) * unit
+	if m[1] == "-" {
+		d = -d
+	}
+	return d
+}
+
+// checkSatisfiable reports keyword combinations no instance can satisfy and
+// extension keywords used where they mean nothing.
+func (c *compiler) checkSatisfiable(s *Schema) {
+	n := s.Node
+	lo, hi := s.Minimum, s.Maximum
+	if lo != nil && hi != nil && lo.Cmp(hi) > 0 {
+		c.errorf(n.Get("minimum"), "minimum %s is greater than maximum %s; no value can satisfy both", n.Get("minimum").Str, n.Get("maximum").Str)
+	}
+	if s.ExclusiveMinimum != nil && hi != nil && s.ExclusiveMinimum.Cmp(hi) >= 0 {
+		c.errorf(n.Get("exclusiveMinimum"), "exclusiveMinimum %s is not below maximum %s; no value can satisfy both", n.Get("exclusiveMinimum").Str, n.Get("maximum").Str)
+	}
+	if s.MinLength != nil && s.MaxLength != nil && *s.MinLength > *s.MaxLength {
+		c.errorf(n.Get("minLength"), "minLength %d is greater than maxLength %d", *s.MinLength, *s.MaxLength)
+	}
+	if s.MinItems != nil && s.MaxItems != nil && *s.MinItems > *s.MaxItems {
+		c.errorf(n.Get("minItems"), "minItems %d is greater than maxItems %d", *s.MinItems, *s.MaxItems)
+	}
+	if s.MinProperties != nil && s.MaxProperties != nil && *s.MinProperties > *s.MaxProperties {
+		c.errorf(n.Get("minProperties"), "minProperties %d is greater than maxProperties %d", *s.MinProperties, *s.MaxProperties)
+	}
+	closed := s.AdditionalProperties != nil && s.AdditionalProperties.Always != nil && !*s.AdditionalProperties.Always && len(s.PatternProperties) == 0
+	for _, r := range s.Required {
+		if closed && s.property(r) == nil {
+			c.errorf(n.Get("required"), "required property %q is not in properties, and additionalProperties is false", r)
+		}
+	}
+	if s.DecimalScale != nil && !(s.HasType("number") && len(s.Types) > 0 || s.isOnly("string")) {
+		c.errorf(n.Get("x-decimal"), "x-decimal applies to type number or string, not %s", typesText(s.Types))
+	}
+	if s.Allowlist != "" && !s.isOnly("string") {
+		c.errorf(n.Get("x-allowlist"), "x-allowlist applies to type string, not %s", typesText(s.Types))
+	}
+	if len(s.Normalize) > 0 && !s.isOnly("string") {
+		c.errorf(n.Get("x-normalize"), "x-normalize applies to type string, not %s", typesText(s.Types))
+	}
+	if (s.NotBefore != nil || s.NotAfter != nil) && s.Format != "date-time" {
+		c.errorf(n.Get("x-datetime"), "x-datetime needs \"format\": \"date-time\"")
+	}
+	if s.OutboundURL && s.Format != "uri" {
+		c.errorf(n.Get("x-outbound-url"), "x-outbound-url needs \"format\": \"uri\"")
+	}
+	if contains(s.Normalize, "upper") && contains(s.Normalize, "lower") {
+		c.errorf(n.Get("x-normalize"), "x-normalize lists both upper and lower; only the last would matter")
+	}
+	if len(s.Enum) > 0 && len(s.Types) > 0 {
+		for _, e := range s.Enum {
+			if !s.HasType(jsonType(e)) {
+				c.errorf(e, "enum value %s is not of type %s; it could never match", describe(e), typesText(s.Types))
+			}
+		}
+	}
+}
+
+// isOnly reports whether the schema's type is exactly t (null allowed too).
+func (s *Schema) isOnly(t string) bool {
+	for _, x := range s.Types {
+		if x != t && x != "null" {
+			return false
+		}
+	}
+	return contains(s.Types, t)
+}
+
+func (s *Schema) property(name string) *Property {
+	for _, p := range s.Properties {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func jsonType(n *Node) string {
+	switch n.Kind {
+	case KindNumber:
+		if r, ok := parseRat(n.Str); ok && r.IsInt() {
+			return "integer"
+		}
+		return "number"
+	case KindBool:
+		return "boolean"
+	}
+	return n.Kind.String()
+}
+
+func typesText(ts []string) string {
+	if len(ts) == 0 {
+		return "an untyped schema"
+	}
+	return strings.Join(ts, " or ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = path.Join

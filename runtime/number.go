@@ -1,0 +1,208 @@
+package runtime
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+)
+
+// maxExponent bounds the decimal exponent of any number mcpgen turns into a
+// decimal.Decimal. Without it, a short literal such as 1e999999999 would make
+// exact arithmetic allocate without bound (an "exponent bomb").
+const maxExponent = 400
+
+// literal is a JSON number literal split into its parts: the value is
+// (neg ? -1 : 1) * digits * 10^exp, with digits free of leading zeros.
+type literal struct {
+	neg    bool
+	digits []byte // may be empty for zero
+	exp    int
+}
+
+// splitLiteral splits a syntactically valid JSON number literal. The result
+// shares digits with lit only when the literal has no fraction part.
+func splitLiteral(lit []byte) (literal, bool) {
+	var l literal
+	i := 0
+	if i < len(lit) && lit[i] == '-' {
+		l.neg = true
+		i++
+	}
+	digits := make([]byte, 0, len(lit))
+	for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
+		digits = append(digits, lit[i])
+	}
+	if i < len(lit) && lit[i] == '.' {
+		i++
+		for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
+			digits = append(digits, lit[i])
+			l.exp--
+		}
+	}
+	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
+		i++
+		e, err := strconv.Atoi(string(lit[i:]))
+		if err != nil || e > 1_000_000 || e < -1_000_000 {
+			return l, false
+		}
+		l.exp += e
+		i = len(lit)
+	}
+	if i != len(lit) {
+		return l, false
+	}
+	for len(digits) > 0 && digits[0] == '0' {
+		digits = digits[1:]
+	}
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
+		l.exp++
+	}
+	if len(digits) == 0 {
+		l.exp = 0
+	}
+	l.digits = digits
+	return l, true
+}
+
+// ParseInt parses a JSON number literal that denotes an integer within int64
+// (so "2.0" and "2e3" count). It reports false otherwise.
+func ParseInt(lit []byte) (int64, bool) {
+	if v, ok := parsePlainInt(lit); ok {
+		return v, true
+	}
+	l, ok := splitLiteral(lit)
+	if !ok || l.exp < 0 || len(l.digits)+l.exp > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range l.digits {
+		u = u*10 + uint64(c-'0')
+	}
+	for range l.exp {
+		if u > math.MaxUint64/10 {
+			return 0, false
+		}
+		u *= 10
+	}
+	if l.neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// parsePlainInt is the fast path for literals of at most 18 plain digits.
+func parsePlainInt(lit []byte) (int64, bool) {
+	s := lit
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+func isIntegral(lit []byte) bool {
+	l, ok := splitLiteral(lit)
+	return ok && l.exp >= 0
+}
+
+// ParseDecimal parses a JSON number literal (or the text of a decimal string)
+// exactly. Exponents beyond ±400 are refused rather than expanded.
+func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
+	if v, ok := parsePlainInt(lit); ok {
+		return decimal.New(v, 0), true
+	}
+	l, ok := splitLiteral(lit)
+	if !ok || len(l.digits) == 0 && l.exp == 0 && !validZero(lit) {
+		return decimal.Decimal{}, false
+	}
+	if len(l.digits) == 0 {
+		return decimal.Zero, true
+	}
+	if l.exp+len(l.digits) > maxExponent || l.exp < -maxExponent {
+		return decimal.Decimal{}, false
+	}
+	if len(l.digits) <= 18 {
+		m, _ := parsePlainInt(l.digits)
+		if l.neg {
+			m = -m
+		}
+		return decimal.New(m, int32(l.exp)), true
+	}
+	d, err := decimal.NewFromString(string(lit))
+	return d, err == nil
+}
+
+func validZero(lit []byte) bool {
+	for _, c := range lit {
+		if c >= '1' && c <= '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DecimalPlaces returns the number of digits after the decimal point that d
+// needs: trailing zeros do not count, so 1.50 has one place.
+func DecimalPlaces(d decimal.Decimal) int {
+	exp := int(d.Exponent())
+	if exp >= 0 {
+		return 0
+	}
+	if d.NumDigits() <= 18 {
+		c := d.CoefficientInt64()
+		for c != 0 && c%10 == 0 && exp < 0 {
+			c /= 10
+			exp++
+		}
+		if c == 0 {
+			return 0
+		}
+		return -exp
+	}
+	s := d.String() // String drops trailing zeros
+	for i := range len(s) {
+		if s[i] == '.' {
+			return len(s) - i - 1
+		}
+	}
+	return 0
+}
+
+// MultipleOf reports whether d is an integer multiple of m, exactly.
+func MultipleOf(d, m decimal.Decimal) bool {
+	if m.IsZero() {
+		return false
+	}
+	return d.Mod(m).IsZero()
+}
+
+// FloatMultipleOf reports whether f is a multiple of m, computed exactly on
+// the shortest decimal form of f (so 0.0075 is a multiple of 0.0001).
+func FloatMultipleOf(f float64, m decimal.Decimal) bool {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return false
+	}
+	d, ok := ParseDecimal([]byte(strconv.FormatFloat(f, 'g', -1, 64)))
+	return ok && MultipleOf(d, m)
+}

@@ -1,0 +1,189 @@
+package runtime
+
+import (
+	"sort"
+
+	"github.com/go-faster/jx"
+	"github.com/shopspring/decimal"
+)
+
+// Value is a JSON value whose schema gives it no single Go type (no "type",
+// several types, or composition keywords such as anyOf). Generated code
+// validates it against the full schema; handlers read it by Kind.
+type Value struct {
+	Kind    ValueKind
+	Bool    bool
+	Text    string        // a string's value, or a number's literal exactly as sent
+	Items   []Value       // array elements
+	Members []ValueMember // object members in document order; keys are unique
+}
+
+// ValueMember is one member of an object Value.
+type ValueMember struct {
+	Key   string
+	Value Value
+}
+
+// ValueKind is the JSON type of a Value.
+type ValueKind uint8
+
+// The kinds of Value. The zero Value is JSON null.
+const (
+	Null ValueKind = iota
+	Bool
+	Number
+	String
+	Array
+	Object
+)
+
+func (k ValueKind) String() string {
+	return [...]string{"null", "boolean", "number", "string", "array", "object"}[k]
+}
+
+// Get returns the member named key of an object Value.
+func (v *Value) Get(key string) (*Value, bool) {
+	for i := range v.Members {
+		if v.Members[i].Key == key {
+			return &v.Members[i].Value, true
+		}
+	}
+	return nil, false
+}
+
+// Decimal returns a number Value exactly.
+func (v *Value) Decimal() (decimal.Decimal, bool) {
+	if v.Kind != Number {
+		return decimal.Decimal{}, false
+	}
+	return ParseDecimal([]byte(v.Text))
+}
+
+// IsInteger reports whether v is a number with no fractional part.
+func (v *Value) IsInteger() bool {
+	return v.Kind == Number && isIntegral([]byte(v.Text))
+}
+
+// Equal reports whether a and b are the same JSON value: numbers compare by
+// value (1 equals 1.0), objects regardless of member order.
+func (a *Value) Equal(b *Value) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case Null:
+		return true
+	case Bool:
+		return a.Bool == b.Bool
+	case String:
+		return a.Text == b.Text
+	case Number:
+		x, ok1 := a.Decimal()
+		y, ok2 := b.Decimal()
+		if !ok1 || !ok2 {
+			return a.Text == b.Text
+		}
+		return x.Equal(y)
+	case Array:
+		if len(a.Items) != len(b.Items) {
+			return false
+		}
+		for i := range a.Items {
+			if !a.Items[i].Equal(&b.Items[i]) {
+				return false
+			}
+		}
+		return true
+	case Object:
+		if len(a.Members) != len(b.Members) {
+			return false
+		}
+		for i := range a.Members {
+			w, ok := b.Get(a.Members[i].Key)
+			if !ok || !a.Members[i].Value.Equal(w) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Value reads any JSON value into a Value, within the reader's limits.
+func (r *Reader) Value(p *Path) (Value, bool) {
+	if r.failed {
+		return Value{}, false
+	}
+	switch t := r.next(p); t {
+	case jx.Invalid:
+		return Value{}, false
+	default:
+		return r.value(p, t)
+	}
+}
+
+// AppendJSON appends the JSON encoding of v. Object members keep their order.
+func (v *Value) AppendJSON(b []byte) []byte {
+	switch v.Kind {
+	case Null:
+		return append(b, "null"...)
+	case Bool:
+		if v.Bool {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case Number:
+		return append(b, v.Text...)
+	case String:
+		return AppendString(b, v.Text)
+	case Array:
+		b = append(b, '[')
+		for i := range v.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = v.Items[i].AppendJSON(b)
+		}
+		return append(b, ']')
+	case Object:
+		b = append(b, '{')
+		for i := range v.Members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = AppendString(b, v.Members[i].Key)
+			b = append(b, ':')
+			b = v.Members[i].Value.AppendJSON(b)
+		}
+		return append(b, '}')
+	}
+	return b
+}
+
+// MarshalJSON implements json.Marshaler.
+func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
+
+// UniqueItems reports the indexes of the first pair of equal items, or -1s.
+func UniqueItems(items []Value) (int, int) {
+	// Sorting by encoded form would be faster for large arrays, but equal
+	// numbers can be spelled differently (1 and 1.0), so compare pairwise on
+	// arrays the argument cap already keeps small.
+	for i := range items {
+		for j := i + 1; j < len(items); j++ {
+			if items[i].Equal(&items[j]) {
+				return i, j
+			}
+		}
+	}
+	return -1, -1
+}
+
+// SortedKeys returns the member keys of an object Value in byte order.
+func SortedKeys(v *Value) []string {
+	keys := make([]string, len(v.Members))
+	for i := range v.Members {
+		keys[i] = v.Members[i].Key
+	}
+	sort.Strings(keys)
+	return keys
+}
