@@ -570,7 +570,7 @@ func TestObserver(t *testing.T) {
 	defer mu.Unlock()
 	require.Len(t, calls, 4)
 	type summary struct {
-		Tool, Status       string
+		Tool, Status           string
 		ArgsBytes, OutputBytes int
 	}
 	var got []summary
