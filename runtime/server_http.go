@@ -26,8 +26,10 @@ const MaxBodyBytes = 10 << 20
 const clientIDHeader = "Mcpgen-Client-Id"
 
 // Run serves the server as cfg says until ctx is cancelled, then shuts down
-// gracefully: calls in flight finish (for at most cfg.ShutdownTimeout) while
-// no new ones start. It returns nil after a clean shutdown.
+// gracefully: no new calls start, and those in flight run to the end (for at
+// most cfg.ShutdownTimeout). Over HTTP their results are delivered; over
+// stdio they are not, because the SDK writes nothing once a session closes.
+// It returns nil after a clean shutdown.
 //
 // In stdio mode the server talks to the process that started it over
 // stdin/stdout, and logs go to stderr. In http mode it listens on
@@ -70,7 +72,7 @@ func (s *Server) runStdio(ctx context.Context, cfg Config) error {
 		return nil
 	case <-ctx.Done():
 	}
-	// Close stops reading new requests and waits for the ones in flight.
+	// Close stops reading requests and waits for the calls in flight.
 	go ss.Close()
 	select {
 	case <-ended:
@@ -83,21 +85,16 @@ func (s *Server) runStdio(ctx context.Context, cfg Config) error {
 // serveHTTP serves HTTPHandler(cfg) on ln until ctx is cancelled.
 func (s *Server) serveHTTP(ctx context.Context, ln net.Listener, cfg Config) error {
 	cfg = cfg.withDefaults()
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
 	srv := &http.Server{
-		Handler: s.HTTPHandler(cfg),
+		Handler: endStreamsOnShutdown(streams, s.HTTPHandler(cfg)),
 		// No WriteTimeout: SSE streams stay open. Slow headers are cut.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	// Shutdown waits for connections to go idle, which a session's
-	// standalone SSE stream never does; closing the sessions ends those
-	// streams, and each Close first waits for the session's calls in flight.
-	srv.RegisterOnShutdown(func() {
-		for ss := range s.mcp.Sessions() {
-			go ss.Close()
-		}
-	})
+	srv.RegisterOnShutdown(endStreams)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	s.logger.Info("serving MCP over HTTP", "addr", ln.Addr().String(), "path", cfg.HTTPPath)
@@ -114,9 +111,36 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener, cfg Config) err
 	<-served
 	if err != nil {
 		srv.Close()
+	}
+	// Only now, with every response delivered, are the sessions closed: the
+	// SDK refuses to write a response once its session is closing.
+	for ss := range s.mcp.Sessions() {
+		if err != nil {
+			go ss.Close() // Close waits for the calls that outlived the timeout
+		} else {
+			ss.Close()
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("runtime: shutdown: requests in flight did not finish within %s: %w", cfg.ShutdownTimeout, err)
 	}
 	return nil
+}
+
+// endStreamsOnShutdown ends GET requests, the clients' standalone SSE
+// streams, once ctx is done. http.Server.Shutdown waits for every request to
+// finish, and those never do; POST requests, which carry the calls and their
+// responses, are left to finish.
+func endStreamsOnShutdown(ctx context.Context, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			rctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			r = r.WithContext(rctx)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // HTTPHandler returns the Streamable HTTP endpoint of the server with its
