@@ -94,7 +94,11 @@ func WithHTTPMiddleware(mw func(http.Handler) http.Handler) Option {
 // WithMCPOptions sets the options of the underlying *mcp.Server, such as
 // Instructions or KeepAlive. Its Logger, when nil, is the server's logger.
 func WithMCPOptions(opts *mcp.ServerOptions) Option {
-	return func(s *Server) { s.mcpOpts = *opts }
+	return func(s *Server) {
+		if opts != nil {
+			s.mcpOpts = *opts
+		}
+	}
 }
 
 // NewServer returns a Server that introduces itself to clients as impl (its
@@ -124,9 +128,9 @@ func (s *Server) MCP() *mcp.Server { return s.mcp }
 var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // AddTools publishes tools and routes their calls through the runtime. The
-// schemas and annotations are published byte for byte, and call arguments
-// reach Tool.Call untouched: the SDK does no decoding or validation of its
-// own. Either every tool is added or, on an error (a bad name or schema, a
+// schemas are published byte for byte (the annotations through the SDK's
+// ToolAnnotations), and call arguments reach Tool.Call untouched: the SDK
+// does no decoding or validation of its own. Either every tool is added or, on an error (a bad name or schema, a
 // missing Call, a name already taken), none is.
 func (s *Server) AddTools(tools ...Tool) error {
 	s.mu.Lock()
@@ -148,6 +152,10 @@ func (s *Server) AddTools(tools ...Tool) error {
 	for i, reg := range regs {
 		t := tools[i] // a copy, so the caller cannot change a tool once it is served
 		if err := s.addTool(reg, &t); err != nil {
+			for _, added := range regs[:i] {
+				s.mcp.RemoveTools(added.Name)
+				delete(s.tools, added.Name)
+			}
 			return fmt.Errorf("runtime: tool %q: %w", t.Name, err)
 		}
 		s.tools[t.Name] = &t
@@ -208,10 +216,6 @@ func (s *Server) addTool(reg *mcp.Tool, t *Tool) (err error) {
 	return nil
 }
 
-// emptyArgs stands in for absent arguments, which the spec allows for a tool
-// without required parameters.
-var emptyArgs = []byte("{}")
-
 // toolHandler is the raw SDK handler of t. It never returns a Go error, which
 // the SDK would send as a protocol error: every failure of the call itself is
 // an error result carrying the error body.
@@ -221,7 +225,9 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 		ctx = callContext(ctx, req)
 		args := []byte(req.Params.Arguments)
 		if len(args) == 0 || string(args) == "null" {
-			args = emptyArgs
+			// The spec allows absent arguments for a tool without required
+			// parameters; Call always gets an object.
+			args = []byte("{}")
 		}
 		out, err := s.call(ctx, t, args)
 		info := CallInfo{
