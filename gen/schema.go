@@ -18,7 +18,8 @@ import (
 // later problems still point at file:line:col.
 type Schema struct {
 	Node *Node
-	ID   int // order of compilation; names dynamic validators deterministically
+	Root *Node // the document root "#" refers to: a tool's inputSchema or outputSchema, or a schema file
+	ID   int   // order of compilation; names dynamic validators deterministically
 
 	Always *bool // set for the boolean schemas true and false
 
@@ -170,11 +171,11 @@ func (c *compiler) errorf(n *Node, format string, args ...any) {
 }
 
 // compile returns the Schema for n, compiling it once.
-func (c *compiler) compile(n *Node) *Schema {
+func (c *compiler) compile(n, root *Node) *Schema {
 	if s, ok := c.compiled[n]; ok {
 		return s
 	}
-	s := &Schema{Node: n, ID: len(c.order)}
+	s := &Schema{Node: n, Root: root, ID: len(c.order)}
 	c.compiled[n] = s
 	c.order = append(c.order, s)
 	switch n.Kind {
@@ -252,22 +253,22 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		case "properties":
 			if c.want(v, KindObject, "properties") {
 				for _, p := range v.Members {
-					s.Properties = append(s.Properties, &Property{Name: p.Key, Schema: c.compile(p.Value)})
+					s.Properties = append(s.Properties, &Property{Name: p.Key, Schema: c.compile(p.Value, s.Root)})
 				}
 			}
 		case "required":
 			s.Required = c.stringList(v, "required", true)
 		case "additionalProperties":
-			s.AdditionalProperties = c.compile(v)
+			s.AdditionalProperties = c.compile(v, s.Root)
 		case "patternProperties":
 			if c.want(v, KindObject, "patternProperties") {
 				for _, p := range v.Members {
 					c.checkPattern(p.Value, p.Key)
-					s.PatternProperties = append(s.PatternProperties, &PatternProperty{Pattern: p.Key, Schema: c.compile(p.Value)})
+					s.PatternProperties = append(s.PatternProperties, &PatternProperty{Pattern: p.Key, Schema: c.compile(p.Value, s.Root)})
 				}
 			}
 		case "propertyNames":
-			s.PropertyNames = c.compile(v)
+			s.PropertyNames = c.compile(v, s.Root)
 		case "minProperties":
 			s.MinProperties = c.count(v, m.Key)
 		case "maxProperties":
@@ -285,22 +286,22 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		case "items":
 			if draft7 && v.Kind == KindArray {
 				for _, it := range v.Items {
-					s.PrefixItems = append(s.PrefixItems, c.compile(it))
+					s.PrefixItems = append(s.PrefixItems, c.compile(it, s.Root))
 				}
 			} else {
-				s.Items = c.compile(v)
+				s.Items = c.compile(v, s.Root)
 			}
 		case "prefixItems":
 			if c.want(v, KindArray, m.Key) {
 				for _, it := range v.Items {
-					s.PrefixItems = append(s.PrefixItems, c.compile(it))
+					s.PrefixItems = append(s.PrefixItems, c.compile(it, s.Root))
 				}
 			}
 		case "additionalItems":
 			if !draft7 {
 				c.errorf(v, "additionalItems is draft-07; in 2020-12 use prefixItems with items")
 			} else if n.Get("items") != nil && n.Get("items").Kind == KindArray {
-				s.Items = c.compile(v)
+				s.Items = c.compile(v, s.Root)
 			}
 		case "minItems":
 			s.MinItems = c.count(v, m.Key)
@@ -356,7 +357,7 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 				}
 				var list []*Schema
 				for _, it := range v.Items {
-					list = append(list, c.compile(it))
+					list = append(list, c.compile(it, s.Root))
 				}
 				switch m.Key {
 				case "allOf":
@@ -368,23 +369,23 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 				}
 			}
 		case "not":
-			s.Not = c.compile(v)
+			s.Not = c.compile(v, s.Root)
 		case "if":
-			s.If = c.compile(v)
+			s.If = c.compile(v, s.Root)
 		case "then":
-			s.Then = c.compile(v)
+			s.Then = c.compile(v, s.Root)
 		case "else":
-			s.Else = c.compile(v)
+			s.Else = c.compile(v, s.Root)
 		case "$ref":
 			if c.want(v, KindString, m.Key) {
-				if target := c.set.resolve(v, v.Str, c.problems); target != nil {
-					s.Ref = c.compile(target)
+				if target, root := c.set.resolve(v, s.Root, v.Str, c.problems); target != nil {
+					s.Ref = c.compile(target, root)
 				}
 			}
 		case "$defs", "definitions":
 			if c.want(v, KindObject, m.Key) {
 				for _, d := range v.Members {
-					c.compile(d.Value)
+					c.compile(d.Value, s.Root)
 				}
 			}
 		case "title":

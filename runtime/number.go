@@ -206,3 +206,6 @@ func FloatMultipleOf(f float64, m decimal.Decimal) bool {
 	d, ok := ParseDecimal([]byte(strconv.FormatFloat(f, 'g', -1, 64)))
 	return ok && MultipleOf(d, m)
 }
+
+// Decimal is the exact decimal type generated code uses (shopspring's).
+type Decimal = decimal.Decimal

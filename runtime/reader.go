@@ -1,7 +1,10 @@
 package runtime
 
 import (
+	"errors"
+	"io"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -28,12 +31,27 @@ type Reader struct {
 	Violations Violations
 }
 
+var readers = sync.Pool{New: func() any { return new(Reader) }}
+
+// GetReader returns a pooled Reader reset to read data; PutReader returns it.
+func GetReader(data []byte) *Reader {
+	r := readers.Get().(*Reader)
+	r.Reset(data)
+	return r
+}
+
+// PutReader returns r to the pool. Nothing read from r may be used after.
+func PutReader(r *Reader) {
+	r.Violations.list = r.Violations.list[:0]
+	readers.Put(r)
+}
+
 // Reset prepares r to read data.
 func (r *Reader) Reset(data []byte) {
 	r.d.ResetBytes(data)
 	r.depth = 0
 	r.failed = false
-	r.Violations = Violations{}
+	r.Violations = Violations{list: r.Violations.list[:0]}
 }
 
 // Failed reports whether reading stopped on malformed JSON or a limit.
@@ -56,10 +74,24 @@ func (r *Reader) End() {
 	if r.failed {
 		return
 	}
-	if r.d.Next() != jx.Invalid {
+	// Skip at the end of input reports an EOF; anything else means more
+	// data (a second value, or garbage) follows the document.
+	if err := r.d.Skip(); !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		var root Path
 		r.fail(&root, "json", "unexpected data after the JSON value")
 	}
+}
+
+// Validation returns the reader's violations for the validation phase, or
+// nil when the document was malformed and there is nothing to validate.
+// Violations found while decoding mark their places, so validation does not
+// report the same place twice.
+func (r *Reader) Validation() *Violations {
+	if r.failed {
+		return nil
+	}
+	r.Violations.decoded = len(r.Violations.list)
+	return &r.Violations
 }
 
 // next returns the type of the next value, recording malformed input.
@@ -337,11 +369,13 @@ func (r *Reader) Unknown(p *Path, key []byte) {
 	r.Skip(&q)
 }
 
-// Required records a violation for each required property not seen.
+// Required records a violation for each required property not seen, at the
+// pointer the property would have.
 func (r *Reader) Required(p *Path, seen []uint64, names ...string) {
 	for i, name := range names {
 		if name != "" && seen[i/64]&(1<<(i%64)) == 0 {
-			r.Violations.Add(p, "required", "missing required property \""+name+"\"")
+			q := p.Field(name)
+			r.Violations.Add(&q, "required", "missing required property")
 		}
 	}
 }

@@ -3,7 +3,6 @@ package runtime
 import (
 	"bytes"
 	"strconv"
-	"time"
 	"unicode/utf8"
 )
 
@@ -32,15 +31,6 @@ func Lower(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-// ParseDateTime parses an RFC 3339 date-time (format "date-time").
-func ParseDateTime(s string) (time.Time, bool) {
-	if !IsDateTime(s) {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
 }
 
 // Quote returns s as a Go-quoted string for messages, cut to a safe length

@@ -30,15 +30,30 @@ func (v Violation) String() string {
 type Violations struct {
 	list    []Violation
 	dropped int
+	decoded int // violations found while decoding, before validation began
 }
 
-// Add records a violation at path.
+// Add records a violation at path. During validation, a violation at or
+// below a place where decoding already failed is left out: a value that
+// was missing or of the wrong type is reported once, not again for every
+// constraint its zero value breaks.
 func (vs *Violations) Add(path *Path, keyword, message string) {
 	if len(vs.list) >= MaxViolations {
 		vs.dropped++
 		return
 	}
-	vs.list = append(vs.list, Violation{Pointer: path.String(), Keyword: keyword, Message: message})
+	ptr := path.String()
+	for _, v := range vs.list[:vs.decoded] {
+		if within(ptr, v.Pointer) {
+			return
+		}
+	}
+	vs.list = append(vs.list, Violation{Pointer: ptr, Keyword: keyword, Message: message})
+}
+
+// within reports whether pointer p is at or below pointer q.
+func within(p, q string) bool {
+	return p == q || len(p) > len(q) && p[:len(q)] == q && p[len(q)] == '/'
 }
 
 // Len returns how many violations were found, kept or not.
@@ -68,7 +83,7 @@ func (vs *Violations) Err(what string) error {
 	if vs.Len() != 1 {
 		msg += "s"
 	}
-	e := &Error{Code: code, Message: msg, Violations: vs.list}
+	e := &Error{Code: code, Message: msg, Violations: append([]Violation(nil), vs.list...)}
 	if vs.dropped > 0 {
 		e.Details = map[string]any{"violations_dropped": vs.dropped}
 	}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mcpgen/mcpgen/gen"
+)
+
+// genFlags are the flags generate and check share.
+type genFlags struct {
+	out   string
+	pkg   string
+	stubs string
+}
+
+func parseGenFlags(name string, args []string, stderr io.Writer, withStubs bool) (*genFlags, []string, error) {
+	fs := flag.NewFlagSet("mcpgen "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &genFlags{}
+	fs.StringVar(&f.out, "out", ".", "folder of the generated package")
+	fs.StringVar(&f.pkg, "pkg", "", "Go package name (default: the -out folder's name)")
+	if withStubs {
+		fs.StringVar(&f.stubs, "stubs", "", "also write handler stubs to this file in -out, once (never overwritten)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() == 0 {
+		return nil, nil, errors.New("no definition files or folders given")
+	}
+	if f.pkg == "" {
+		abs, err := filepath.Abs(f.out)
+		if err != nil {
+			return nil, nil, err
+		}
+		f.pkg = filepath.Base(abs)
+	}
+	return f, fs.Args(), nil
+}
+
+// load reads the sources and generates in memory, reporting definition
+// problems on stderr. It returns the exit status to use when it fails.
+func load(f *genFlags, paths []string, stderr io.Writer) (*gen.Output, int) {
+	srcs, err := gen.ReadSources(paths...)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+		return nil, 2
+	}
+	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs})
+	if err != nil {
+		var defErr *gen.Error
+		if errors.As(err, &defErr) {
+			fmt.Fprintln(stderr, err)
+			fmt.Fprintf(stderr, "mcpgen: %d problem(s) in the definitions\n", len(defErr.Problems))
+			return nil, 2
+		}
+		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+		return nil, 2
+	}
+	return out, 0
+}
+
+func generate(args []string, stdout, stderr io.Writer) int {
+	f, paths, err := parseGenFlags("generate", args, stderr, true)
+	if err != nil {
+		return usageError(err, stderr)
+	}
+	out, status := load(f, paths, stderr)
+	if out == nil {
+		return status
+	}
+	if err := gen.Write(f.out, out); err != nil {
+		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+		return 1
+	}
+	if f.stubs != "" {
+		stub, err := gen.Scaffold(out.Package)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+			return 1
+		}
+		path := filepath.Join(f.out, f.stubs)
+		wrote, err := gen.WriteOnce(path, stub)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+			return 1
+		}
+		if wrote {
+			fmt.Fprintf(stdout, "mcpgen: wrote handler stubs to %s (yours to edit; never overwritten)\n", path)
+		}
+	}
+	return 0
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	f, paths, err := parseGenFlags("check", args, stderr, false)
+	if err != nil {
+		return usageError(err, stderr)
+	}
+	out, status := load(f, paths, stderr)
+	if out == nil {
+		return status
+	}
+	diff, err := gen.Check(f.out, out)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+		return 1
+	}
+	if diff != "" {
+		fmt.Fprint(stdout, diff)
+		fmt.Fprintf(stderr, "mcpgen: generated files in %s are stale; run mcpgen generate (or go generate)\n", f.out)
+		return 1
+	}
+	return 0
+}
+
+func lint(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mcpgen lint", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageError(err, stderr)
+	}
+	if fs.NArg() == 0 {
+		return usageError(errors.New("no definition files or folders given"), stderr)
+	}
+	_, status := load(&genFlags{pkg: "lint"}, fs.Args(), stderr)
+	return status
+}
+
+func usageError(err error, stderr io.Writer) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+	return 2
+}
+
+var _ = os.Stdout

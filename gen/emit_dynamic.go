@@ -1,0 +1,343 @@
+package gen
+
+import (
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// dynamicName names the dynamic validator of s.
+func dynamicName(s *Schema) string { return "dynamic" + strconv.Itoa(s.ID) }
+
+// genDynamic writes the validator of a schema whose value is a runtime.Value:
+// every keyword, for any JSON type, in the order JSON Schema evaluates them.
+func (e *emitter) genDynamic(f *jen.File, s *Schema) {
+	f.Comment("// " + dynamicName(s) + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
+	f.Func().Id(dynamicName(s)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))).BlockFunc(func(g *jen.Group) {
+		e.dynamicBody(g, s)
+	})
+}
+
+func addAt(keyword, msg string) jen.Code {
+	return jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg))
+}
+
+func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
+	if s.Always != nil {
+		if !*s.Always {
+			g.Add(addAt("false", "no value is allowed here"))
+		}
+		return
+	}
+	if s.Ref != nil {
+		g.Id(dynamicName(s.Ref)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+	}
+	if len(s.Types) > 0 {
+		var cond *jen.Statement
+		for _, t := range s.Types {
+			var c *jen.Statement
+			switch t {
+			case "integer":
+				c = jen.Id("v").Dot("IsInteger").Call()
+			default:
+				c = jen.Id("v").Dot("Kind").Op("==").Add(rt(kindName(t)))
+			}
+			if cond == nil {
+				cond = c
+			} else {
+				cond = cond.Op("||").Add(c)
+			}
+		}
+		g.If(jen.Op("!").Parens(cond)).Block(
+			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("type"), jen.Lit("must be "+typesText(s.Types)+", got ").Op("+").Id("v").Dot("Kind").Dot("String").Call()),
+			jen.Return(),
+		)
+	}
+	if s.Const != nil {
+		g.If(jen.Op("!").Id("v").Dot("Equal").Call(jen.Op("&").Add(valueLiteral(s.Const)))).Block(
+			addAt("const", "must be "+truncate(compactJSON(s.Const))))
+	}
+	if len(s.Enum) > 0 {
+		var cond *jen.Statement
+		for _, it := range s.Enum {
+			c := jen.Id("v").Dot("Equal").Call(jen.Op("&").Add(valueLiteral(it)))
+			if cond == nil {
+				cond = c
+			} else {
+				cond = cond.Op("||").Add(c)
+			}
+		}
+		var texts []string
+		for _, it := range s.Enum {
+			texts = append(texts, compactJSON(it))
+		}
+		g.If(jen.Op("!").Parens(cond)).Block(addAt("enum", "must be one of "+truncate(joinComma(texts))))
+	}
+	for _, sub := range s.AllOf {
+		g.Id(dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+	}
+	if len(s.AnyOf) > 0 {
+		var cond *jen.Statement
+		for _, sub := range s.AnyOf {
+			c := rt("Matches").Call(jen.Id(dynamicName(sub)), jen.Id("v"), jen.Id("p"))
+			if cond == nil {
+				cond = c
+			} else {
+				cond = cond.Op("||").Add(c)
+			}
+		}
+		g.If(jen.Op("!").Parens(cond)).Block(addAt("anyOf", "must match at least one schema of anyOf"))
+	}
+	if len(s.OneOf) > 0 {
+		var fns []jen.Code
+		for _, sub := range s.OneOf {
+			fns = append(fns, jen.Id(dynamicName(sub)))
+		}
+		g.If(jen.Id("n").Op(":=").Add(rt("CountMatches")).Call(append([]jen.Code{jen.Id("v"), jen.Id("p")}, fns...)...), jen.Id("n").Op("!=").Lit(1)).Block(
+			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("oneOf"), jen.Lit("must match exactly one schema of oneOf, matches ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("n"))))
+	}
+	if s.Not != nil {
+		g.If(rt("Matches").Call(jen.Id(dynamicName(s.Not)), jen.Id("v"), jen.Id("p"))).Block(addAt("not", "must not match the schema of not"))
+	}
+	if s.If != nil && (s.Then != nil || s.Else != nil) {
+		st := g.If(rt("Matches").Call(jen.Id(dynamicName(s.If)), jen.Id("v"), jen.Id("p")))
+		if s.Then != nil {
+			st = st.Block(jen.Id(dynamicName(s.Then)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs")))
+		} else {
+			st = st.Block()
+		}
+		if s.Else != nil {
+			st.Else().Block(jen.Id(dynamicName(s.Else)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs")))
+		}
+	}
+	var cases []jen.Code
+	if str := e.dynamicString(s); len(str) > 0 {
+		cases = append(cases, jen.Case(rt("String")).Block(str...))
+	}
+	if num := e.dynamicNumber(s); len(num) > 0 {
+		cases = append(cases, jen.Case(rt("Number")).Block(num...))
+	}
+	if obj := e.dynamicObject(s); len(obj) > 0 {
+		cases = append(cases, jen.Case(rt("Object")).Block(obj...))
+	}
+	if arr := e.dynamicArray(s); len(arr) > 0 {
+		cases = append(cases, jen.Case(rt("Array")).Block(arr...))
+	}
+	if len(cases) > 0 {
+		g.Switch(jen.Id("v").Dot("Kind")).Block(cases...)
+	}
+}
+
+func kindName(t string) string {
+	return map[string]string{"string": "String", "number": "Number", "boolean": "Bool", "object": "Object", "array": "Array", "null": "Null"}[t]
+}
+
+func joinComma(list []string) string {
+	out := ""
+	for i, s := range list {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+func truncate(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// valueLiteral returns a runtime.Value composite literal for a JSON node.
+func valueLiteral(n *Node) *jen.Statement {
+	switch n.Kind {
+	case KindNull:
+		return rt("Value").Values()
+	case KindBool:
+		return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("Bool"), jen.Id("Bool"): jen.Lit(n.Bool)})
+	case KindNumber:
+		return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("Number"), jen.Id("Text"): jen.Lit(n.Str)})
+	case KindString:
+		return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("String"), jen.Id("Text"): jen.Lit(n.Str)})
+	case KindArray:
+		var items []jen.Code
+		for _, it := range n.Items {
+			items = append(items, valueLiteral(it))
+		}
+		return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("Array"), jen.Id("Items"): jen.Index().Add(rt("Value")).Values(items...)})
+	}
+	var members []jen.Code
+	for _, m := range n.Members {
+		members = append(members, jen.Values(jen.Dict{jen.Id("Key"): jen.Lit(m.Key), jen.Id("Value"): valueLiteral(m.Value)}))
+	}
+	return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("Object"), jen.Id("Members"): jen.Index().Add(rt("ValueMember")).Values(members...)})
+}
+
+func (e *emitter) dynamicString(s *Schema) []jen.Code {
+	var out []jen.Code
+	if s.MinLength != nil || s.MaxLength != nil {
+		out = append(out, jen.Id("n").Op(":=").Add(rt("RuneCount")).Call(jen.Id("v").Dot("Text")))
+		if s.MinLength != nil {
+			out = append(out, jen.If(jen.Id("n").Op("<").Lit(*s.MinLength)).Block(addAt("minLength", "must be at least "+plural(*s.MinLength, "character")+" long")))
+		}
+		if s.MaxLength != nil {
+			out = append(out, jen.If(jen.Id("n").Op(">").Lit(*s.MaxLength)).Block(addAt("maxLength", "must be at most "+plural(*s.MaxLength, "character")+" long")))
+		}
+	}
+	text := jen.Id("v").Dot("Text")
+	if s.Pattern != "" {
+		out = append(out, jen.If(jen.Op("!").Add(e.patternVar(s.Pattern)).Dot("MatchString").Call(text)).Block(addAt("pattern", "must match the pattern "+s.Pattern)))
+	}
+	if s.Format != "" {
+		out = append(out, jen.If(jen.Op("!").Add(rt(formatFunc(s.Format))).Call(text)).Block(addAt("format", formatMessage(s.Format))))
+	}
+	if s.Allowlist != "" {
+		out = append(out, jen.If(jen.Op("!").Id(allowlistVar(s.Allowlist)).Dot("Contains").Call(text)).Block(
+			addAt("x-allowlist", "must be one of the values of allowlist "+strconv.Quote(s.Allowlist))))
+	}
+	if s.OutboundURL {
+		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(text), jen.Id("err").Op("!=").Nil()).Block(
+			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("x-outbound-url"), jen.Lit("blocked by the outbound URL policy: ").Op("+").Id("err").Dot("Error").Call())))
+	}
+	return out
+}
+
+func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
+	type bound struct {
+		key, op, text string
+	}
+	var checks []jen.Code
+	for _, b := range []bound{{"minimum", "<", "must be >= "}, {"maximum", ">", "must be <= "},
+		{"exclusiveMinimum", "<=", "must be > "}, {"exclusiveMaximum", ">=", "must be < "}} {
+		n := s.Node.Get(b.key)
+		if n == nil || n.Kind != KindNumber {
+			continue
+		}
+		r, ok := parseRat(n.Str)
+		if !ok {
+			continue
+		}
+		checks = append(checks, jen.If(jen.Id("d").Dot("Cmp").Call(e.decimalVar(r, n.Str)).Op(b.op).Lit(0)).Block(addAt(b.key, b.text+n.Str)))
+	}
+	if s.MultipleOf != nil {
+		lit := s.Node.Get("multipleOf").Str
+		checks = append(checks, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(jen.Id("d"), e.decimalVar(s.MultipleOf, lit))).Block(addAt("multipleOf", "must be a multiple of "+lit)))
+	}
+	if s.DecimalScale != nil {
+		checks = append(checks, jen.If(rt("DecimalPlaces").Call(jen.Id("d")).Op(">").Lit(*s.DecimalScale)).Block(
+			addAt("x-decimal", "must have at most "+plural(*s.DecimalScale, "decimal place"))))
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	return []jen.Code{
+		jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("v").Dot("Decimal").Call(),
+		jen.If(jen.Op("!").Id("ok")).Block(addAt("type", "number out of range (exponent beyond ±400)"), jen.Return()),
+		jen.Block(checks...),
+	}
+}
+
+func (e *emitter) dynamicObject(s *Schema) []jen.Code {
+	var out []jen.Code
+	needLoop := len(s.Properties) > 0 || len(s.PatternProperties) > 0 || s.AdditionalProperties != nil || s.PropertyNames != nil
+	if needLoop {
+		out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Members")).BlockFunc(func(g *jen.Group) {
+			g.Id("m").Op(":=").Op("&").Id("v").Dot("Members").Index(jen.Id("i"))
+			g.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Id("m").Dot("Key"))
+			tracked := s.AdditionalProperties != nil
+			if tracked {
+				g.Id("declared").Op(":=").False()
+			}
+			if len(s.Properties) > 0 {
+				g.Switch(jen.Id("m").Dot("Key")).BlockFunc(func(sw *jen.Group) {
+					for _, p := range s.Properties {
+						body := []jen.Code{jen.Id(dynamicName(p.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
+						if tracked {
+							body = append(body, jen.Id("declared").Op("=").True())
+						}
+						sw.Case(jen.Lit(p.Name)).Block(body...)
+					}
+				})
+			}
+			for _, pp := range s.PatternProperties {
+				body := []jen.Code{jen.Id(dynamicName(pp.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
+				if tracked {
+					body = append(body, jen.Id("declared").Op("=").True())
+				}
+				g.If(e.patternVar(pp.Pattern).Dot("MatchString").Call(jen.Id("m").Dot("Key"))).Block(body...)
+			}
+			if tracked {
+				ap := s.AdditionalProperties
+				var body jen.Code
+				if ap.Always != nil && !*ap.Always {
+					body = jen.Id("vs").Dot("Add").Call(jen.Op("&").Id("q"), jen.Lit("additionalProperties"), jen.Lit("unknown property; not allowed by the schema"))
+				} else {
+					body = jen.Id(dynamicName(ap)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))
+				}
+				g.If(jen.Op("!").Id("declared")).Block(body)
+			}
+			if s.PropertyNames != nil {
+				g.Id("name").Op(":=").Add(rt("Value")).Values(jen.Dict{jen.Id("Kind"): rt("String"), jen.Id("Text"): jen.Id("m").Dot("Key")})
+				g.Id(dynamicName(s.PropertyNames)).Call(jen.Op("&").Id("name"), jen.Op("&").Id("q"), jen.Id("vs"))
+			}
+		}))
+	}
+	for _, r := range s.Required {
+		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(r)), jen.Op("!").Id("ok")).Block(
+			addAt("required", "missing required property "+strconv.Quote(r))))
+	}
+	if s.MinProperties != nil {
+		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Members")).Op("<").Lit(*s.MinProperties)).Block(addAt("minProperties", "must have at least "+plural(*s.MinProperties, "property"))))
+	}
+	if s.MaxProperties != nil {
+		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Members")).Op(">").Lit(*s.MaxProperties)).Block(addAt("maxProperties", "must have at most "+plural(*s.MaxProperties, "property"))))
+	}
+	for _, d := range s.DependentRequired {
+		var checks []jen.Code
+		for _, r := range d.Requires {
+			checks = append(checks, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(r)), jen.Op("!").Id("ok")).Block(
+				addAt("dependentRequired", "property "+strconv.Quote(r)+" is required when "+strconv.Quote(d.Property)+" is present")))
+		}
+		if len(checks) > 0 {
+			out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(checks...))
+		}
+	}
+	return out
+}
+
+func (e *emitter) dynamicArray(s *Schema) []jen.Code {
+	var out []jen.Code
+	if len(s.PrefixItems) > 0 || s.Items != nil {
+		out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).BlockFunc(func(g *jen.Group) {
+			g.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i"))
+			call := func(sub *Schema) jen.Code {
+				return jen.Id(dynamicName(sub)).Call(jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"), jen.Id("vs"))
+			}
+			if len(s.PrefixItems) == 0 {
+				g.Add(call(s.Items))
+				return
+			}
+			g.Switch(jen.Id("i")).BlockFunc(func(sw *jen.Group) {
+				for i, sub := range s.PrefixItems {
+					sw.Case(jen.Lit(i)).Block(call(sub))
+				}
+				if s.Items != nil {
+					sw.Default().Block(call(s.Items))
+				}
+			})
+		}))
+	}
+	if s.MinItems != nil {
+		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Items")).Op("<").Lit(*s.MinItems)).Block(addAt("minItems", "must have at least "+plural(*s.MinItems, "item"))))
+	}
+	if s.MaxItems != nil {
+		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Items")).Op(">").Lit(*s.MaxItems)).Block(addAt("maxItems", "must have at most "+plural(*s.MaxItems, "item"))))
+	}
+	if s.UniqueItems {
+		out = append(out, jen.If(jen.List(jen.Id("i"), jen.Id("j")).Op(":=").Add(rt("UniqueItems")).Call(jen.Id("v").Dot("Items")), jen.Id("i").Op(">=").Lit(0)).Block(
+			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("uniqueItems"), jen.Lit("items must be unique; item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("j")).Op("+").Lit(" repeats item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("i")))))
+	}
+	return out
+}

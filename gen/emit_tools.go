@@ -1,0 +1,221 @@
+package gen
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/dave/jennifer/jen"
+)
+
+// genToolFile writes one tool's file: its named types, in the order the
+// typer created them, and its decode entry point.
+func (e *emitter) genToolFile(t *Tool, types []*Type) *jen.File {
+	f := newFile(e.pkg.Name)
+	for _, ty := range types {
+		switch ty.Kind {
+		case TEnum:
+			e.genEnum(f, ty)
+		case TStruct:
+			e.genStruct(f, ty, e.typeDoc(t, ty))
+		}
+		f.Line()
+	}
+	e.genDecodeFunc(f, t)
+	return f
+}
+
+func (e *emitter) typeDoc(t *Tool, ty *Type) string {
+	switch ty {
+	case t.Input:
+		return ty.Name + " is the input of tool " + strconv.Quote(t.Name) + "."
+	case t.Output:
+		return ty.Name + " is the output of tool " + strconv.Quote(t.Name) + "."
+	}
+	return ty.Name + " is the schema at " + ty.Schema.Node.Pointer + "."
+}
+
+// inputType returns the Go type of a tool's input.
+func inputType(t *Tool) *jen.Statement { return goType(t.Input) }
+
+func outputType(t *Tool) *jen.Statement {
+	if t.Output == nil {
+		return rt("Value")
+	}
+	return goType(t.Output)
+}
+
+func decodeName(t *Tool) string { return "Decode" + t.GoName + "Input" }
+
+// genDecodeFunc writes DecodeXxxInput: strict decode, then validation of a
+// document whose shape was right.
+func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
+	f.Comment("// " + decodeName(t) + " decodes the arguments of tool " + strconv.Quote(t.Name) + " and validates")
+	f.Comment("// them, returning every violation as a *runtime.Error.")
+	f.Func().Id(decodeName(t)).Params(jen.Id("data").Index().Byte()).Params(inputType(t), jen.Error()).BlockFunc(func(g *jen.Group) {
+		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
+		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
+		g.Var().Id("x").Add(inputType(t))
+		g.Var().Id("root").Add(rt("Path"))
+		e.decodeValue(g, jen.Id("x"), t.Input, jen.Op("&").Id("root"), 0)
+		g.Id("r").Dot("End").Call()
+		if checks := e.checks(jen.Id("x"), t.Input, jen.Op("&").Id("root"), 0); len(checks) > 0 {
+			g.If(jen.Id("vs").Op(":=").Id("r").Dot("Validation").Call(), jen.Id("vs").Op("!=").Nil()).Block(checks...)
+		}
+		g.Return(jen.Id("x"), jen.Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid arguments for tool "+strconv.Quote(t.Name))))
+	})
+}
+
+// genPackageFile writes the package-wide file: the Handlers interface, the
+// tool list for the runtime, allowlists, shared values and dynamic validators.
+func (e *emitter) genPackageFile() *jen.File {
+	f := newFile(e.pkg.Name)
+	f.Comment("// Handlers implements the tools of this package, one method per tool. Embed")
+	f.Comment("// UnimplementedHandlers so that adding a tool does not break the build.")
+	f.Type().Id("Handlers").InterfaceFunc(func(g *jen.Group) {
+		for i, t := range e.pkg.Tools {
+			if i > 0 {
+				g.Line()
+			}
+			for _, c := range docLines(t.GoName+" handles tool "+strconv.Quote(t.Name)+".", t.Description) {
+				g.Add(c)
+			}
+			g.Id(t.GoName).Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("in").Add(inputType(t))).Params(outputType(t), jen.Error())
+		}
+	})
+	f.Line()
+	f.Comment("// UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).")
+	f.Type().Id("UnimplementedHandlers").Struct()
+	for _, t := range e.pkg.Tools {
+		f.Comment("// " + t.GoName + " returns MCP-008.")
+		f.Func().Params(jen.Id("UnimplementedHandlers")).Id(t.GoName).Params(jen.Qual("context", "Context"), inputType(t)).Params(outputType(t), jen.Error()).Block(
+			jen.Var().Id("out").Add(outputType(t)),
+			jen.Return(jen.Id("out"), rt("Errorf").Call(rt("CodeNoHandler"), jen.Lit("tool %q has no handler"), jen.Lit(t.Name))),
+		)
+	}
+	f.Line()
+	f.Comment("// Tools returns the tools of this package bound to h, with their published")
+	f.Comment("// schemas and policies, for runtime.Server.AddTools.")
+	f.Func().Id("Tools").Params(jen.Id("h").Id("Handlers")).Index().Add(rt("Tool")).Block(
+		jen.Return(jen.Index().Add(rt("Tool")).ValuesFunc(func(g *jen.Group) {
+			for _, t := range e.pkg.Tools {
+				g.Add(e.toolValue(t))
+			}
+		})),
+	)
+	f.Line()
+	f.Comment("// Register adds the tools of this package, bound to h, to s.")
+	f.Func().Id("Register").Params(jen.Id("s").Op("*").Add(rt("Server")), jen.Id("h").Id("Handlers")).Error().Block(
+		jen.Return(jen.Id("s").Dot("AddTools").Call(jen.Id("Tools").Call(jen.Id("h")).Op("..."))),
+	)
+	for _, a := range e.pkg.Allowlists {
+		f.Line()
+		f.Comment("// " + allowlistVar(a.Name) + " is allowlist " + strconv.Quote(a.Name) + ". Replace its values at run time")
+		f.Comment("// with " + allowlistVar(a.Name) + ".Replace; calls in flight see the old or the new list.")
+		var args []jen.Code
+		args = append(args, jen.Lit(a.Name))
+		for _, v := range a.Values {
+			args = append(args, jen.Lit(v))
+		}
+		f.Var().Id(allowlistVar(a.Name)).Op("=").Add(rt("NewAllowlist")).Call(args...)
+	}
+	for _, s := range e.pkg.Dynamic {
+		f.Line()
+		e.genDynamic(f, s)
+	}
+	if len(e.shared) > 0 {
+		f.Line()
+		f.Var().DefsFunc(func(g *jen.Group) {
+			for _, c := range e.shared {
+				g.Add(c)
+			}
+		})
+	}
+	return f
+}
+
+// toolValue writes the runtime.Tool literal of t, with the Call function
+// that runs the whole tool path.
+func (e *emitter) toolValue(t *Tool) jen.Code {
+	d := jen.Dict{
+		jen.Id("Name"):        jen.Lit(t.Name),
+		jen.Id("InputSchema"): jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.PublishedInput)),
+	}
+	if t.Title != "" {
+		d[jen.Id("Title")] = jen.Lit(t.Title)
+	}
+	if t.Description != "" {
+		d[jen.Id("Description")] = jen.Lit(t.Description)
+	}
+	if t.PublishedOutput != "" {
+		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.PublishedOutput))
+	}
+	if t.Annotations != "" {
+		d[jen.Id("Annotations")] = jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.Annotations))
+	}
+	policy := jen.Dict{}
+	if t.RateLimitPerMinute > 0 {
+		policy[jen.Id("RateLimitPerMinute")] = jen.Lit(t.RateLimitPerMinute)
+	}
+	if t.MaxArgsBytes > 0 {
+		policy[jen.Id("MaxArgsBytes")] = jen.Lit(t.MaxArgsBytes)
+	}
+	if t.Timeout > 0 {
+		policy[jen.Id("Timeout")] = durationExpr(t.Timeout)
+	}
+	if t.AuditClass != "" {
+		policy[jen.Id("AuditClass")] = jen.Lit(t.AuditClass)
+	}
+	if len(t.Sensitive) > 0 {
+		var ptrs []jen.Code
+		for _, p := range t.Sensitive {
+			ptrs = append(ptrs, jen.Lit(p))
+		}
+		policy[jen.Id("Sensitive")] = jen.Index().String().Values(ptrs...)
+	}
+	if len(policy) > 0 {
+		d[jen.Id("Policy")] = rt("Policy").Values(policy)
+	}
+	outCheck := []jen.Code{}
+	encode := jen.Return(jen.Id("out").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
+	if t.Output != nil {
+		if checks := e.checks(jen.Id("out"), t.Output, jen.Op("&").Id("root"), 0); len(checks) > 0 {
+			outCheck = append(outCheck,
+				jen.Var().Id("vs").Add(rt("Violations")),
+				jen.Var().Id("root").Add(rt("Path")),
+				jen.Block(append([]jen.Code{jen.Id("vs").Op(":=").Op("&").Id("vs")}, checks...)...),
+				jen.If(jen.Id("err").Op(":=").Id("vs").Dot("Err").Call(jen.Lit("invalid output")), jen.Id("err").Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err")))),
+			)
+		}
+		if !hasAppendMethod(t.Output) {
+			encode = jen.Return(jen.Id("appendOutput"+t.GoName).Call(jen.Id("out")), jen.Nil())
+		}
+	}
+	body := []jen.Code{
+		jen.List(jen.Id("in"), jen.Id("err")).Op(":=").Id(decodeName(t)).Call(jen.Id("args")),
+		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("err"))),
+		jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id("h").Dot(t.GoName).Call(jen.Id("ctx"), jen.Id("in")),
+		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("err"))),
+	}
+	body = append(body, outCheck...)
+	body = append(body, encode)
+	d[jen.Id("Call")] = jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(body...)
+	return jen.Values(d)
+}
+
+// hasAppendMethod reports whether values of t have an AppendJSON method.
+func hasAppendMethod(t *Type) bool { return t.Kind == TStruct || t.Kind == TValue }
+
+// durationExpr writes d as a readable constant expression such as
+// 5 * time.Second.
+func durationExpr(d time.Duration) jen.Code {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}, {time.Microsecond, "Microsecond"}} {
+		if d%u.unit == 0 {
+			return jen.Id(strconv.FormatInt(int64(d/u.unit), 10)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Id(strconv.FormatInt(int64(d), 10)).Op("*").Qual("time", "Nanosecond")
+}

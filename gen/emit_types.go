@@ -1,0 +1,577 @@
+package gen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/dave/jennifer/jen"
+	"github.com/mcpgen/mcpgen/runtime"
+)
+
+// goType returns the Go type expression of t.
+func goType(t *Type) *jen.Statement {
+	switch t.Kind {
+	case TString:
+		return jen.String()
+	case TInt:
+		return jen.Int64()
+	case TFloat:
+		return jen.Float64()
+	case TDecimal, TDecimalString:
+		return jen.Qual(decimalPkg, "Decimal")
+	case TBool:
+		return jen.Bool()
+	case TTime:
+		return jen.Qual("time", "Time")
+	case TEnum, TStruct:
+		return jen.Id(t.Name)
+	case TSlice:
+		return jen.Index().Add(goType(t.Elem))
+	}
+	return rt("Value")
+}
+
+func fieldType(f *Field) *jen.Statement {
+	t := goType(f.Type)
+	if f.Nullable {
+		t = rt("Nullable").Types(t)
+	}
+	if !f.Required {
+		t = rt("Opt").Types(t)
+	}
+	return t
+}
+
+// fieldValue returns the expression of f's plain value inside x, past the
+// Opt and Nullable wrappers.
+func fieldValue(x *jen.Statement, f *Field) *jen.Statement {
+	v := cp(x).Dot(f.GoName)
+	if !f.Required {
+		v = v.Dot("Value")
+	}
+	if f.Nullable {
+		v = v.Dot("Value")
+	}
+	return v
+}
+
+// genEnum writes an enum type, its constants and its decode/validate methods.
+func (e *emitter) genEnum(f *jen.File, t *Type) {
+	for _, c := range docLines(t.Name+" is one of the values the schema at "+t.Schema.Node.Pointer+" allows.", t.Schema.Description) {
+		f.Add(c)
+	}
+	f.Type().Id(t.Name).String()
+	var consts []jen.Code
+	var values []string
+	var cases []jen.Code
+	for _, v := range t.Values {
+		consts = append(consts, jen.Id(v.GoName).Id(t.Name).Op("=").Lit(v.Value))
+		values = append(values, v.Value)
+		cases = append(cases, jen.Id(v.GoName))
+	}
+	f.Const().Defs(consts...)
+	msg := "must be one of " + quotedList(values)
+
+	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
+		g.List(jen.Id("b"), jen.Id("ok")).Op(":=").Id("r").Dot("StringBytes").Call(jen.Id("p"))
+		g.If(jen.Op("!").Id("ok")).Block(jen.Return())
+		normalize(g, t.Schema)
+		g.Switch(jen.String().Parens(jen.Id("b"))).BlockFunc(func(sw *jen.Group) {
+			for _, v := range t.Values {
+				sw.Case(jen.Lit(v.Value)).Block(jen.Op("*").Id("v").Op("=").Id(v.GoName))
+			}
+			sw.Default().Block(jen.Id("r").Dot("Violations").Dot("Add").Call(jen.Id("p"), jen.Lit("enum"), jen.Lit(msg)))
+		})
+	})
+	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
+		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
+		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("enum"), jen.Lit(msg)),
+	)
+}
+
+func readerParams() []jen.Code {
+	return []jen.Code{jen.Id("r").Op("*").Add(rt("Reader")), jen.Id("p").Op("*").Add(rt("Path"))}
+}
+
+func validateParams() []jen.Code {
+	return []jen.Code{jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))}
+}
+
+// normalize applies x-normalize steps to the byte slice b, in order.
+func normalize(g *jen.Group, s *Schema) {
+	for _, step := range s.Normalize {
+		fn := map[string]string{"trim": "TrimSpace", "upper": "Upper", "lower": "Lower"}[step]
+		g.Id("b").Op("=").Add(rt(fn)).Call(jen.Id("b"))
+	}
+}
+
+// genStruct writes a struct type with its decode, validate and encode methods.
+func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
+	for _, c := range docLines(doc, t.Schema.Description) {
+		f.Add(c)
+	}
+	f.Type().Id(t.Name).StructFunc(func(g *jen.Group) {
+		for i, fl := range t.Fields {
+			if i > 0 {
+				g.Line()
+			}
+			d := fl.Schema.Description
+			if d == "" {
+				d = resolved(fl.Schema).Description
+			}
+			head := fl.GoName + " is property " + strconv.Quote(fl.JSONName)
+			if fl.Required {
+				head += " (required)"
+			}
+			head += "."
+			for _, c := range docLines(head, d) {
+				g.Add(c)
+			}
+			g.Id(fl.GoName).Add(fieldType(fl))
+		}
+	})
+	e.genStructDecode(f, t)
+	e.genStructValidate(f, t)
+	e.genStructEncode(f, t)
+}
+
+func (e *emitter) genStructDecode(f *jen.File, t *Type) {
+	words := (len(t.Fields) + 63) / 64
+	if words == 0 {
+		words = 1
+	}
+	var required []jen.Code
+	anyRequired := false
+	for _, fl := range t.Fields {
+		if fl.Required {
+			required = append(required, jen.Lit(fl.JSONName))
+			anyRequired = true
+		} else {
+			required = append(required, jen.Lit(""))
+		}
+	}
+	f.Comment("// decode reads a " + t.Name + " from r, recording every problem.")
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
+		g.Var().Id("seen").Index(jen.Lit(words)).Uint64()
+		obj := jen.Id("r").Dot("Object").Call(jen.Id("p"), jen.Func().Params(jen.Id("key").Index().Byte()).Block(
+			jen.Switch(jen.String().Parens(jen.Id("key"))).BlockFunc(func(sw *jen.Group) {
+				for i, fl := range t.Fields {
+					sw.Case(jen.Lit(fl.JSONName)).BlockFunc(func(c *jen.Group) {
+						c.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Lit(fl.JSONName))
+						c.If(jen.Id("r").Dot("Duplicate").Call(jen.Id("seen").Index(jen.Empty(), jen.Empty()), jen.Lit(i), jen.Op("&").Id("q"))).Block(jen.Return())
+						v := jen.Id("x").Dot(fl.GoName)
+						if !fl.Required {
+							c.Add(cp(v).Dot("Set").Op("=").True())
+							v = v.Dot("Value")
+						}
+						if fl.Nullable {
+							c.If(jen.Id("r").Dot("Null").Call(jen.Op("&").Id("q"))).Block(
+								cp(v).Dot("Null").Op("=").True(),
+								jen.Return(),
+							)
+							v = v.Dot("Value")
+						}
+						e.decodeValue(c, v, fl.Type, jen.Op("&").Id("q"), 0)
+					})
+				}
+				if t.Closed {
+					sw.Default().Block(jen.Id("r").Dot("Unknown").Call(jen.Id("p"), jen.Id("key")))
+				} else {
+					sw.Default().Block(jen.Id("r").Dot("SkipMember").Call(jen.Id("p")))
+				}
+			}),
+		))
+		if anyRequired {
+			g.If(jen.Op("!").Add(obj)).Block(jen.Return())
+			g.Id("r").Dot("Required").Call(append([]jen.Code{jen.Id("p"), jen.Id("seen").Index(jen.Empty(), jen.Empty())}, required...)...)
+		} else {
+			g.Add(obj)
+		}
+	})
+}
+
+// decodeValue writes statements reading one value of type t into target.
+func (e *emitter) decodeValue(g *jen.Group, target *jen.Statement, t *Type, p jen.Code, depth int) {
+	read := func(method string, args ...jen.Code) {
+		g.List(cp(target), jen.Id("_")).Op("=").Id("r").Dot(method).Call(append([]jen.Code{p}, args...)...)
+	}
+	switch t.Kind {
+	case TString:
+		s := t.Schema
+		if len(s.Normalize) == 0 && s.Allowlist == "" {
+			read("String")
+			return
+		}
+		g.If(jen.List(jen.Id("b"), jen.Id("ok")).Op(":=").Id("r").Dot("StringBytes").Call(p), jen.Id("ok")).BlockFunc(func(b *jen.Group) {
+			normalize(b, s)
+			if s.Allowlist != "" {
+				b.If(jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id(allowlistVar(s.Allowlist)).Dot("Lookup").Call(jen.Id("b")), jen.Id("ok")).Block(
+					cp(target).Op("=").Id("s"),
+					jen.Return(),
+				)
+			}
+			b.Add(cp(target).Op("=").String().Parens(jen.Id("b")))
+		})
+	case TInt:
+		read("Int")
+	case TFloat:
+		read("Float")
+	case TBool:
+		read("Bool")
+	case TTime:
+		read("DateTime")
+	case TDecimal:
+		read("Decimal", jen.False())
+	case TDecimalString:
+		read("Decimal", jen.True())
+	case TValue:
+		read("Value")
+	case TEnum, TStruct:
+		g.Add(cp(target).Dot("decode").Call(jen.Id("r"), p))
+	case TSlice:
+		i, q, item := "i"+strconv.Itoa(depth), "q"+strconv.Itoa(depth), "item"+strconv.Itoa(depth)
+		g.Id("r").Dot("Array").Call(p, jen.Func().Params(jen.Id(i).Int()).BlockFunc(func(b *jen.Group) {
+			b.Id(q).Op(":=").Add(pathExpr(p)).Dot("Index").Call(jen.Id(i))
+			b.Var().Id(item).Add(goType(t.Elem))
+			e.decodeValue(b, jen.Id(item), t.Elem, jen.Op("&").Id(q), depth+1)
+			b.Add(cp(target).Op("=").Append(cp(target), jen.Id(item)))
+		}))
+	}
+}
+
+// pathExpr turns a *Path expression into one whose methods can be called.
+func pathExpr(p jen.Code) *jen.Statement { return jen.Parens(p) }
+
+func allowlistVar(name string) string { return "Allowlist" + GoName(name) }
+
+func (e *emitter) genStructValidate(f *jen.File, t *Type) {
+	f.Comment("// Validate checks x against its schema and returns every violation as a")
+	f.Comment("// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).")
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("Validate").Params().Error().Block(
+		jen.Var().Id("vs").Add(rt("Violations")),
+		jen.Var().Id("root").Add(rt("Path")),
+		jen.Id("x").Dot("validate").Call(jen.Op("&").Id("root"), jen.Op("&").Id("vs")),
+		jen.Return(jen.Id("vs").Dot("Err").Call(jen.Lit("invalid "+t.Name))),
+	)
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).BlockFunc(func(g *jen.Group) {
+		for _, fl := range t.Fields {
+			var body []jen.Code
+			inner := &jen.Group{}
+			_ = inner
+			stmts := e.checks(fieldValue(jen.Id("x"), fl), fl.Type, jen.Op("&").Id("q"), 0)
+			if len(stmts) == 0 {
+				continue
+			}
+			body = append(body, jen.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Lit(fl.JSONName)))
+			body = append(body, stmts...)
+			var cond jen.Code
+			switch {
+			case !fl.Required && fl.Nullable:
+				cond = jen.Id("x").Dot(fl.GoName).Dot("Set").Op("&&").Op("!").Id("x").Dot(fl.GoName).Dot("Value").Dot("Null")
+			case !fl.Required:
+				cond = jen.Id("x").Dot(fl.GoName).Dot("Set")
+			case fl.Nullable:
+				cond = jen.Op("!").Id("x").Dot(fl.GoName).Dot("Null")
+			}
+			if cond != nil {
+				g.If(cond).Block(body...)
+			} else {
+				g.Block(body...)
+			}
+		}
+	})
+}
+
+// checks returns the statements that check value v of type t at path p.
+func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen.Code {
+	s := t.Schema
+	add := func(keyword, msg string) jen.Code {
+		return jen.Id("vs").Dot("Add").Call(p, jen.Lit(keyword), jen.Lit(msg))
+	}
+	var out []jen.Code
+	switch t.Kind {
+	case TString:
+		out = append(out, e.stringChecks(v, s, p)...)
+	case TEnum, TStruct:
+		out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
+	case TValue:
+		out = append(out, jen.Id(dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
+	case TInt:
+		out = append(out, intChecks(v, s, add)...)
+	case TFloat:
+		out = append(out, jen.If(jen.Qual("math", "IsNaN").Call(v).Op("||").Qual("math", "IsInf").Call(v, jen.Lit(0))).Block(
+			add("type", "must be a finite number")))
+		out = append(out, e.floatChecks(v, s, add)...)
+	case TDecimal, TDecimalString:
+		out = append(out, e.decimalChecks(v, s, add)...)
+	case TTime:
+		if s.NotBefore != nil || s.NotAfter != nil {
+			lo, hi := "-1<<62", "1<<62"
+			if s.NotBefore != nil {
+				lo = strconv.FormatInt(int64(*s.NotBefore), 10)
+			}
+			if s.NotAfter != nil {
+				hi = strconv.FormatInt(int64(*s.NotAfter), 10)
+			}
+			out = append(out, jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(v, jen.Id(lo), jen.Id(hi)), jen.Id("msg").Op("!=").Lit("")).Block(
+				jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-datetime"), jen.Id("msg"))))
+		}
+	case TSlice:
+		if s.MinItems != nil {
+			out = append(out, jen.If(jen.Len(v).Op("<").Lit(*s.MinItems)).Block(add("minItems", "must have at least "+plural(*s.MinItems, "item"))))
+		}
+		if s.MaxItems != nil {
+			out = append(out, jen.If(jen.Len(v).Op(">").Lit(*s.MaxItems)).Block(add("maxItems", "must have at most "+plural(*s.MaxItems, "item"))))
+		}
+		if s.UniqueItems {
+			out = append(out, jen.If(jen.List(jen.Id("i"), jen.Id("j")).Op(":=").Add(rt("Duplicates")).Call(v), jen.Id("i").Op(">=").Lit(0)).Block(
+				jen.Id("vs").Dot("Add").Call(p, jen.Lit("uniqueItems"), jen.Lit("items must be unique; item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("j")).Op("+").Lit(" repeats item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("i")))))
+		}
+		i, q := "i"+strconv.Itoa(depth), "q"+strconv.Itoa(depth)
+		inner := e.checks(cp(v).Index(jen.Id(i)), t.Elem, jen.Op("&").Id(q), depth+1)
+		if len(inner) > 0 {
+			body := append([]jen.Code{jen.Id(q).Op(":=").Add(pathExpr(p)).Dot("Index").Call(jen.Id(i))}, inner...)
+			out = append(out, jen.For(jen.Id(i).Op(":=").Range().Add(v)).Block(body...))
+		}
+	}
+	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func (e *emitter) stringChecks(v *jen.Statement, s *Schema, p jen.Code) []jen.Code {
+	add := func(keyword, msg string) jen.Code {
+		return jen.Id("vs").Dot("Add").Call(p, jen.Lit(keyword), jen.Lit(msg))
+	}
+	var out []jen.Code
+	if s.MinLength != nil || s.MaxLength != nil {
+		var checks []jen.Code
+		if s.MinLength != nil {
+			checks = append(checks, jen.If(jen.Id("n").Op("<").Lit(*s.MinLength)).Block(add("minLength", "must be at least "+plural(*s.MinLength, "character")+" long")))
+		}
+		if s.MaxLength != nil {
+			checks = append(checks, jen.If(jen.Id("n").Op(">").Lit(*s.MaxLength)).Block(add("maxLength", "must be at most "+plural(*s.MaxLength, "character")+" long")))
+		}
+		out = append(out, jen.Block(append([]jen.Code{jen.Id("n").Op(":=").Add(rt("RuneCount")).Call(v)}, checks...)...))
+	}
+	if s.Pattern != "" {
+		out = append(out, jen.If(jen.Op("!").Add(e.patternVar(s.Pattern)).Dot("MatchString").Call(v)).Block(
+			add("pattern", "must match the pattern "+s.Pattern)))
+	}
+	if s.Format != "" {
+		out = append(out, jen.If(jen.Op("!").Add(rt(formatFunc(s.Format))).Call(v)).Block(
+			add("format", formatMessage(s.Format))))
+	}
+	if s.Allowlist != "" {
+		out = append(out, jen.If(jen.Op("!").Id(allowlistVar(s.Allowlist)).Dot("Contains").Call(v)).Block(
+			add("x-allowlist", "must be one of the values of allowlist "+strconv.Quote(s.Allowlist))))
+	}
+	if s.OutboundURL {
+		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(v), jen.Id("err").Op("!=").Nil()).Block(
+			jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-outbound-url"), jen.Lit("blocked by the outbound URL policy: ").Op("+").Id("err").Dot("Error").Call())))
+	}
+	return out
+}
+
+var formatFuncs = map[string]string{"date-time": "IsDateTime", "date": "IsDate", "email": "IsEmail", "uri": "IsURI",
+	"uuid": "IsUUID", "ipv4": "IsIPv4", "ipv6": "IsIPv6", "hostname": "IsHostname"}
+
+func formatFunc(f string) string { return formatFuncs[f] }
+
+func formatMessage(f string) string {
+	return map[string]string{
+		"date-time": "must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\"",
+		"date":      "must be an RFC 3339 full-date such as \"2026-01-02\"",
+		"email":     "must be an email address",
+		"uri":       "must be an absolute URI",
+		"uuid":      "must be a UUID such as \"123e4567-e89b-12d3-a456-426614174000\"",
+		"ipv4":      "must be an IPv4 address in dotted-quad form",
+		"ipv6":      "must be an IPv6 address",
+		"hostname":  "must be a host name",
+	}[f]
+}
+
+func intChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
+	var out []jen.Code
+	bound := func(r interface{ String() string }, lit string) string { return lit }
+	_ = bound
+	if s.Minimum != nil {
+		if b, ok := intBound(s.Minimum, true); ok {
+			out = append(out, jen.If(cp(v).Op("<").Lit(b)).Block(add("minimum", "must be >= "+s.Node.Get("minimum").Str)))
+		} else if s.Minimum.Sign() > 0 {
+			out = append(out, add("minimum", "must be >= "+s.Node.Get("minimum").Str))
+		}
+	}
+	if s.Maximum != nil {
+		if b, ok := intBound(s.Maximum, false); ok {
+			out = append(out, jen.If(cp(v).Op(">").Lit(b)).Block(add("maximum", "must be <= "+s.Node.Get("maximum").Str)))
+		} else if s.Maximum.Sign() < 0 {
+			out = append(out, add("maximum", "must be <= "+s.Node.Get("maximum").Str))
+		}
+	}
+	if s.ExclusiveMinimum != nil {
+		if b, ok := intBound(s.ExclusiveMinimum, false); ok {
+			out = append(out, jen.If(cp(v).Op("<=").Lit(b)).Block(add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str)))
+		} else if s.ExclusiveMinimum.Sign() > 0 {
+			out = append(out, add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str))
+		}
+	}
+	if s.ExclusiveMaximum != nil {
+		if b, ok := intBound(s.ExclusiveMaximum, true); ok {
+			out = append(out, jen.If(cp(v).Op(">=").Lit(b)).Block(add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str)))
+		} else if s.ExclusiveMaximum.Sign() < 0 {
+			out = append(out, add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str))
+		}
+	}
+	if m := s.MultipleOf; m != nil {
+		msg := "must be a multiple of " + s.Node.Get("multipleOf").Str
+		if m.IsInt() && m.Num().IsInt64() {
+			out = append(out, jen.If(cp(v).Op("%").Lit(m.Num().Int64()).Op("!=").Lit(0)).Block(add("multipleOf", msg)))
+		} else {
+			out = append(out, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(jen.Qual(decimalPkg, "NewFromInt").Call(v), jen.Qual(decimalPkg, "RequireFromString").Call(jen.Lit(ratText(m))))).Block(add("multipleOf", msg)))
+		}
+	}
+	return out
+}
+
+func (e *emitter) floatChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
+	var out []jen.Code
+	cmp := func(keyword, op, text string) {
+		lit := s.Node.Get(keyword).Str
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil {
+			return
+		}
+		out = append(out, jen.If(cp(v).Op(op).Lit(f)).Block(add(keyword, text+lit)))
+	}
+	if s.Minimum != nil {
+		cmp("minimum", "<", "must be >= ")
+	}
+	if s.Maximum != nil {
+		cmp("maximum", ">", "must be <= ")
+	}
+	if s.ExclusiveMinimum != nil {
+		cmp("exclusiveMinimum", "<=", "must be > ")
+	}
+	if s.ExclusiveMaximum != nil {
+		cmp("exclusiveMaximum", ">=", "must be < ")
+	}
+	if s.MultipleOf != nil {
+		lit := s.Node.Get("multipleOf").Str
+		out = append(out, jen.If(jen.Op("!").Add(rt("FloatMultipleOf")).Call(v, e.decimalVar(s.MultipleOf, lit))).Block(add("multipleOf", "must be a multiple of "+lit)))
+	}
+	return out
+}
+
+func (e *emitter) decimalChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
+	var out []jen.Code
+	if s.DecimalScale != nil {
+		out = append(out, jen.If(rt("DecimalPlaces").Call(v).Op(">").Lit(*s.DecimalScale)).Block(
+			add("x-decimal", "must have at most "+plural(*s.DecimalScale, "decimal place"))))
+	}
+	cmp := func(keyword, op, text string) {
+		lit := s.Node.Get(keyword).Str
+		r, _ := parseRat(lit)
+		out = append(out, jen.If(cp(v).Dot("Cmp").Call(e.decimalVar(r, lit)).Op(op).Lit(0)).Block(add(keyword, text+lit)))
+	}
+	if s.Minimum != nil {
+		cmp("minimum", "<", "must be >= ")
+	}
+	if s.Maximum != nil {
+		cmp("maximum", ">", "must be <= ")
+	}
+	if s.ExclusiveMinimum != nil {
+		cmp("exclusiveMinimum", "<=", "must be > ")
+	}
+	if s.ExclusiveMaximum != nil {
+		cmp("exclusiveMaximum", ">=", "must be < ")
+	}
+	if s.MultipleOf != nil {
+		lit := s.Node.Get("multipleOf").Str
+		out = append(out, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(v, e.decimalVar(s.MultipleOf, lit))).Block(add("multipleOf", "must be a multiple of "+lit)))
+	}
+	return out
+}
+
+func (e *emitter) genStructEncode(f *jen.File, t *Type) {
+	f.Comment("// AppendJSON appends the JSON encoding of x, properties in schema order.")
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
+		g.Id("sep").Op(":=").Byte().Parens(jen.LitRune('{'))
+		for _, fl := range t.Fields {
+			key := string(appendKey(fl.JSONName))
+			var body []jen.Code
+			body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), jen.Id("sep")), jen.Id("sep").Op("=").LitRune(','),
+				jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(key).Op("...")))
+			val := appendValue(fieldValue(jen.Id("x"), fl), fl.Type, 0)
+			if fl.Nullable {
+				nv := jen.Id("x").Dot(fl.GoName)
+				if !fl.Required {
+					nv = nv.Dot("Value")
+				}
+				body = append(body, jen.If(nv.Dot("Null")).Block(jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit("null").Op("..."))).Else().Block(val...))
+			} else {
+				body = append(body, val...)
+			}
+			if fl.Required {
+				for _, c := range body {
+					g.Add(c)
+				}
+			} else {
+				g.If(jen.Id("x").Dot(fl.GoName).Dot("Set")).Block(body...)
+			}
+		}
+		g.If(jen.Id("sep").Op("==").LitRune('{')).Block(jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune('{')))
+		g.Return(jen.Append(jen.Id("b"), jen.LitRune('}')))
+	})
+	f.Comment("// MarshalJSON implements json.Marshaler with AppendJSON.")
+	f.Func().Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
+		jen.Return(jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil()))
+}
+
+func appendKey(name string) []byte {
+	var b []byte
+	b = runtime.AppendString(b, name)
+	return append(b, ':')
+}
+
+// appendValue returns statements appending value v of type t to b.
+func appendValue(v *jen.Statement, t *Type, depth int) []jen.Code {
+	call := func(fn string) []jen.Code {
+		return []jen.Code{jen.Id("b").Op("=").Add(rt(fn)).Call(jen.Id("b"), v)}
+	}
+	switch t.Kind {
+	case TString:
+		return call("AppendString")
+	case TEnum:
+		return []jen.Code{jen.Id("b").Op("=").Add(rt("AppendString")).Call(jen.Id("b"), jen.String().Parens(v))}
+	case TInt:
+		return call("AppendInt")
+	case TFloat:
+		return call("AppendFloat")
+	case TDecimal:
+		return call("AppendDecimal")
+	case TDecimalString:
+		return call("AppendDecimalString")
+	case TBool:
+		return call("AppendBool")
+	case TTime:
+		return call("AppendTime")
+	case TSlice:
+		i := "i" + strconv.Itoa(depth)
+		return []jen.Code{
+			jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune('[')),
+			jen.For(jen.Id(i).Op(":=").Range().Add(v)).Block(append([]jen.Code{
+				jen.If(jen.Id(i).Op(">").Lit(0)).Block(jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune(','))),
+			}, appendValue(cp(v).Index(jen.Id(i)), t.Elem, depth+1)...)...),
+			jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune(']')),
+		}
+	}
+	return []jen.Code{jen.Id("b").Op("=").Add(v).Dot("AppendJSON").Call(jen.Id("b"))}
+}
+
+var _ = strings.TrimSpace

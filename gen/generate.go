@@ -1,0 +1,280 @@
+package gen
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Config says what to generate.
+type Config struct {
+	Package string   // Go package name of the output
+	Sources []Source // definition files
+	// ReadFile reads files reached only through "$ref"; os.ReadFile when nil.
+	ReadFile func(name string) ([]byte, error)
+}
+
+// Package is everything generated into one Go package.
+type Package struct {
+	Name       string
+	Tools      []*Tool
+	Allowlists []*AllowlistDecl
+	Dynamic    []*Schema // schemas checked by dynamic validators, in ID order
+	toolTypes  [][]*Type // named types first created for each tool
+}
+
+// AllowlistDecl is one named list from an "x-allowlists" file.
+type AllowlistDecl struct {
+	Name   string
+	Values []string
+}
+
+// Output is the result of a generation: file name → contents.
+type Output struct {
+	Files   map[string][]byte
+	Package *Package
+}
+
+var dialects = map[string]bool{
+	"https://json-schema.org/draft/2020-12/schema":  false,
+	"https://json-schema.org/draft/2020-12/schema#": false,
+	"http://json-schema.org/draft-07/schema#":       true,
+	"http://json-schema.org/draft-07/schema":        true,
+}
+
+var goIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Load reads and checks definitions and builds the package IR. Every
+// problem found is returned at once as an *Error.
+func Load(cfg Config) (*Package, error) {
+	if !goIdent.MatchString(cfg.Package) {
+		return nil, fmt.Errorf("package name %q is not a Go identifier", cfg.Package)
+	}
+	read := cfg.ReadFile
+	if read == nil {
+		read = os.ReadFile
+	}
+	problems := &Problems{}
+	set := newFileSet(read)
+	var files []*File
+	for _, src := range cfg.Sources {
+		files = append(files, set.add(src.Name, src.Data, problems))
+	}
+	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]bool{}, draft7: map[*File]bool{}}
+	pkg := &Package{Name: cfg.Package}
+
+	// First pass: allowlists, so schemas can refer to them in any file order.
+	var toolNodes []*Node
+	var schemaFiles []*File
+	for _, f := range files {
+		if f.Root == nil {
+			continue
+		}
+		root := f.Root
+		switch {
+		case root.Kind == KindArray:
+			toolNodes = append(toolNodes, root.Items...)
+		case root.Kind == KindObject && root.Get("tools") != nil && root.Get("inputSchema") == nil:
+			if tl := root.Get("tools"); c.want(tl, KindArray, "tools") {
+				toolNodes = append(toolNodes, tl.Items...)
+			}
+		case root.Kind == KindObject && root.Get("x-allowlists") != nil:
+			pkg.Allowlists = append(pkg.Allowlists, c.allowlists(root)...)
+		case root.Kind == KindObject && (root.Get("inputSchema") != nil || root.Get("name") != nil):
+			toolNodes = append(toolNodes, root)
+		default:
+			schemaFiles = append(schemaFiles, f)
+		}
+	}
+	for _, f := range schemaFiles {
+		c.dialect(f.Root, f)
+		c.compile(f.Root, f.Root)
+	}
+
+	names := map[string]*Node{}
+	goNames := map[string]*Node{}
+	for _, n := range toolNodes {
+		t := c.parseTool(n)
+		if t == nil {
+			continue
+		}
+		if t.Name != "" {
+			if prev, ok := names[t.Name]; ok {
+				c.errorf(n.Get("name"), "tool name %q is already used at %s", t.Name, prev.Pos())
+			} else if prev, ok := goNames[t.GoName]; ok {
+				c.errorf(n.Get("name"), "tool name %q gives Go name %s, as does the tool at %s; rename one", t.Name, t.GoName, prev.Pos())
+			}
+			names[t.Name] = n.Get("name")
+			goNames[t.GoName] = n.Get("name")
+		}
+		if in := n.Get("inputSchema"); in != nil {
+			c.dialect(in, n.File)
+			t.InputSchema = c.compile(in, in)
+			c.requireObject(t.InputSchema, "inputSchema")
+		}
+		if out := n.Get("outputSchema"); out != nil {
+			c.dialect(out, n.File)
+			t.OutputSchema = c.compile(out, out)
+			c.requireObject(t.OutputSchema, "outputSchema")
+		}
+		pkg.Tools = append(pkg.Tools, t)
+	}
+	if len(toolNodes) == 0 && problems.Len() == 0 {
+		return nil, fmt.Errorf("no tool definitions found in %s", sourceNames(cfg.Sources))
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	if err := metaValidate(files, toolNodes); err != nil {
+		return nil, err
+	}
+
+	sort.SliceStable(pkg.Tools, func(i, j int) bool { return pkg.Tools[i].Name < pkg.Tools[j].Name })
+	ty := newTyper(problems)
+	for _, t := range pkg.Tools {
+		before := len(ty.types)
+		t.Input = ty.typeOf(t.InputSchema, t.GoName+"Input")
+		if t.OutputSchema != nil {
+			t.Output = ty.typeOf(t.OutputSchema, t.GoName+"Output")
+		}
+		pkg.toolTypes = append(pkg.toolTypes, ty.types[before:])
+		t.PublishedInput = publishSchema(set, t.InputSchema.Node)
+		if t.OutputSchema != nil {
+			t.PublishedOutput = publishSchema(set, t.OutputSchema.Node)
+		}
+		t.Sensitive = sensitivePointers(t.InputSchema, "", map[*Schema]bool{})
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	pkg.Dynamic = ty.dynamic
+	sort.Slice(pkg.Dynamic, func(i, j int) bool { return pkg.Dynamic[i].ID < pkg.Dynamic[j].ID })
+	return pkg, nil
+}
+
+func sourceNames(srcs []Source) string {
+	var names []string
+	for _, s := range srcs {
+		names = append(names, s.Name)
+	}
+	if len(names) == 0 {
+		return "no files"
+	}
+	return strings.Join(names, ", ")
+}
+
+// dialect records whether the schema rooted at n is draft-07.
+func (c *compiler) dialect(n *Node, f *File) {
+	s := n.Get("$schema")
+	if s == nil {
+		return
+	}
+	draft7, ok := dialects[s.Str]
+	if s.Kind != KindString || !ok {
+		c.errorf(s, "$schema %s is not supported; use JSON Schema 2020-12 (the default) or draft-07", describe(s))
+		return
+	}
+	if draft7 {
+		c.draft7[f] = true
+	}
+}
+
+func (c *compiler) requireObject(s *Schema, key string) {
+	if s.Always == nil && len(s.Types) == 1 && s.Types[0] == "object" {
+		return
+	}
+	n := s.Node
+	if t := n.Get("type"); t != nil {
+		n = t
+	}
+	c.errorf(n, "%s must have \"type\": \"object\" (MCP tool arguments and results are JSON objects)", key)
+}
+
+func (c *compiler) allowlists(root *Node) []*AllowlistDecl {
+	for _, m := range root.Members {
+		if m.Key != "x-allowlists" && m.Key != "$schema" && m.Key != "$comment" {
+			c.errorf(m.Value, "unknown key %q in an allowlist file; allowed: x-allowlists", m.Key)
+		}
+	}
+	lists := root.Get("x-allowlists")
+	if !c.want(lists, KindObject, "x-allowlists") {
+		return nil
+	}
+	var out []*AllowlistDecl
+	for _, m := range lists.Members {
+		if GoName(m.Key) == "" {
+			c.errorf(m.Value, "allowlist name %q needs at least one letter or digit", m.Key)
+			continue
+		}
+		if c.allow[m.Key] {
+			c.errorf(m.Value, "allowlist %q is declared twice", m.Key)
+			continue
+		}
+		values := c.stringList(m.Value, "x-allowlists."+m.Key, true)
+		if len(values) == 0 && m.Value.Kind == KindArray {
+			c.errorf(m.Value, "allowlist %q is empty; no value could ever pass", m.Key)
+		}
+		c.allow[m.Key] = true
+		out = append(out, &AllowlistDecl{Name: m.Key, Values: values})
+	}
+	return out
+}
+
+// sensitivePointers lists the JSON pointers of x-sensitive properties.
+func sensitivePointers(s *Schema, at string, seen map[*Schema]bool) []string {
+	if s == nil || seen[s] {
+		return nil
+	}
+	seen[s] = true
+	defer delete(seen, s)
+	var out []string
+	for _, p := range s.Properties {
+		ptr := at + "/" + escapePointer(p.Name)
+		if p.Schema.Sensitive || resolved(p.Schema).Sensitive {
+			out = append(out, ptr)
+			continue
+		}
+		out = append(out, sensitivePointers(resolved(p.Schema), ptr, seen)...)
+	}
+	return out
+}
+
+// Generate loads the definitions and renders the package's files.
+func Generate(cfg Config) (*Output, error) {
+	pkg, err := Load(cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := newEmitter(pkg)
+	out := &Output{Files: map[string][]byte{}, Package: pkg}
+	for i, t := range pkg.Tools {
+		b, err := render(e.genToolFile(t, pkg.toolTypes[i]))
+		if err != nil {
+			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
+		}
+		out.Files[toolFileName(t)] = b
+	}
+	b, err := render(e.genPackageFile())
+	if err != nil {
+		return nil, err
+	}
+	out.Files[packageFileName] = b
+	return out, nil
+}
+
+// packageFileName holds the Handlers interface, Tools and Register.
+const packageFileName = "register_mcpgen.go"
+
+func toolFileName(t *Tool) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(t.Name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "tool_" + b.String() + "_mcpgen.go"
+}

@@ -1,0 +1,213 @@
+package gen
+
+import (
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime"
+)
+
+// compactJSON renders n as compact JSON, members in source order.
+func compactJSON(n *Node) string {
+	return string(appendNode(nil, n, nil))
+}
+
+// publisher renders a tool's schema as clients see it in tools/list: the
+// author's schema without the private x- policy keys, with schemas from
+// sibling files bundled under "$defs" (clients cannot read our files).
+type publisher struct {
+	set     *fileSet
+	bundled map[*File]string // file → its key under $defs
+	order   []*File
+}
+
+// publishSchema returns the published JSON of the schema rooted at root.
+// The root's "$defs" is rendered last so files bundled on the way can join it.
+func publishSchema(set *fileSet, root *Node) string {
+	p := &publisher{set: set, bundled: map[*File]string{}}
+	if root.Kind != KindObject {
+		return compactJSON(root)
+	}
+	b := p.appendMembers(nil, root, root.File, "", func(key string) bool { return key == "$defs" })
+	var defs []byte
+	if authored := root.Get("$defs"); authored != nil && authored.Kind == KindObject {
+		for _, d := range authored.Members {
+			defs = append(defs, ',')
+			defs = runtime.AppendString(defs, d.Key)
+			defs = append(defs, ':')
+			defs = p.appendSchema(defs, d.Value, root.File, "")
+		}
+	}
+	for i := 0; i < len(p.order); i++ { // rendering a bundle may bundle more files
+		f := p.order[i]
+		defs = append(defs, ',')
+		defs = runtime.AppendString(defs, p.bundled[f])
+		defs = append(defs, ':')
+		defs = p.appendSchema(defs, f.Root, f, "/$defs/"+escapePointer(p.bundled[f]))
+	}
+	if len(defs) > 0 {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, `"$defs":{`...)
+		b = append(b, defs[1:]...)
+		b = append(b, '}')
+	}
+	return string(append(b, '}'))
+}
+
+func (p *publisher) bundle(f *File) string {
+	if key, ok := p.bundled[f]; ok {
+		return key
+	}
+	key := path.Base(f.Path)
+	for taken := true; taken; {
+		taken = false
+		for _, k := range p.bundled {
+			if k == key {
+				key = "_" + key
+				taken = true
+			}
+		}
+	}
+	p.bundled[f] = key
+	p.order = append(p.order, f)
+	return key
+}
+
+// appendSchema renders schema node n of file f; prefix is the pointer of f's
+// root inside the published document ("" for the tool's own schema root).
+func (p *publisher) appendSchema(b []byte, n *Node, f *File, prefix string) []byte {
+	if n.Kind != KindObject {
+		return appendNode(b, n, nil)
+	}
+	return append(p.appendMembers(b, n, f, prefix, nil), '}')
+}
+
+// appendMembers renders "{" and the members of object n, without the
+// closing brace; x- keys and those skip accepts are left out.
+func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, skip func(string) bool) []byte {
+	b = append(b, '{')
+	first := true
+	for _, m := range n.Members {
+		if strings.HasPrefix(m.Key, "x-") || skip != nil && skip(m.Key) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = runtime.AppendString(b, m.Key)
+		b = append(b, ':')
+		switch {
+		case m.Key == "$ref" && m.Value.Kind == KindString:
+			b = runtime.AppendString(b, p.rewriteRef(m.Value.Str, f, prefix))
+		case isSchemaMap(m.Key) && m.Value.Kind == KindObject:
+			b = append(b, '{')
+			for i, d := range m.Value.Members {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = runtime.AppendString(b, d.Key)
+				b = append(b, ':')
+				b = p.appendSchema(b, d.Value, f, prefix)
+			}
+			b = append(b, '}')
+		case isSchemaList(m.Key) && m.Value.Kind == KindArray:
+			b = append(b, '[')
+			for i, it := range m.Value.Items {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = p.appendSchema(b, it, f, prefix)
+			}
+			b = append(b, ']')
+		case isSchemaValued(m.Key):
+			b = p.appendSchema(b, m.Value, f, prefix)
+		default:
+			b = appendNode(b, m.Value, nil)
+		}
+	}
+	return b
+}
+
+func (p *publisher) rewriteRef(ref string, f *File, prefix string) string {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	if u.Path == "" {
+		return "#" + prefix + u.Fragment
+	}
+	target, ok := p.set.files[path.Clean(path.Join(path.Dir(f.Path), u.Path))]
+	if !ok {
+		return ref
+	}
+	return "#/$defs/" + escapePointer(p.bundle(target)) + u.Fragment
+}
+
+func isSchemaMap(key string) bool {
+	switch key {
+	case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas":
+		return true
+	}
+	return false
+}
+
+func isSchemaList(key string) bool {
+	switch key {
+	case "allOf", "anyOf", "oneOf", "prefixItems", "items":
+		return true
+	}
+	return false
+}
+
+func isSchemaValued(key string) bool {
+	switch key {
+	case "additionalProperties", "propertyNames", "items", "additionalItems", "not", "if", "then", "else", "contains":
+		return true
+	}
+	return false
+}
+
+// appendNode renders n as compact JSON; skip drops object keys it accepts.
+func appendNode(b []byte, n *Node, skip func(string) bool) []byte {
+	switch n.Kind {
+	case KindNull:
+		return append(b, "null"...)
+	case KindBool:
+		if n.Bool {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case KindNumber:
+		return append(b, n.Str...)
+	case KindString:
+		return runtime.AppendString(b, n.Str)
+	case KindArray:
+		b = append(b, '[')
+		for i, it := range n.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendNode(b, it, skip)
+		}
+		return append(b, ']')
+	}
+	b = append(b, '{')
+	first := true
+	for _, m := range n.Members {
+		if skip != nil && skip(m.Key) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = runtime.AppendString(b, m.Key)
+		b = append(b, ':')
+		b = appendNode(b, m.Value, skip)
+	}
+	return append(b, '}')
+}

@@ -1,0 +1,170 @@
+package gen
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Tool is one tool definition as the emitter needs it: names resolved,
+// schemas compiled and typed, policies parsed, published schemas rendered.
+type Tool struct {
+	Name        string // the MCP tool name
+	GoName      string // FeaturesOHLCVWindow
+	Title       string
+	Description string
+	Node        *Node // the tool object
+
+	InputSchema  *Schema
+	OutputSchema *Schema // nil when the tool declares none
+	Input        *Type
+	Output       *Type // nil when the tool declares no outputSchema
+
+	PublishedInput  string // JSON, private policy keys removed
+	PublishedOutput string
+	Annotations     string // JSON of the annotations object, or ""
+
+	RateLimitPerMinute int
+	MaxArgsBytes       int
+	Timeout            time.Duration
+	AuditClass         string
+	Sensitive          []string // JSON pointers of x-sensitive input properties
+}
+
+var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+var toolKeys = []string{"$schema", "$comment", "name", "title", "description", "inputSchema", "outputSchema",
+	"annotations", "icons", "_meta", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
+
+var annotationKeys = map[string]NodeKind{"title": KindString, "readOnlyHint": KindBool, "destructiveHint": KindBool,
+	"idempotentHint": KindBool, "openWorldHint": KindBool}
+
+// Audit classes, with the retention the seed's policy gives each.
+var auditClasses = []string{"tool_execution", "data_access", "security_events", "config_changes", "auth_events"}
+
+// maxArgsBytesLimit keeps a per-tool argument cap under the 10 MiB body cap.
+const maxArgsBytesLimit = 10 << 20
+
+// parseTool reads the tool-level keys of a tool object. Schemas are compiled
+// by the caller.
+func (c *compiler) parseTool(n *Node) *Tool {
+	t := &Tool{Node: n}
+	if n.Kind != KindObject {
+		c.errorf(n, "a tool definition must be an object, got %s", n.Kind)
+		return nil
+	}
+	for _, m := range n.Members {
+		if !contains(toolKeys, m.Key) {
+			c.errorf(m.Value, "unknown tool key %q%s", m.Key, suggestFrom(m.Key, toolKeys))
+		}
+	}
+	name := n.Get("name")
+	switch {
+	case name == nil:
+		c.errorf(n, "missing \"name\"")
+	case name.Kind != KindString || !toolNameRE.MatchString(name.Str):
+		c.errorf(name, "tool name %s must be 1 to 64 characters of A-Z a-z 0-9 _ . -", describe(name))
+	default:
+		t.Name = name.Str
+		t.GoName = GoName(name.Str)
+	}
+	t.Title = c.optString(n, "title")
+	t.Description = c.optString(n, "description")
+	if n.Get("inputSchema") == nil {
+		c.errorf(n, "missing \"inputSchema\"")
+	}
+	if a := n.Get("annotations"); a != nil && c.want(a, KindObject, "annotations") {
+		for _, m := range a.Members {
+			kind, ok := annotationKeys[m.Key]
+			if !ok {
+				c.errorf(m.Value, "unknown annotation %q; allowed: destructiveHint, idempotentHint, openWorldHint, readOnlyHint, title", m.Key)
+				continue
+			}
+			c.want(m.Value, kind, "annotations."+m.Key)
+		}
+		t.Annotations = compactJSON(a)
+	}
+	if rl := n.Get("x-rate-limit"); rl != nil && c.want(rl, KindObject, "x-rate-limit") {
+		for _, m := range rl.Members {
+			if m.Key != "perMinute" {
+				c.errorf(m.Value, "x-rate-limit: unknown key %q; allowed: perMinute", m.Key)
+			}
+		}
+		pm := rl.Get("perMinute")
+		if v, err := strconv.Atoi(nodeText(pm)); pm == nil || pm.Kind != KindNumber || err != nil || v < 1 || v > 1_000_000 {
+			c.errorf(orNode(pm, rl), "x-rate-limit.perMinute must be an integer 1..1000000, got %s", describeOrMissing(pm))
+		} else {
+			t.RateLimitPerMinute = v
+		}
+	}
+	if mb := n.Get("x-max-args-bytes"); mb != nil {
+		if v, err := strconv.Atoi(mb.Str); mb.Kind != KindNumber || err != nil || v < 1 || v > maxArgsBytesLimit {
+			c.errorf(mb, "x-max-args-bytes must be an integer 1..%d (the request body cap), got %s", maxArgsBytesLimit, describe(mb))
+		} else {
+			t.MaxArgsBytes = v
+		}
+	}
+	if a := n.Get("x-audit"); a != nil {
+		if a.Kind != KindString || !contains(auditClasses, a.Str) {
+			c.errorf(a, "x-audit must be one of %s, got %s", strings.Join(auditClasses, ", "), describe(a))
+		} else {
+			t.AuditClass = a.Str
+		}
+	}
+	if to := n.Get("x-timeout"); to != nil {
+		d, err := time.ParseDuration(to.Str)
+		if to.Kind != KindString || err != nil || d <= 0 || d > time.Hour {
+			c.errorf(to, "x-timeout must be a Go duration between 1ns and 1h such as \"5s\", got %s", describe(to))
+		} else {
+			t.Timeout = d
+		}
+	}
+	return t
+}
+
+func (c *compiler) optString(n *Node, key string) string {
+	v := n.Get(key)
+	if v == nil {
+		return ""
+	}
+	if c.want(v, KindString, key) {
+		return v.Str
+	}
+	return ""
+}
+
+func nodeText(n *Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Str
+}
+
+func orNode(n, fallback *Node) *Node {
+	if n != nil {
+		return n
+	}
+	return fallback
+}
+
+func describeOrMissing(n *Node) string {
+	if n == nil {
+		return "nothing"
+	}
+	return describe(n)
+}
+
+func suggestFrom(key string, list []string) string {
+	best, bestDist := "", 3
+	for _, k := range list {
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return "; allowed: " + strings.Join(list, ", ")
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}

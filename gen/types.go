@@ -1,0 +1,369 @@
+package gen
+
+import (
+	"fmt"
+	"math/big"
+	"strconv"
+)
+
+// TypeKind is the Go shape of a generated type.
+type TypeKind int
+
+// The Go shapes a schema can take.
+const (
+	TString        TypeKind = iota // string
+	TInt                           // int64
+	TFloat                         // float64
+	TDecimal                       // decimal.Decimal from a JSON number
+	TDecimalString                 // decimal.Decimal from a JSON string
+	TBool                          // bool
+	TTime                          // time.Time from a date-time string
+	TEnum                          // named string type with constants
+	TStruct                        // named struct
+	TSlice                         // []Elem
+	TValue                         // runtime.Value, checked by a dynamic validator
+)
+
+// Type is one Go type the emitter writes or refers to.
+type Type struct {
+	Kind   TypeKind
+	Name   string  // Go name of TEnum and TStruct types
+	Schema *Schema // the schema the type checks
+	Fields []*Field // TStruct, in the author's order
+	Closed bool     // TStruct: additionalProperties is false
+	Elem   *Type    // TSlice
+	Values []EnumValue
+}
+
+// Field is one property of a struct type.
+type Field struct {
+	JSONName string
+	GoName   string
+	Type     *Type
+	Required bool
+	Nullable bool // the schema also allows null: runtime.Nullable[T]
+	Schema   *Schema
+}
+
+// EnumValue is one constant of an enum type.
+type EnumValue struct {
+	GoName string
+	Value  string
+}
+
+// typer assigns Go types to compiled schemas.
+type typer struct {
+	problems *Problems
+	named    map[*Schema]*Type
+	names    map[string]*Schema // Go type names taken, by the schema that took them
+	building map[*Schema]bool   // schemas on the current path, to spot recursion
+	types    []*Type            // named types, in the order they are created
+	dynamic  []*Schema          // schemas that need a dynamic validator
+	dynSeen  map[*Schema]bool
+}
+
+func newTyper(problems *Problems) *typer {
+	return &typer{problems: problems, named: map[*Schema]*Type{}, names: map[string]*Schema{},
+		building: map[*Schema]bool{}, dynSeen: map[*Schema]bool{}}
+}
+
+// claim reserves a Go type name for s, reporting a collision with another
+// schema as a problem.
+func (ty *typer) claim(name string, s *Schema) bool {
+	if other, ok := ty.names[name]; ok && other != s {
+		ty.problems.Add(s.Node, fmt.Sprintf("Go type name %s is also derived for %s; rename one of them", name, other.Node.Pos()))
+		return false
+	}
+	ty.names[name] = s
+	return true
+}
+
+// isAnnotationOnly reports whether a schema holding a $ref adds nothing but
+// annotations to it, so it can share the target's Go type.
+func isAnnotationOnly(s *Schema) bool {
+	for _, m := range s.Node.Members {
+		switch m.Key {
+		case "$ref", "title", "description", "default", "examples", "deprecated", "$comment", "readOnly", "writeOnly", "x-sensitive":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// typeOf returns the Go type for s; name is the Go name a named type for s
+// takes when s has none of its own (from a $defs key).
+func (ty *typer) typeOf(s *Schema, name string) *Type {
+	if t, ok := ty.named[s]; ok {
+		return t
+	}
+	if s.Ref != nil && isAnnotationOnly(s) {
+		target := s.Ref
+		if defName := defKey(target.Node); defName != "" {
+			name = GoName(defName)
+		}
+		if ty.building[target] {
+			return ty.value(s)
+		}
+		return ty.typeOf(target, name)
+	}
+	if !typeable(s) {
+		return ty.value(s)
+	}
+	ty.building[s] = true
+	defer delete(ty.building, s)
+	switch nonNull(s.Types) {
+	case "string":
+		switch {
+		case s.DecimalScale != nil:
+			return &Type{Kind: TDecimalString, Schema: s}
+		case s.Format == "date-time":
+			return &Type{Kind: TTime, Schema: s}
+		case len(s.Enum) > 0 || s.Const != nil:
+			return ty.enum(s, name)
+		}
+		return &Type{Kind: TString, Schema: s}
+	case "integer":
+		return &Type{Kind: TInt, Schema: s}
+	case "number":
+		if s.DecimalScale != nil {
+			return &Type{Kind: TDecimal, Schema: s}
+		}
+		return &Type{Kind: TFloat, Schema: s}
+	case "boolean":
+		return &Type{Kind: TBool, Schema: s}
+	case "array":
+		elem := &Type{Kind: TValue, Schema: nil}
+		if s.Items != nil {
+			elem = ty.typeOf(s.Items, name+"Item")
+		}
+		if elem.Kind == TValue && s.Items != nil {
+			ty.needDynamic(s.Items)
+		}
+		if s.UniqueItems && !comparable(elem) {
+			return ty.value(s)
+		}
+		return &Type{Kind: TSlice, Schema: s, Elem: elem}
+	case "object":
+		return ty.structType(s, name)
+	}
+	return ty.value(s)
+}
+
+// typeable reports whether s maps onto one Go type. Schemas that mix types
+// or use applicators are checked dynamically instead.
+func typeable(s *Schema) bool {
+	if s.Always != nil || s.Ref != nil || len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) > 0 ||
+		s.Not != nil || s.If != nil || s.Then != nil || s.Else != nil {
+		return false
+	}
+	t := nonNull(s.Types)
+	if t == "" || len(s.Types) > 2 || len(s.Types) == 2 && !s.Nullable {
+		return false
+	}
+	for _, e := range s.Enum {
+		if !(e.Kind == KindString && t == "string" || e.Kind == KindNull && s.Nullable) {
+			return false
+		}
+	}
+	if s.Const != nil && (t != "string" || s.Const.Kind != KindString) {
+		return false
+	}
+	switch t {
+	case "object":
+		ap := s.AdditionalProperties
+		if len(s.PatternProperties) > 0 || s.PropertyNames != nil || len(s.DependentRequired) > 0 ||
+			s.MinProperties != nil || s.MaxProperties != nil || ap != nil && ap.Always == nil {
+			return false
+		}
+		for _, p := range s.Properties {
+			if GoName(p.Name) == "" {
+				return false
+			}
+		}
+	case "array":
+		if len(s.PrefixItems) > 0 {
+			return false
+		}
+	case "integer":
+		if s.DecimalScale != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func comparable(t *Type) bool {
+	switch t.Kind {
+	case TString, TInt, TBool, TEnum:
+		return true
+	}
+	return false
+}
+
+func nonNull(types []string) string {
+	for _, t := range types {
+		if t != "null" {
+			return t
+		}
+	}
+	return ""
+}
+
+// defKey returns the key a schema has under $defs or definitions, or "".
+func defKey(n *Node) string {
+	parent, key := splitPointer(n.Pointer)
+	if _, section := splitPointer(parent); section == "$defs" || section == "definitions" {
+		return key
+	}
+	return ""
+}
+
+func splitPointer(p string) (string, string) {
+	for i := len(p) - 1; i >= 0; i-- {
+		if p[i] == '/' {
+			return p[:i], unescapePointer(p[i+1:])
+		}
+	}
+	return "", ""
+}
+
+func unescapePointer(s string) string {
+	out := []byte{}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '~' && i+1 < len(s) {
+			if s[i+1] == '1' {
+				out = append(out, '/')
+			} else {
+				out = append(out, '~')
+			}
+			i++
+			continue
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
+
+func (ty *typer) value(s *Schema) *Type {
+	ty.needDynamic(s)
+	return &Type{Kind: TValue, Schema: s}
+}
+
+// needDynamic marks s, and every schema it can reach, as needing a dynamic
+// validator.
+func (ty *typer) needDynamic(s *Schema) {
+	if s == nil || ty.dynSeen[s] {
+		return
+	}
+	ty.dynSeen[s] = true
+	ty.dynamic = append(ty.dynamic, s)
+	for _, sub := range subschemas(s) {
+		ty.needDynamic(sub)
+	}
+}
+
+func subschemas(s *Schema) []*Schema {
+	var out []*Schema
+	for _, p := range s.Properties {
+		out = append(out, p.Schema)
+	}
+	for _, p := range s.PatternProperties {
+		out = append(out, p.Schema)
+	}
+	out = append(out, s.PrefixItems...)
+	out = append(out, s.AllOf...)
+	out = append(out, s.AnyOf...)
+	out = append(out, s.OneOf...)
+	for _, x := range []*Schema{s.AdditionalProperties, s.PropertyNames, s.Items, s.Not, s.If, s.Then, s.Else, s.Ref} {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (ty *typer) enum(s *Schema, name string) *Type {
+	t := &Type{Kind: TEnum, Name: name, Schema: s}
+	if !ty.claim(name, s) {
+		return &Type{Kind: TString, Schema: s}
+	}
+	ty.named[s] = t
+	values := s.Enum
+	if s.Const != nil {
+		values = []*Node{s.Const}
+	}
+	taken := map[string]bool{}
+	for _, v := range values {
+		if v.Kind != KindString {
+			continue // null, allowed through Nullable
+		}
+		goName := name + GoName(v.Str)
+		if GoName(v.Str) == "" || taken[goName] {
+			goName = name + "Value" + strconv.Itoa(len(t.Values)+1)
+		}
+		taken[goName] = true
+		t.Values = append(t.Values, EnumValue{GoName: goName, Value: v.Str})
+	}
+	ty.types = append(ty.types, t)
+	return t
+}
+
+// reserved are method names generated types carry; a field may not take them.
+var reserved = map[string]bool{"Validate": true, "AppendJSON": true, "MarshalJSON": true, "UnmarshalJSON": true}
+
+func (ty *typer) structType(s *Schema, name string) *Type {
+	t := &Type{Kind: TStruct, Name: name, Schema: s}
+	if !ty.claim(name, s) {
+		return ty.value(s)
+	}
+	ty.named[s] = t
+	ty.types = append(ty.types, t)
+	ap := s.AdditionalProperties
+	t.Closed = ap != nil && ap.Always != nil && !*ap.Always
+	fieldOf := map[string]*Field{}
+	for _, p := range s.Properties {
+		goName := GoName(p.Name)
+		if other, ok := fieldOf[goName]; ok {
+			ty.problems.Add(p.Schema.Node, fmt.Sprintf("property %q and property %q both become Go field %s; rename one", p.Name, other.JSONName, goName))
+			continue
+		}
+		if reserved[goName] {
+			ty.problems.Add(p.Schema.Node, fmt.Sprintf("property %q becomes Go field %s, which is a method name of generated types; rename it", p.Name, goName))
+			continue
+		}
+		f := &Field{JSONName: p.Name, GoName: goName, Schema: p.Schema, Required: contains(s.Required, p.Name)}
+		f.Type = ty.typeOf(p.Schema, name+goName)
+		f.Nullable = f.Type.Kind != TValue && resolved(p.Schema).Nullable
+		fieldOf[goName] = f
+		t.Fields = append(t.Fields, f)
+	}
+	return t
+}
+
+// resolved follows annotation-only refs to the schema that carries the type.
+func resolved(s *Schema) *Schema {
+	for s.Ref != nil && isAnnotationOnly(s) {
+		s = s.Ref
+	}
+	return s
+}
+
+// intBound converts a bound for an integer field: for minimum-like bounds the
+// smallest integer ≥ r (ceil), for maximum-like the largest ≤ r (floor). ok is
+// false when the bound lies outside int64, in which case it always holds.
+func intBound(r *big.Rat, ceil bool) (v int64, ok bool) {
+	q, m := new(big.Int).QuoRem(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() != 0 {
+		if ceil && r.Sign() > 0 {
+			q.Add(q, big.NewInt(1))
+		}
+		if !ceil && r.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		}
+	}
+	if !q.IsInt64() {
+		return 0, false
+	}
+	return q.Int64(), true
+}
