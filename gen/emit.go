@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	runtimePkg = "github.com/mcpgen/mcpgen/runtime"
-	decimalPkg = "github.com/shopspring/decimal"
+	runtimePkg  = "github.com/mcpgen/mcpgen/runtime"
+	decimalPkg  = "github.com/shopspring/decimal"
 	outboundPkg = "github.com/mcpgen/mcpgen/runtime/outbound"
 )
 

@@ -14,8 +14,8 @@ import (
 // the author wrote them in; generated structs follow that order.
 type Node struct {
 	Kind    NodeKind
-	Str     string  // string value, or the literal text of a number
-	Bool    bool    // boolean value
+	Str     string   // string value, or the literal text of a number
+	Bool    bool     // boolean value
 	Members []Member // object members, in source order
 	Items   []*Node  // array elements
 	Offset  int      // byte offset of the value in File.Data

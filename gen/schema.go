@@ -70,13 +70,13 @@ type Schema struct {
 	Deprecated  bool
 
 	// Extension keywords (DESIGN.md §5).
-	DecimalScale *int     // x-decimal.scale
-	Allowlist    string   // x-allowlist
+	DecimalScale *int           // x-decimal.scale
+	Allowlist    string         // x-allowlist
 	NotBefore    *time.Duration // x-datetime.notBefore
 	NotAfter     *time.Duration // x-datetime.notAfter
-	Normalize    []string // x-normalize, in order
-	OutboundURL  bool     // x-outbound-url
-	Sensitive    bool     // x-sensitive
+	Normalize    []string       // x-normalize, in order
+	OutboundURL  bool           // x-outbound-url
+	Sensitive    bool           // x-sensitive
 }
 
 // Property is one entry of "properties".
@@ -120,7 +120,7 @@ var keywords = map[string]bool{
 	"dependentRequired": true, "dependencies": true,
 	"items": true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true,
 	"uniqueItems": true,
-	"enum": true, "const": true,
+	"enum":        true, "const": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"allOf": true, "anyOf": true, "oneOf": true, "not": true, "if": true, "then": true, "else": true,

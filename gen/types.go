@@ -27,8 +27,8 @@ const (
 // Type is one Go type the emitter writes or refers to.
 type Type struct {
 	Kind   TypeKind
-	Name   string  // Go name of TEnum and TStruct types
-	Schema *Schema // the schema the type checks
+	Name   string   // Go name of TEnum and TStruct types
+	Schema *Schema  // the schema the type checks
 	Fields []*Field // TStruct, in the author's order
 	Closed bool     // TStruct: additionalProperties is false
 	Elem   *Type    // TSlice
