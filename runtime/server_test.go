@@ -638,3 +638,12 @@ func TestStdioServer(t *testing.T) {
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), "closing stdin must end the server cleanly; stderr:\n%s", stderr.String())
 	assert.Contains(t, stderr.String(), `panic="secret panic text"`)
 }
+
+func TestStdioServerStopsOnSIGTERM(t *testing.T) {
+	cs, cmd, stderr := startStdio(t)
+	require.False(t, callTool(t, cs, "echo", nil).IsError)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	cs.Wait() // the server ends the session by exiting
+	cs.Close()
+	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), "SIGTERM must end the server cleanly; stderr:\n%s", stderr.String())
+}
