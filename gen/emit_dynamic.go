@@ -219,7 +219,7 @@ func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
 		if !ok {
 			continue
 		}
-		checks = append(checks, jen.If(jen.Id("d").Dot("Cmp").Call(e.decimalVar(r, n.Str)).Op(b.op).Lit(0)).Block(addAt(b.key, b.text+n.Str)))
+		checks = append(checks, jen.If(rt("CompareDecimal").Call(jen.Id("d"), e.decimalVar(r, n.Str)).Op(b.op).Lit(0)).Block(addAt(b.key, b.text+n.Str)))
 	}
 	if s.MultipleOf != nil {
 		lit := s.Node.Get("multipleOf").Str

@@ -55,10 +55,10 @@ func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
 		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
 		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
 		g.Var().Id("x").Add(inputType(t))
-		g.Var().Id("root").Add(rt("Path"))
-		e.decodeValue(g, jen.Id("x"), t.Input, jen.Op("&").Id("root"), 0)
+		g.Id("root").Op(":=").Id("r").Dot("Root").Call()
+		e.decodeValue(g, jen.Id("x"), t.Input, jen.Id("root"), 0)
 		g.Id("r").Dot("End").Call()
-		if checks := e.checks(jen.Id("x"), t.Input, jen.Op("&").Id("root"), 0); len(checks) > 0 {
+		if checks := e.checks(jen.Id("x"), t.Input, jen.Id("root"), 0); len(checks) > 0 {
 			g.If(jen.Id("vs").Op(":=").Id("r").Dot("Validation").Call(), jen.Id("vs").Op("!=").Nil()).Block(checks...)
 		}
 		g.Return(jen.Id("x"), jen.Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid arguments for tool "+strconv.Quote(t.Name))))

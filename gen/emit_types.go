@@ -477,7 +477,7 @@ func (e *emitter) decimalChecks(v *jen.Statement, s *Schema, add func(string, st
 	cmp := func(keyword, op, text string) {
 		lit := s.Node.Get(keyword).Str
 		r, _ := parseRat(lit)
-		out = append(out, jen.If(cp(v).Dot("Cmp").Call(e.decimalVar(r, lit)).Op(op).Lit(0)).Block(add(keyword, text+lit)))
+		out = append(out, jen.If(rt("CompareDecimal").Call(v, e.decimalVar(r, lit)).Op(op).Lit(0)).Block(add(keyword, text+lit)))
 	}
 	if s.Minimum != nil {
 		cmp("minimum", "<", "must be >= ")

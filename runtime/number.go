@@ -15,28 +15,34 @@ const maxExponent = 400
 // literal is a JSON number literal split into its parts: the value is
 // (neg ? -1 : 1) * digits * 10^exp, with digits free of leading zeros.
 type literal struct {
-	neg    bool
-	digits []byte // may be empty for zero
-	exp    int
+	neg        bool
+	start, end int // the significant digits are buf[start:end]; empty for zero
+	exp        int
+	buf        [MaxNumberLength]byte
 }
 
-// splitLiteral splits a syntactically valid JSON number literal. The result
-// shares digits with lit only when the literal has no fraction part.
-func splitLiteral(lit []byte) (literal, bool) {
-	var l literal
+func (l *literal) digits() []byte { return l.buf[l.start:l.end] }
+
+// splitLiteral splits a syntactically valid JSON number literal into l.
+func splitLiteral(lit []byte, l *literal) bool {
+	if len(lit) > len(l.buf) {
+		return false
+	}
 	i := 0
 	if i < len(lit) && lit[i] == '-' {
 		l.neg = true
 		i++
 	}
-	digits := make([]byte, 0, len(lit))
+	n := 0
 	for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
-		digits = append(digits, lit[i])
+		l.buf[n] = lit[i]
+		n++
 	}
 	if i < len(lit) && lit[i] == '.' {
 		i++
 		for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
-			digits = append(digits, lit[i])
+			l.buf[n] = lit[i]
+			n++
 			l.exp--
 		}
 	}
@@ -44,26 +50,26 @@ func splitLiteral(lit []byte) (literal, bool) {
 		i++
 		e, err := strconv.Atoi(string(lit[i:]))
 		if err != nil || e > 1_000_000 || e < -1_000_000 {
-			return l, false
+			return false
 		}
 		l.exp += e
 		i = len(lit)
 	}
 	if i != len(lit) {
-		return l, false
+		return false
 	}
-	for len(digits) > 0 && digits[0] == '0' {
-		digits = digits[1:]
+	l.start, l.end = 0, n
+	for l.start < l.end && l.buf[l.start] == '0' {
+		l.start++
 	}
-	for len(digits) > 0 && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
+	for l.start < l.end && l.buf[l.end-1] == '0' {
+		l.end--
 		l.exp++
 	}
-	if len(digits) == 0 {
+	if l.start == l.end {
 		l.exp = 0
 	}
-	l.digits = digits
-	return l, true
+	return true
 }
 
 // ParseInt parses a JSON number literal that denotes an integer within int64
@@ -72,12 +78,12 @@ func ParseInt(lit []byte) (int64, bool) {
 	if v, ok := parsePlainInt(lit); ok {
 		return v, true
 	}
-	l, ok := splitLiteral(lit)
-	if !ok || l.exp < 0 || len(l.digits)+l.exp > 19 {
+	var l literal
+	if !splitLiteral(lit, &l) || l.exp < 0 || l.end-l.start+l.exp > 19 {
 		return 0, false
 	}
 	var u uint64
-	for _, c := range l.digits {
+	for _, c := range l.digits() {
 		u = u*10 + uint64(c-'0')
 	}
 	for range l.exp {
@@ -122,8 +128,8 @@ func parsePlainInt(lit []byte) (int64, bool) {
 }
 
 func isIntegral(lit []byte) bool {
-	l, ok := splitLiteral(lit)
-	return ok && l.exp >= 0
+	var l literal
+	return splitLiteral(lit, &l) && l.exp >= 0
 }
 
 // ParseDecimal parses a JSON number literal (or the text of a decimal string)
@@ -132,18 +138,19 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 	if v, ok := parsePlainInt(lit); ok {
 		return decimal.New(v, 0), true
 	}
-	l, ok := splitLiteral(lit)
-	if !ok || len(l.digits) == 0 && l.exp == 0 && !validZero(lit) {
+	var l literal
+	if !splitLiteral(lit, &l) {
 		return decimal.Decimal{}, false
 	}
-	if len(l.digits) == 0 {
+	nd := l.end - l.start
+	if nd == 0 {
 		return decimal.Zero, true
 	}
-	if l.exp+len(l.digits) > maxExponent || l.exp < -maxExponent {
+	if l.exp+nd > maxExponent || l.exp < -maxExponent {
 		return decimal.Decimal{}, false
 	}
-	if len(l.digits) <= 18 {
-		m, _ := parsePlainInt(l.digits)
+	if nd <= 18 {
+		m, _ := parsePlainInt(l.digits())
 		if l.neg {
 			m = -m
 		}
@@ -153,14 +160,6 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 	return d, err == nil
 }
 
-func validZero(lit []byte) bool {
-	for _, c := range lit {
-		if c >= '1' && c <= '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // DecimalPlaces returns the number of digits after the decimal point that d
 // needs: trailing zeros do not count, so 1.50 has one place.
@@ -209,3 +208,32 @@ func FloatMultipleOf(f float64, m decimal.Decimal) bool {
 
 // Decimal is the exact decimal type generated code uses (shopspring's).
 type Decimal = decimal.Decimal
+
+// CompareDecimal compares a and b like a.Cmp(b), without allocating when
+// both coefficients fit in int64 and their exponents are close, as they are
+// for bounds and amounts in tool arguments.
+func CompareDecimal(a, b decimal.Decimal) int {
+	if a.NumDigits() <= 18 && b.NumDigits() <= 18 {
+		ca, cb := a.CoefficientInt64(), b.CoefficientInt64()
+		ea, eb := int(a.Exponent()), int(b.Exponent())
+		// Bring both to the smaller exponent while that stays in int64.
+		for ea > eb && ca > -1e17 && ca < 1e17 {
+			ca *= 10
+			ea--
+		}
+		for eb > ea && cb > -1e17 && cb < 1e17 {
+			cb *= 10
+			eb--
+		}
+		if ea == eb {
+			switch {
+			case ca < cb:
+				return -1
+			case ca > cb:
+				return 1
+			}
+			return 0
+		}
+	}
+	return a.Cmp(b)
+}

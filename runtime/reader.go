@@ -26,6 +26,7 @@ const (
 // problem; malformed JSON stops reading.
 type Reader struct {
 	d          jx.Decoder
+	root       Path
 	depth      int
 	failed     bool // malformed JSON or a limit hit: nothing more is read
 	Violations Violations
@@ -52,6 +53,13 @@ func (r *Reader) Reset(data []byte) {
 	r.depth = 0
 	r.failed = false
 	r.Violations = Violations{list: r.Violations.list[:0]}
+}
+
+// Root returns the path of the document root, owned by r so that
+// generated decoders need not allocate one.
+func (r *Reader) Root() *Path {
+	r.root = Path{}
+	return &r.root
 }
 
 // Failed reports whether reading stopped on malformed JSON or a limit.

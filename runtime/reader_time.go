@@ -47,9 +47,8 @@ func (r *Reader) Decimal(p *Path, asString bool) (dec Decimal, ok bool) {
 }
 
 func isNumberLiteral(b []byte) bool {
-	l, ok := splitLiteral(b)
-	_ = l
-	if !ok || len(b) == 0 {
+	var l literal
+	if len(b) == 0 || !splitLiteral(b, &l) {
 		return false
 	}
 	i := 0

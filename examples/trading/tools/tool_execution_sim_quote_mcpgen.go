@@ -117,10 +117,10 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 		if runtime.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if x.Quantity.Cmp(decimal1) > 0 {
+		if runtime.CompareDecimal(x.Quantity, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if x.Quantity.Cmp(decimal2) <= 0 {
+		if runtime.CompareDecimal(x.Quantity, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -133,10 +133,10 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 		if runtime.DecimalPlaces(x.LimitPrice.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if x.LimitPrice.Value.Cmp(decimal3) > 0 {
+		if runtime.CompareDecimal(x.LimitPrice.Value, decimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if x.LimitPrice.Value.Cmp(decimal2) <= 0 {
+		if runtime.CompareDecimal(x.LimitPrice.Value, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -532,11 +532,11 @@ func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
 	r := runtime.GetReader(data)
 	defer runtime.PutReader(r)
 	var x ExecutionSimQuoteInput
-	var root runtime.Path
-	x.decode(r, &root)
+	root := r.Root()
+	x.decode(r, root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		x.validate(&root, vs)
+		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"execution.sim_quote\"")
 }

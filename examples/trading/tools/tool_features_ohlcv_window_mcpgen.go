@@ -487,11 +487,11 @@ func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, erro
 	r := runtime.GetReader(data)
 	defer runtime.PutReader(r)
 	var x FeaturesOHLCVWindowInput
-	var root runtime.Path
-	x.decode(r, &root)
+	root := r.Root()
+	x.decode(r, root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		x.validate(&root, vs)
+		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"features.ohlcv_window\"")
 }

@@ -116,10 +116,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 		if runtime.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if x.Quantity.Cmp(decimal1) > 0 {
+		if runtime.CompareDecimal(x.Quantity, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if x.Quantity.Cmp(decimal2) <= 0 {
+		if runtime.CompareDecimal(x.Quantity, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -128,10 +128,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 		if runtime.DecimalPlaces(x.Price.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if x.Price.Value.Cmp(decimal3) > 0 {
+		if runtime.CompareDecimal(x.Price.Value, decimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if x.Price.Value.Cmp(decimal2) <= 0 {
+		if runtime.CompareDecimal(x.Price.Value, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -140,10 +140,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 		if runtime.DecimalPlaces(x.CurrentPosition.Value) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if x.CurrentPosition.Value.Cmp(decimal4) < 0 {
+		if runtime.CompareDecimal(x.CurrentPosition.Value, decimal4) < 0 {
 			vs.Add(&q, "minimum", "must be >= -1000000000000")
 		}
-		if x.CurrentPosition.Value.Cmp(decimal1) > 0 {
+		if runtime.CompareDecimal(x.CurrentPosition.Value, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
 	}
@@ -349,11 +349,11 @@ func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInp
 	r := runtime.GetReader(data)
 	defer runtime.PutReader(r)
 	var x RiskPositionLimitsCheckInput
-	var root runtime.Path
-	x.decode(r, &root)
+	root := r.Root()
+	x.decode(r, root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		x.validate(&root, vs)
+		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"risk.position_limits_check\"")
 }

@@ -166,11 +166,11 @@ func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, 
 	r := runtime.GetReader(data)
 	defer runtime.PutReader(r)
 	var x StorageSharedStateGetInput
-	var root runtime.Path
-	x.decode(r, &root)
+	root := r.Root()
+	x.decode(r, root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		x.validate(&root, vs)
+		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.get\"")
 }

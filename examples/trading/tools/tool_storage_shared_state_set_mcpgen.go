@@ -236,11 +236,11 @@ func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, 
 	r := runtime.GetReader(data)
 	defer runtime.PutReader(r)
 	var x StorageSharedStateSetInput
-	var root runtime.Path
-	x.decode(r, &root)
+	root := r.Root()
+	x.decode(r, root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		x.validate(&root, vs)
+		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.set\"")
 }
