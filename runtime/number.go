@@ -160,7 +160,6 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 	return d, err == nil
 }
 
-
 // DecimalPlaces returns the number of digits after the decimal point that d
 // needs: trailing zeros do not count, so 1.50 has one place.
 func DecimalPlaces(d decimal.Decimal) int {
