@@ -11,5 +11,8 @@ if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted"; exit 1; fi
 echo "== go vet"
 go vet ./...
 
+echo "== mcpgen check (committed generated code is fresh)"
+./scripts/check-generated.sh
+
 echo "== go test"
 go test -count=1 ./...
