@@ -3,7 +3,6 @@ package gen
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"math/big"
 	"sort"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/dave/jennifer/jen"
+	"golang.org/x/tools/imports"
 )
 
 const (
@@ -142,7 +142,9 @@ func render(f *jen.File) ([]byte, error) {
 	if err := f.Render(&buf); err != nil {
 		return nil, err
 	}
-	out, err := format.Source(buf.Bytes())
+	// imports.Process formats like gofmt and also groups the imports as
+	// goimports does, so generated files pass both.
+	out, err := imports.Process("generated.go", buf.Bytes(), &imports.Options{Comments: true, TabIndent: true, TabWidth: 8, FormatOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("formatting generated code: %w", err)
 	}

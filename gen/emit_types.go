@@ -253,6 +253,7 @@ func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 		jen.Id("x").Dot("validate").Call(jen.Op("&").Id("root"), jen.Op("&").Id("vs")),
 		jen.Return(jen.Id("vs").Dot("Err").Call(jen.Lit("invalid "+t.Name))),
 	)
+	f.Line()
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).BlockFunc(func(g *jen.Group) {
 		for _, fl := range t.Fields {
 			var body []jen.Code
@@ -306,14 +307,14 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 		out = append(out, e.decimalChecks(v, s, add)...)
 	case TTime:
 		if s.NotBefore != nil || s.NotAfter != nil {
-			lo, hi := "-1<<62", "1<<62"
+			var lo, hi jen.Code = jen.Qual("math", "MinInt64"), jen.Qual("math", "MaxInt64")
 			if s.NotBefore != nil {
-				lo = strconv.FormatInt(int64(*s.NotBefore), 10)
+				lo = durationExpr(*s.NotBefore)
 			}
 			if s.NotAfter != nil {
-				hi = strconv.FormatInt(int64(*s.NotAfter), 10)
+				hi = durationExpr(*s.NotAfter)
 			}
-			out = append(out, jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(v, jen.Id(lo), jen.Id(hi)), jen.Id("msg").Op("!=").Lit("")).Block(
+			out = append(out, jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(v, lo, hi), jen.Id("msg").Op("!=").Lit("")).Block(
 				jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-datetime"), jen.Id("msg"))))
 		}
 	case TSlice:
@@ -402,28 +403,28 @@ func intChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) [
 	_ = bound
 	if s.Minimum != nil {
 		if b, ok := intBound(s.Minimum, true); ok {
-			out = append(out, jen.If(cp(v).Op("<").Lit(b)).Block(add("minimum", "must be >= "+s.Node.Get("minimum").Str)))
+			out = append(out, jen.If(cp(v).Op("<").Add(intLit(b))).Block(add("minimum", "must be >= "+s.Node.Get("minimum").Str)))
 		} else if s.Minimum.Sign() > 0 {
 			out = append(out, add("minimum", "must be >= "+s.Node.Get("minimum").Str))
 		}
 	}
 	if s.Maximum != nil {
 		if b, ok := intBound(s.Maximum, false); ok {
-			out = append(out, jen.If(cp(v).Op(">").Lit(b)).Block(add("maximum", "must be <= "+s.Node.Get("maximum").Str)))
+			out = append(out, jen.If(cp(v).Op(">").Add(intLit(b))).Block(add("maximum", "must be <= "+s.Node.Get("maximum").Str)))
 		} else if s.Maximum.Sign() < 0 {
 			out = append(out, add("maximum", "must be <= "+s.Node.Get("maximum").Str))
 		}
 	}
 	if s.ExclusiveMinimum != nil {
 		if b, ok := intBound(s.ExclusiveMinimum, false); ok {
-			out = append(out, jen.If(cp(v).Op("<=").Lit(b)).Block(add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str)))
+			out = append(out, jen.If(cp(v).Op("<=").Add(intLit(b))).Block(add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str)))
 		} else if s.ExclusiveMinimum.Sign() > 0 {
 			out = append(out, add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str))
 		}
 	}
 	if s.ExclusiveMaximum != nil {
 		if b, ok := intBound(s.ExclusiveMaximum, true); ok {
-			out = append(out, jen.If(cp(v).Op(">=").Lit(b)).Block(add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str)))
+			out = append(out, jen.If(cp(v).Op(">=").Add(intLit(b))).Block(add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str)))
 		} else if s.ExclusiveMaximum.Sign() < 0 {
 			out = append(out, add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str))
 		}
@@ -431,7 +432,7 @@ func intChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) [
 	if m := s.MultipleOf; m != nil {
 		msg := "must be a multiple of " + s.Node.Get("multipleOf").Str
 		if m.IsInt() && m.Num().IsInt64() {
-			out = append(out, jen.If(cp(v).Op("%").Lit(m.Num().Int64()).Op("!=").Lit(0)).Block(add("multipleOf", msg)))
+			out = append(out, jen.If(cp(v).Op("%").Add(intLit(m.Num().Int64())).Op("!=").Lit(0)).Block(add("multipleOf", msg)))
 		} else {
 			out = append(out, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(jen.Qual(decimalPkg, "NewFromInt").Call(v), jen.Qual(decimalPkg, "RequireFromString").Call(jen.Lit(ratText(m))))).Block(add("multipleOf", msg)))
 		}
@@ -501,12 +502,26 @@ func (e *emitter) decimalChecks(v *jen.Statement, s *Schema, add func(string, st
 func (e *emitter) genStructEncode(f *jen.File, t *Type) {
 	f.Comment("// AppendJSON appends the JSON encoding of x, properties in schema order.")
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("AppendJSON").Params(jen.Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *jen.Group) {
-		g.Id("sep").Op(":=").Byte().Parens(jen.LitRune('{'))
+		g.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune('{'))
+		// Whether a comma goes before a member is known while generating
+		// until an optional member may or may not have been written; after
+		// that, the last byte tells (it is '{' only if nothing was written).
+		const empty, nonEmpty, unknown = 0, 1, 2
+		state := empty
 		for _, fl := range t.Fields {
 			key := string(appendKey(fl.JSONName))
 			var body []jen.Code
-			body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), jen.Id("sep")), jen.Id("sep").Op("=").LitRune(','),
-				jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(key).Op("...")))
+			switch state {
+			case empty:
+				body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(key).Op("...")))
+			case nonEmpty:
+				body = append(body, jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(","+key).Op("...")))
+			default:
+				body = append(body,
+					jen.If(jen.Id("b").Index(jen.Len(jen.Id("b")).Op("-").Lit(1)).Op("!=").LitRune('{')).Block(
+						jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune(','))),
+					jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit(key).Op("...")))
+			}
 			val := appendValue(fieldValue(jen.Id("x"), fl), fl.Type, 0)
 			if fl.Nullable {
 				nv := jen.Id("x").Dot(fl.GoName)
@@ -521,13 +536,17 @@ func (e *emitter) genStructEncode(f *jen.File, t *Type) {
 				for _, c := range body {
 					g.Add(c)
 				}
+				state = nonEmpty
 			} else {
 				g.If(jen.Id("x").Dot(fl.GoName).Dot("Set")).Block(body...)
+				if state == empty {
+					state = unknown
+				}
 			}
 		}
-		g.If(jen.Id("sep").Op("==").LitRune('{')).Block(jen.Id("b").Op("=").Append(jen.Id("b"), jen.LitRune('{')))
 		g.Return(jen.Append(jen.Id("b"), jen.LitRune('}')))
 	})
+	f.Line()
 	f.Comment("// MarshalJSON implements json.Marshaler with AppendJSON.")
 	f.Func().Params(jen.Id("x").Id(t.Name)).Id("MarshalJSON").Params().Params(jen.Index().Byte(), jen.Error()).Block(
 		jen.Return(jen.Id("x").Dot("AppendJSON").Call(jen.Nil()), jen.Nil()))
@@ -575,3 +594,6 @@ func appendValue(v *jen.Statement, t *Type, depth int) []jen.Code {
 }
 
 var _ = strings.TrimSpace
+
+// intLit writes an integer constant without a conversion, as a person would.
+func intLit(v int64) jen.Code { return jen.Id(strconv.FormatInt(v, 10)) }

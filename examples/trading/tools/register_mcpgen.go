@@ -5,10 +5,11 @@ package tools
 import (
 	"context"
 	"encoding/json"
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/shopspring/decimal"
 	"regexp"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed

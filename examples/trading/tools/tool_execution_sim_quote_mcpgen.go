@@ -3,9 +3,10 @@
 package tools
 
 import (
+	"math"
+
 	"github.com/mcpgen/mcpgen/runtime"
 	"github.com/shopspring/decimal"
-	"math"
 )
 
 // ExecutionSimQuoteInput is the input of tool "execution.sim_quote".
@@ -98,6 +99,7 @@ func (x *ExecutionSimQuoteInput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteInput")
 }
+
 func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("symbol")
@@ -144,33 +146,20 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *ExecutionSimQuoteInput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
 	b = runtime.AppendString(b, x.Symbol)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"side\":"...)
+	b = append(b, ",\"side\":"...)
 	b = runtime.AppendString(b, string(x.Side))
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"quantity\":"...)
+	b = append(b, ",\"quantity\":"...)
 	b = runtime.AppendDecimal(b, x.Quantity)
 	if x.OrderType.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"orderType\":"...)
+		b = append(b, ",\"orderType\":"...)
 		b = runtime.AppendString(b, string(x.OrderType.Value))
 	}
 	if x.LimitPrice.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"limitPrice\":"...)
+		b = append(b, ",\"limitPrice\":"...)
 		b = runtime.AppendDecimal(b, x.LimitPrice.Value)
-	}
-	if sep == '{' {
-		b = append(b, '{')
 	}
 	return append(b, '}')
 }
@@ -359,6 +348,7 @@ func (x *ExecutionSimQuoteOutput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteOutput")
 }
+
 func (x *ExecutionSimQuoteOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("filled")
@@ -395,34 +385,20 @@ func (x *ExecutionSimQuoteOutput) validate(p *runtime.Path, vs *runtime.Violatio
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *ExecutionSimQuoteOutput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
 	b = runtime.AppendString(b, x.Symbol)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"side\":"...)
+	b = append(b, ",\"side\":"...)
 	b = runtime.AppendString(b, x.Side)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"filled\":"...)
+	b = append(b, ",\"filled\":"...)
 	b = runtime.AppendDecimal(b, x.Filled)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"averagePrice\":"...)
+	b = append(b, ",\"averagePrice\":"...)
 	b = runtime.AppendDecimal(b, x.AveragePrice)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"referencePrice\":"...)
+	b = append(b, ",\"referencePrice\":"...)
 	b = runtime.AppendDecimal(b, x.ReferencePrice)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"slippageBps\":"...)
+	b = append(b, ",\"slippageBps\":"...)
 	b = runtime.AppendFloat(b, x.SlippageBps)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"levels\":"...)
+	b = append(b, ",\"levels\":"...)
 	b = append(b, '[')
 	for i0 := range x.Levels {
 		if i0 > 0 {
@@ -431,13 +407,8 @@ func (x *ExecutionSimQuoteOutput) AppendJSON(b []byte) []byte {
 		b = x.Levels[i0].AppendJSON(b)
 	}
 	b = append(b, ']')
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"partial\":"...)
+	b = append(b, ",\"partial\":"...)
 	b = runtime.AppendBool(b, x.Partial)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 
@@ -489,6 +460,7 @@ func (x *ExecutionSimQuoteOutputLevelsItem) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteOutputLevelsItem")
 }
+
 func (x *ExecutionSimQuoteOutputLevelsItem) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("price")
@@ -506,18 +478,11 @@ func (x *ExecutionSimQuoteOutputLevelsItem) validate(p *runtime.Path, vs *runtim
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *ExecutionSimQuoteOutputLevelsItem) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"price\":"...)
 	b = runtime.AppendDecimal(b, x.Price)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"quantity\":"...)
+	b = append(b, ",\"quantity\":"...)
 	b = runtime.AppendDecimal(b, x.Quantity)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 

@@ -3,10 +3,11 @@
 package tools
 
 import (
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/shopspring/decimal"
 	"math"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/shopspring/decimal"
 )
 
 // FeaturesOHLCVWindowInput is the input of tool "features.ohlcv_window".
@@ -87,6 +88,7 @@ func (x *FeaturesOHLCVWindowInput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid FeaturesOHLCVWindowInput")
 }
+
 func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("symbol")
@@ -103,16 +105,16 @@ func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violati
 	}
 	{
 		q := p.Field("end")
-		if msg := runtime.WindowViolation(x.End, -63072000000000000, 86400000000000); msg != "" {
+		if msg := runtime.WindowViolation(x.End, -17520*time.Hour, 24*time.Hour); msg != "" {
 			vs.Add(&q, "x-datetime", msg)
 		}
 	}
 	if x.Window.Set {
 		q := p.Field("window")
-		if x.Window.Value < int64(2) {
+		if x.Window.Value < 2 {
 			vs.Add(&q, "minimum", "must be >= 2")
 		}
-		if x.Window.Value > int64(1000) {
+		if x.Window.Value > 1000 {
 			vs.Add(&q, "maximum", "must be <= 1000")
 		}
 	}
@@ -120,27 +122,16 @@ func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violati
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *FeaturesOHLCVWindowInput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
 	b = runtime.AppendString(b, x.Symbol)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"interval\":"...)
+	b = append(b, ",\"interval\":"...)
 	b = runtime.AppendString(b, string(x.Interval))
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"end\":"...)
+	b = append(b, ",\"end\":"...)
 	b = runtime.AppendTime(b, x.End)
 	if x.Window.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"window\":"...)
+		b = append(b, ",\"window\":"...)
 		b = runtime.AppendInt(b, x.Window.Value)
-	}
-	if sep == '{' {
-		b = append(b, '{')
 	}
 	return append(b, '}')
 }
@@ -345,10 +336,11 @@ func (x *FeaturesOHLCVWindowOutput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid FeaturesOHLCVWindowOutput")
 }
+
 func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("candles")
-		if x.Candles < int64(0) {
+		if x.Candles < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
 	}
@@ -413,66 +405,35 @@ func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violat
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *FeaturesOHLCVWindowOutput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
 	b = runtime.AppendString(b, x.Symbol)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"interval\":"...)
+	b = append(b, ",\"interval\":"...)
 	b = runtime.AppendString(b, x.Interval)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"candles\":"...)
+	b = append(b, ",\"candles\":"...)
 	b = runtime.AppendInt(b, x.Candles)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"start\":"...)
+	b = append(b, ",\"start\":"...)
 	b = runtime.AppendTime(b, x.Start)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"end\":"...)
+	b = append(b, ",\"end\":"...)
 	b = runtime.AppendTime(b, x.End)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"open\":"...)
+	b = append(b, ",\"open\":"...)
 	b = runtime.AppendDecimal(b, x.Open)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"high\":"...)
+	b = append(b, ",\"high\":"...)
 	b = runtime.AppendDecimal(b, x.High)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"low\":"...)
+	b = append(b, ",\"low\":"...)
 	b = runtime.AppendDecimal(b, x.Low)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"close\":"...)
+	b = append(b, ",\"close\":"...)
 	b = runtime.AppendDecimal(b, x.Close)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"volume\":"...)
+	b = append(b, ",\"volume\":"...)
 	b = runtime.AppendDecimal(b, x.Volume)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"vwap\":"...)
+	b = append(b, ",\"vwap\":"...)
 	b = runtime.AppendDecimal(b, x.Vwap)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"returnMean\":"...)
+	b = append(b, ",\"returnMean\":"...)
 	b = runtime.AppendFloat(b, x.ReturnMean)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"volatility\":"...)
+	b = append(b, ",\"volatility\":"...)
 	b = runtime.AppendFloat(b, x.Volatility)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"atr\":"...)
+	b = append(b, ",\"atr\":"...)
 	b = runtime.AppendDecimal(b, x.Atr)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 

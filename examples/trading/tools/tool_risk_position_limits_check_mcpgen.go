@@ -97,6 +97,7 @@ func (x *RiskPositionLimitsCheckInput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid RiskPositionLimitsCheckInput")
 }
+
 func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("symbol")
@@ -151,33 +152,20 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *RiskPositionLimitsCheckInput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
 	b = runtime.AppendString(b, x.Symbol)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"side\":"...)
+	b = append(b, ",\"side\":"...)
 	b = runtime.AppendString(b, string(x.Side))
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"quantity\":"...)
+	b = append(b, ",\"quantity\":"...)
 	b = runtime.AppendDecimal(b, x.Quantity)
 	if x.Price.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"price\":"...)
+		b = append(b, ",\"price\":"...)
 		b = runtime.AppendDecimal(b, x.Price.Value)
 	}
 	if x.CurrentPosition.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"currentPosition\":"...)
+		b = append(b, ",\"currentPosition\":"...)
 		b = runtime.AppendDecimal(b, x.CurrentPosition.Value)
-	}
-	if sep == '{' {
-		b = append(b, '{')
 	}
 	return append(b, '}')
 }
@@ -271,6 +259,7 @@ func (x *RiskPositionLimitsCheckOutput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid RiskPositionLimitsCheckOutput")
 }
+
 func (x *RiskPositionLimitsCheckOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("notional")
@@ -300,14 +289,10 @@ func (x *RiskPositionLimitsCheckOutput) validate(p *runtime.Path, vs *runtime.Vi
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *RiskPositionLimitsCheckOutput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"allowed\":"...)
 	b = runtime.AppendBool(b, x.Allowed)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"reasons\":"...)
+	b = append(b, ",\"reasons\":"...)
 	b = append(b, '[')
 	for i0 := range x.Reasons {
 		if i0 > 0 {
@@ -316,25 +301,14 @@ func (x *RiskPositionLimitsCheckOutput) AppendJSON(b []byte) []byte {
 		b = runtime.AppendString(b, x.Reasons[i0])
 	}
 	b = append(b, ']')
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"notional\":"...)
+	b = append(b, ",\"notional\":"...)
 	b = runtime.AppendDecimal(b, x.Notional)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"resultingPosition\":"...)
+	b = append(b, ",\"resultingPosition\":"...)
 	b = runtime.AppendDecimal(b, x.ResultingPosition)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"maxQuantity\":"...)
+	b = append(b, ",\"maxQuantity\":"...)
 	b = runtime.AppendDecimal(b, x.MaxQuantity)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"maxNotional\":"...)
+	b = append(b, ",\"maxNotional\":"...)
 	b = runtime.AppendDecimal(b, x.MaxNotional)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 

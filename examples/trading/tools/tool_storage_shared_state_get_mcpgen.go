@@ -40,6 +40,7 @@ func (x *StorageSharedStateGetInput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateGetInput")
 }
+
 func (x *StorageSharedStateGetInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("key")
@@ -51,14 +52,9 @@ func (x *StorageSharedStateGetInput) validate(p *runtime.Path, vs *runtime.Viola
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *StorageSharedStateGetInput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"key\":"...)
 	b = runtime.AppendString(b, x.Key)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 
@@ -121,6 +117,7 @@ func (x *StorageSharedStateGetOutput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateGetOutput")
 }
+
 func (x *StorageSharedStateGetOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("value")
@@ -128,7 +125,7 @@ func (x *StorageSharedStateGetOutput) validate(p *runtime.Path, vs *runtime.Viol
 	}
 	{
 		q := p.Field("version")
-		if x.Version < int64(1) {
+		if x.Version < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
 	}
@@ -136,22 +133,13 @@ func (x *StorageSharedStateGetOutput) validate(p *runtime.Path, vs *runtime.Viol
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *StorageSharedStateGetOutput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"key\":"...)
 	b = runtime.AppendString(b, x.Key)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"value\":"...)
+	b = append(b, ",\"value\":"...)
 	b = x.Value.AppendJSON(b)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"version\":"...)
+	b = append(b, ",\"version\":"...)
 	b = runtime.AppendInt(b, x.Version)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 

@@ -75,6 +75,7 @@ func (x *StorageSharedStateSetInput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateSetInput")
 }
+
 func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("key")
@@ -88,16 +89,16 @@ func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Viola
 	}
 	if x.TtlSeconds.Set {
 		q := p.Field("ttlSeconds")
-		if x.TtlSeconds.Value < int64(1) {
+		if x.TtlSeconds.Value < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
-		if x.TtlSeconds.Value > int64(2592000) {
+		if x.TtlSeconds.Value > 2592000 {
 			vs.Add(&q, "maximum", "must be <= 2592000")
 		}
 	}
 	if x.IfVersion.Set {
 		q := p.Field("ifVersion")
-		if x.IfVersion.Value < int64(0) {
+		if x.IfVersion.Value < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
 	}
@@ -105,29 +106,18 @@ func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Viola
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *StorageSharedStateSetInput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"key\":"...)
 	b = runtime.AppendString(b, x.Key)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"value\":"...)
+	b = append(b, ",\"value\":"...)
 	b = x.Value.AppendJSON(b)
 	if x.TtlSeconds.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"ttlSeconds\":"...)
+		b = append(b, ",\"ttlSeconds\":"...)
 		b = runtime.AppendInt(b, x.TtlSeconds.Value)
 	}
 	if x.IfVersion.Set {
-		b = append(b, sep)
-		sep = ','
-		b = append(b, "\"ifVersion\":"...)
+		b = append(b, ",\"ifVersion\":"...)
 		b = runtime.AppendInt(b, x.IfVersion.Value)
-	}
-	if sep == '{' {
-		b = append(b, '{')
 	}
 	return append(b, '}')
 }
@@ -189,16 +179,17 @@ func (x *StorageSharedStateSetOutput) Validate() error {
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateSetOutput")
 }
+
 func (x *StorageSharedStateSetOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("version")
-		if x.Version < int64(1) {
+		if x.Version < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
 	}
 	{
 		q := p.Field("bytes")
-		if x.Bytes < int64(0) {
+		if x.Bytes < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
 	}
@@ -206,22 +197,13 @@ func (x *StorageSharedStateSetOutput) validate(p *runtime.Path, vs *runtime.Viol
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *StorageSharedStateSetOutput) AppendJSON(b []byte) []byte {
-	sep := byte('{')
-	b = append(b, sep)
-	sep = ','
+	b = append(b, '{')
 	b = append(b, "\"key\":"...)
 	b = runtime.AppendString(b, x.Key)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"version\":"...)
+	b = append(b, ",\"version\":"...)
 	b = runtime.AppendInt(b, x.Version)
-	b = append(b, sep)
-	sep = ','
-	b = append(b, "\"bytes\":"...)
+	b = append(b, ",\"bytes\":"...)
 	b = runtime.AppendInt(b, x.Bytes)
-	if sep == '{' {
-		b = append(b, '{')
-	}
 	return append(b, '}')
 }
 
