@@ -164,26 +164,64 @@ func (v *Value) AppendJSON(b []byte) []byte {
 func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(nil), nil }
 
 // UniqueItems reports the indexes of the first pair of equal items, or -1s.
+// Items are compared through a canonical encoding (numbers by value, object
+// members in key order), so a large array costs linear time, not quadratic.
 func UniqueItems(items []Value) (int, int) {
-	// Sorting by encoded form would be faster for large arrays, but equal
-	// numbers can be spelled differently (1 and 1.0), so compare pairwise on
-	// arrays the argument cap already keeps small.
-	for i := range items {
-		for j := i + 1; j < len(items); j++ {
-			if items[i].Equal(&items[j]) {
-				return i, j
+	if len(items) < 8 {
+		for i := range items {
+			for j := i + 1; j < len(items); j++ {
+				if items[i].Equal(&items[j]) {
+					return i, j
+				}
 			}
 		}
+		return -1, -1
+	}
+	first := make(map[string]int, len(items))
+	var buf []byte
+	for j := range items {
+		buf = items[j].appendCanonical(buf[:0])
+		if i, ok := first[string(buf)]; ok {
+			return i, j
+		}
+		first[string(buf)] = j
 	}
 	return -1, -1
 }
 
-// SortedKeys returns the member keys of an object Value in byte order.
-func SortedKeys(v *Value) []string {
-	keys := make([]string, len(v.Members))
-	for i := range v.Members {
-		keys[i] = v.Members[i].Key
+// appendCanonical appends an encoding of v that is equal for two values
+// exactly when Equal says they are.
+func (v *Value) appendCanonical(b []byte) []byte {
+	switch v.Kind {
+	case Number:
+		if d, ok := v.Decimal(); ok {
+			return append(append(b, 'n'), d.String()...)
+		}
+		return append(append(b, 'N'), v.Text...)
+	case String:
+		return AppendString(append(b, 's'), v.Text)
+	case Array:
+		b = append(b, '[')
+		for i := range v.Items {
+			b = v.Items[i].appendCanonical(b)
+			b = append(b, ',')
+		}
+		return append(b, ']')
+	case Object:
+		order := make([]int, len(v.Members))
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(i, j int) bool { return v.Members[order[i]].Key < v.Members[order[j]].Key })
+		b = append(b, '{')
+		for _, i := range order {
+			b = AppendString(b, v.Members[i].Key)
+			b = append(b, ':')
+			b = v.Members[i].Value.appendCanonical(b)
+			b = append(b, ',')
+		}
+		return append(b, '}')
 	}
-	sort.Strings(keys)
-	return keys
+	return v.AppendJSON(b)
 }
+
