@@ -224,4 +224,3 @@ func (v *Value) appendCanonical(b []byte) []byte {
 	}
 	return v.AppendJSON(b)
 }
-
