@@ -224,3 +224,16 @@ func (v *Value) appendCanonical(b []byte) []byte {
 	}
 	return v.AppendJSON(b)
 }
+
+// ParseValue reads one JSON document into a Value with the same strict rules
+// and limits as tool arguments.
+func ParseValue(data []byte) (Value, error) {
+	r := GetReader(data)
+	defer PutReader(r)
+	v, _ := r.Value(r.Root())
+	r.End()
+	if err := r.Violations.Err("invalid JSON value"); err != nil {
+		return Value{}, err
+	}
+	return v, nil
+}

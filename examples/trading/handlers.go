@@ -1,12 +1,114 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/mcpgen/mcpgen/examples/trading/market"
 	"github.com/mcpgen/mcpgen/examples/trading/tools"
+	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/shopspring/decimal"
 )
 
-// handlers implements tools.Handlers over the market package.
+// handlers implements tools.Handlers over the market package. Inputs arrive
+// decoded and validated; each method is the tool's business logic only.
 type handlers struct {
-	tools.UnimplementedHandlers
+	state market.StateStore
 }
 
-func newHandlers() (*handlers, error) { return &handlers{}, nil }
+var _ tools.Handlers = (*handlers)(nil)
+
+// State quotas of the example: 64 KiB per value, 16 MiB in all.
+const (
+	maxStateValueBytes = 64 << 10
+	maxStateTotalBytes = 16 << 20
+)
+
+func newHandlers() *handlers {
+	return &handlers{state: market.NewMemoryState(maxStateValueBytes, maxStateTotalBytes)}
+}
+
+const defaultWindow = 50
+
+func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
+	interval := string(in.Interval)
+	candles, err := market.Window(in.Symbol, interval, in.End, int(in.Window.Or(defaultWindow)))
+	if err != nil {
+		return tools.FeaturesOHLCVWindowOutput{}, err
+	}
+	f := market.Compute(candles, market.Intervals[interval])
+	return tools.FeaturesOHLCVWindowOutput{
+		Symbol: in.Symbol, Interval: interval, Candles: int64(len(candles)),
+		Start: f.Start, End: f.End,
+		Open: f.Open, High: f.High, Low: f.Low, Close: f.Close, Volume: f.Volume,
+		Vwap: f.VWAP, ReturnMean: f.ReturnMean, Volatility: f.Volatility, Atr: f.ATR,
+	}, nil
+}
+
+func (h *handlers) RiskPositionLimitsCheck(ctx context.Context, in tools.RiskPositionLimitsCheckInput) (tools.RiskPositionLimitsCheckOutput, error) {
+	price, ok := in.Price.Get()
+	if !ok {
+		var err error
+		if price, err = market.LastClose(in.Symbol); err != nil {
+			return tools.RiskPositionLimitsCheckOutput{}, err
+		}
+	}
+	c := market.CheckLimits(in.Symbol, string(in.Side), in.Quantity, price, in.CurrentPosition.Or(decimal.Zero))
+	return tools.RiskPositionLimitsCheckOutput{
+		Allowed: c.Allowed, Reasons: c.Reasons, Notional: c.Notional,
+		ResultingPosition: c.ResultingPosition, MaxQuantity: c.MaxQuantity, MaxNotional: c.MaxNotional,
+	}, nil
+}
+
+func (h *handlers) ExecutionSimQuote(ctx context.Context, in tools.ExecutionSimQuoteInput) (tools.ExecutionSimQuoteOutput, error) {
+	orderType := in.OrderType.Or(tools.OrderTypeMarket)
+	var limit *decimal.Decimal
+	if p, ok := in.LimitPrice.Get(); ok {
+		limit = &p
+	}
+	if orderType != tools.OrderTypeMarket && limit == nil {
+		return tools.ExecutionSimQuoteOutput{}, &runtime.Error{Code: runtime.CodeInvalidArgs,
+			Message:    "limit and stop orders need limitPrice",
+			Violations: []runtime.Violation{{Pointer: "/limitPrice", Keyword: "required", Message: "required for " + string(orderType) + " orders"}}}
+	}
+	q, err := market.SimQuote(in.Symbol, string(in.Side), in.Quantity, limit)
+	if err != nil {
+		return tools.ExecutionSimQuoteOutput{}, err
+	}
+	out := tools.ExecutionSimQuoteOutput{
+		Symbol: in.Symbol, Side: string(in.Side), Filled: q.Filled, AveragePrice: q.AveragePrice,
+		ReferencePrice: q.Reference, SlippageBps: q.SlippageBps, Partial: q.Partial,
+		Levels: make([]tools.ExecutionSimQuoteOutputLevelsItem, len(q.Levels)),
+	}
+	for i, l := range q.Levels {
+		out.Levels[i] = tools.ExecutionSimQuoteOutputLevelsItem{Price: l.Price, Quantity: l.Quantity}
+	}
+	return out, nil
+}
+
+func (h *handlers) StorageSharedStateGet(ctx context.Context, in tools.StorageSharedStateGetInput) (tools.StorageSharedStateGetOutput, error) {
+	raw, version, err := h.state.Get(ctx, in.Key)
+	if err != nil {
+		return tools.StorageSharedStateGetOutput{}, err
+	}
+	value, err := runtime.ParseValue(raw)
+	if err != nil {
+		return tools.StorageSharedStateGetOutput{}, err
+	}
+	return tools.StorageSharedStateGetOutput{Key: in.Key, Value: value, Version: version}, nil
+}
+
+func (h *handlers) StorageSharedStateSet(ctx context.Context, in tools.StorageSharedStateSetInput) (tools.StorageSharedStateSetOutput, error) {
+	raw := in.Value.AppendJSON(nil)
+	var ifVersion *int64
+	if v, ok := in.IfVersion.Get(); ok {
+		ifVersion = &v
+	}
+	ttl := time.Duration(in.TTLSeconds.Or(0)) * time.Second
+	version, err := h.state.Set(ctx, in.Key, json.RawMessage(raw), ttl, ifVersion)
+	if err != nil {
+		return tools.StorageSharedStateSetOutput{}, err
+	}
+	return tools.StorageSharedStateSetOutput{Key: in.Key, Version: version, Bytes: int64(len(raw))}, nil
+}

@@ -16,10 +16,10 @@ type StorageSharedStateSetInput struct {
 	// Any JSON value.
 	Value runtime.Value
 
-	// TtlSeconds is property "ttlSeconds".
+	// TTLSeconds is property "ttlSeconds".
 	//
 	// Expiry in seconds (at most 30 days).
-	TtlSeconds runtime.Opt[int64]
+	TTLSeconds runtime.Opt[int64]
 
 	// IfVersion is property "ifVersion".
 	//
@@ -49,8 +49,8 @@ func (x *StorageSharedStateSetInput) decode(r *runtime.Reader, p *runtime.Path) 
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.TtlSeconds.Set = true
-			x.TtlSeconds.Value, _ = r.Int(&q)
+			x.TTLSeconds.Set = true
+			x.TTLSeconds.Value, _ = r.Int(&q)
 		case "ifVersion":
 			q := p.Field("ifVersion")
 			if r.Duplicate(seen[:], 3, &q) {
@@ -87,12 +87,12 @@ func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Viola
 		q := p.Field("value")
 		dynamic76(&x.Value, &q, vs)
 	}
-	if x.TtlSeconds.Set {
+	if x.TTLSeconds.Set {
 		q := p.Field("ttlSeconds")
-		if x.TtlSeconds.Value < 1 {
+		if x.TTLSeconds.Value < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
-		if x.TtlSeconds.Value > 2592000 {
+		if x.TTLSeconds.Value > 2592000 {
 			vs.Add(&q, "maximum", "must be <= 2592000")
 		}
 	}
@@ -111,9 +111,9 @@ func (x *StorageSharedStateSetInput) AppendJSON(b []byte) []byte {
 	b = runtime.AppendString(b, x.Key)
 	b = append(b, ",\"value\":"...)
 	b = x.Value.AppendJSON(b)
-	if x.TtlSeconds.Set {
+	if x.TTLSeconds.Set {
 		b = append(b, ",\"ttlSeconds\":"...)
-		b = runtime.AppendInt(b, x.TtlSeconds.Value)
+		b = runtime.AppendInt(b, x.TTLSeconds.Value)
 	}
 	if x.IfVersion.Set {
 		b = append(b, ",\"ifVersion\":"...)
