@@ -237,4 +237,3 @@ func splitMembers(obj string) []string {
 	}
 	return append(out, body[start:])
 }
-
