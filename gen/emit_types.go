@@ -152,6 +152,15 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 	}
 	f.Comment("// decode reads a " + t.Name + " from r, recording every problem.")
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
+		if len(t.Fields) == 0 {
+			// No properties: every member is unknown.
+			other := jen.Id("r").Dot("SkipMember").Call(jen.Id("p"))
+			if t.Closed {
+				other = jen.Id("r").Dot("Unknown").Call(jen.Id("p"), jen.Id("key"))
+			}
+			g.Id("r").Dot("Object").Call(jen.Id("p"), jen.Func().Params(jen.Id("key").Index().Byte()).Block(other))
+			return
+		}
 		g.Var().Id("seen").Index(jen.Lit(words)).Uint64()
 		obj := jen.Id("r").Dot("Object").Call(jen.Id("p"), jen.Func().Params(jen.Id("key").Index().Byte()).Block(
 			jen.Switch(jen.String().Parens(jen.Id("key"))).BlockFunc(func(sw *jen.Group) {
@@ -296,7 +305,9 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 	case TEnum, TStruct:
 		out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
 	case TValue:
-		out = append(out, jen.Id(dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
+		if s != nil { // nil for the items of an array without "items": anything goes
+			out = append(out, jen.Id(dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
+		}
 	case TInt:
 		out = append(out, intChecks(v, s, add)...)
 	case TFloat:

@@ -1,0 +1,438 @@
+package gen_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpgen/mcpgen/gen"
+)
+
+// The official JSON Schema Test Suite, run against generated code: every case
+// of a supported keyword's file becomes a tool of one generated package, the
+// package is compiled once, and every test's instance goes through the tool's
+// public decode entry point. docs/json-schema-suite.md explains the choices.
+
+const suiteDir = "../testdata/json-schema-test-suite/tests/draft2020-12"
+
+var keepSuite = flag.Bool("suite.keep", false, "keep the generated JSON Schema Test Suite package under gen/testdata")
+
+// suiteOptional are the files of suiteDir/optional that are run: those
+// about keywords mcpgen supports. (optional/format/ is run by the runtime's
+// format tests.)
+var suiteOptional = []string{
+	"bignum.json",
+	"dependencies-compatibility.json",
+	"float-overflow.json",
+	"no-schema.json",
+	"non-bmp-regex.json",
+}
+
+// suiteExcluded lists the upstream draft2020-12 files that are not run, and
+// why. None of them may appear in suiteDir.
+var suiteExcluded = map[string]string{
+	"format.json":                "format is an assertion in mcpgen; this file expects an annotation only. optional/format/*.json covers each format",
+	"anchor.json":                "$anchor is not supported (every case would be skipped)",
+	"contains.json":              "contains is not supported (every case would be skipped)",
+	"minContains.json":           "contains is not supported (every case would be skipped)",
+	"maxContains.json":           "contains is not supported (every case would be skipped)",
+	"dependentSchemas.json":      "dependentSchemas is not supported (every case would be skipped)",
+	"dynamicRef.json":            "$dynamicRef is not supported (every case would be skipped)",
+	"unevaluatedItems.json":      "unevaluatedItems is not supported (every case would be skipped)",
+	"unevaluatedProperties.json": "unevaluatedProperties is not supported (every case would be skipped)",
+	"vocabulary.json":            "$vocabulary and custom meta-schemas are not supported",
+	"refRemote.json":             "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
+
+	"optional/anchor.json":              "$anchor is not supported",
+	"optional/cross-draft.json":         "refers to http://localhost:1234/; mcpgen never fetches network refs",
+	"optional/dynamicRef.json":          "$dynamicRef is not supported",
+	"optional/ecmascript-regex.json":    "pattern is RE2 (DESIGN.md §4), not ECMA-262; see docs/json-schema-suite.md",
+	"optional/format-assertion.json":    "needs custom meta-schemas ($vocabulary)",
+	"optional/id.json":                  "$id is not supported",
+	"optional/refOfUnknownKeyword.json": "unknown keywords are errors in mcpgen (DESIGN.md §3), so nothing can refer into one",
+	"optional/unknownKeyword.json":      "unknown keywords are errors in mcpgen (DESIGN.md §3)",
+}
+
+// unsupportedReasons maps the generator's rejection messages to the skip
+// reason they stand for. Only rejections of unsupported keywords and ref
+// forms may skip a case; any other rejection fails the test.
+var unsupportedReasons = []struct {
+	re     *regexp.Regexp
+	reason string
+}{
+	{regexp.MustCompile(`^keyword "([^"]+)" is not supported`), "$1"},
+	{regexp.MustCompile(`^\$ref .*: network and absolute refs are never fetched`), "network $$ref"},
+	{regexp.MustCompile(`^\$ref .*: anchors are not supported`), "$$ref to an anchor"},
+	{regexp.MustCompile(`^dependencies: only arrays of property names are supported`), "dependencies with a schema"},
+}
+
+// suiteRejected lists the cases mcpgen rejects on purpose although every
+// keyword in them is supported, with the message it rejects them with
+// (docs/json-schema-suite.md, "Deliberate differences").
+var suiteRejected = map[string]string{
+	"enum.json: empty enum": "enum must list at least one value",
+}
+
+// suiteDifferences lists the tests whose expected result mcpgen does not
+// give, on purpose, with the reason (docs/json-schema-suite.md, "Deliberate
+// differences"). A listed test that starts to pass fails the suite, so the
+// list never outlives a difference.
+var suiteDifferences = map[string]string{
+	"optional/bignum.json: integer: a bignum is an integer":                                                                                       int64Only,
+	"optional/bignum.json: integer: a negative bignum is an integer":                                                                              int64Only,
+	"optional/float-overflow.json: all integers are multiples of 0.5, if overflow is handled: valid if optional overflow handling is implemented": int64Only,
+}
+
+const int64Only = "a typed integer is an int64; a larger integer is a violation (\"integer out of range\"), not a value the handler cannot hold"
+
+type suiteCase struct {
+	File        string
+	Description string
+	Schema      json.RawMessage
+	Tests       []struct {
+		Description string
+		Data        json.RawMessage
+		Valid       bool
+	}
+
+	tool   string // tool name; caseN.json and toolN.json are its files
+	goName string
+	typed  bool // the value is a typed Go field, not a runtime.Value
+}
+
+// suiteResult is one line the generated program prints.
+type suiteResult struct {
+	Case, Test int
+	Valid      bool
+	Violations []struct{ Pointer, Keyword, Message string }
+	Error      string
+}
+
+func TestJSONSchemaTestSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles and runs a generated package")
+	}
+	start := time.Now()
+	cases := loadSuite(t)
+
+	// Lint each case alone: a case whose schema uses what mcpgen rejects is
+	// skipped, counted by reason.
+	skipped := map[string]int{}
+	rejected := map[string]bool{}
+	var accepted []*suiteCase
+	for i, c := range cases {
+		c.tool = "case" + strconv.Itoa(i+1)
+		_, err := gen.Load(suiteConfig(c))
+		if err == nil {
+			accepted = append(accepted, c)
+			continue
+		}
+		if reason := classify(err); reason != "" {
+			skipped[reason]++
+			continue
+		}
+		key := c.File + ": " + c.Description
+		if want, ok := suiteRejected[key]; ok && strings.Contains(err.Error(), want) {
+			rejected[key] = true
+			continue
+		}
+		t.Errorf("%s: %q: rejected, and not for an unsupported keyword:\n%v", c.File, c.Description, err)
+	}
+	for key := range suiteRejected {
+		if !rejected[key] {
+			t.Errorf("%s: listed in suiteRejected but not rejected", key)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+
+	out, err := gen.Generate(suiteConfig(accepted...))
+	if err != nil {
+		t.Fatalf("generating the accepted cases together: %v", err)
+	}
+	byName := map[string]*suiteCase{}
+	for _, c := range accepted {
+		byName[c.tool] = c
+	}
+	for _, tool := range out.Package.Tools {
+		c := byName[tool.Name]
+		c.goName = tool.GoName
+		c.typed = tool.Input.Fields[0].Type.Kind != gen.TValue
+	}
+	results := runSuitePackage(t, out, accepted)
+
+	passed, total, typed, differ := 0, 0, 0, 0
+	for ci, c := range accepted {
+		if c.typed {
+			typed++
+		}
+		for ti, test := range c.Tests {
+			total++
+			r, ok := results[[2]int{ci, ti}]
+			key := c.File + ": " + c.Description + ": " + test.Description
+			_, listed := suiteDifferences[key]
+			switch {
+			case !ok:
+				t.Errorf("%s: %q: %q: no result", c.File, c.Description, test.Description)
+			case r.Error != "":
+				t.Errorf("%s: %q: %q: %s", c.File, c.Description, test.Description, r.Error)
+			case listed && r.Valid != test.Valid:
+				differ++
+			case listed:
+				t.Errorf("%s: listed in suiteDifferences but passes (%s path); remove it", key, pathKind(c))
+			case r.Valid != test.Valid:
+				t.Errorf("%s: %q: %q\n  schema: %s\n  data:   %s\n  want valid=%v, got valid=%v (%s path)%s",
+					c.File, c.Description, test.Description, compact(c.Schema), compact(test.Data), test.Valid, r.Valid, pathKind(c), violationText(r))
+			default:
+				passed++
+			}
+		}
+	}
+	t.Logf("json-schema-test-suite draft2020-12: %d/%d tests passed, %d documented differences, in %d cases (%d typed, %d dynamic; %s; %d rejected on purpose) in %s",
+		passed, total, differ, len(accepted), typed, len(accepted)-typed, skipText(skipped), len(rejected), time.Since(start).Round(100*time.Millisecond))
+}
+
+func loadSuite(t *testing.T) []*suiteCase {
+	files, err := filepath.Glob(filepath.Join(suiteDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no suite files in %s (%v)", suiteDir, err)
+	}
+	for _, name := range suiteOptional {
+		files = append(files, filepath.Join(suiteDir, "optional", name))
+	}
+	var cases []*suiteCase
+	for _, name := range files {
+		rel, _ := filepath.Rel(suiteDir, name)
+		rel = filepath.ToSlash(rel)
+		if why, ok := suiteExcluded[rel]; ok {
+			t.Errorf("%s is excluded (%s) but run", rel, why)
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []*suiteCase
+		if err := json.Unmarshal(data, &list); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, c := range list {
+			c.File = rel
+		}
+		cases = append(cases, list...)
+	}
+	return cases
+}
+
+// suiteConfig returns the generator input for cases: per case, a tool file
+// whose only property "v" refers to the case's schema file, so "#" refs in
+// the case schema resolve against the case's own document.
+func suiteConfig(cases ...*suiteCase) gen.Config {
+	files := map[string][]byte{}
+	var sources []gen.Source
+	for _, c := range cases {
+		n := strings.TrimPrefix(c.tool, "case")
+		tool, _ := json.Marshal(map[string]any{
+			"name":        c.tool,
+			"description": c.File + ": " + c.Description,
+			"inputSchema": map[string]any{
+				"type":       "object",
+				"properties": map[string]any{"v": map[string]any{"$ref": "case" + n + ".json"}},
+				"required":   []string{"v"},
+			},
+		})
+		sources = append(sources, gen.Source{Name: "tool" + n + ".json", Data: tool})
+		files["case"+n+".json"] = c.Schema
+	}
+	return gen.Config{
+		Package: "main",
+		Sources: sources,
+		ReadFile: func(name string) ([]byte, error) {
+			if b, ok := files[name]; ok {
+				return b, nil
+			}
+			return nil, os.ErrNotExist
+		},
+	}
+}
+
+// classify returns why a rejected case is skipped: the first unsupported
+// keyword it uses, else the first unsupported form of $ref, else "" when
+// nothing it uses is unsupported. Problems that follow from an unsupported
+// keyword (a "$ref" that only resolves through "$id") do not matter then.
+func classify(err error) string {
+	ge, ok := err.(*gen.Error)
+	if !ok {
+		return ""
+	}
+	for _, u := range unsupportedReasons {
+		for _, p := range ge.Problems {
+			if m := u.re.FindStringSubmatchIndex(p.Message); m != nil {
+				return string(u.re.ExpandString(nil, u.reason, p.Message, m))
+			}
+		}
+	}
+	return ""
+}
+
+// runSuitePackage writes the generated package and a main that runs every
+// test instance through its tool's decoder into a folder inside the module,
+// runs it once, and returns the results by case and test index.
+func runSuitePackage(t *testing.T, out *gen.Output, cases []*suiteCase) map[[2]int]suiteResult {
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("testdata", "jsonschema-suite-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *keepSuite {
+		t.Logf("generated package kept in gen/%s", dir)
+	} else {
+		t.Cleanup(func() {
+			os.RemoveAll(dir)
+			os.Remove("testdata") // only if nothing else lives there
+		})
+	}
+	for name, data := range out.Files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var inputs bytes.Buffer
+	for ci, c := range cases {
+		for ti, test := range c.Tests {
+			line, _ := json.Marshal(map[string]any{"case": ci, "test": ti, "args": json.RawMessage(`{"v":` + string(test.Data) + `}`)})
+			inputs.Write(append(line, '\n'))
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), suiteMain(cases), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "run", "./"+filepath.ToSlash(dir))
+	cmd.Stdin = &inputs
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go run %s: %v\n%s", dir, err, stderr.String())
+	}
+	results := map[[2]int]suiteResult{}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r suiteResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("reading result %q: %v", sc.Text(), err)
+		}
+		results[[2]int{r.Case, r.Test}] = r
+	}
+	return results
+}
+
+// suiteMain returns the main of the generated suite package: it reads one
+// {"case", "test", "args"} per line and prints the result of the case's
+// DecodeXxxInput as one JSON line.
+func suiteMain(cases []*suiteCase) []byte {
+	var b bytes.Buffer
+	b.WriteString(`package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+
+	"github.com/mcpgen/mcpgen/runtime"
+)
+
+var decoders = []func([]byte) error{
+`)
+	for _, c := range cases {
+		fmt.Fprintf(&b, "\tfunc(b []byte) error { _, err := Decode%sInput(b); return err },\n", c.goName)
+	}
+	b.WriteString(`}
+
+func main() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(nil, 1<<20)
+	out := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		var line struct {
+			Case, Test int
+			Args       json.RawMessage
+		}
+		if err := json.Unmarshal(in.Bytes(), &line); err != nil {
+			panic(err)
+		}
+		result := map[string]any{"case": line.Case, "test": line.Test}
+		err := decoders[line.Case](line.Args)
+		result["valid"] = err == nil
+		if e, ok := err.(*runtime.Error); ok {
+			result["violations"] = e.Violations
+		} else if err != nil {
+			result["error"] = "not a *runtime.Error: " + err.Error()
+		}
+		if err := out.Encode(result); err != nil {
+			panic(err)
+		}
+	}
+}
+`)
+	return b.Bytes()
+}
+
+func compact(raw []byte) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
+func pathKind(c *suiteCase) string {
+	if c.typed {
+		return "typed"
+	}
+	return "dynamic"
+}
+
+func violationText(r suiteResult) string {
+	var b strings.Builder
+	for _, v := range r.Violations {
+		fmt.Fprintf(&b, "\n    %s %s: %s", v.Pointer, v.Keyword, v.Message)
+	}
+	return b.String()
+}
+
+func skipText(skipped map[string]int) string {
+	n := 0
+	var parts []string
+	for _, reason := range sortedKeys(skipped) {
+		n += skipped[reason]
+		parts = append(parts, reason+" "+strconv.Itoa(skipped[reason]))
+	}
+	if n == 0 {
+		return "no cases skipped"
+	}
+	return fmt.Sprintf("%d cases skipped: %s", n, strings.Join(parts, ", "))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
