@@ -93,6 +93,9 @@ for (const s of unknown) {
 for (const s of unexpected) {
   console.log(`error: ${s} failed and is not an expected failure`);
 }
-console.log(`Scenarios: ${scenarios.length - failed.length} passed, ${failed.length} failed (${failed.length - unexpected.length} expected)`);
-console.log(`Checks: ${checksPassed} passed, ${checksFailed} failed, ${warnings} warnings`);
+console.log(
+  `Scenarios: ${scenarios.length - failed.length} of ${scenarios.length} passed, ` +
+    `${failed.length - unexpected.length} expected failures, ${warnings} warnings (SHOULD-level checks)`,
+);
+console.log(`Total: ${checksPassed} passed, ${checksFailed} failed`);
 process.exit(unexpected.length > 0 || unknown.length > 0 ? 1 : 0);

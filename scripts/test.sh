@@ -16,3 +16,13 @@ echo "== mcpgen check (committed generated code is fresh)"
 
 echo "== go test"
 go test -count=1 ./...
+
+echo "== Node 22+ and interop/ dependencies (lockfile)"
+node_bin=$(./scripts/install-node.sh)
+(cd interop && PATH="$(dirname "$node_bin"):$PATH" npm ci --prefer-offline --no-audit --no-fund)
+
+echo "== interop: TypeScript SDK client against examples/trading (stdio and HTTP)"
+./scripts/interop.sh
+
+echo "== conformance: @modelcontextprotocol/conformance against examples/conformance"
+./scripts/conformance.sh
