@@ -107,9 +107,9 @@ const refusals = [
     schemaRejects: false,
   },
   {
-    name: 'a window that ends before the candle history starts',
+    name: 'a window longer than the candle history',
     tool: 'features.ohlcv_window',
-    args: { ...window20, end: '2025-06-01T00:00:00Z' },
+    args: { ...window20, window: 1000 },
     code: 'MCP-010',
     violations: [],
     schemaRejects: false,
