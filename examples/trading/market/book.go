@@ -1,78 +1,254 @@
 package market
 
 import (
+	"fmt"
+	"maps"
+
 	"github.com/mcpgen/mcpgen/runtime"
 	"github.com/shopspring/decimal"
 )
 
-// BookLevels is the depth of the simulated order book on each side.
-const BookLevels = 10
+// BookSpec shapes the simulated order book of one symbol. The book is the
+// same on both sides of its centre: level i (from 1) sits HalfSpread +
+// (i-1)·Step away and holds i·LevelSize, since real books hold more size
+// further from the touch.
+type BookSpec struct {
+	HalfSpread decimal.Decimal // centre to best bid and to best ask
+	Step       decimal.Decimal // between adjacent levels
+	LevelSize  decimal.Decimal // units at the best level
+	Levels     int             // levels on each side
+}
 
-// Fill is one book level an order takes from.
-type Fill struct {
+// DefaultBookSpecs returns the example's books for its ten symbols, a fresh
+// map the caller may change before passing it to NewBook. Spreads are of
+// the order the venues show (0.4 pip for EURUSD, a cent around an ETF's
+// last close); each book holds 55 times its level size per side.
+func DefaultBookSpecs() map[string]BookSpec {
+	b := func(halfSpread, step, size string) BookSpec {
+		return BookSpec{decimal.RequireFromString(halfSpread), decimal.RequireFromString(step), decimal.RequireFromString(size), 10}
+	}
+	return map[string]BookSpec{
+		"EURUSD":  b("0.00002", "0.00001", "1000000"),
+		"GBPUSD":  b("0.00003", "0.00002", "1000000"),
+		"USDJPY":  b("0.003", "0.002", "1000000"),
+		"AUDUSD":  b("0.00003", "0.00002", "500000"),
+		"USDCAD":  b("0.00004", "0.00002", "500000"),
+		"BTC/USD": b("5.00", "10.00", "2"),
+		"ETH/USD": b("0.50", "1.00", "20"),
+		"SPY":     b("0.01", "0.01", "10000"),
+		"QQQ":     b("0.01", "0.01", "5000"),
+		"IWM":     b("0.01", "0.01", "5000"),
+	}
+}
+
+// Book quotes orders against simulated order books centred on each
+// symbol's last close. It is immutable and safe for concurrent use: every
+// quote sees a fresh book, and quoting takes nothing from it.
+type Book struct {
+	specs  map[string]BookSpec
+	prices PriceSource
+}
+
+// NewBook returns a Book over a copy of specs, centring each book on the
+// last close from prices.
+func NewBook(specs map[string]BookSpec, prices PriceSource) (*Book, error) {
+	if prices == nil {
+		return nil, fmt.Errorf("market: NewBook needs a price source")
+	}
+	for symbol, s := range specs {
+		if s.HalfSpread.IsNegative() || !s.Step.IsPositive() || !s.LevelSize.IsPositive() || s.Levels < 1 {
+			return nil, fmt.Errorf("market: %s: book needs a half spread ≥ 0, a step > 0, a level size > 0 and at least one level", symbol)
+		}
+	}
+	return &Book{specs: maps.Clone(specs), prices: prices}, nil
+}
+
+// Level is one price level: of a book, or the part of one that an order
+// takes.
+type Level struct {
 	Price    decimal.Decimal
 	Quantity decimal.Decimal
 }
 
-// Quote is the simulated execution of an order.
-type Quote struct {
-	Reference    decimal.Decimal // mid price the book is built around
-	Filled       decimal.Decimal
-	AveragePrice decimal.Decimal
-	SlippageBps  float64 // average price against the mid, in basis points, signed against the taker
-	Levels       []Fill
-	Partial      bool // a limit order that filled only within its limit
+// Depth is a snapshot of one symbol's book.
+type Depth struct {
+	Symbol string
+	Centre decimal.Decimal // the last close the book is built around
+	Bids   []Level         // best (highest) first
+	Asks   []Level         // best (lowest) first
 }
 
-// SimQuote walks the simulated book of symbol around its last close: each
-// level holds the instrument's depth and sits one spread step further out.
-// A market order that the whole book cannot fill fails with MCP-012; a limit
-// (or stop) order fills what lies within limit and reports Partial, failing
-// with MCP-012 only when nothing does.
-func SimQuote(symbol, side string, qty decimal.Decimal, limit *decimal.Decimal) (Quote, error) {
-	mid, err := LastClose(symbol)
+// Depth returns the book of symbol as it stands.
+func (b *Book) Depth(symbol string) (Depth, error) {
+	spec, centre, err := b.lookup(symbol)
+	if err != nil {
+		return Depth{}, err
+	}
+	return Depth{Symbol: symbol, Centre: centre, Bids: spec.side(centre, false), Asks: spec.side(centre, true)}, nil
+}
+
+func (b *Book) lookup(symbol string) (BookSpec, decimal.Decimal, error) {
+	spec, ok := b.specs[symbol]
+	if !ok {
+		return BookSpec{}, decimal.Decimal{}, &runtime.Error{
+			Code:    runtime.CodeInsufficientLiquidity,
+			Message: fmt.Sprintf("no order book for %s", symbol),
+			Details: map[string]any{"symbol": symbol},
+		}
+	}
+	centre, err := b.prices.LastClose(symbol)
+	if err != nil {
+		return BookSpec{}, decimal.Decimal{}, err
+	}
+	return spec, centre, nil
+}
+
+// side returns the asks (or bids) of a book around centre, best first. Bid
+// levels that would be priced at or below zero are left out.
+func (s BookSpec) side(centre decimal.Decimal, asks bool) []Level {
+	levels := make([]Level, 0, s.Levels)
+	for i := range s.Levels {
+		offset := s.HalfSpread.Add(s.Step.Mul(decimal.NewFromInt(int64(i))))
+		price := centre.Add(offset)
+		if !asks {
+			price = centre.Sub(offset)
+			if !price.IsPositive() {
+				break
+			}
+		}
+		levels = append(levels, Level{Price: price, Quantity: s.LevelSize.Mul(decimal.NewFromInt(int64(i + 1)))})
+	}
+	return levels
+}
+
+// Quote is the simulated execution of one order.
+type Quote struct {
+	Symbol    string
+	Side      string
+	OrderType string
+
+	// Reference is the centre of the book the order walked: the last close,
+	// or the stop price of a stop order the market has not reached.
+	Reference decimal.Decimal
+	// Triggered is false only for a stop order whose stop the last close has
+	// not reached; its quote is the expected fill once it triggers.
+	Triggered bool
+
+	Requested decimal.Decimal
+	Filled    decimal.Decimal
+	Unfilled  decimal.Decimal // Requested - Filled; non-zero only for a limit order
+	Partial   bool            // Unfilled > 0
+
+	Notional     decimal.Decimal // Σ price × quantity over Levels, exact
+	AveragePrice decimal.Decimal // Notional / Filled, rounded to DerivedPlaces
+	// SlippageBps is how far AveragePrice lies from Reference, in basis
+	// points, positive when it costs the taker (above for a buy, below for a
+	// sell). It is exact to 4 places before becoming a float64.
+	SlippageBps float64
+
+	Levels []Level // what the order takes from each level, best first
+}
+
+// Quote walks the simulated book of symbol for an order to buy (side buy or
+// long, taking asks) or sell (sell or short, taking bids) qty units.
+//
+//   - market: limitPrice must be nil. Fills in full or fails with MCP-012
+//     when the whole side holds less than qty.
+//   - limit: takes only levels at or better than limitPrice and reports the
+//     rest as Unfilled (Partial), as an immediate-or-cancel order would.
+//     It fails with MCP-012 only when no level is within the limit, because
+//     a quote that fills nothing has no price to report.
+//   - stop: limitPrice is the stop price. A stop the last close has reached
+//     fills as a market order; one it has not is quoted against the same
+//     book centred on the stop price (Triggered false), which is where the
+//     order becomes a market order. MCP-012 as for market orders.
+//
+// Other failures: MCP-001 for an unknown side or order type, a missing or
+// superfluous limit price, or a quantity or price out of range; MCP-012 for
+// a symbol without a book; the price source's error (MCP-010) when there is
+// no last close.
+func (b *Book) Quote(symbol, side string, qty decimal.Decimal, orderType string, limitPrice *decimal.Decimal) (Quote, error) {
+	buy, err := parseSide(side)
 	if err != nil {
 		return Quote{}, err
 	}
-	inst := Instruments[symbol]
-	buy := side == "buy" || side == "long"
-	// One step is one basis point of the mid, but never below one tick.
-	step := decimal.Max(mid.Div(decimal.NewFromInt(10000)).Round(inst.Places), decimal.New(1, -inst.Places))
-	q := Quote{Reference: mid, Levels: []Fill{}}
-	left := qty
-	cost := decimal.Zero
-	for i := 1; i <= BookLevels && left.IsPositive(); i++ {
-		offset := step.Mul(decimal.NewFromInt(int64(i)))
-		price := mid.Add(offset)
-		if !buy {
-			price = mid.Sub(offset)
+	if err := checkQuantity(qty); err != nil {
+		return Quote{}, err
+	}
+	switch orderType {
+	case "market":
+		if limitPrice != nil {
+			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "market orders take no limit price")
 		}
-		if limit != nil && (buy && price.GreaterThan(*limit) || !buy && price.LessThan(*limit)) {
-			q.Partial = true
+	case "limit", "stop":
+		if limitPrice == nil {
+			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "%s orders need a limit price", orderType)
+		}
+		if !limitPrice.IsPositive() {
+			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "limit price must be greater than 0, got %s", limitPrice)
+		}
+	default:
+		return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "unknown order type %q: want market, limit or stop", orderType)
+	}
+	spec, centre, err := b.lookup(symbol)
+	if err != nil {
+		return Quote{}, err
+	}
+
+	q := Quote{Symbol: symbol, Side: side, OrderType: orderType, Reference: centre, Triggered: true, Requested: qty, Levels: []Level{}}
+	if orderType == "stop" && (buy && centre.LessThan(*limitPrice) || !buy && centre.GreaterThan(*limitPrice)) {
+		q.Reference, q.Triggered = *limitPrice, false
+	}
+	levels := spec.side(q.Reference, buy)
+	left := qty
+	for _, l := range levels {
+		if !left.IsPositive() {
 			break
 		}
-		take := decimal.Min(left, inst.Depth)
-		q.Levels = append(q.Levels, Fill{Price: price, Quantity: take})
-		cost = cost.Add(price.Mul(take))
+		if orderType == "limit" && (buy && l.Price.GreaterThan(*limitPrice) || !buy && l.Price.LessThan(*limitPrice)) {
+			break
+		}
+		take := decimal.Min(left, l.Quantity)
+		q.Levels = append(q.Levels, Level{Price: l.Price, Quantity: take})
+		q.Notional = q.Notional.Add(l.Price.Mul(take))
 		q.Filled = q.Filled.Add(take)
 		left = left.Sub(take)
 	}
-	if q.Filled.IsZero() {
-		return Quote{}, runtime.Errorf(runtime.CodeInsufficientLiquidity, "no %s liquidity for %s within the limit price", side, symbol)
+
+	bookSide := "bid"
+	if buy {
+		bookSide = "ask"
 	}
-	if left.IsPositive() && limit == nil {
+	if len(levels) == 0 || orderType != "limit" && left.IsPositive() {
 		return Quote{}, &runtime.Error{
-			Code:    runtime.CodeInsufficientLiquidity,
-			Message: "order book too thin: " + qty.String() + " " + symbol + " requested, " + q.Filled.String() + " available across " + decimal.NewFromInt(BookLevels).String() + " levels",
-			Details: map[string]any{"requested": qty.String(), "available": q.Filled.String()},
+			Code: runtime.CodeInsufficientLiquidity,
+			Message: fmt.Sprintf("order book too thin: %s %s requested, %s available across %d %s levels",
+				qty, symbol, q.Filled, len(levels), bookSide),
+			Details: map[string]any{"symbol": symbol, "requested": qty.String(), "available": q.Filled.String()},
 		}
 	}
-	q.Partial = q.Partial || left.IsPositive()
-	q.AveragePrice = cost.Div(q.Filled).Round(12)
-	slip, _ := q.AveragePrice.Sub(mid).Div(mid).Mul(decimal.NewFromInt(10000)).Float64()
-	if !buy {
-		slip = -slip
+	if q.Filled.IsZero() {
+		bound := "above"
+		if buy {
+			bound = "below"
+		}
+		return Quote{}, &runtime.Error{
+			Code: runtime.CodeInsufficientLiquidity,
+			Message: fmt.Sprintf("no %s liquidity for %s at or %s the limit price %s (best %s %s)",
+				bookSide, symbol, bound, limitPrice, bookSide, levels[0].Price),
+			Details: map[string]any{"symbol": symbol, "limit_price": limitPrice.String(), "best_price": levels[0].Price.String()},
+		}
 	}
-	q.SlippageBps = slip
+	q.Unfilled = left
+	q.Partial = left.IsPositive()
+	q.AveragePrice = q.Notional.DivRound(q.Filled, DerivedPlaces)
+	// (Notional - Filled·Reference) / (Filled·Reference) in basis points,
+	// from the exact notional rather than the rounded average.
+	atReference := q.Filled.Mul(q.Reference)
+	slippage := q.Notional.Sub(atReference).Mul(decimal.NewFromInt(10_000)).DivRound(atReference, 4)
+	if !buy {
+		slippage = slippage.Neg()
+	}
+	q.SlippageBps = slippage.InexactFloat64()
 	return q, nil
 }

@@ -2,153 +2,259 @@ package market
 
 import (
 	"bytes"
-	"compress/gzip"
-	_ "embed"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
-	"math"
+	"io/fs"
+	"path"
+	"slices"
 	"sort"
-	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/mcpgen/mcpgen/examples/trading/data"
 	"github.com/mcpgen/mcpgen/runtime"
 	"github.com/shopspring/decimal"
 )
 
-//go:embed candles.csv.gz
-var candlesGz []byte
-
-// Candle is one OHLCV bar starting at Start.
+// Candle is one OHLCV bar covering [Start, End).
 type Candle struct {
-	Start                  time.Time
+	Start, End             time.Time
 	Open, High, Low, Close decimal.Decimal
 	Volume                 decimal.Decimal
 }
 
+// Series is the candles of one symbol and interval, oldest first.
+type Series struct {
+	Symbol   string
+	Interval string // one of IntervalNames
+	Candles  []Candle
+}
+
 type seriesKey struct{ symbol, interval string }
 
-var history = sync.OnceValues(loadHistory)
+// Candles is an immutable candle history indexed by symbol and interval. It
+// is safe for concurrent use.
+type Candles struct {
+	series map[seriesKey][]Candle
+}
 
-func loadHistory() (map[seriesKey][]Candle, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(candlesGz))
+// NewCandles checks and indexes series. Each series must be contiguous
+// (every candle starts where the previous one ended), have consistent OHLC
+// (0 < low ≤ open, close ≤ high; volume ≥ 0) and, for a known instrument,
+// prices on its tick. A candle's End may be left zero: it is set from the
+// interval. The candles are copied.
+func NewCandles(series ...Series) (*Candles, error) {
+	c := &Candles{series: make(map[seriesKey][]Candle, len(series))}
+	for _, s := range series {
+		k := seriesKey{s.Symbol, s.Interval}
+		if _, dup := c.series[k]; dup {
+			return nil, fmt.Errorf("%s %s: series given twice", s.Symbol, s.Interval)
+		}
+		checked, err := checkSeries(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", s.Symbol, s.Interval, err)
+		}
+		c.series[k] = checked
+	}
+	return c, nil
+}
+
+func checkSeries(s Series) ([]Candle, error) {
+	step, ok := Intervals[s.Interval]
+	if !ok {
+		return nil, fmt.Errorf("unknown interval %q", s.Interval)
+	}
+	if len(s.Candles) == 0 {
+		return nil, errors.New("no candles")
+	}
+	inst, known := LookupInstrument(s.Symbol)
+	out := slices.Clone(s.Candles)
+	for i := range out {
+		k := &out[i]
+		if k.End.IsZero() {
+			k.End = k.Start.Add(step)
+		}
+		if !k.End.Equal(k.Start.Add(step)) {
+			return nil, fmt.Errorf("candle %d: %s to %s is not one %s interval", i, k.Start.Format(time.RFC3339), k.End.Format(time.RFC3339), s.Interval)
+		}
+		if i > 0 && !k.Start.Equal(out[i-1].End) {
+			return nil, fmt.Errorf("candle %d: starts %s, not where candle %d ended (%s)", i, k.Start.Format(time.RFC3339), i-1, out[i-1].End.Format(time.RFC3339))
+		}
+		if !k.Low.IsPositive() || k.Low.GreaterThan(decimal.Min(k.Open, k.Close)) || k.High.LessThan(decimal.Max(k.Open, k.Close)) {
+			return nil, fmt.Errorf("candle %d at %s: inconsistent OHLC %s %s %s %s (need 0 < low ≤ open, close ≤ high)", i, k.Start.Format(time.RFC3339), k.Open, k.High, k.Low, k.Close)
+		}
+		if k.Volume.IsNegative() {
+			return nil, fmt.Errorf("candle %d at %s: negative volume %s", i, k.Start.Format(time.RFC3339), k.Volume)
+		}
+		if known {
+			for _, p := range []decimal.Decimal{k.Open, k.High, k.Low, k.Close} {
+				if !p.Mod(inst.Tick).IsZero() {
+					return nil, fmt.Errorf("candle %d at %s: price %s is not a multiple of the %s tick %s", i, k.Start.Format(time.RFC3339), p, s.Symbol, inst.Tick)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// SeriesHeader is the first line of every series file.
+const SeriesHeader = "start,open,high,low,close,volume"
+
+// SeriesFileName is the name of the file holding a symbol's candles for an
+// interval, such as "EURUSD_1h.csv" or "BTC-USD_1d.csv" (a slash cannot be
+// part of a file name).
+func SeriesFileName(symbol, interval string) string {
+	return strings.ReplaceAll(symbol, "/", "-") + "_" + interval + ".csv"
+}
+
+// LoadCandles reads every *.csv file at the root of fsys as a series named
+// by SeriesFileName: a SeriesHeader line, then one candle per line with its
+// start in RFC 3339 and decimal prices and volume.
+func LoadCandles(fsys fs.FS) (*Candles, error) {
+	names, err := fs.Glob(fsys, "*.csv")
 	if err != nil {
 		return nil, err
 	}
-	r := csv.NewReader(zr)
-	if _, err := r.Read(); err != nil { // header
-		return nil, err
+	if len(names) == 0 {
+		return nil, errors.New("no candle files (*.csv)")
 	}
-	out := map[seriesKey][]Candle{}
+	series := make([]Series, 0, len(names))
+	for _, name := range names {
+		s, err := readSeries(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		series = append(series, s)
+	}
+	return NewCandles(series...)
+}
+
+func readSeries(fsys fs.FS, name string) (Series, error) {
+	base := strings.TrimSuffix(path.Base(name), ".csv")
+	cut := strings.LastIndexByte(base, '_')
+	if cut < 1 {
+		return Series{}, fmt.Errorf("%s: file name is not SYMBOL_INTERVAL.csv", name)
+	}
+	s := Series{Symbol: strings.ReplaceAll(base[:cut], "-", "/"), Interval: base[cut+1:]}
+	raw, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return Series{}, err
+	}
+	r := csv.NewReader(bytes.NewReader(raw))
+	r.FieldsPerRecord = 6
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if err != nil {
+		return Series{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if strings.Join(header, ",") != SeriesHeader {
+		return Series{}, fmt.Errorf("%s:1: header is %q, want %q", name, strings.Join(header, ","), SeriesHeader)
+	}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return Series{}, fmt.Errorf("%s: %w", name, err)
 		}
-		unix, err := strconv.ParseInt(rec[2], 10, 64)
-		if err != nil {
-			return nil, err
+		line, _ := r.FieldPos(0)
+		var k Candle
+		if k.Start, err = time.Parse(time.RFC3339, rec[0]); err != nil {
+			return Series{}, fmt.Errorf("%s:%d: start: %w", name, line, err)
 		}
-		c := Candle{Start: time.Unix(unix, 0).UTC()}
-		for i, dst := range []*decimal.Decimal{&c.Open, &c.High, &c.Low, &c.Close, &c.Volume} {
-			if *dst, err = decimal.NewFromString(rec[3+i]); err != nil {
-				return nil, err
+		for i, dst := range []*decimal.Decimal{&k.Open, &k.High, &k.Low, &k.Close, &k.Volume} {
+			if *dst, err = decimal.NewFromString(rec[1+i]); err != nil {
+				return Series{}, fmt.Errorf("%s:%d: %s: %w", name, line, strings.Split(SeriesHeader, ",")[1+i], err)
 			}
 		}
-		k := seriesKey{rec[0], rec[1]}
-		out[k] = append(out[k], c)
+		s.Candles = append(s.Candles, k)
 	}
-	for _, s := range out {
-		sort.Slice(s, func(i, j int) bool { return s[i].Start.Before(s[j].Start) })
-	}
-	return out, nil
+	return s, nil
 }
 
-// Window returns the size candles of symbol and interval that closed at or
-// before end, oldest first. It fails with MCP-010 when the history is
-// shorter than the window.
-func Window(symbol, interval string, end time.Time, size int) ([]Candle, error) {
-	all, err := history()
-	if err != nil {
-		return nil, runtime.Errorf(runtime.CodeBackendUnavailable, "candle history unavailable")
-	}
-	series, ok := all[seriesKey{symbol, interval}]
+var embedded = sync.OnceValues(func() (*Candles, error) { return LoadCandles(data.FS) })
+
+// EmbeddedCandles returns the history shipped with the example (see package
+// data), read once on first use.
+func EmbeddedCandles() (*Candles, error) { return embedded() }
+
+// Window returns the size candles of symbol and interval that end at or
+// before end, oldest first. The slice is the caller's to keep or change.
+//
+// It fails with MCP-010 when fewer than size such candles exist, saying how
+// far back the window would reach and how many candles there are, and when
+// there is no history for the symbol and interval at all; with MCP-001 for
+// an unknown interval or a size below 1.
+func (c *Candles) Window(symbol, interval string, end time.Time, size int) ([]Candle, error) {
+	step, ok := Intervals[interval]
 	if !ok {
-		return nil, runtime.Errorf(runtime.CodeInsufficientData, "no candles for %s %s", symbol, interval)
+		return nil, runtime.Errorf(runtime.CodeInvalidArgs, "unknown interval %q: want one of %s", interval, strings.Join(IntervalNames, ", "))
 	}
-	step := Intervals[interval]
-	// Candles that closed by end: Start+step <= end.
-	n := sort.Search(len(series), func(i int) bool { return series[i].Start.Add(step).After(end) })
-	if n < size {
+	if size < 1 {
+		return nil, runtime.Errorf(runtime.CodeInvalidArgs, "window size must be at least 1, got %d", size)
+	}
+	series, ok := c.series[seriesKey{symbol, interval}]
+	if !ok {
 		return nil, &runtime.Error{
 			Code:    runtime.CodeInsufficientData,
-			Message: fmt.Sprintf("window of %d candles needs more history: %d %s candles of %s end by %s", size, n, interval, symbol, end.UTC().Format(time.RFC3339)),
-			Details: map[string]any{"available": n, "requested": size},
+			Message: fmt.Sprintf("no %s candle history for %s", interval, symbol),
+			Details: map[string]any{"symbol": symbol, "interval": interval},
 		}
 	}
-	return series[n-size : n], nil
-}
-
-// Features are statistics of a candle window.
-type Features struct {
-	Start, End             time.Time
-	Open, High, Low, Close decimal.Decimal
-	Volume                 decimal.Decimal
-	VWAP                   decimal.Decimal // volume-weighted typical price, 8 places
-	ATR                    decimal.Decimal // mean true range, 8 places
-	ReturnMean             float64         // mean simple return per candle
-	Volatility             float64         // sample standard deviation of returns
-}
-
-// Compute returns the features of a window of at least two candles. Prices
-// stay exact decimals; only the return statistics, which are ratios, are
-// float64.
-func Compute(c []Candle, step time.Duration) Features {
-	f := Features{Start: c[0].Start, End: c[len(c)-1].Start.Add(step), Open: c[0].Open, Close: c[len(c)-1].Close,
-		High: c[0].High, Low: c[0].Low}
-	three := decimal.NewFromInt(3)
-	var pv, tr decimal.Decimal
-	returns := make([]float64, 0, len(c)-1)
-	for i, k := range c {
-		f.High = decimal.Max(f.High, k.High)
-		f.Low = decimal.Min(f.Low, k.Low)
-		f.Volume = f.Volume.Add(k.Volume)
-		pv = pv.Add(k.High.Add(k.Low).Add(k.Close).Div(three).Mul(k.Volume))
-		rng := k.High.Sub(k.Low)
-		if i > 0 {
-			prev := c[i-1].Close
-			rng = decimal.Max(rng, k.High.Sub(prev).Abs(), k.Low.Sub(prev).Abs())
-			r, _ := k.Close.Sub(prev).Div(prev).Float64()
-			returns = append(returns, r)
+	n := sort.Search(len(series), func(i int) bool { return series[i].End.After(end) })
+	if n < size {
+		// The window ends where the last candle it may hold ends, or, when
+		// no candle has ended yet, on the interval boundary before end.
+		windowEnd := end.UTC().Truncate(step)
+		if n > 0 {
+			windowEnd = series[n-1].End
 		}
-		tr = tr.Add(rng)
+		from := windowEnd.Add(-step * time.Duration(size))
+		return nil, &runtime.Error{
+			Code: runtime.CodeInsufficientData,
+			Message: fmt.Sprintf("window of %d candles needs data back to %s; only %d available for %s %s (history starts %s)",
+				size, from.UTC().Format(time.RFC3339), n, symbol, interval, series[0].Start.UTC().Format(time.RFC3339)),
+			Details: map[string]any{
+				"symbol": symbol, "interval": interval, "requested": size, "available": n,
+				"needs_from": from.UTC().Format(time.RFC3339), "history_start": series[0].Start.UTC().Format(time.RFC3339),
+			},
+		}
 	}
-	if !f.Volume.IsZero() {
-		f.VWAP = pv.Div(f.Volume).Round(8)
-	}
-	f.ATR = tr.Div(decimal.NewFromInt(int64(len(c)))).Round(8)
-	for _, r := range returns {
-		f.ReturnMean += r
-	}
-	f.ReturnMean /= float64(len(returns))
-	for _, r := range returns {
-		f.Volatility += (r - f.ReturnMean) * (r - f.ReturnMean)
-	}
-	if len(returns) > 1 {
-		f.Volatility = math.Sqrt(f.Volatility / float64(len(returns)-1))
-	}
-	return f
+	return slices.Clone(series[n-size : n]), nil
 }
 
-// LastClose returns the latest close of symbol (from its 1m series).
-func LastClose(symbol string) (decimal.Decimal, error) {
-	c, err := Window(symbol, "1m", HistoryEnd, 1)
-	if err != nil {
-		return decimal.Decimal{}, err
+// LastClose returns the close of the most recent candle of symbol, taken
+// from its shortest interval. It fails with MCP-010 when there is no
+// history for symbol.
+func (c *Candles) LastClose(symbol string) (decimal.Decimal, error) {
+	for _, interval := range IntervalNames {
+		if s, ok := c.series[seriesKey{symbol, interval}]; ok {
+			return s[len(s)-1].Close, nil
+		}
 	}
-	return c[0].Close, nil
+	return decimal.Decimal{}, &runtime.Error{
+		Code:    runtime.CodeInsufficientData,
+		Message: fmt.Sprintf("no candle history for %s, so no last price", symbol),
+		Details: map[string]any{"symbol": symbol},
+	}
+}
+
+// Range returns the number of candles of symbol and interval and the span
+// they cover, or ok false when there are none.
+func (c *Candles) Range(symbol, interval string) (n int, start, end time.Time, ok bool) {
+	s, ok := c.series[seriesKey{symbol, interval}]
+	if !ok {
+		return 0, time.Time{}, time.Time{}, false
+	}
+	return len(s), s[0].Start, s[len(s)-1].End, true
+}
+
+// PriceSource gives the price an order is valued at when it names none.
+// *Candles is one; tests use a fixed table.
+type PriceSource interface {
+	LastClose(symbol string) (decimal.Decimal, error)
 }
