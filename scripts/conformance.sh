@@ -56,14 +56,14 @@ echo "== conformance: @modelcontextprotocol/conformance $version against $url"
 
 # The suite's own exit status is not used: the expected failures decide.
 (cd "$work" && "$NODE" "$OLDPWD/$cli" server --url "$url" --suite all -o "$work/results") >"$work/suite.log" 2>&1 || true
-sed -n '/=== SUMMARY ===/,$p' "$work/suite.log"
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "conformance: the server died during the run:"; tail -n 50 "$work/server.log"; exit 1
 fi
 echo "== conformance: result"
 if ! "$NODE" interop/conformance-check.mjs "$work/results" "$work/scenarios.txt" "$expected"; then
-  echo "conformance: unexpected failures; the suite's log follows"
+  echo "conformance: unexpected failures; the suite's log and the end of the server's follow"
   cat "$work/suite.log"
+  tail -n 50 "$work/server.log"
   exit 1
 fi
