@@ -181,17 +181,32 @@ for (const [transport, connect] of [
     });
 
     it('risk.position_limits_check: refuses an order over the limits, with a reason per limit', async () => {
-      const res = await client.callTool({
+      // 40M more on top of 20M held: 60M against EURUSD's position limit of 50M.
+      const over = await client.callTool({
         name: 'risk.position_limits_check',
         arguments: { symbol: 'EURUSD', side: 'buy', quantity: 40000000, currentPosition: 20000000 },
       });
-      const r = res.structuredContent;
-      assert.equal(res.isError, undefined, 'a refused order is a result, not an error');
+      const r = over.structuredContent;
+      assert.equal(over.isError, undefined, 'a refused order is a result, not an error');
       assert.equal(r.allowed, false);
       assert.equal(r.resultingPosition, 60000000);
-      assert.ok(r.resultingPosition > r.maxQuantity, JSON.stringify(r));
-      assert.equal(r.reasons.length, 1 + (r.notional > r.maxNotional ? 1 : 0), JSON.stringify(r.reasons));
-      assert.match(r.reasons[0], /limit/);
+      assert.equal(r.maxQuantity, 50000000);
+      assert.ok(r.reasons.some((s) => /position 60000000 exceeds/.test(s)), JSON.stringify(r.reasons));
+
+      // 100M units at any EURUSD price above 0.6 break both limits.
+      const both = await client.callTool({ name: 'risk.position_limits_check', arguments: { symbol: 'EURUSD', side: 'buy', quantity: 100000000 } });
+      const reasons = both.structuredContent.reasons;
+      assert.equal(reasons.length, 2, JSON.stringify(reasons));
+      assert.match(reasons.join('\n'), /position .* exceeds/);
+      assert.match(reasons.join('\n'), /notional .* exceeds/);
+
+      // Selling out of a long position is within the limits.
+      const sell = await client.callTool({
+        name: 'risk.position_limits_check',
+        arguments: { symbol: 'EURUSD', side: 'sell', quantity: 40000000, currentPosition: 45000000 },
+      });
+      assert.equal(sell.structuredContent.resultingPosition, 5000000);
+      assert.equal(sell.structuredContent.allowed, true, JSON.stringify(sell.structuredContent.reasons));
     });
 
     it('risk.position_limits_check: trims and upper-cases the symbol, lower-cases the side', async () => {
