@@ -33,10 +33,11 @@ func (handlers) TestSimpleText(context.Context, tools.TestSimpleTextInput) (tool
 }
 
 // TestErrorHandling fails on purpose. The client gets isError with the
-// runtime's error body; MCP-003 because that is how a handler reports a
-// backend it could not use, and its message is shown to the client.
+// runtime's error body: MCP-999, with this message because it is an
+// *runtime.Error (a plain Go error would reach the client as "internal
+// error", its text only in the server's log).
 func (handlers) TestErrorHandling(context.Context, tools.TestErrorHandlingInput) (tools.TestErrorHandlingOutput, error) {
-	return tools.TestErrorHandlingOutput{}, runtime.Errorf(runtime.CodeBackendUnavailable, "this tool intentionally returns an error for testing")
+	return tools.TestErrorHandlingOutput{}, runtime.Errorf(runtime.CodeInternal, "this tool intentionally returns an error for testing")
 }
 
 func (handlers) TestToolWithLogging(ctx context.Context, _ tools.TestToolWithLoggingInput) (tools.TestToolWithLoggingOutput, error) {

@@ -169,7 +169,7 @@ func TestGeneratedToolsValidateTheirArguments(t *testing.T) {
 func TestToolErrorIsAResultWithTheErrorBody(t *testing.T) {
 	cs, _ := connect(t)
 	b := errorOf(t, call(t, cs, "test_error_handling", map[string]any{}))
-	assert.Equal(t, "MCP-003", b.Code)
+	assert.Equal(t, "MCP-999", b.Code)
 	assert.Equal(t, "this tool intentionally returns an error for testing", b.Message)
 }
 
