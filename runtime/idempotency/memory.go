@@ -1,0 +1,164 @@
+package idempotency
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"time"
+)
+
+// Defaults of MemoryOptions.
+const (
+	DefaultMaxEntries = 100_000
+	DefaultMaxBytes   = 64 << 20
+)
+
+// MemoryOptions configures NewMemoryStore.
+type MemoryOptions struct {
+	// MaxEntries caps the number of records (DefaultMaxEntries when zero).
+	MaxEntries int
+	// MaxBytes caps the stored responses' bodies and headers
+	// (DefaultMaxBytes when zero).
+	MaxBytes int64
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// MemoryStore is an in-process Store with bounded memory. Expired records
+// are dropped as new ones arrive; when a cap is reached, the oldest
+// completed records go first, so a retry arriving after that runs again.
+// Records in flight are never dropped: a store full of them refuses new
+// ones with ErrFull.
+type MemoryStore struct {
+	now        func() time.Time
+	maxEntries int
+	maxBytes   int64
+
+	mu      sync.Mutex
+	records map[Key]*list.Element // of *record
+	order   list.List             // by claim, then by completion; oldest first
+	bytes   int64
+}
+
+type record struct {
+	key      Key
+	fp       Fingerprint
+	inFlight bool
+	resp     *Response
+	expires  time.Time
+	size     int64
+}
+
+// NewMemoryStore returns an empty in-process Store.
+func NewMemoryStore(opts MemoryOptions) *MemoryStore {
+	s := &MemoryStore{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes, records: make(map[Key]*list.Element)}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.maxEntries <= 0 {
+		s.maxEntries = DefaultMaxEntries
+	}
+	if s.maxBytes <= 0 {
+		s.maxBytes = DefaultMaxBytes
+	}
+	return s
+}
+
+// Begin implements Store.
+func (s *MemoryStore) Begin(_ context.Context, k Key, fp Fingerprint, lease time.Duration) (State, *Response, error) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(now, 2)
+	if el, ok := s.records[k]; ok {
+		rec := el.Value.(*record)
+		switch {
+		case !now.Before(rec.expires):
+			s.remove(el)
+		case rec.fp != fp:
+			return Mismatch, nil, nil
+		case rec.inFlight:
+			return InFlight, nil, nil
+		default:
+			return Completed, rec.resp, nil
+		}
+	}
+	if len(s.records) >= s.maxEntries && !s.evict(now, func() bool { return len(s.records) < s.maxEntries }) {
+		return 0, nil, ErrFull
+	}
+	s.records[k] = s.order.PushBack(&record{key: k, fp: fp, inFlight: true, expires: now.Add(lease)})
+	return Started, nil, nil
+}
+
+// Complete implements Store. A claim that has lapsed, or been taken over,
+// is left alone.
+func (s *MemoryStore) Complete(_ context.Context, k Key, fp Fingerprint, resp *Response, ttl time.Duration) error {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, ok := s.records[k]
+	if !ok || !el.Value.(*record).inFlight || el.Value.(*record).fp != fp {
+		return nil
+	}
+	rec := el.Value.(*record)
+	if resp.size() > s.maxBytes {
+		resp = &Response{Status: resp.Status, Dropped: true}
+	}
+	rec.inFlight, rec.resp, rec.expires, rec.size = false, resp, now.Add(ttl), resp.size()
+	s.bytes += rec.size
+	s.order.MoveToBack(el)
+	s.evict(now, func() bool { return s.bytes <= s.maxBytes })
+	return nil
+}
+
+// Release implements Store.
+func (s *MemoryStore) Release(_ context.Context, k Key, fp Fingerprint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if el, ok := s.records[k]; ok && el.Value.(*record).inFlight && el.Value.(*record).fp == fp {
+		s.remove(el)
+	}
+	return nil
+}
+
+// Len returns the number of records, after dropping the expired ones.
+func (s *MemoryStore) Len() int {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(now, len(s.records))
+	return len(s.records)
+}
+
+// sweep looks at up to n of the oldest records and drops the expired ones.
+func (s *MemoryStore) sweep(now time.Time, n int) {
+	for el := s.order.Front(); el != nil && n > 0; n-- {
+		next := el.Next()
+		if !now.Before(el.Value.(*record).expires) {
+			s.remove(el)
+		}
+		el = next
+	}
+}
+
+// evict drops records that are expired or completed, oldest first, until
+// done reports true, and reports whether it does. Records in flight stay.
+// The order is by completion, so with one TTL the oldest completed records
+// are also the first to expire.
+func (s *MemoryStore) evict(now time.Time, done func() bool) bool {
+	for el := s.order.Front(); el != nil && !done(); {
+		next := el.Next()
+		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
+			s.remove(el)
+		}
+		el = next
+	}
+	return done()
+}
+
+func (s *MemoryStore) remove(el *list.Element) {
+	rec := el.Value.(*record)
+	s.bytes -= rec.size
+	delete(s.records, rec.key)
+	s.order.Remove(el)
+}
