@@ -27,10 +27,10 @@ type Key struct {
 var ErrInvalidToken = errors.New("invalid Fernet token")
 
 const (
-	version     = 0x80
-	headerLen   = 1 + 8 + 16 // version, timestamp, IV
-	macLen      = sha256.Size
-	maxFuture   = 60 // seconds a token's timestamp may be ahead of the clock, as in Python
+	version   = 0x80
+	headerLen = 1 + 8 + 16 // version, timestamp, IV
+	macLen    = sha256.Size
+	maxFuture = 60 // seconds a token's timestamp may be ahead of the clock, as in Python
 )
 
 var b64 = base64.URLEncoding.Strict()
