@@ -216,8 +216,8 @@ func (c *Candles) Window(symbol, interval string, end time.Time, size int) ([]Ca
 		from := windowEnd.Add(-step * time.Duration(size))
 		return nil, &runtime.Error{
 			Code: runtime.CodeInsufficientData,
-			Message: fmt.Sprintf("window of %d candles needs data back to %s; only %d available for %s %s (history starts %s)",
-				size, from.UTC().Format(time.RFC3339), n, symbol, interval, series[0].Start.UTC().Format(time.RFC3339)),
+			Message: fmt.Sprintf("window of %s needs data back to %s; only %d available for %s %s (history starts %s)",
+				plural(size, "candle"), from.UTC().Format(time.RFC3339), n, symbol, interval, series[0].Start.UTC().Format(time.RFC3339)),
 			Details: map[string]any{
 				"symbol": symbol, "interval": interval, "requested": size, "available": n,
 				"needs_from": from.UTC().Format(time.RFC3339), "history_start": series[0].Start.UTC().Format(time.RFC3339),
@@ -225,6 +225,14 @@ func (c *Candles) Window(symbol, interval string, end time.Time, size int) ([]Ca
 		}
 	}
 	return slices.Clone(series[n-size : n]), nil
+}
+
+// plural returns "1 candle", "2 candles" and so on.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // LastClose returns the close of the most recent candle of symbol, taken

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -72,13 +73,18 @@ func main() {
 	}
 }
 
-// run writes every series into dir and removes CSV files that no longer
-// belong there, so a dropped symbol does not linger in the embedded data.
+// run writes every series into dir.
 func run(dir string) error {
 	files, err := generate()
 	if err != nil {
 		return err
 	}
+	return write(dir, files)
+}
+
+// write writes files into dir and removes the CSV files that no longer
+// belong there, so a dropped symbol does not linger in the embedded data.
+func write(dir string, files map[string][]byte) error {
 	old, err := filepath.Glob(filepath.Join(dir, "*.csv"))
 	if err != nil {
 		return err
@@ -127,7 +133,7 @@ type bar struct {
 // walkMinutes returns the one-minute bars of a symbol, oldest first, enough
 // for CandlesPerSeries candles of the longest interval.
 func walkMinutes(inst market.Instrument, w walk) ([]bar, error) {
-	longest := slices.Max(mapValues(market.Intervals))
+	longest := slices.Max(slices.Collect(maps.Values(market.Intervals)))
 	n := market.CandlesPerSeries * int(longest.Minutes())
 	last, err := decimal.NewFromString(w.last)
 	if err != nil {
@@ -213,10 +219,3 @@ func seed(symbol string) uint64 {
 	return h.Sum64()
 }
 
-func mapValues[K comparable, V any](m map[K]V) []V {
-	out := make([]V, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}
