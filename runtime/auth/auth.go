@@ -1,0 +1,196 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/ratelimit"
+)
+
+// Realm is the realm of the WWW-Authenticate challenges.
+const Realm = "mcp"
+
+// Timing of HMAC v1.
+const (
+	// Skew is how far a request's X-Timestamp may be from the server's
+	// clock, either way.
+	Skew = 300 * time.Second
+	// NonceTTL is how long a nonce is remembered: twice Skew, since a
+	// request stamped Skew in the future stays valid until Skew after that.
+	NonceTTL = 2 * Skew
+)
+
+// Authenticator checks the credentials of HTTP requests, in the mode its
+// Config sets.
+type Authenticator struct {
+	mode     Mode
+	now      func() time.Time
+	maxBody  int64
+	onReject func(*http.Request, int, *runtime.Error)
+
+	tokens []bearerToken
+
+	keys     map[string]*hmacKey
+	onlyKey  *hmacKey // the key used when X-Key-Id is absent: set when there is one key
+	versions []string
+	nonces   NonceStore
+}
+
+type bearerToken struct {
+	digest [sha256.Size]byte
+	client string
+}
+
+type hmacKey struct {
+	id, client string
+	secret     []byte
+}
+
+// New returns an Authenticator for cfg, or an *runtime.Error with code
+// MCP-011 listing everything wrong with it.
+func New(cfg Config) (*Authenticator, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeNone
+	}
+	if problems := cfg.check(); len(problems) > 0 {
+		return nil, &runtime.Error{Code: runtime.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
+	}
+	a := &Authenticator{mode: cfg.Mode, now: cfg.Now, maxBody: cfg.MaxBodyBytes, onReject: cfg.OnReject, nonces: cfg.Nonces}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.maxBody <= 0 {
+		a.maxBody = runtime.MaxBodyBytes
+	}
+	for _, t := range cfg.Tokens {
+		client := t.Client
+		if client == "" {
+			client = t.ID
+		}
+		if client == "" {
+			client = tokenHash(t.Token)
+		}
+		a.tokens = append(a.tokens, bearerToken{digest: sha256.Sum256([]byte(t.Token)), client: client})
+	}
+	a.keys = make(map[string]*hmacKey, len(cfg.Keys))
+	for _, k := range cfg.Keys {
+		client := k.Client
+		if client == "" {
+			client = k.ID
+		}
+		a.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret)}
+		if len(cfg.Keys) == 1 {
+			a.onlyKey = a.keys[k.ID]
+		}
+	}
+	a.versions = cfg.APIVersions
+	if len(a.versions) == 0 {
+		a.versions = DefaultAPIVersions
+	}
+	if a.nonces == nil {
+		a.nonces = NewMemoryNonceStore(MemoryNonceOptions{Now: a.now})
+	}
+	return a, nil
+}
+
+// Handler returns next behind authentication. A request that passes has its
+// client ID in its context (runtime.WithClientID) and, in hmac mode, the
+// fingerprint of its signed fields (idempotency.WithFingerprint) and its
+// nonce recorded; one that fails gets 401 and MCP-002 with a
+// WWW-Authenticate challenge, and next never sees it. In mode none every
+// request passes untouched.
+func (a *Authenticator) Handler(next http.Handler) http.Handler {
+	if a.mode == ModeNone {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var f *failure
+		if a.mode == ModeBearer {
+			r, f = a.bearer(r)
+		} else {
+			r, f = a.hmac(r)
+		}
+		if f != nil {
+			a.reject(w, r, f)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Middleware returns the security layers that follow the body cap and the
+// Host/Origin checks on the HTTP request path, in the order of the design:
+// authentication with the replay check, then the per-client rate limit,
+// then idempotency. Mount it with runtime.WithHTTPMiddleware.
+func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key := ratelimit.ClientKey(cfg.TrustedProxies)
+	limit := func(next http.Handler) http.Handler { return next }
+	if cfg.RateLimit.Limit >= 0 {
+		limit, err = ratelimit.Middleware(ratelimit.Config{
+			Limiter:  cfg.RateLimiter,
+			Rule:     cfg.RateLimit,
+			Key:      key,
+			OnReject: cfg.OnReject,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	idem := idempotency.Middleware(idempotency.Config{
+		Store:        cfg.Idempotency,
+		TTL:          cfg.IdempotencyTTL,
+		Client:       key,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		OnReject:     cfg.OnReject,
+	})
+	return func(next http.Handler) http.Handler { return a.Handler(limit(idem(next))) }, nil
+}
+
+// failure is a refused request: its status, its error and, for 401, the
+// challenge.
+type failure struct {
+	status    int
+	err       *runtime.Error
+	challenge string
+}
+
+func (a *Authenticator) reject(w http.ResponseWriter, r *http.Request, f *failure) {
+	if f.challenge != "" {
+		w.Header().Set("WWW-Authenticate", f.challenge)
+	}
+	if f.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	if a.onReject != nil {
+		a.onReject(r, f.status, f.err)
+	}
+	runtime.WriteHTTPError(w, f.status, f.err)
+}
+
+// hashKey keys the hashes that stand for unnamed bearer tokens as client
+// IDs. It is random per process, so the ID reveals nothing about the token
+// even to someone who can test guesses offline.
+var hashKey = func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}()
+
+// tokenHash returns the client ID of an unnamed token: 32 hex digits of
+// HMAC-SHA256 over the whole token.
+func tokenHash(token string) string {
+	m := hmac.New(sha256.New, hashKey)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
