@@ -28,7 +28,7 @@ const (
 // canonical holds the signed fields of a request, each already in its
 // canonical form, none containing a line feed.
 type canonical struct {
-	keyID, timestamp, nonce, method, host, path, query string
+	keyID, timestamp, nonce, method, host, path, query  string
 	apiVersion, idempotencyKey, contentType, bodySHA256 string
 }
 

@@ -63,7 +63,9 @@ type Token struct {
 
 // String returns the key without its secret, so that printing a Key or a
 // Config never leaks it.
-func (k Key) String() string { return fmt.Sprintf("{ID:%s Client:%s Secret:[REDACTED]}", k.ID, k.Client) }
+func (k Key) String() string {
+	return fmt.Sprintf("{ID:%s Client:%s Secret:[REDACTED]}", k.ID, k.Client)
+}
 
 // GoString is String, for %#v.
 func (k Key) GoString() string { return "auth.Key" + k.String() }
@@ -407,7 +409,9 @@ func (c Config) check() []string {
 	return problems
 }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 func allBytes(s string, ok func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
