@@ -163,7 +163,7 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.ContentLength > g.maxBody {
+	if req.Method != http.MethodHead && resp.ContentLength > g.maxBody {
 		resp.Body.Close()
 		return nil, runtime.Errorf(runtime.CodePayloadTooLarge,
 			"outbound response body is %d bytes, more than the %d allowed", resp.ContentLength, g.maxBody)

@@ -213,6 +213,16 @@ func TestClientBodyCap(t *testing.T) {
 			}
 		})
 	}
+	t.Run("HEAD announcing a large body", func(t *testing.T) {
+		resp, err := c.Head(srv.URL + "/?n=100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.ContentLength != 100 {
+			t.Errorf("got %d with length %d, want 200 with length 100", resp.StatusCode, resp.ContentLength)
+		}
+	})
 }
 
 // TestClientIgnoresProxyEnvironment runs the request in a child process that

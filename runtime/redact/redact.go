@@ -142,7 +142,7 @@ func normalize(dst []byte, key string) []byte {
 }
 
 // eachSegment calls f with each word of key, split at separators and at
-// camel-case boundaries ("XAPIKey" gives "X", "API", "Key"), until f returns
+// camel-case boundaries ("APIKey" gives "API" and "Key"), until f returns
 // false.
 func eachSegment(key string, f func(string) bool) {
 	start := -1

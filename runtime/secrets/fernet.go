@@ -67,7 +67,7 @@ func (k *Key) Encode() string {
 }
 
 // Format prints a placeholder instead of the key, whatever the verb.
-func (k *Key) Format(f fmt.State, _ rune) { f.Write([]byte("secrets.Key([REDACTED])")) }
+func (Key) Format(f fmt.State, _ rune) { f.Write([]byte("secrets.Key([REDACTED])")) }
 
 // Encrypt returns a Fernet token holding plaintext, stamped with the current
 // time and a random IV.

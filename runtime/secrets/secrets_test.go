@@ -166,8 +166,10 @@ func TestGenerateKeyFile(t *testing.T) {
 func TestKeyFormatHidesKeyMaterial(t *testing.T) {
 	k, _ := secrets.ParseKey(specKey)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x"} {
-		if got := fmt.Sprintf(verb, k); got != "secrets.Key([REDACTED])" {
-			t.Errorf("%s printed %q", verb, got)
+		for _, v := range []any{k, *k} {
+			if got := fmt.Sprintf(verb, v); got != "secrets.Key([REDACTED])" {
+				t.Errorf("%s of %T printed %q", verb, v, got)
+			}
 		}
 	}
 	if k.Encode() != specKey {
