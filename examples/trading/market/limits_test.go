@@ -159,7 +159,7 @@ func TestLimitsHeadroomIsExactlyWhatIsAllowed(t *testing.T) {
 		side := []string{"buy", "sell"}[rng.IntN(2)]
 		current := random(-40000, 40000, 2)   // -400 to 400 BTC
 		price := random(5000000, 12000000, 2) // 50,000 to 120,000 USD
-		qty := random(1, 80000000000, 8) // up to 800 BTC
+		qty := random(1, 80000000000, 8)      // up to 800 BTC
 		c, err := l.Check("BTC/USD", side, qty, &price, current)
 		require.NoError(t, err)
 		assert.Equal(t, qty.LessThanOrEqual(c.Headroom), c.Allowed, "%s %s from %s at %s, headroom %s", side, qty, current, price, c.Headroom)
