@@ -140,7 +140,7 @@ func SignRequestHeaders(key Key, p SignParams) (http.Header, string, error) {
 		apiVersion: p.APIVersion, idempotencyKey: p.IdempotencyKey, nonce: p.Nonce, time: t,
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("auth: %w", err)
 	}
 	if p.ContentType != "" {
 		header.Set("Content-Type", p.ContentType)
@@ -196,7 +196,7 @@ func sign(key Key, in signInput) (http.Header, string, error) {
 		problem = err.Error()
 	}
 	if problem != "" {
-		return nil, "", errors.New("auth: " + problem)
+		return nil, "", errors.New(problem)
 	}
 	bodySum := sha256.Sum256(in.body)
 	c := &canonical{
