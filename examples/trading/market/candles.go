@@ -261,8 +261,9 @@ func (c *Candles) Range(symbol, interval string) (n int, start, end time.Time, o
 	return len(s), s[0].Start, s[len(s)-1].End, true
 }
 
-// PriceSource gives the price an order is valued at when it names none.
-// *Candles is one; tests use a fixed table.
+// PriceSource gives the last price of a symbol: what Limits values an order
+// that names no price at, and where Book centres its books. *Candles is
+// one; FixedPrices is another.
 type PriceSource interface {
 	LastClose(symbol string) (decimal.Decimal, error)
 }

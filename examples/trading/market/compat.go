@@ -17,6 +17,7 @@ var defaults = sync.OnceValues(func() (*Limits, *Book) {
 	if err != nil {
 		return nil, nil
 	}
+	// Neither can fail: the tests build both from the same defaults.
 	limits, _ := NewLimits(DefaultLimits(), candles)
 	book, _ := NewBook(DefaultBookSpecs(), candles)
 	return limits, book

@@ -90,7 +90,7 @@ func TestMemoryStateFailures(t *testing.T) {
 			code: runtime.CodeStorageQuotaExceeded, message: `state store full: writing key "b" needs 77 more bytes, 73 of 150 are free`,
 		},
 		{
-			name:  "growing a value over the quota counts only the growth",
+			name: "growing a value over the quota counts only the growth",
 			// 66 + 74 of 150 used; 1 byte to 12 is 11 more, over the 10 free.
 			setup: func(s *MemoryState) { mustSet(t, s, "a", `1`, 0); mustSet(t, s, "b", `"xxxxxxx"`, 0) },
 			key:   "a", value: `"xxxxxxxxxx"`,

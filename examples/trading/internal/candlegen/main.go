@@ -22,8 +22,8 @@ import (
 	"flag"
 	"fmt"
 	"hash/fnv"
-	"math"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -158,8 +158,9 @@ func walkMinutes(inst market.Instrument, w walk) ([]bar, error) {
 		o, c := closes[k], closes[k+1]
 		up := int64(math.Round(math.Abs(normal(rng)) * wickFraction * sigma * float64(max(o, c))))
 		down := int64(math.Round(math.Abs(normal(rng)) * wickFraction * sigma * float64(min(o, c))))
-		// Volume varies uniformly between a fifth and 1.8 times the mean.
-		volume := int64(math.Round(float64(w.volumeLots) * (0.2 + 1.6*rng.Float64())))
+		// Volume varies uniformly between a fifth and 1.8 times the mean. The
+		// conversion keeps 0.2 + 1.6·u from being fused into an FMA.
+		volume := int64(math.Round(float64(w.volumeLots) * (0.2 + float64(1.6*rng.Float64()))))
 		bars[k] = bar{open: o, high: max(o, c) + up, low: max(min(o, c)-down, floorTicks), close: c, volume: volume}
 	}
 	return bars, nil
@@ -218,4 +219,3 @@ func seed(symbol string) uint64 {
 	h.Write([]byte(symbol))
 	return h.Sum64()
 }
-
