@@ -109,7 +109,7 @@ const refusals = [
   {
     name: 'a window longer than the candle history',
     tool: 'features.ohlcv_window',
-    args: { ...window20, window: 1000 },
+    args: { ...window20, interval: '1d', window: 1000 },
     code: 'MCP-010',
     violations: [],
     schemaRejects: false,
