@@ -31,8 +31,11 @@ type Type struct {
 	Schema *Schema  // the schema the type checks
 	Fields []*Field // TStruct, in the author's order
 	Closed bool     // TStruct: additionalProperties is false
-	Elem   *Type    // TSlice
-	Values []EnumValue
+	// Present lists, for TStruct, the required properties the schema does
+	// not declare: the decoder checks they are there and skips their values.
+	Present []string
+	Elem    *Type // TSlice
+	Values  []EnumValue
 }
 
 // Field is one property of a struct type.
@@ -134,7 +137,11 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 		return &Type{Kind: TBool, Schema: s}
 	case "array":
 		elem := &Type{Kind: TValue, Schema: nil}
-		if s.Items != nil {
+		switch {
+		case s.Items != nil && allowsNull(resolved(s.Items)):
+			// A null item needs a runtime.Value; only fields have Nullable.
+			elem = ty.value(s.Items)
+		case s.Items != nil:
 			elem = ty.typeOf(s.Items, name+"Item")
 		}
 		if elem.Kind == TValue && s.Items != nil {
@@ -172,6 +179,10 @@ func typeable(s *Schema) bool {
 	switch t {
 	case "object":
 		ap := s.AdditionalProperties
+		closed := ap != nil && ap.Always != nil && !*ap.Always
+		if len(s.Properties) == 0 && !closed {
+			return false // a free-form object: a struct would drop every member
+		}
 		if len(s.PatternProperties) > 0 || s.PropertyNames != nil || len(s.DependentRequired) > 0 ||
 			s.MinProperties != nil || s.MaxProperties != nil || ap != nil && ap.Always == nil {
 			return false
@@ -334,11 +345,33 @@ func (ty *typer) structType(s *Schema, name string) *Type {
 		}
 		f := &Field{JSONName: p.Name, GoName: goName, Schema: p.Schema, Required: contains(s.Required, p.Name)}
 		f.Type = ty.typeOf(p.Schema, name+goName)
-		f.Nullable = f.Type.Kind != TValue && resolved(p.Schema).Nullable
+		f.Nullable = f.Type.Kind != TValue && allowsNull(resolved(p.Schema))
 		fieldOf[goName] = f
 		t.Fields = append(t.Fields, f)
 	}
+	for _, r := range s.Required {
+		if s.property(r) == nil {
+			t.Present = append(t.Present, r)
+		}
+	}
 	return t
+}
+
+// allowsNull reports whether a typeable schema accepts null: "null" is one of
+// its types, and its enum or const, if any, lists null too.
+func allowsNull(s *Schema) bool {
+	if !s.Nullable {
+		return false
+	}
+	if s.Const != nil {
+		return s.Const.Kind == KindNull
+	}
+	for _, e := range s.Enum {
+		if e.Kind == KindNull {
+			return true
+		}
+	}
+	return len(s.Enum) == 0
 }
 
 // resolved follows annotation-only refs to the schema that carries the type.

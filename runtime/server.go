@@ -249,9 +249,15 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 			info.Err = s.toolError(ctx, t, err)
 			body := info.Err.MarshalBody(time.Now())
 			res = &mcp.CallToolResult{
-				IsError:           true,
-				StructuredContent: json.RawMessage(body),
-				Content:           []mcp.Content{&mcp.TextContent{Text: string(body)}},
+				IsError: true,
+				Content: []mcp.Content{&mcp.TextContent{Text: string(body)}},
+			}
+			// A tool with an outputSchema carries the error body as text
+			// only: clients such as the TypeScript SDK check any
+			// structuredContent against the outputSchema, error or not, and
+			// would turn the error into a schema failure of their own.
+			if len(t.OutputSchema) == 0 {
+				res.StructuredContent = json.RawMessage(body)
 			}
 		}
 		info.Duration = time.Since(start)

@@ -262,12 +262,21 @@ func resultJSON(t *testing.T, res *mcp.CallToolResult) string {
 	return string(structured)
 }
 
-// errorBody returns the error body of a failed call.
+// errorBody returns the error body of a failed call: its text content,
+// equal to the structured content when the tool has no outputSchema.
 func errorBody(t *testing.T, res *mcp.CallToolResult) runtime.Body {
 	t.Helper()
-	require.True(t, res.IsError, "call succeeded with %s", resultJSON(t, res))
+	if !res.IsError {
+		t.Fatalf("call succeeded with %s", resultJSON(t, res))
+	}
+	require.Len(t, res.Content, 1)
+	text, ok := res.Content[0].(*mcp.TextContent)
+	require.True(t, ok, "content is %T, want text", res.Content[0])
+	if structured, _ := json.Marshal(res.StructuredContent); string(structured) != "null" {
+		require.JSONEq(t, string(structured), text.Text, "text content is not a copy of the structured content")
+	}
 	var body runtime.Body
-	require.NoError(t, json.Unmarshal([]byte(resultJSON(t, res)), &body))
+	require.NoError(t, json.Unmarshal([]byte(text.Text), &body))
 	ts, err := time.Parse(time.RFC3339Nano, body.Timestamp)
 	require.NoError(t, err, "timestamp")
 	assert.Equal(t, time.UTC, ts.Location(), "timestamp is not UTC")
@@ -354,8 +363,9 @@ func TestToolCalls(t *testing.T) {
 					assert.Equal(t, tc.wantMessage, body.Message)
 					assert.Equal(t, tc.wantDetails, body.Details)
 					assert.Equal(t, tc.wantSecurity, body.SecurityEvent)
-					assert.NotContains(t, resultJSON(t, res), "password")
-					assert.NotContains(t, resultJSON(t, res), "secret")
+					text := res.Content[0].(*mcp.TextContent).Text
+					assert.NotContains(t, text, "password")
+					assert.NotContains(t, text, "secret")
 				})
 			}
 		})

@@ -14,7 +14,10 @@ import (
 // handlers implements tools.Handlers over the market package. Inputs arrive
 // decoded and validated; each method is the tool's business logic only.
 type handlers struct {
-	state market.StateStore
+	candles *market.Candles
+	limits  *market.Limits
+	book    *market.Book
+	state   market.StateStore
 }
 
 var _ tools.Handlers = (*handlers)(nil)
@@ -25,19 +28,32 @@ const (
 	maxStateTotalBytes = 16 << 20
 )
 
-func newHandlers() *handlers {
-	return &handlers{state: market.NewMemoryState(maxStateValueBytes, maxStateTotalBytes)}
+func newHandlers() (*handlers, error) {
+	candles, err := market.EmbeddedCandles()
+	if err != nil {
+		return nil, err
+	}
+	limits, err := market.NewLimits(market.DefaultLimits(), candles)
+	if err != nil {
+		return nil, err
+	}
+	book, err := market.NewBook(market.DefaultBookSpecs(), candles)
+	if err != nil {
+		return nil, err
+	}
+	return &handlers{candles: candles, limits: limits, book: book,
+		state: market.NewMemoryState(maxStateValueBytes, maxStateTotalBytes)}, nil
 }
 
 const defaultWindow = 50
 
 func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
 	interval := string(in.Interval)
-	candles, err := market.Window(in.Symbol, interval, in.End, int(in.Window.Or(defaultWindow)))
+	candles, err := h.candles.Window(in.Symbol, interval, in.End, int(in.Window.Or(defaultWindow)))
 	if err != nil {
 		return tools.FeaturesOHLCVWindowOutput{}, err
 	}
-	f := market.Compute(candles, market.Intervals[interval])
+	f := market.Features(candles)
 	return tools.FeaturesOHLCVWindowOutput{
 		Symbol: in.Symbol, Interval: interval, Candles: int64(len(candles)),
 		Start: f.Start, End: f.End,
@@ -47,14 +63,14 @@ func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHL
 }
 
 func (h *handlers) RiskPositionLimitsCheck(ctx context.Context, in tools.RiskPositionLimitsCheckInput) (tools.RiskPositionLimitsCheckOutput, error) {
-	price, ok := in.Price.Get()
-	if !ok {
-		var err error
-		if price, err = market.LastClose(in.Symbol); err != nil {
-			return tools.RiskPositionLimitsCheckOutput{}, err
-		}
+	var price *decimal.Decimal
+	if p, ok := in.Price.Get(); ok {
+		price = &p
 	}
-	c := market.CheckLimits(in.Symbol, string(in.Side), in.Quantity, price, in.CurrentPosition.Or(decimal.Zero))
+	c, err := h.limits.Check(in.Symbol, string(in.Side), in.Quantity, price, in.CurrentPosition.Or(decimal.Zero))
+	if err != nil {
+		return tools.RiskPositionLimitsCheckOutput{}, err
+	}
 	return tools.RiskPositionLimitsCheckOutput{
 		Allowed: c.Allowed, Reasons: c.Reasons, Notional: c.Notional,
 		ResultingPosition: c.ResultingPosition, MaxQuantity: c.MaxQuantity, MaxNotional: c.MaxNotional,
@@ -72,7 +88,7 @@ func (h *handlers) ExecutionSimQuote(ctx context.Context, in tools.ExecutionSimQ
 			Message:    "limit and stop orders need limitPrice",
 			Violations: []runtime.Violation{{Pointer: "/limitPrice", Keyword: "required", Message: "required for " + string(orderType) + " orders"}}}
 	}
-	q, err := market.SimQuote(in.Symbol, string(in.Side), in.Quantity, limit)
+	q, err := h.book.Quote(in.Symbol, string(in.Side), in.Quantity, string(orderType), limit)
 	if err != nil {
 		return tools.ExecutionSimQuoteOutput{}, err
 	}

@@ -64,7 +64,11 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 // newServer builds the MCP server with the trading tools registered.
 func newServer(logger *slog.Logger) (*runtime.Server, error) {
 	srv := runtime.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, runtime.WithLogger(logger))
-	if err := tools.Register(srv, newHandlers()); err != nil {
+	h, err := newHandlers()
+	if err != nil {
+		return nil, err
+	}
+	if err := tools.Register(srv, h); err != nil {
 		return nil, err
 	}
 	return srv, nil

@@ -48,8 +48,14 @@ func call(t *testing.T, cs *mcp.ClientSession, tool, args string) (*mcp.CallTool
 	t.Helper()
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool, Arguments: json.RawMessage(args)})
 	require.NoError(t, err)
+	// Results carry structuredContent; errors of tools with an outputSchema
+	// carry their body as text only.
 	raw, err := json.Marshal(res.StructuredContent)
 	require.NoError(t, err)
+	if res.IsError {
+		require.Nil(t, res.StructuredContent, "error results of tools with an outputSchema must not carry structuredContent")
+		raw = []byte(res.Content[0].(*mcp.TextContent).Text)
+	}
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(raw, &body))
 	return res, body
@@ -87,7 +93,7 @@ func TestTradingTools(t *testing.T) {
 			res, out = call(t, cs, "risk.position_limits_check", `{"symbol":"BTC/USD","side":"buy","quantity":300,"price":68000}`)
 			require.False(t, res.IsError, "%v", out)
 			assert.Equal(t, false, out["allowed"])
-			assert.Equal(t, []any{"resulting position 300 exceeds the BTC/USD limit of 250 units", "resulting notional 20400000 exceeds the BTC/USD limit of 20000000"}, out["reasons"])
+			assert.Equal(t, []any{"resulting position 300 exceeds the BTC/USD limit of 250 units", "resulting notional 20400000 USD exceeds the BTC/USD limit of 20000000 USD"}, out["reasons"])
 
 			res, out = call(t, cs, "execution.sim_quote", `{"symbol":"SPY","side":"buy","quantity":25000}`)
 			require.False(t, res.IsError, "%v", out)
@@ -98,7 +104,7 @@ func TestTradingTools(t *testing.T) {
 			res, out = call(t, cs, "execution.sim_quote", `{"symbol":"BTC/USD","side":"sell","quantity":1000}`)
 			require.True(t, res.IsError)
 			assert.Equal(t, "MCP-012", out["code"])
-			assert.Equal(t, "order book too thin: 1000 BTC/USD requested, 150 available across 10 levels", out["message"])
+			assert.Equal(t, "order book too thin: 1000 BTC/USD requested, 110 available across 10 bid levels", out["message"])
 
 			res, out = call(t, cs, "storage.shared_state.set", `{"key":"desk:limits","value":{"max":[1,2.50,"x"]},"ttlSeconds":60}`)
 			require.False(t, res.IsError, "%v", out)
@@ -147,8 +153,8 @@ func TestTradingInvalidArguments(t *testing.T) {
 		},
 		{
 			name: "window longer than the history", tool: "features.ohlcv_window",
-			args: `{"symbol":"EURUSD","interval":"1d","end":"2026-10-31T00:00:00Z","window":400}`,
-			code: "MCP-010", message: "window of 400 candles needs more history: 299 1d candles of EURUSD end by 2026-10-31T00:00:00Z",
+			args: `{"symbol":"EURUSD","interval":"1d","end":"2026-10-31T00:00:00Z","window":600}`,
+			code: "MCP-010", message: "window of 600 candles needs data back to 2025-03-10T00:00:00Z; only 499 available for EURUSD 1d (history starts 2025-06-19T00:00:00Z)",
 		},
 		{
 			name: "limit order without a price", tool: "execution.sim_quote",
