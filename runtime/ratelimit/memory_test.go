@@ -88,7 +88,7 @@ func TestLimiterNeverExceedsTheLimitInAnyWindow(t *testing.T) {
 			// moments, many of them in the last instants of a window,
 			// where the weighted estimate is weakest.
 			var arrivals []time.Duration
-			for w := range 300 {
+			for w := range min(300, 60_000/limit) {
 				for range rng.IntN(4) {
 					at := time.Duration(w)*window + time.Duration(rng.Int64N(int64(window)))
 					if rng.IntN(2) == 0 {
@@ -168,11 +168,9 @@ func exactLog(limit int, window time.Duration, arrivals []time.Duration) []time.
 func TestLimiterAdmitsTheFullLimitUnderSteadyDemand(t *testing.T) {
 	const window = time.Minute
 	for _, limit := range []int{1, 7, 100, 1000} {
-		windows := 1000
-		if limit >= 1000 {
-			windows = 100 // as many requests, fewer windows
-		}
 		for _, demand := range []float64{1.01, 1.5, 2, 10} {
+			// Up to 1000 windows, and about 100,000 requests at most.
+			windows := min(1000, max(20, int(100_000/(float64(limit)*demand))))
 			n := int(float64(limit*windows) * demand)
 			period := window * time.Duration(windows)
 			t.Run(fmt.Sprintf("limit %d demand %.2fx evenly spaced", limit, demand), func(t *testing.T) {
