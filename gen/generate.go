@@ -44,6 +44,9 @@ var dialects = map[string]bool{
 	"http://json-schema.org/draft-07/schema":        true,
 }
 
+// toolsListKeys are the members of a saved tools/list result.
+var toolsListKeys = []string{"tools", "nextCursor", "_meta"}
+
 var goIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Load reads and checks definitions and builds the package IR. Every
@@ -62,7 +65,7 @@ func Load(cfg Config) (*Package, error) {
 	for _, src := range cfg.Sources {
 		files = append(files, set.add(src.Name, src.Data, problems))
 	}
-	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]bool{}, draft7: map[*File]bool{}}
+	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*File]bool{}}
 	pkg := &Package{Name: cfg.Package}
 
 	// First pass: allowlists, so schemas can refer to them in any file order.
@@ -77,6 +80,11 @@ func Load(cfg Config) (*Package, error) {
 		case root.Kind == KindArray:
 			toolNodes = append(toolNodes, root.Items...)
 		case root.Kind == KindObject && root.Get("tools") != nil && root.Get("inputSchema") == nil:
+			for _, m := range root.Members {
+				if !contains(toolsListKeys, m.Key) {
+					c.errorAtKey(m, "unknown key %q in a tools/list result; allowed: %s", m.Key, strings.Join(toolsListKeys, ", "))
+				}
+			}
 			if tl := root.Get("tools"); c.want(tl, KindArray, "tools") {
 				toolNodes = append(toolNodes, tl.Items...)
 			}
@@ -121,6 +129,7 @@ func Load(cfg Config) (*Package, error) {
 		}
 		pkg.Tools = append(pkg.Tools, t)
 	}
+	c.checkLoops()
 	if len(toolNodes) == 0 && problems.Len() == 0 {
 		return nil, fmt.Errorf("no tool definitions found in %s", sourceNames(cfg.Sources))
 	}
@@ -195,7 +204,7 @@ func (c *compiler) requireObject(s *Schema, key string) {
 func (c *compiler) allowlists(root *Node) []*AllowlistDecl {
 	for _, m := range root.Members {
 		if m.Key != "x-allowlists" && m.Key != "$schema" && m.Key != "$comment" {
-			c.errorf(m.Value, "unknown key %q in an allowlist file; allowed: x-allowlists", m.Key)
+			c.errorAtKey(m, "unknown key %q in an allowlist file; allowed: x-allowlists, $schema, $comment", m.Key)
 		}
 	}
 	lists := root.Get("x-allowlists")
@@ -204,19 +213,25 @@ func (c *compiler) allowlists(root *Node) []*AllowlistDecl {
 	}
 	var out []*AllowlistDecl
 	for _, m := range lists.Members {
-		if GoName(m.Key) == "" {
-			c.errorf(m.Value, "allowlist name %q needs at least one letter or digit", m.Key)
+		goName := GoName(m.Key)
+		if goName == "" {
+			c.errorAtKey(m, "allowlist name %q needs at least one letter or digit", m.Key)
 			continue
 		}
-		if c.allow[m.Key] {
-			c.errorf(m.Value, "allowlist %q is declared twice", m.Key)
+		if prev := c.allow[m.Key]; prev != nil {
+			c.errorAtKey(m, "allowlist %q is already declared at %s", m.Key, prev.Pos())
+			continue
+		}
+		if prev, ok := c.allowGo[goName]; ok {
+			c.errorAtKey(m, "allowlist %q gives Go name Allowlist%s, as does allowlist %q at %s; rename one", m.Key, goName, prev, c.allow[prev].Pos())
 			continue
 		}
 		values := c.stringList(m.Value, "x-allowlists."+m.Key, true)
 		if len(values) == 0 && m.Value.Kind == KindArray {
 			c.errorf(m.Value, "allowlist %q is empty; no value could ever pass", m.Key)
 		}
-		c.allow[m.Key] = true
+		c.allow[m.Key] = m.Value
+		c.allowGo[goName] = m.Key
 		out = append(out, &AllowlistDecl{Name: m.Key, Values: values})
 	}
 	return out

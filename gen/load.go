@@ -80,11 +80,10 @@ func (fsx *fileSet) add(name string, data []byte, problems *Problems) *File {
 	f := &File{Path: name, Data: data}
 	fsx.files[key] = f
 	if len(data) > maxFileSize {
-		problems.addError(name, fmt.Errorf("%s: file is larger than %d bytes", name, maxFileSize))
+		problems.addAt(f, 0, "", fmt.Sprintf("file is %d bytes; definition files are at most %d bytes", len(data), maxFileSize))
 		return f
 	}
-	if err := parseFile(f); err != nil {
-		problems.addError(name, err)
+	if !parseFile(f, problems) {
 		return f
 	}
 	fsx.order = append(fsx.order, f)

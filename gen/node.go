@@ -122,39 +122,54 @@ func (f *File) pos(off int) string {
 // maxNodeDepth bounds nesting in definition files; real schemas stay far below.
 const maxNodeDepth = 256
 
-// parseFile parses f.Data into f.Root. It rejects duplicate keys, invalid
-// UTF-8 and trailing data, which encoding/json would accept silently.
-func parseFile(f *File) error {
-	p := &parser{f: f, data: f.Data}
+// parseFile parses f.Data into f.Root, reporting what is wrong to problems.
+// It rejects invalid UTF-8 and trailing data, which encoding/json would
+// accept silently, and duplicate keys, which it would resolve silently (the
+// last one wins, so a second "maximum" could quietly loosen a bound). A
+// duplicate key does not stop parsing (the first value is kept), so the
+// file's other problems are reported too; a syntax error does, and leaves
+// f.Root nil.
+func parseFile(f *File, problems *Problems) bool {
+	p := &parser{f: f, data: f.Data, problems: problems}
 	p.skipSpace()
 	root, err := p.value("", 0)
 	if err != nil {
-		return err
+		p.report(err)
+		return false
 	}
 	p.skipSpace()
 	if p.i != len(p.data) {
-		return p.errorf(p.i, "unexpected data after the JSON value")
+		p.report(p.errorf(p.i, "", "unexpected data after the JSON value; a definition file holds one JSON value (an array or {\"tools\": [...]} for several tools)"))
+		return false
 	}
 	f.Root = root
-	return nil
+	return true
 }
 
 type parser struct {
-	f    *File
-	data []byte
-	i    int
+	f        *File
+	data     []byte
+	i        int
+	problems *Problems
 }
 
-// posError is a problem at a position of a file.
+// posError is a syntax problem at a byte offset of a file, inside the value
+// at pointer.
 type posError struct {
-	pos string
-	msg string
+	offset  int
+	pointer string
+	msg     string
 }
 
-func (e *posError) Error() string { return e.pos + ": " + e.msg }
+func (e *posError) Error() string { return ptrOrRoot(e.pointer) + ": " + e.msg }
 
-func (p *parser) errorf(off int, format string, args ...any) error {
-	return &posError{pos: p.f.pos(off), msg: fmt.Sprintf(format, args...)}
+func (p *parser) errorf(off int, ptr, format string, args ...any) error {
+	return &posError{offset: off, pointer: ptr, msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) report(err error) {
+	pe := err.(*posError)
+	p.problems.addAt(p.f, pe.offset, pe.pointer, pe.msg)
 }
 
 func (p *parser) skipSpace() {
@@ -170,10 +185,10 @@ func (p *parser) skipSpace() {
 
 func (p *parser) value(ptr string, depth int) (*Node, error) {
 	if depth > maxNodeDepth {
-		return nil, p.errorf(p.i, "JSON nested deeper than %d levels", maxNodeDepth)
+		return nil, p.errorf(p.i, ptr, "JSON nested deeper than %d levels", maxNodeDepth)
 	}
 	if p.i >= len(p.data) {
-		return nil, p.errorf(p.i, "unexpected end of JSON")
+		return nil, p.errorf(p.i, ptr, "unexpected end of the file; a JSON value is missing")
 	}
 	n := &Node{Offset: p.i, File: p.f, Pointer: ptr}
 	switch c := p.data[p.i]; {
@@ -190,19 +205,20 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 			p.skipSpace()
 			keyOff := p.i
 			if p.i >= len(p.data) || p.data[p.i] != '"' {
-				return nil, p.errorf(p.i, "expected a string key")
+				return nil, p.errorf(p.i, ptr, "expected a string key in double quotes")
 			}
-			key, err := p.str()
+			key, err := p.str(ptr)
 			if err != nil {
 				return nil, err
 			}
-			if seen[key] {
-				return nil, p.errorf(keyOff, "%s: duplicate key %q", ptrOrRoot(ptr), key)
+			dup := seen[key]
+			if dup {
+				p.report(p.errorf(keyOff, ptr+"/"+escapePointer(key), "duplicate key %q; JSON readers disagree on which value wins, so each key may appear once", key))
 			}
 			seen[key] = true
 			p.skipSpace()
 			if p.i >= len(p.data) || p.data[p.i] != ':' {
-				return nil, p.errorf(p.i, "expected ':' after object key")
+				return nil, p.errorf(p.i, ptr, "expected ':' after key %q", key)
 			}
 			p.i++
 			p.skipSpace()
@@ -210,7 +226,9 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 			if err != nil {
 				return nil, err
 			}
-			n.Members = append(n.Members, Member{Key: key, KeyOffset: keyOff, Value: v})
+			if !dup {
+				n.Members = append(n.Members, Member{Key: key, KeyOffset: keyOff, Value: v})
+			}
 			p.skipSpace()
 			if p.i < len(p.data) && p.data[p.i] == ',' {
 				p.i++
@@ -220,7 +238,7 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 				p.i++
 				return n, nil
 			}
-			return nil, p.errorf(p.i, "expected ',' or '}' in object")
+			return nil, p.errorf(p.i, ptr, "expected ',' or '}' after the member %q of this object", key)
 		}
 	case c == '[':
 		n.Kind = KindArray
@@ -246,11 +264,11 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 				p.i++
 				return n, nil
 			}
-			return nil, p.errorf(p.i, "expected ',' or ']' in array")
+			return nil, p.errorf(p.i, ptr, "expected ',' or ']' after item %d of this array", len(n.Items)-1)
 		}
 	case c == '"':
 		n.Kind = KindString
-		s, err := p.str()
+		s, err := p.str(ptr)
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +277,7 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 		n.Kind = KindNumber
 		lit, ok := scanNumber(p.data[p.i:])
 		if !ok {
-			return nil, p.errorf(p.i, "invalid number")
+			return nil, p.errorf(p.i, ptr, "invalid number")
 		}
 		n.Str = string(lit)
 		p.i += len(lit)
@@ -273,7 +291,7 @@ func (p *parser) value(ptr string, depth int) (*Node, error) {
 		n.Kind = KindNull
 		p.i += 4
 	default:
-		return nil, p.errorf(p.i, "invalid character %q looking for a JSON value", c)
+		return nil, p.errorf(p.i, ptr, "invalid character %q where a JSON value should start", c)
 	}
 	return n, nil
 }
@@ -320,13 +338,14 @@ func scanNumber(b []byte) ([]byte, bool) {
 	return b[:i], true
 }
 
-func (p *parser) str() (string, error) {
+// str reads a string literal that is a key of, or the value at, ptr.
+func (p *parser) str(ptr string) (string, error) {
 	start := p.i
 	p.i++ // opening quote
 	var b strings.Builder
 	for {
 		if p.i >= len(p.data) {
-			return "", p.errorf(start, "unterminated string")
+			return "", p.errorf(start, ptr, "unterminated string")
 		}
 		c := p.data[p.i]
 		switch {
@@ -335,7 +354,7 @@ func (p *parser) str() (string, error) {
 			return b.String(), nil
 		case c == '\\':
 			if p.i+1 >= len(p.data) {
-				return "", p.errorf(p.i, "unterminated string")
+				return "", p.errorf(p.i, ptr, "unterminated string")
 			}
 			esc := p.data[p.i+1]
 			p.i += 2
@@ -355,14 +374,14 @@ func (p *parser) str() (string, error) {
 			case 'u':
 				r, ok := p.hex4()
 				if !ok {
-					return "", p.errorf(p.i, "invalid \\u escape")
+					return "", p.errorf(p.i, ptr, "invalid \\u escape; four hex digits must follow")
 				}
 				if utf16.IsSurrogate(r) {
 					if p.i+1 < len(p.data) && p.data[p.i] == '\\' && p.data[p.i+1] == 'u' {
 						p.i += 2
 						r2, ok := p.hex4()
 						if !ok {
-							return "", p.errorf(p.i, "invalid \\u escape")
+							return "", p.errorf(p.i, ptr, "invalid \\u escape; four hex digits must follow")
 						}
 						r = utf16.DecodeRune(r, r2)
 					} else {
@@ -371,17 +390,17 @@ func (p *parser) str() (string, error) {
 				}
 				b.WriteRune(r)
 			default:
-				return "", p.errorf(p.i-2, "invalid escape \\%c", esc)
+				return "", p.errorf(p.i-2, ptr, "invalid escape \\%c; allowed: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX", esc)
 			}
 		case c < 0x20:
-			return "", p.errorf(p.i, "control character in string")
+			return "", p.errorf(p.i, ptr, "control character %U in a string; write it as an escape such as \\n or \\u0000", c)
 		case c < utf8.RuneSelf:
 			b.WriteByte(c)
 			p.i++
 		default:
 			r, size := utf8.DecodeRune(p.data[p.i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", p.errorf(p.i, "invalid UTF-8 in string")
+				return "", p.errorf(p.i, ptr, "invalid UTF-8 in a string; definition files must be UTF-8")
 			}
 			b.Write(p.data[p.i : p.i+size])
 			p.i += size

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,13 +30,10 @@ func (ps *Problems) Add(n *Node, msg string) {
 	ps.list = append(ps.list, Problem{File: n.File.Path, Offset: n.Offset, Pos: n.Pos(), Pointer: n.Pointer, Message: msg})
 }
 
-// addError records an error that already carries its own position.
-func (ps *Problems) addError(file string, err error) {
-	if pe, ok := err.(*posError); ok {
-		ps.list = append(ps.list, Problem{File: file, Pos: pe.pos, Message: pe.msg, Pointer: "-"})
-		return
-	}
-	ps.list = append(ps.list, Problem{File: file, Pos: file, Pointer: "-", Message: err.Error()})
+// addAt records a problem at byte offset off of f, inside the value at
+// pointer ptr. Problems about keys use it to point at the key itself.
+func (ps *Problems) addAt(f *File, off int, ptr, msg string) {
+	ps.list = append(ps.list, Problem{File: f.Path, Offset: off, Pos: f.pos(off), Pointer: ptr, Message: msg})
 }
 
 // Len returns the number of problems.
@@ -78,11 +76,18 @@ func (e *Error) Error() string {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		if p.Pointer == "-" {
-			fmt.Fprintf(&b, "%s: %s", p.Pos, p.Message)
-		} else {
-			b.WriteString(p.String())
-		}
+		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// Report renders an error of Generate or Load the way mcpgen prints it on
+// standard error: for bad definitions every problem on its own line, then
+// their count; for anything else the error itself.
+func Report(err error) string {
+	var defErr *Error
+	if errors.As(err, &defErr) {
+		return fmt.Sprintf("%s\nmcpgen: %d problem(s) in the definitions\n", defErr.Error(), len(defErr.Problems))
+	}
+	return fmt.Sprintf("mcpgen: %v\n", err)
 }

@@ -131,23 +131,23 @@ var keywords = map[string]bool{
 }
 
 // unsupported names keywords of JSON Schema that mcpgen knowingly rejects,
-// with the reason given to the author.
+// with what to use instead.
 var unsupported = map[string]string{
-	"$id":                   "schema identifiers are not supported; use $ref to $defs or sibling files",
-	"id":                    "schema identifiers are not supported; use $ref to $defs or sibling files",
-	"$anchor":               "anchors are not supported; use JSON pointer refs",
-	"$dynamicRef":           "dynamic references are not supported",
-	"$dynamicAnchor":        "dynamic references are not supported",
-	"$recursiveRef":         "recursive references are not supported",
-	"$recursiveAnchor":      "recursive references are not supported",
-	"$vocabulary":           "custom vocabularies are not supported",
-	"contains":              "contains is not supported",
-	"minContains":           "contains is not supported",
-	"maxContains":           "contains is not supported",
-	"unevaluatedProperties": "unevaluatedProperties is not supported; use additionalProperties",
-	"unevaluatedItems":      "unevaluatedItems is not supported; use items",
-	"dependentSchemas":      "dependentSchemas is not supported; use dependentRequired or if/then",
-	"contentSchema":         "contentSchema is not supported",
+	"$id":                   "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
+	"id":                    "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
+	"$anchor":               "refer to schemas with a JSON pointer such as \"#/$defs/name\"",
+	"$dynamicRef":           "use \"$ref\" with a JSON pointer",
+	"$dynamicAnchor":        "use \"$ref\" with a JSON pointer",
+	"$recursiveRef":         "use \"$ref\" with a JSON pointer",
+	"$recursiveAnchor":      "use \"$ref\" with a JSON pointer",
+	"$vocabulary":           "mcpgen supports one fixed vocabulary (docs/definitions.md)",
+	"contains":              "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
+	"minContains":           "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
+	"maxContains":           "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
+	"unevaluatedProperties": "use \"additionalProperties\"",
+	"unevaluatedItems":      "use \"items\"",
+	"dependentSchemas":      "use \"dependentRequired\", or \"if\"/\"then\"",
+	"contentSchema":         "decode the content in the handler",
 }
 
 // Formats mcpgen checks (format assertion, not annotation).
@@ -162,12 +162,19 @@ type compiler struct {
 	problems *Problems
 	compiled map[*Node]*Schema
 	order    []*Schema
-	allow    map[string]bool // declared allowlists
+	allow    map[string]*Node  // declared allowlists, by name
+	allowGo  map[string]string // allowlist names, by their Go name
 	draft7   map[*File]bool
 }
 
 func (c *compiler) errorf(n *Node, format string, args ...any) {
 	c.problems.Add(n, fmt.Sprintf(format, args...))
+}
+
+// errorAtKey reports a problem with the key of member m (an unknown or
+// unsupported key), so the position is the key the author typed.
+func (c *compiler) errorAtKey(m Member, format string, args ...any) {
+	c.problems.addAt(m.Value.File, m.KeyOffset, m.Value.Pointer, fmt.Sprintf(format, args...))
 }
 
 // compile returns the Schema for n, compiling it once.
@@ -189,12 +196,12 @@ func (c *compiler) compile(n, root *Node) *Schema {
 		return s
 	}
 	for _, m := range n.Members {
-		if why, ok := unsupported[m.Key]; ok {
-			c.errorf(m.Value, "keyword %q: %s", m.Key, why)
+		if instead, ok := unsupported[m.Key]; ok {
+			c.errorAtKey(m, "keyword %q is not supported; %s", m.Key, instead)
 			continue
 		}
 		if !keywords[m.Key] {
-			c.errorf(m.Value, "unknown keyword %q%s", m.Key, suggest(m.Key))
+			c.errorAtKey(m, "unknown keyword %q%s", m.Key, suggest(m.Key))
 		}
 	}
 	c.compileKeywords(s, n)
@@ -408,7 +415,7 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			c.decimalExt(s, v)
 		case "x-allowlist":
 			if c.want(v, KindString, m.Key) {
-				if !c.allow[v.Str] {
+				if c.allow[v.Str] == nil {
 					c.errorf(v, "x-allowlist %q is not declared; declare it in a file's x-allowlists (declared: %s)", v.Str, c.allowNames())
 				}
 				s.Allowlist = v.Str
@@ -572,7 +579,7 @@ func (c *compiler) decimalExt(s *Schema, n *Node) {
 	}
 	for _, m := range n.Members {
 		if m.Key != "scale" {
-			c.errorf(m.Value, "x-decimal: unknown key %q; allowed: scale", m.Key)
+			c.errorAtKey(m, "x-decimal: unknown key %q; allowed: scale", m.Key)
 		}
 	}
 	scale := n.Get("scale")
@@ -596,7 +603,7 @@ func (c *compiler) dateTimeExt(s *Schema, n *Node) {
 	}
 	for _, m := range n.Members {
 		if m.Key != "notBefore" && m.Key != "notAfter" {
-			c.errorf(m.Value, "x-datetime: unknown key %q; allowed: notBefore, notAfter", m.Key)
+			c.errorAtKey(m, "x-datetime: unknown key %q; allowed: notBefore, notAfter", m.Key)
 			continue
 		}
 		if m.Value.Kind != KindString || !windowRE.MatchString(m.Value.Str) {
@@ -647,9 +654,11 @@ func (c *compiler) checkSatisfiable(s *Schema) {
 		c.errorf(n.Get("minProperties"), "minProperties %d is greater than maxProperties %d", *s.MinProperties, *s.MaxProperties)
 	}
 	closed := s.AdditionalProperties != nil && s.AdditionalProperties.Always != nil && !*s.AdditionalProperties.Always && len(s.PatternProperties) == 0
-	for _, r := range s.Required {
-		if closed && s.property(r) == nil {
-			c.errorf(n.Get("required"), "required property %q is not in properties, and additionalProperties is false", r)
+	if req := n.Get("required"); closed && req != nil && req.Kind == KindArray {
+		for _, r := range req.Items {
+			if r.Kind == KindString && s.property(r.Str) == nil {
+				c.errorf(r, "required property %q is not in properties, and additionalProperties is false, so no value could pass; declare it under properties or drop it", r.Str)
+			}
 		}
 	}
 	if s.DecimalScale != nil && !(s.HasType("number") && len(s.Types) > 0 || s.isOnly("string")) {
@@ -728,3 +737,84 @@ func contains(list []string, s string) bool {
 }
 
 var _ = path.Join
+
+// inPlace lists the subschemas s applies to the very value it checks, each
+// with the node that names it: "$ref" and the applicators. A loop of these
+// edges never reaches a smaller value, so checking it would never end.
+func inPlace(s *Schema) []*Schema {
+	var out []*Schema
+	if s.Ref != nil {
+		out = append(out, s.Ref)
+	}
+	out = append(out, s.AllOf...)
+	out = append(out, s.AnyOf...)
+	out = append(out, s.OneOf...)
+	for _, x := range []*Schema{s.Not, s.If, s.Then, s.Else} {
+		if x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// checkLoops reports schemas that reach themselves through "$ref" and the
+// applicators alone, without going into a property or an item: validating
+// against them would recurse forever (the JSON Schema specification leaves
+// such schemas undefined). Recursion through properties and items is fine.
+func (c *compiler) checkLoops() {
+	const (
+		unseen = iota
+		onPath
+		done
+	)
+	state := map[*Schema]int{}
+	var path []*Schema
+	var visit func(s *Schema)
+	visit = func(s *Schema) {
+		state[s] = onPath
+		path = append(path, s)
+		for _, next := range inPlace(s) {
+			switch state[next] {
+			case unseen:
+				visit(next)
+			case onPath:
+				c.reportLoop(s, next, path)
+			}
+		}
+		path = path[:len(path)-1]
+		state[s] = done
+	}
+	for _, s := range c.order {
+		if state[s] == unseen {
+			visit(s)
+		}
+	}
+}
+
+// reportLoop reports the loop closed by the edge from s back to start, at
+// the keyword of s that closes it.
+func (c *compiler) reportLoop(s, start *Schema, path []*Schema) {
+	i := len(path) - 1
+	for path[i] != start {
+		i--
+	}
+	var steps []string
+	for _, x := range append(path[i:], start) {
+		steps = append(steps, schemaPlace(x, s.Node.File))
+	}
+	at := start.Node
+	if s.Ref == start {
+		at = s.Node.Get("$ref")
+	}
+	c.errorf(at, "this schema loops back to itself (%s) without going into a property or an item, so checking a value against it would never end", strings.Join(steps, " → "))
+}
+
+// schemaPlace names a schema by its pointer, with its file when it is not
+// in file from.
+func schemaPlace(s *Schema, from *File) string {
+	p := ptrOrRoot(s.Node.Pointer)
+	if s.Node.File != from {
+		return s.Node.File.Path + "#" + p
+	}
+	return p
+}

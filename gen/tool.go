@@ -57,7 +57,7 @@ func (c *compiler) parseTool(n *Node) *Tool {
 	}
 	for _, m := range n.Members {
 		if !contains(toolKeys, m.Key) {
-			c.errorf(m.Value, "unknown tool key %q%s", m.Key, suggestFrom(m.Key, toolKeys))
+			c.errorAtKey(m, "unknown tool key %q%s", m.Key, suggestFrom(m.Key, toolKeys))
 		}
 	}
 	name := n.Get("name")
@@ -79,7 +79,7 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		for _, m := range a.Members {
 			kind, ok := annotationKeys[m.Key]
 			if !ok {
-				c.errorf(m.Value, "unknown annotation %q; allowed: destructiveHint, idempotentHint, openWorldHint, readOnlyHint, title", m.Key)
+				c.errorAtKey(m, "unknown annotation %q%s", m.Key, suggestFrom(m.Key, sortedKeys(annotationKeys)))
 				continue
 			}
 			c.want(m.Value, kind, "annotations."+m.Key)
@@ -89,7 +89,7 @@ func (c *compiler) parseTool(n *Node) *Tool {
 	if rl := n.Get("x-rate-limit"); rl != nil && c.want(rl, KindObject, "x-rate-limit") {
 		for _, m := range rl.Members {
 			if m.Key != "perMinute" {
-				c.errorf(m.Value, "x-rate-limit: unknown key %q; allowed: perMinute", m.Key)
+				c.errorAtKey(m, "x-rate-limit: unknown key %q; allowed: perMinute", m.Key)
 			}
 		}
 		pm := rl.Get("perMinute")

@@ -53,13 +53,7 @@ func load(f *genFlags, paths []string, stderr io.Writer) (*gen.Output, int) {
 	}
 	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs})
 	if err != nil {
-		var defErr *gen.Error
-		if errors.As(err, &defErr) {
-			fmt.Fprintln(stderr, err)
-			fmt.Fprintf(stderr, "mcpgen: %d problem(s) in the definitions\n", len(defErr.Problems))
-			return nil, 2
-		}
-		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+		fmt.Fprint(stderr, gen.Report(err))
 		return nil, 2
 	}
 	return out, 0
