@@ -7,6 +7,10 @@
 //	mcpgen generate [-out DIR] [-pkg NAME] [-stubs FILE] PATH...
 //	mcpgen check    [-out DIR] [-pkg NAME] PATH...
 //	mcpgen lint     PATH...
+//	mcpgen sign     [-method M] [-url URL] [-body FILE] [-key-id ID]
+//	mcpgen token    [-bytes N]
+//	mcpgen keygen   -file PATH | -print
+//	mcpgen encrypt  < value
 //
 // PATH is a definition file or a folder of them. Exit status: 0 on success,
 // 1 when check finds stale output or an I/O step fails, 2 for bad
@@ -27,6 +31,10 @@ const usage = `usage:
   mcpgen generate [-out DIR] [-pkg NAME] [-stubs FILE] PATH...   write the generated package
   mcpgen check    [-out DIR] [-pkg NAME] PATH...                 fail with a diff when committed output is stale
   mcpgen lint     PATH...                                        check definitions only
+  mcpgen sign     [-method M] [-url URL] [-body FILE]             print HMAC v1 headers for curl (secret from API_KEY_HMAC_SECRET)
+  mcpgen token    [-bytes N]                                     print a new random bearer token or HMAC secret
+  mcpgen keygen   -file PATH | -print                            create a Fernet key (file mode 0600, never overwritten)
+  mcpgen encrypt  < value                                        encrypt stdin with the key from MCP_ENCRYPTION_KEY(_FILE)
 Run "mcpgen COMMAND -h" for a command's flags.
 `
 
@@ -43,6 +51,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(rest, stdout, stderr)
 	case "lint":
 		return lint(rest, stdout, stderr)
+	case "sign":
+		return sign(rest, stdout, stderr)
+	case "token":
+		return token(rest, stdout, stderr)
+	case "keygen":
+		return keygen(rest, stdout, stderr)
+	case "encrypt":
+		return encrypt(rest, os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
