@@ -172,7 +172,7 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"the request with this %s completed, but its response was larger than %d bytes and was not kept; it does not run again",
 			HeaderKey, l.cfg.MaxResponseBytes))
 	case state == Completed:
-		replay(w, resp)
+		replay(w, r, resp)
 	default:
 		l.run(w, r, k, fp)
 	}
@@ -233,11 +233,17 @@ func (l *layer) fingerprint(r *http.Request) (Fingerprint, []byte, error) {
 	return fp, body, nil
 }
 
-// replay writes a stored response.
-func replay(w http.ResponseWriter, resp *Response) {
+// replay writes a stored response for r.
+func replay(w http.ResponseWriter, r *http.Request, resp *Response) {
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = append([]string(nil), vs...)
+	}
+	// A retry inside an MCP session (a new one, after a reconnect, say)
+	// must not be pointed back at the session of the first attempt; only
+	// a retried initialize, which has no session yet, gets the one it made.
+	if r.Header.Get("Mcp-Session-Id") != "" {
+		h.Del("Mcp-Session-Id")
 	}
 	h.Set(HeaderReplayed, "true")
 	w.WriteHeader(resp.Status)

@@ -112,6 +112,30 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+func TestReplayInASessionKeepsItsSession(t *testing.T) {
+	url, runs := counting(t, Config{}, jsonHandler)
+	send := func(session string) result {
+		req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(`{}`))
+		require.NoError(t, err)
+		req.Header.Set(HeaderKey, "call-1")
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return result{resp.StatusCode, resp.Header, string(raw)}
+	}
+	assert.Equal(t, "session-1", send("").header.Get("Mcp-Session-Id"))
+	assert.Equal(t, "session-1", send("").header.Get("Mcp-Session-Id"), "a retried initialize gets the session it created")
+	again := send("session-2")
+	assert.Equal(t, "true", again.header.Get(HeaderReplayed))
+	assert.Empty(t, again.header.Get("Mcp-Session-Id"), "a retry in another session is not sent back to the first")
+	assert.Equal(t, int64(1), runs.Load())
+}
+
 func TestConflict(t *testing.T) {
 	url, runs := counting(t, Config{}, jsonHandler)
 	require.Equal(t, http.StatusOK, post(t, url, "order-1", `{"qty":1}`).status)

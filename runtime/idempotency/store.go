@@ -8,7 +8,9 @@
 //
 //   - with the same fingerprint, completed: the stored response is replayed
 //     (status, the headers that matter, body, JSON or an SSE stream alike),
-//     marked with Idempotent-Replayed: true;
+//     marked with Idempotent-Replayed: true. The fingerprint leaves out the
+//     MCP session, so a retry after a reconnect is answered too, without
+//     the first attempt's Mcp-Session-Id;
 //   - with another fingerprint: refused with 422 and MCP-005, since the key
 //     was used for a different request;
 //   - with the same fingerprint, still running: refused with 409 and
