@@ -136,12 +136,12 @@ func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
 }
 
 func (e *emitter) genStructDecode(f *jen.File, t *Type) {
-	words := (len(t.Fields) + 63) / 64
+	words := (len(t.Fields) + len(t.Present) + 63) / 64
 	if words == 0 {
 		words = 1
 	}
 	var required []jen.Code
-	anyRequired := false
+	anyRequired := len(t.Present) > 0
 	for _, fl := range t.Fields {
 		if fl.Required {
 			required = append(required, jen.Lit(fl.JSONName))
@@ -150,9 +150,12 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 			required = append(required, jen.Lit(""))
 		}
 	}
+	for _, name := range t.Present {
+		required = append(required, jen.Lit(name))
+	}
 	f.Comment("// decode reads a " + t.Name + " from r, recording every problem.")
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
-		if len(t.Fields) == 0 {
+		if len(t.Fields)+len(t.Present) == 0 {
 			// No properties: every member is unknown.
 			other := jen.Id("r").Dot("SkipMember").Call(jen.Id("p"))
 			if t.Closed {
@@ -182,6 +185,14 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 						}
 						e.decodeValue(c, v, fl.Type, jen.Op("&").Id("q"), 0)
 					})
+				}
+				for i, name := range t.Present {
+					// Required but not declared: only its presence matters.
+					sw.Case(jen.Lit(name)).Block(
+						jen.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Lit(name)),
+						jen.If(jen.Op("!").Id("r").Dot("Duplicate").Call(jen.Id("seen").Index(jen.Empty(), jen.Empty()), jen.Lit(len(t.Fields)+i), jen.Op("&").Id("q"))).Block(
+							jen.Id("r").Dot("SkipMember").Call(jen.Op("&").Id("q"))),
+					)
 				}
 				if t.Closed {
 					sw.Default().Block(jen.Id("r").Dot("Unknown").Call(jen.Id("p"), jen.Id("key")))
