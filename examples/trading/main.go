@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -43,8 +42,18 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "trading:", err)
 		return 2
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	srv, err := newServer(logger)
+	sec, err := newSecurity(cfg, env, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "trading:", err)
+		return 2
+	}
+	opts, err := sec.options(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "trading:", err)
+		return 2
+	}
+	logger := sec.logger
+	srv, err := newServer(opts...)
 	if err != nil {
 		fmt.Fprintln(stderr, "trading:", err)
 		return 1
@@ -52,7 +61,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.Mode == runtime.ModeHTTP {
-		logger.Info("serving MCP over Streamable HTTP", "addr", cfg.HTTPAddr, "path", cfg.HTTPPath)
+		logger.Info("serving MCP over Streamable HTTP", "addr", cfg.HTTPAddr, "path", cfg.HTTPPath, "auth", string(sec.auth.Mode))
 	}
 	if err := srv.Run(ctx, cfg); err != nil {
 		fmt.Fprintln(stderr, "trading:", err)
@@ -62,8 +71,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // newServer builds the MCP server with the trading tools registered.
-func newServer(logger *slog.Logger) (*runtime.Server, error) {
-	srv := runtime.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, runtime.WithLogger(logger))
+func newServer(opts ...runtime.Option) (*runtime.Server, error) {
+	srv := runtime.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, opts...)
 	h, err := newHandlers()
 	if err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func connect(t *testing.T, transport string) *mcp.ClientSession {
 	t.Helper()
 	restore := runtime.SetClock(func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
 	t.Cleanup(restore)
-	srv, err := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := newServer(runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, err)
 	ctx := context.Background()
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
