@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/idempotency"
 )
 
 // Scheme is the tag that starts every HMAC v1 canonical string, and the
@@ -22,7 +24,7 @@ const (
 	HeaderNonce          = "X-Nonce"
 	HeaderSignature      = "X-Signature"
 	HeaderAPIVersion     = "X-API-Version"
-	HeaderIdempotencyKey = "Idempotency-Key"
+	HeaderIdempotencyKey = idempotency.HeaderKey
 )
 
 // canonical holds the signed fields of a request, each already in its
