@@ -27,10 +27,11 @@ import (
 
 const suiteDir = "../testdata/json-schema-test-suite/tests/draft2020-12"
 
-// typedCases holds mcpgen's own cases in the suite's format, run the same
-// way. The official suite's schemas rarely say "type", so few of them reach
-// the typed path (Go structs, int64, float64, enums); these do.
-const typedCases = "testdata/typed-path.json"
+// ownCases holds mcpgen's own cases in the suite's format, run the same
+// way: mostly the typed path (Go structs, int64, float64, enums), which the
+// official suite's schemas rarely reach since they seldom say "type", and
+// mcpgen's limits on numbers.
+const ownCases = "testdata/jsonschema-cases.json"
 
 var keepSuite = flag.Bool("suite.keep", false, "keep the generated JSON Schema Test Suite package under gen/testdata")
 
@@ -99,15 +100,17 @@ var suiteDifferences = map[string]string{
 	"optional/bignum.json: integer: a negative bignum is an integer":                                                                              int64Only,
 	"optional/float-overflow.json: all integers are multiples of 0.5, if overflow is handled: valid if optional overflow handling is implemented": int64Only,
 
-	typedCases + ": number beyond float64 precision: just above the maximum": float64Only,
-	typedCases + ": number beyond float64 range: 1e400":                      float64Only,
-	typedCases + ": date-time: leap second":                                  leapSecond,
+	ownCases + ": number beyond float64 precision: just above the maximum": float64Only,
+	ownCases + ": number beyond float64 range: 1e400":                      float64Only,
+	ownCases + ": date-time: leap second":                                  leapSecond,
+	ownCases + ": not maximum, with an exponent beyond 400: 1e500":         exponentLimit,
 }
 
 const (
-	int64Only   = "a typed integer is an int64: a larger one is reported as \"integer out of range\", never rounded"
-	float64Only = "a typed number is a float64, and bounds are checked on the value the handler gets"
-	leapSecond  = "a typed date-time is a time.Time, which has no leap second; a runtime.Value accepts it"
+	int64Only     = "a typed integer is an int64: a larger one is reported as \"integer out of range\", never rounded"
+	float64Only   = "a typed number is a float64, and bounds are checked on the value the handler gets"
+	leapSecond    = "a typed date-time is a time.Time, which has no leap second; a runtime.Value accepts it"
+	exponentLimit = "numbers with a decimal exponent beyond ±400 are refused when read, so exact arithmetic cannot be made to allocate without bound"
 )
 
 type suiteCase struct {
@@ -120,7 +123,7 @@ type suiteCase struct {
 		Valid       bool
 	}
 
-	own    bool   // from typedCases, not the official suite
+	own    bool   // from ownCases, not the official suite
 	tool   string // tool name; caseN.json and toolN.json are its files
 	goName string
 	typed  bool // the value is a typed Go field, not a runtime.Value
@@ -220,7 +223,7 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 		}
 	}
 	t.Logf("json-schema-test-suite draft2020-12: %s; %s; %d rejected on purpose", suite, skipText(skipped), len(rejected))
-	t.Logf("%s: %s", typedCases, own)
+	t.Logf("%s: %s", ownCases, own)
 	t.Logf("one generated package, compiled once; %s in all", time.Since(start).Round(100*time.Millisecond))
 }
 
@@ -261,16 +264,16 @@ func loadSuite(t *testing.T) []*suiteCase {
 		}
 		cases = append(cases, list...)
 	}
-	data, err := os.ReadFile(typedCases)
+	data, err := os.ReadFile(ownCases)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var list []*suiteCase
 	if err := json.Unmarshal(data, &list); err != nil {
-		t.Fatalf("%s: %v", typedCases, err)
+		t.Fatalf("%s: %v", ownCases, err)
 	}
 	for _, c := range list {
-		c.File, c.own = typedCases, true
+		c.File, c.own = ownCases, true
 	}
 	return append(cases, list...)
 }

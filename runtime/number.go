@@ -132,6 +132,24 @@ func isIntegral(lit []byte) bool {
 	return splitLiteral(lit, &l) && l.exp >= 0
 }
 
+// inRange reports whether the number in l is zero or has its decimal
+// exponent within ±maxExponent.
+func (l *literal) inRange() bool {
+	nd := l.end - l.start
+	return nd == 0 || l.exp+nd <= maxExponent && l.exp >= -maxExponent
+}
+
+// inDecimalRange reports whether ParseDecimal accepts the literal, without
+// parsing it: the reader refuses other numbers in a Value, so no schema
+// keyword ever meets a number it cannot compare.
+func inDecimalRange(lit []byte) bool {
+	if _, ok := parsePlainInt(lit); ok {
+		return true
+	}
+	var l literal
+	return splitLiteral(lit, &l) && l.inRange()
+}
+
 // ParseDecimal parses a JSON number literal (or the text of a decimal string)
 // exactly. Exponents beyond ±400 are refused rather than expanded.
 func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
@@ -139,15 +157,12 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 		return decimal.New(v, 0), true
 	}
 	var l literal
-	if !splitLiteral(lit, &l) {
+	if !splitLiteral(lit, &l) || !l.inRange() {
 		return decimal.Decimal{}, false
 	}
 	nd := l.end - l.start
 	if nd == 0 {
 		return decimal.Zero, true
-	}
-	if l.exp+nd > maxExponent || l.exp < -maxExponent {
-		return decimal.Decimal{}, false
 	}
 	if nd <= 18 {
 		m, _ := parsePlainInt(l.digits())

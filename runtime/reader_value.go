@@ -14,6 +14,12 @@ func (r *Reader) value(p *Path, t jx.Type) (Value, bool) {
 		return Value{Kind: Bool, Bool: b}, ok
 	case jx.Number:
 		n, ok := r.Number(p)
+		if ok && !inDecimalRange(n) {
+			// Checked here, not by each keyword: inside "not" or "if" a
+			// failed comparison would turn into a pass.
+			r.Violations.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return Value{}, false
+		}
 		return Value{Kind: Number, Text: string(n)}, ok
 	case jx.String:
 		s, ok := r.String(p)
