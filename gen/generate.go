@@ -155,6 +155,9 @@ func Load(cfg Config) (*Package, error) {
 		}
 		t.Sensitive = sensitivePointers(t.InputSchema, "", map[*Schema]bool{})
 	}
+	if problems.Len() == 0 {
+		c.checkGoNames(pkg)
+	}
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
@@ -235,6 +238,54 @@ func (c *compiler) allowlists(root *Node) []*AllowlistDecl {
 		out = append(out, &AllowlistDecl{Name: m.Key, Values: values})
 	}
 	return out
+}
+
+// fixedNames are the package-level names every generated package declares.
+var fixedNames = []string{"Handlers", "UnimplementedHandlers", "Tools", "Register"}
+
+// checkGoNames reports two package-level declarations that would get the
+// same Go name, such as an enum constant and a type, a "$defs" entry named
+// "register" and the Register function, or the decoder of tool "x" and the
+// input type of tool "decode.x". Such a package would not compile, so it is
+// never written.
+func (c *compiler) checkGoNames(pkg *Package) {
+	type owner struct {
+		what string
+		node *Node // nil for the fixed names
+	}
+	taken := map[string]owner{}
+	for _, name := range fixedNames {
+		taken[name] = owner{what: "mcpgen's own " + name}
+	}
+	// claim takes name for a declaration described as self at n, and as
+	// other when a later one collides with it.
+	claim := func(name, self, other string, n *Node) {
+		prev, ok := taken[name]
+		if !ok {
+			taken[name] = owner{other, n}
+			return
+		}
+		where := ""
+		if prev.node != nil {
+			where = " (at " + prev.node.Pos() + ")"
+		}
+		c.errorf(n, "%s would be Go name %s, which %s%s already has; rename one of them", self, name, prev.what, where)
+	}
+	for _, a := range pkg.Allowlists {
+		what := fmt.Sprintf("allowlist %q", a.Name)
+		claim(allowlistVar(a.Name), what, what, c.allow[a.Name])
+	}
+	for i, t := range pkg.Tools {
+		what := fmt.Sprintf("the decoder of tool %q", t.Name)
+		claim(decodeName(t), what, what, t.Node.Get("name"))
+		for _, ty := range pkg.toolTypes[i] {
+			ptr := ptrOrRoot(ty.Schema.Node.Pointer)
+			claim(ty.Name, "the type of this schema", "the type of "+ptr, ty.Schema.Node)
+			for _, v := range ty.Values {
+				claim(v.GoName, fmt.Sprintf("the constant for enum value %q", v.Value), fmt.Sprintf("the constant for enum value %q of %s", v.Value, ptr), ty.Schema.Node)
+			}
+		}
+	}
 }
 
 // sensitivePointers lists the JSON pointers of x-sensitive properties.

@@ -142,6 +142,7 @@ func walkPointer(n, root *Node, ref, frag string, problems *Problems) *Node {
 	if frag != "" {
 		for _, tok := range strings.Split(frag[1:], "/") {
 			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			parent := node
 			switch node.Kind {
 			case KindObject:
 				node = node.Get(tok)
@@ -156,12 +157,29 @@ func walkPointer(n, root *Node, ref, frag string, problems *Problems) *Node {
 				node = nil
 			}
 			if node == nil {
-				problems.Add(n, fmt.Sprintf("$ref %s: nothing at #%s in %s", strconv.Quote(ref), frag, root.File.Path))
+				problems.Add(n, fmt.Sprintf("$ref %s: nothing at #%s in %s%s", strconv.Quote(ref), frag, root.File.Path, holds(parent, root)))
 				return nil
 			}
 		}
 	}
 	return node
+}
+
+// holds lists what an object a pointer could not continue through holds,
+// so a misspelt name is easy to spot.
+func holds(n, root *Node) string {
+	if n.Kind != KindObject || len(n.Members) == 0 {
+		return ""
+	}
+	var keys []string
+	for _, m := range n.Members {
+		if len(keys) == 8 {
+			keys = append(keys, "…")
+			break
+		}
+		keys = append(keys, strconv.Quote(m.Key))
+	}
+	return fmt.Sprintf("; #%s holds %s", strings.TrimPrefix(n.Pointer, root.Pointer), strings.Join(keys, ", "))
 }
 
 func errText(err error) string {

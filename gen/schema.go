@@ -1,10 +1,11 @@
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
-	"path"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -423,11 +424,11 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		case "x-datetime":
 			c.dateTimeExt(s, v)
 		case "x-normalize":
-			for _, op := range c.stringList(v, m.Key, true) {
-				if !contains(normalizers, op) {
-					c.errorf(v, "x-normalize: unknown step %q; allowed: %s", op, strings.Join(normalizers, ", "))
+			s.Normalize = c.stringList(v, m.Key, true)
+			for _, op := range v.Items {
+				if op.Kind == KindString && !contains(normalizers, op.Str) {
+					c.errorf(op, "x-normalize: unknown step %q; allowed: %s", op.Str, strings.Join(normalizers, ", "))
 				}
-				s.Normalize = append(s.Normalize, op)
 			}
 		case "x-outbound-url":
 			if c.want(v, KindBool, m.Key) {
@@ -568,9 +569,21 @@ func parseRat(lit string) (*big.Rat, bool) {
 }
 
 func (c *compiler) checkPattern(n *Node, pattern string) {
-	if _, err := regexp.Compile(pattern); err != nil {
-		c.errorf(n, "pattern %s is not a valid RE2 expression: %v", strconv.Quote(pattern), strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	_, err := regexp.Compile(pattern)
+	if err == nil {
+		return
 	}
+	hint := ""
+	var re *syntax.Error
+	if errors.As(err, &re) {
+		switch {
+		case re.Code == syntax.ErrInvalidEscape && strings.HasPrefix(re.Expr, `\u`):
+			hint = `; RE2 writes \u00e9 as \x{00e9}`
+		case re.Code == syntax.ErrInvalidPerlOp || re.Code == syntax.ErrInvalidEscape && len(re.Expr) == 2 && re.Expr[1] >= '1' && re.Expr[1] <= '9':
+			hint = "; RE2 has no lookahead, lookbehind or backreferences"
+		}
+	}
+	c.errorf(n, "pattern %s is not a valid RE2 expression: %v%s", strconv.Quote(pattern), strings.TrimPrefix(err.Error(), "error parsing regexp: "), hint)
 }
 
 func (c *compiler) decimalExt(s *Schema, n *Node) {
@@ -645,13 +658,13 @@ func (c *compiler) checkSatisfiable(s *Schema) {
 		c.errorf(n.Get("exclusiveMinimum"), "exclusiveMinimum %s is not below maximum %s; no value can satisfy both", n.Get("exclusiveMinimum").Str, n.Get("maximum").Str)
 	}
 	if s.MinLength != nil && s.MaxLength != nil && *s.MinLength > *s.MaxLength {
-		c.errorf(n.Get("minLength"), "minLength %d is greater than maxLength %d", *s.MinLength, *s.MaxLength)
+		c.errorf(n.Get("minLength"), "minLength %d is greater than maxLength %d; no value can satisfy both", *s.MinLength, *s.MaxLength)
 	}
 	if s.MinItems != nil && s.MaxItems != nil && *s.MinItems > *s.MaxItems {
-		c.errorf(n.Get("minItems"), "minItems %d is greater than maxItems %d", *s.MinItems, *s.MaxItems)
+		c.errorf(n.Get("minItems"), "minItems %d is greater than maxItems %d; no value can satisfy both", *s.MinItems, *s.MaxItems)
 	}
 	if s.MinProperties != nil && s.MaxProperties != nil && *s.MinProperties > *s.MaxProperties {
-		c.errorf(n.Get("minProperties"), "minProperties %d is greater than maxProperties %d", *s.MinProperties, *s.MaxProperties)
+		c.errorf(n.Get("minProperties"), "minProperties %d is greater than maxProperties %d; no value can satisfy both", *s.MinProperties, *s.MaxProperties)
 	}
 	closed := s.AdditionalProperties != nil && s.AdditionalProperties.Always != nil && !*s.AdditionalProperties.Always && len(s.PatternProperties) == 0
 	if req := n.Get("required"); closed && req != nil && req.Kind == KindArray {
@@ -735,8 +748,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-var _ = path.Join
 
 // inPlace lists the subschemas s applies to the very value it checks, each
 // with the node that names it: "$ref" and the applicators. A loop of these

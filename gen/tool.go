@@ -73,7 +73,7 @@ func (c *compiler) parseTool(n *Node) *Tool {
 	t.Title = c.optString(n, "title")
 	t.Description = c.optString(n, "description")
 	if n.Get("inputSchema") == nil {
-		c.errorf(n, "missing \"inputSchema\"")
+		c.errorf(n, "missing \"inputSchema\"; every tool needs one, an object schema such as {\"type\": \"object\"}")
 	}
 	if a := n.Get("annotations"); a != nil && c.want(a, KindObject, "annotations") {
 		for _, m := range a.Members {
@@ -93,8 +93,10 @@ func (c *compiler) parseTool(n *Node) *Tool {
 			}
 		}
 		pm := rl.Get("perMinute")
-		if v, err := strconv.Atoi(nodeText(pm)); pm == nil || pm.Kind != KindNumber || err != nil || v < 1 || v > 1_000_000 {
-			c.errorf(orNode(pm, rl), "x-rate-limit.perMinute must be an integer 1..1000000, got %s", describeOrMissing(pm))
+		if pm == nil {
+			c.errorf(rl, "x-rate-limit needs perMinute, an integer 1..1000000")
+		} else if v, err := strconv.Atoi(pm.Str); pm.Kind != KindNumber || err != nil || v < 1 || v > 1_000_000 {
+			c.errorf(pm, "x-rate-limit.perMinute must be an integer 1..1000000, got %s", describe(pm))
 		} else {
 			t.RateLimitPerMinute = v
 		}
@@ -133,27 +135,6 @@ func (c *compiler) optString(n *Node, key string) string {
 		return v.Str
 	}
 	return ""
-}
-
-func nodeText(n *Node) string {
-	if n == nil {
-		return ""
-	}
-	return n.Str
-}
-
-func orNode(n, fallback *Node) *Node {
-	if n != nil {
-		return n
-	}
-	return fallback
-}
-
-func describeOrMissing(n *Node) string {
-	if n == nil {
-		return "nothing"
-	}
-	return describe(n)
 }
 
 func suggestFrom(key string, list []string) string {
