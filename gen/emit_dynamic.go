@@ -100,14 +100,17 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 		g.If(rt("Matches").Call(jen.Id(dynamicName(s.Not)), jen.Id("v"), jen.Id("p"))).Block(addAt("not", "must not match the schema of not"))
 	}
 	if s.If != nil && (s.Then != nil || s.Else != nil) {
-		st := g.If(rt("Matches").Call(jen.Id(dynamicName(s.If)), jen.Id("v"), jen.Id("p")))
-		if s.Then != nil {
-			st = st.Block(jen.Id(dynamicName(s.Then)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs")))
-		} else {
-			st = st.Block()
+		matches := rt("Matches").Call(jen.Id(dynamicName(s.If)), jen.Id("v"), jen.Id("p"))
+		call := func(sub *Schema) jen.Code {
+			return jen.Id(dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 		}
-		if s.Else != nil {
-			st.Else().Block(jen.Id(dynamicName(s.Else)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs")))
+		switch {
+		case s.Then == nil:
+			g.If(jen.Op("!").Add(matches)).Block(call(s.Else))
+		case s.Else == nil:
+			g.If(matches).Block(call(s.Then))
+		default:
+			g.If(matches).Block(call(s.Then)).Else().Block(call(s.Else))
 		}
 	}
 	var cases []jen.Code
@@ -232,11 +235,10 @@ func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
 	if len(checks) == 0 {
 		return nil
 	}
-	return []jen.Code{
+	return append([]jen.Code{
 		jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("v").Dot("Decimal").Call(),
 		jen.If(jen.Op("!").Id("ok")).Block(addAt("type", "number out of range (exponent beyond ±400)"), jen.Return()),
-		jen.Block(checks...),
-	}
+	}, checks...)
 }
 
 func (e *emitter) dynamicObject(s *Schema) []jen.Code {

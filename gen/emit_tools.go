@@ -31,7 +31,7 @@ func (e *emitter) typeDoc(t *Tool, ty *Type) string {
 	case t.Output:
 		return ty.Name + " is the output of tool " + strconv.Quote(t.Name) + "."
 	}
-	return ty.Name + " is the schema at " + ty.Schema.Node.Pointer + "."
+	return ty.Name + " is " + schemaDoc(ty.Schema) + "."
 }
 
 // inputType returns the Go type of a tool's input.

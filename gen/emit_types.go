@@ -57,7 +57,7 @@ func fieldValue(x *jen.Statement, f *Field) *jen.Statement {
 
 // genEnum writes an enum type, its constants and its decode/validate methods.
 func (e *emitter) genEnum(f *jen.File, t *Type) {
-	for _, c := range docLines(t.Name+" is one of the values the schema at "+t.Schema.Node.Pointer+" allows.", t.Schema.Description) {
+	for _, c := range docLines(t.Name+" is one of the values "+schemaDoc(t.Schema)+" allows.", t.Schema.Description) {
 		f.Add(c)
 	}
 	f.Type().Id(t.Name).String()
@@ -87,6 +87,15 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
 		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("enum"), jen.Lit(msg)),
 	)
+}
+
+// schemaDoc names where s is for a doc comment: "the schema at /$defs/side",
+// or "the schema of file common.json" for a file's root.
+func schemaDoc(s *Schema) string {
+	if s.Node.Pointer == "" {
+		return "the schema of file " + sanitizeLine(s.Node.File.Path)
+	}
+	return "the schema at " + s.Node.Pointer
 }
 
 func readerParams() []jen.Code {

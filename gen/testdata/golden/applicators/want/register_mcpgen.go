@@ -175,10 +175,8 @@ func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		{
-			if runtime.CompareDecimal(d, decimal1) < 0 {
-				vs.Add(p, "minimum", "must be >= 0")
-			}
+		if runtime.CompareDecimal(d, decimal1) < 0 {
+			vs.Add(p, "minimum", "must be >= 0")
 		}
 	}
 }
@@ -221,10 +219,8 @@ func dynamic13(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		{
-			if runtime.CompareDecimal(d, decimal2) < 0 {
-				vs.Add(p, "minimum", "must be >= 60")
-			}
+		if runtime.CompareDecimal(d, decimal2) < 0 {
+			vs.Add(p, "minimum", "must be >= 60")
 		}
 	}
 }
@@ -238,10 +234,8 @@ func dynamic14(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		{
-			if runtime.CompareDecimal(d, decimal3) > 0 {
-				vs.Add(p, "maximum", "must be <= 86400")
-			}
+		if runtime.CompareDecimal(d, decimal3) > 0 {
+			vs.Add(p, "maximum", "must be <= 86400")
 		}
 	}
 }
