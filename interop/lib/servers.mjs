@@ -37,12 +37,14 @@ export async function connectStdio(bin) {
 /**
  * Starts bin in http mode on a port the kernel picks (MCP_HTTP_ADDR
  * 127.0.0.1:0), learns the address from the runtime's "serving MCP over
- * HTTP" log line, and connects a client over Streamable HTTP. close() ends
- * the session and stops the server with SIGTERM.
+ * HTTP" log line, and connects a client over Streamable HTTP. env adds to
+ * the server's environment; fetch, when given, sends the client's requests
+ * (a signing client hooks in there). close() ends the session and stops the
+ * server with SIGTERM.
  */
-export async function connectHTTP(bin) {
+export async function connectHTTP(bin, { env = {}, fetch } = {}) {
   const server = spawn(bin, [], {
-    env: { ...process.env, MCP_SERVER_MODE: 'http', MCP_HTTP_ADDR: '127.0.0.1:0', MCP_HTTP_PATH: '/mcp' },
+    env: { ...process.env, ...env, MCP_SERVER_MODE: 'http', MCP_HTTP_ADDR: '127.0.0.1:0', MCP_HTTP_PATH: '/mcp' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(server);
@@ -67,7 +69,7 @@ export async function connectHTTP(bin) {
     throw err;
   }
   const client = newClient();
-  const transport = new StreamableHTTPClientTransport(url);
+  const transport = new StreamableHTTPClientTransport(url, fetch ? { fetch } : undefined);
   try {
     await client.connect(transport);
   } catch (err) {
