@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/mcpgen/mcpgen/gen"
@@ -134,4 +133,3 @@ func usageError(err error, stderr io.Writer) int {
 	return 2
 }
 
-var _ = os.Stdout
