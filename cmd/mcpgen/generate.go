@@ -132,4 +132,3 @@ func usageError(err error, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "mcpgen: %v\n", err)
 	return 2
 }
-
