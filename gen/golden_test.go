@@ -2,9 +2,11 @@ package gen_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"go/format"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mcpgen/mcpgen/gen"
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files: testdata/golden/*/want and testdata/negative/*.stderr")
@@ -187,6 +190,66 @@ func TestGoldenPackagesBuild(t *testing.T) {
 	if len(tested) > 0 { // with no packages, go test would test this one again
 		run(append([]string{"test", "-count=1"}, tested...)...)
 	}
+}
+
+// TestGoldenPublishedSchemas checks what clients see in tools/list: each
+// published schema compiles on its own (sibling files bundled, nothing to
+// fetch) and carries none of the private x- policy keywords.
+func TestGoldenPublishedSchemas(t *testing.T) {
+	for _, name := range goldenCases(t) {
+		out := generateGolden(t, name)
+		for _, tool := range out.Package.Tools {
+			for kind, published := range map[string]string{"input": tool.PublishedInput, "output": tool.PublishedOutput} {
+				if published == "" {
+					continue
+				}
+				where := fmt.Sprintf("%s: tool %s: published %s schema", name, tool.Name, kind)
+				c := jsonschema.NewCompiler()
+				c.LoadURL = func(url string) (io.ReadCloser, error) { return nil, fmt.Errorf("%s refers to %s", where, url) }
+				if err := c.AddResource("published.json", strings.NewReader(published)); err != nil {
+					t.Errorf("%s is not JSON: %v", where, err)
+					continue
+				}
+				if _, err := c.Compile("published.json"); err != nil {
+					t.Errorf("%s does not compile on its own: %v\n%s", where, err, published)
+				}
+				var doc any
+				if err := json.Unmarshal([]byte(published), &doc); err != nil {
+					t.Fatal(err)
+				}
+				if key := privateKeyword(doc, false); key != "" {
+					t.Errorf("%s still has %q:\n%s", where, key, published)
+				}
+			}
+		}
+	}
+}
+
+// privateKeyword returns an x- keyword found in schema v, or "". names says
+// v's keys are names (of properties or $defs), not keywords.
+func privateKeyword(v any, names bool) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for key, sub := range v {
+			if !names && strings.HasPrefix(key, "x-") {
+				return key
+			}
+			if !names && (key == "enum" || key == "const" || key == "default" || key == "examples") {
+				continue
+			}
+			isNames := !names && (key == "properties" || key == "patternProperties" || key == "$defs" || key == "definitions" || key == "dependentRequired")
+			if k := privateKeyword(sub, isNames); k != "" {
+				return k
+			}
+		}
+	case []any:
+		for _, sub := range v {
+			if k := privateKeyword(sub, false); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
 
 func fileNames(out *gen.Output) []string {
