@@ -410,6 +410,10 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			if c.want(v, KindBool, m.Key) {
 				s.Deprecated = v.Bool
 			}
+		case "readOnly", "writeOnly":
+			c.want(v, KindBool, m.Key)
+		case "contentMediaType", "contentEncoding", "$comment":
+			c.want(v, KindString, m.Key)
 		case "examples":
 			c.want(v, KindArray, m.Key)
 		case "x-decimal":
@@ -699,6 +703,95 @@ func (c *compiler) checkSatisfiable(s *Schema) {
 			}
 		}
 	}
+	if s.Const != nil && len(s.Types) > 0 && !s.HasType(jsonType(s.Const)) {
+		c.errorf(s.Const, "const value %s is not of type %s; it could never match", describe(s.Const), typesText(s.Types))
+	}
+	seen := map[string]*Node{}
+	for _, e := range s.Enum {
+		key := canonicalJSON(e)
+		if prev, ok := seen[key]; ok {
+			c.errorf(e, "enum lists %s twice (first at %s); each value may appear once", valueText(e), ptrOrRoot(prev.Pointer))
+			continue
+		}
+		seen[key] = e
+	}
+	c.checkNormalizedValues(s)
+}
+
+// checkNormalizedValues reports enum and const strings that x-normalize
+// would change: the decoder normalizes before it compares, so such a value
+// could never match.
+func (c *compiler) checkNormalizedValues(s *Schema) {
+	if len(s.Normalize) == 0 {
+		return
+	}
+	values := s.Enum
+	if s.Const != nil {
+		values = append(values[:len(values):len(values)], s.Const)
+	}
+	for _, v := range values {
+		if v.Kind != KindString {
+			continue
+		}
+		b := []byte(v.Str)
+		for _, op := range s.Normalize {
+			switch op {
+			case "trim":
+				b = runtime.TrimSpace(b)
+			case "upper":
+				b = runtime.Upper(b)
+			case "lower":
+				b = runtime.Lower(b)
+			}
+		}
+		if string(b) != v.Str {
+			c.errorf(v, "value %q could never match: x-normalize (%s) turns every input into its normal form first, and this value is not in it; write %q", v.Str, strings.Join(s.Normalize, ", "), string(b))
+		}
+	}
+}
+
+// valueText shows a JSON value in a message: scalars as describe does,
+// arrays and objects as compact JSON, cut short.
+func valueText(n *Node) string {
+	if n.Kind != KindArray && n.Kind != KindObject {
+		return describe(n)
+	}
+	text := compactJSON(n)
+	if len(text) > 60 {
+		text = strings.ToValidUTF8(text[:60], "") + "…"
+	}
+	return text
+}
+
+// canonicalJSON renders n so that equal JSON values, and only they, render
+// the same: numbers by exact value (1, 1.0 and 10e-1 alike), object
+// members in key order.
+func canonicalJSON(n *Node) string {
+	switch n.Kind {
+	case KindNull:
+		return "null"
+	case KindBool:
+		return strconv.FormatBool(n.Bool)
+	case KindString:
+		return strconv.Quote(n.Str)
+	case KindNumber:
+		if r, ok := parseRat(n.Str); ok {
+			return r.RatString()
+		}
+		return n.Str
+	case KindArray:
+		items := make([]string, len(n.Items))
+		for i, it := range n.Items {
+			items[i] = canonicalJSON(it)
+		}
+		return "[" + strings.Join(items, ",") + "]"
+	}
+	members := make([]string, len(n.Members))
+	for i, m := range n.Members {
+		members[i] = strconv.Quote(m.Key) + ":" + canonicalJSON(m.Value)
+	}
+	sort.Strings(members)
+	return "{" + strings.Join(members, ",") + "}"
 }
 
 // isOnly reports whether the schema's type is exactly t (null allowed too).
