@@ -279,6 +279,10 @@ func (c *compiler) checkGoNames(pkg *Package) {
 		what := fmt.Sprintf("the decoder of tool %q", t.Name)
 		claim(decodeName(t), what, what, t.Node.Get("name"))
 		for _, ty := range pkg.toolTypes[i] {
+			if !goIdent.MatchString(ty.Name) {
+				c.errorf(ty.Schema.Node, "name %q has no letter or digit to name this schema's Go type after; rename it", defKey(ty.Schema.Node))
+				continue
+			}
 			ptr := ptrOrRoot(ty.Schema.Node.Pointer)
 			claim(ty.Name, "the type of this schema", "the type of "+ptr, ty.Schema.Node)
 			for _, v := range ty.Values {

@@ -66,6 +66,8 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		c.errorf(n, "missing \"name\"")
 	case name.Kind != KindString || !toolNameRE.MatchString(name.Str):
 		c.errorf(name, "tool name %s must be 1 to 64 characters of A-Z a-z 0-9 _ . -", describe(name))
+	case GoName(name.Str) == "":
+		c.errorf(name, "tool name %q needs a letter or digit, from which its Go name is derived", name.Str)
 	default:
 		t.Name = name.Str
 		t.GoName = GoName(name.Str)
