@@ -654,13 +654,7 @@ func parseOffset(s string) time.Duration {
 // extension keywords used where they mean nothing.
 func (c *compiler) checkSatisfiable(s *Schema) {
 	n := s.Node
-	lo, hi := s.Minimum, s.Maximum
-	if lo != nil && hi != nil && lo.Cmp(hi) > 0 {
-		c.errorf(n.Get("minimum"), "minimum %s is greater than maximum %s; no value can satisfy both", n.Get("minimum").Str, n.Get("maximum").Str)
-	}
-	if s.ExclusiveMinimum != nil && hi != nil && s.ExclusiveMinimum.Cmp(hi) >= 0 {
-		c.errorf(n.Get("exclusiveMinimum"), "exclusiveMinimum %s is not below maximum %s; no value can satisfy both", n.Get("exclusiveMinimum").Str, n.Get("maximum").Str)
-	}
+	c.checkBounds(s)
 	if s.MinLength != nil && s.MaxLength != nil && *s.MinLength > *s.MaxLength {
 		c.errorf(n.Get("minLength"), "minLength %d is greater than maxLength %d; no value can satisfy both", *s.MinLength, *s.MaxLength)
 	}
@@ -792,6 +786,61 @@ func canonicalJSON(n *Node) string {
 	}
 	sort.Strings(members)
 	return "{" + strings.Join(members, ",") + "}"
+}
+
+// checkBounds reports numeric bounds that no value can satisfy together,
+// and for integers, bounds with no integer between them.
+func (c *compiler) checkBounds(s *Schema) {
+	n := s.Node
+	type bound struct {
+		key       string
+		value     *big.Rat
+		exclusive bool
+	}
+	var lows, highs []bound
+	if s.Minimum != nil {
+		lows = append(lows, bound{"minimum", s.Minimum, false})
+	}
+	if s.ExclusiveMinimum != nil {
+		lows = append(lows, bound{"exclusiveMinimum", s.ExclusiveMinimum, true})
+	}
+	if s.Maximum != nil {
+		highs = append(highs, bound{"maximum", s.Maximum, false})
+	}
+	if s.ExclusiveMaximum != nil {
+		highs = append(highs, bound{"exclusiveMaximum", s.ExclusiveMaximum, true})
+	}
+	for _, lo := range lows {
+		for _, hi := range highs {
+			cmp := lo.value.Cmp(hi.value)
+			switch {
+			case cmp > 0 && !lo.exclusive && !hi.exclusive:
+				c.errorf(n.Get(lo.key), "%s %s is greater than %s %s; no value can satisfy both", lo.key, n.Get(lo.key).Str, hi.key, n.Get(hi.key).Str)
+			case cmp > 0 || cmp == 0 && (lo.exclusive || hi.exclusive):
+				c.errorf(n.Get(lo.key), "%s %s is not below %s %s; no value can satisfy both", lo.key, n.Get(lo.key).Str, hi.key, n.Get(hi.key).Str)
+			case s.isOnly("integer") && intAbove(lo.value, lo.exclusive).Cmp(intBelow(hi.value, hi.exclusive)) > 0:
+				c.errorf(n.Get(lo.key), "no integer lies between %s %s and %s %s", lo.key, n.Get(lo.key).Str, hi.key, n.Get(hi.key).Str)
+			}
+		}
+	}
+}
+
+// intAbove returns the least integer at or above r (strictly above when
+// exclusive); intBelow the greatest at or below it (strictly below).
+func intAbove(r *big.Rat, exclusive bool) *big.Int {
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int)) // floor division
+	if m.Sign() != 0 || exclusive {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}
+
+func intBelow(r *big.Rat, exclusive bool) *big.Int {
+	q, m := new(big.Int).DivMod(r.Num(), r.Denom(), new(big.Int))
+	if m.Sign() == 0 && exclusive {
+		q.Sub(q, big.NewInt(1))
+	}
+	return q
 }
 
 // isOnly reports whether the schema's type is exactly t (null allowed too).
