@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -29,12 +30,14 @@ func SetClock(now func() time.Time) (restore func()) {
 
 // WindowViolation returns "" when t lies within [now+notBefore, now+notAfter]
 // and otherwise a message saying which bound it crosses.
+// A bound of math.MinInt64 (notBefore) or math.MaxInt64 (notAfter) means
+// that side is open.
 func WindowViolation(t time.Time, notBefore, notAfter time.Duration) string {
 	now := Now()
-	if lo := now.Add(notBefore); t.Before(lo) {
+	if lo := now.Add(notBefore); notBefore != math.MinInt64 && t.Before(lo) {
 		return "must not be before " + lo.UTC().Format(time.RFC3339) + " (now" + durationText(notBefore) + ")"
 	}
-	if hi := now.Add(notAfter); t.After(hi) {
+	if hi := now.Add(notAfter); notAfter != math.MaxInt64 && t.After(hi) {
 		return "must not be after " + hi.UTC().Format(time.RFC3339) + " (now" + durationText(notAfter) + ")"
 	}
 	return ""

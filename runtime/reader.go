@@ -16,6 +16,10 @@ import (
 const (
 	MaxDepth        = 64  // nesting of arrays and objects
 	MaxNumberLength = 100 // characters of one number literal
+	// MaxValueNodes bounds the JSON values one document may hold where the
+	// schema gives them no Go type (runtime.Value): a megabyte of "[0,0,…"
+	// would otherwise become tens of megabytes of Values.
+	MaxValueNodes = 100_000
 )
 
 // Reader is the strict JSON reader generated decoders use. It wraps a
@@ -28,6 +32,7 @@ type Reader struct {
 	d          jx.Decoder
 	root       Path
 	depth      int
+	nodes      int  // Values read so far, against MaxValueNodes
 	failed     bool // malformed JSON or a limit hit: nothing more is read
 	Violations Violations
 }
@@ -51,6 +56,7 @@ func PutReader(r *Reader) {
 func (r *Reader) Reset(data []byte) {
 	r.d.ResetBytes(data)
 	r.depth = 0
+	r.nodes = 0
 	r.failed = false
 	r.Violations = Violations{list: r.Violations.list[:0]}
 }

@@ -2,9 +2,14 @@ package runtime
 
 import (
 	"github.com/go-faster/jx"
+	"strconv"
 )
 
 func (r *Reader) value(p *Path, t jx.Type) (Value, bool) {
+	if r.nodes++; r.nodes > MaxValueNodes {
+		r.fail(p, "json", "more than "+strconv.Itoa(MaxValueNodes)+" JSON values in free-form data")
+		return Value{}, false
+	}
 	switch t {
 	case jx.Null:
 		r.Null(p)

@@ -98,6 +98,11 @@ func (a *Value) Equal(b *Value) bool {
 		if len(a.Members) != len(b.Members) {
 			return false
 		}
+		if len(a.Members) > 16 {
+			// Member lookups are linear; compare canonical forms instead so
+			// large objects cost n log n, not n².
+			return string(a.appendCanonical(nil)) == string(b.appendCanonical(nil))
+		}
 		for i := range a.Members {
 			w, ok := b.Get(a.Members[i].Key)
 			if !ok || !a.Members[i].Value.Equal(w) {

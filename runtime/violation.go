@@ -3,6 +3,7 @@ package runtime
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxViolations caps how many violations one validation collects; the rest are
@@ -121,7 +122,7 @@ func (p *Path) String() string {
 		if q.index >= 0 {
 			parts = append(parts, strconv.Itoa(q.index))
 		} else {
-			parts = append(parts, escapePointer(q.name))
+			parts = append(parts, escapePointer(cut(q.name)))
 		}
 	}
 	var b strings.Builder
@@ -137,4 +138,21 @@ func escapePointer(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// maxSegment bounds one pointer segment in a violation: member names come
+// from the caller, and a megabyte-long name must not make a megabyte-long
+// error body.
+const maxSegment = 64
+
+// cut shortens s to maxSegment bytes at a character boundary, marking the cut.
+func cut(s string) string {
+	if len(s) <= maxSegment {
+		return s
+	}
+	i := maxSegment
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
