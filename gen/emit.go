@@ -47,7 +47,7 @@ func comment(s string) []jen.Code {
 			if r == '\t' {
 				return ' '
 			}
-			if unicode.IsControl(r) || r == '\uFEFF' || r == '\u2028' || r == '\u2029' {
+			if unsafeInSource(r) {
 				return -1
 			}
 			return r
@@ -118,7 +118,7 @@ func ratText(r *big.Rat) string {
 
 func sanitizeLine(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\uFEFF' || r == '\u2028' || r == '\u2029' {
+		if unsafeInSource(r) {
 			return -1
 		}
 		return r
@@ -186,4 +186,13 @@ func cp(s *jen.Statement) *jen.Statement {
 	c := make(jen.Statement, len(*s))
 	copy(c, *s)
 	return &c
+}
+
+// unsafeInSource reports characters a comment line must not carry: controls
+// (a line feed would end the comment), the line and paragraph separators,
+// and every format character (Cf), which includes the bidirectional controls
+// that can make a reviewer read code in the wrong order ("Trojan Source").
+func unsafeInSource(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Bidi_Control, r) ||
+		r == '\u2028' || r == '\u2029'
 }

@@ -180,6 +180,30 @@ func valueLiteral(n *Node) *jen.Statement {
 
 func (e *emitter) dynamicString(s *Schema) []jen.Code {
 	var out []jen.Code
+	// x-normalize rewrites the value in place, so later checks and the
+	// handler see the normalized text, as on the typed path.
+	for _, step := range s.Normalize {
+		fn := map[string]string{"trim": "TrimSpace", "upper": "ToUpper", "lower": "ToLower"}[step]
+		out = append(out, jen.Id("v").Dot("Text").Op("=").Qual("strings", fn).Call(jen.Id("v").Dot("Text")))
+	}
+	if s.DecimalScale != nil {
+		checks := e.decimalValueChecks(s)
+		out = append(out, jen.If(jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Add(rt("ParseDecimalText")).Call(jen.Id("v").Dot("Text")), jen.Op("!").Id("ok")).Block(
+			addAt("x-decimal", "must be a decimal number written as a JSON number literal, such as \"12.50\""),
+		).Else().Block(append([]jen.Code{jen.Id("_").Op("=").Id("d")}, checks...)...))
+	}
+	if s.NotBefore != nil || s.NotAfter != nil {
+		var lo, hi jen.Code = jen.Qual("math", "MinInt64"), jen.Qual("math", "MaxInt64")
+		if s.NotBefore != nil {
+			lo = durationExpr(*s.NotBefore)
+		}
+		if s.NotAfter != nil {
+			hi = durationExpr(*s.NotAfter)
+		}
+		out = append(out, jen.If(jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Add(rt("ParseDateTime")).Call(jen.Id("v").Dot("Text")), jen.Id("ok")).Block(
+			jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(jen.Id("t"), lo, hi), jen.Id("msg").Op("!=").Lit("")).Block(
+				jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("x-datetime"), jen.Id("msg")))))
+	}
 	if s.MinLength != nil || s.MaxLength != nil {
 		out = append(out, jen.Id("n").Op(":=").Add(rt("RuneCount")).Call(jen.Id("v").Dot("Text")))
 		if s.MinLength != nil {
@@ -208,6 +232,19 @@ func (e *emitter) dynamicString(s *Schema) []jen.Code {
 }
 
 func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
+	checks := e.decimalValueChecks(s)
+	if len(checks) == 0 {
+		return nil
+	}
+	return append([]jen.Code{
+		jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("v").Dot("Decimal").Call(),
+		jen.If(jen.Op("!").Id("ok")).Block(addAt("type", "number out of range (exponent beyond ±400)"), jen.Return()),
+	}, checks...)
+}
+
+// decimalValueChecks returns the checks of a number held exactly in d: the
+// bounds, multipleOf and x-decimal scale.
+func (e *emitter) decimalValueChecks(s *Schema) []jen.Code {
 	type bound struct {
 		key, op, text string
 	}
@@ -232,13 +269,7 @@ func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
 		checks = append(checks, jen.If(rt("DecimalPlaces").Call(jen.Id("d")).Op(">").Lit(*s.DecimalScale)).Block(
 			addAt("x-decimal", "must have at most "+plural(*s.DecimalScale, "decimal place"))))
 	}
-	if len(checks) == 0 {
-		return nil
-	}
-	return append([]jen.Code{
-		jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("v").Dot("Decimal").Call(),
-		jen.If(jen.Op("!").Id("ok")).Block(addAt("type", "number out of range (exponent beyond ±400)"), jen.Return()),
-	}, checks...)
+	return checks
 }
 
 func (e *emitter) dynamicObject(s *Schema) []jen.Code {

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -475,11 +476,18 @@ func (e *emitter) floatChecks(v *jen.Statement, s *Schema, add func(string, stri
 	var out []jen.Code
 	cmp := func(keyword, op, text string) {
 		lit := s.Node.Get(keyword).Str
-		f, err := strconv.ParseFloat(lit, 64)
-		if err != nil {
-			return
+		// A bound beyond float64 parses to ±Inf, which still compares
+		// right: no float is at least 1e309, every float is at most it.
+		var bound jen.Code
+		switch f, _ := strconv.ParseFloat(lit, 64); {
+		case math.IsInf(f, 1):
+			bound = jen.Qual("math", "Inf").Call(jen.Lit(1))
+		case math.IsInf(f, -1):
+			bound = jen.Qual("math", "Inf").Call(jen.Lit(-1))
+		default:
+			bound = jen.Lit(f)
 		}
-		out = append(out, jen.If(cp(v).Op(op).Lit(f)).Block(add(keyword, text+lit)))
+		out = append(out, jen.If(cp(v).Op(op).Add(bound)).Block(add(keyword, text+lit)))
 	}
 	if s.Minimum != nil {
 		cmp("minimum", "<", "must be >= ")

@@ -168,6 +168,9 @@ func typeable(s *Schema) bool {
 	if t == "" || len(s.Types) > 2 || len(s.Types) == 2 && !s.Nullable {
 		return false
 	}
+	if t == "string" && !stringKindCovers(s) {
+		return false
+	}
 	for _, e := range s.Enum {
 		if !(e.Kind == KindString && t == "string" || e.Kind == KindNull && s.Nullable) {
 			return false
@@ -399,4 +402,25 @@ func intBound(r *big.Rat, ceil bool) (v int64, ok bool) {
 		return 0, false
 	}
 	return q.Int64(), true
+}
+
+// stringKindCovers reports whether the typed Go kind a string schema gets
+// checks every keyword it carries. A date-time becomes time.Time, an
+// x-decimal string a decimal and an enum a named type; each of those checks
+// its own keywords only, so a schema that adds others (a pattern on a
+// date-time, a length on an enum, an enum together with const) is checked
+// dynamically instead, keyword by keyword.
+func stringKindCovers(s *Schema) bool {
+	lengthOrPattern := s.Pattern != "" || s.MinLength != nil || s.MaxLength != nil
+	values := len(s.Enum) > 0 || s.Const != nil
+	switch {
+	case s.DecimalScale != nil:
+		return !lengthOrPattern && !values && s.Format == "" && s.Allowlist == "" && len(s.Normalize) == 0
+	case s.Format == "date-time":
+		return !lengthOrPattern && !values && s.Allowlist == "" && !s.OutboundURL && len(s.Normalize) == 0
+	case values:
+		return !lengthOrPattern && s.Format == "" && s.Allowlist == "" && !s.OutboundURL &&
+			!(len(s.Enum) > 0 && s.Const != nil)
+	}
+	return true
 }

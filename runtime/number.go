@@ -40,10 +40,14 @@ func splitLiteral(lit []byte, l *literal) bool {
 	}
 	if i < len(lit) && lit[i] == '.' {
 		i++
+		start := i
 		for ; i < len(lit) && lit[i] >= '0' && lit[i] <= '9'; i++ {
 			l.buf[n] = lit[i]
 			n++
 			l.exp--
+		}
+		if i == start { // "1." is not a JSON number
+			return false
 		}
 	}
 	if i < len(lit) && (lit[i] == 'e' || lit[i] == 'E') {
@@ -250,4 +254,15 @@ func CompareDecimal(a, b decimal.Decimal) int {
 		}
 	}
 	return a.Cmp(b)
+}
+
+// ParseDecimalText parses the text of an x-decimal string: a JSON number
+// literal such as "12.50", exactly, within the usual length and exponent
+// limits.
+func ParseDecimalText(s string) (decimal.Decimal, bool) {
+	b := []byte(s)
+	if len(b) == 0 || len(b) > MaxNumberLength || !isNumberLiteral(b) {
+		return decimal.Decimal{}, false
+	}
+	return ParseDecimal(b)
 }

@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -48,3 +49,13 @@ func Quote(s string) string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// ParseDateTime parses an RFC 3339 date-time (format "date-time"), for
+// checks on values without a Go type. Leap seconds do not parse.
+func ParseDateTime(s string) (time.Time, bool) {
+	if !IsDateTime(s) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}

@@ -22,7 +22,7 @@ type Handlers interface {
 	// import "os"
 	//
 	// func init() { os.Exit(1) }//line evil.go:1
-	// nul: bom: ls://go:generate rm -rf /ps bidi:‮}{‬ tab: here %s %v %!d(MISSING)
+	// nul: bom: ls://go:generate rm -rf /ps bidi:}{ tab: here %s %v %!d(MISSING)
 	EvilToolName1(ctx context.Context, in EvilToolName1Input) (EvilToolName1Output, error)
 }
 
