@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,12 @@ func New(cfg Config) (*Authenticator, error) {
 // WWW-Authenticate challenge, and next never sees it. In mode none every
 // request passes untouched.
 func (a *Authenticator) Handler(next http.Handler) http.Handler {
+	return a.authenticate(a.replay(next))
+}
+
+// authenticate checks the credentials, and in hmac mode leaves the nonce
+// for replay to record.
+func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 	if a.mode == ModeNone {
 		return next
 	}
@@ -126,9 +133,15 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 }
 
 // Middleware returns the security layers that follow the body cap and the
-// Host/Origin checks on the HTTP request path, in the order of the design:
-// authentication with the replay check, then the per-client rate limit,
-// then idempotency. Mount it with runtime.WithHTTPMiddleware.
+// Host/Origin checks on the HTTP request path: authentication, the
+// per-client rate limit, the replay check (recording the nonce), then
+// idempotency. Mount it with runtime.WithHTTPMiddleware.
+//
+// The rate limit runs before the nonce is recorded, so requests it refuses
+// use up no room in the nonce store: a client flooding the server fills
+// neither its own nonce quota nor the store. The price is that a replayed
+// request, signed by the client but resent by someone who captured it,
+// counts against the client's rate limit before it is refused as a replay.
 func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 	a, err := New(cfg)
 	if err != nil {
@@ -154,23 +167,24 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		OnReject:     cfg.OnReject,
 	})
-	return func(next http.Handler) http.Handler { return a.Handler(limit(idem(next))) }, nil
+	return func(next http.Handler) http.Handler { return a.authenticate(limit(a.replay(idem(next)))) }, nil
 }
 
 // failure is a refused request: its status, its error and, for 401, the
 // challenge.
 type failure struct {
-	status    int
-	err       *runtime.Error
-	challenge string
+	status     int
+	err        *runtime.Error
+	challenge  string
+	retryAfter int64 // seconds, for Retry-After; 0 for none
 }
 
 func (a *Authenticator) reject(w http.ResponseWriter, r *http.Request, f *failure) {
 	if f.challenge != "" {
 		w.Header().Set("WWW-Authenticate", f.challenge)
 	}
-	if f.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(f.retryAfter, 10))
 	}
 	if a.onReject != nil {
 		a.onReject(r, f.status, f.err)

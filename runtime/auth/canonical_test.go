@@ -64,7 +64,7 @@ func TestCanonicalString(t *testing.T) {
 
 func TestMemoryNonceStore(t *testing.T) {
 	clock := newFakeClock()
-	s := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 3, Now: clock.Now})
+	s := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 3, MaxPerClient: 3, Now: clock.Now})
 	remember := func(client, nonce string) (bool, error) {
 		return s.Remember(context.Background(), client, nonce, NonceTTL)
 	}

@@ -2,11 +2,14 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -50,7 +53,8 @@ func validContentType(s string) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// hmac authenticates r by its HMAC v1 signature, then checks its nonce.
+// hmac authenticates r by its HMAC v1 signature. Its nonce is left for
+// the replay layer to record.
 func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	h := r.Header
 	required := []string{HeaderSignature, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion}
@@ -139,24 +143,70 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		return r, f
 	}
 
-	// Only now, with the signature verified, is anything written.
-	fresh, err := a.nonces.Remember(r.Context(), key.client, nonce, NonceTTL)
-	if err != nil {
-		return r, &failure{status: http.StatusServiceUnavailable,
-			err: runtime.Errorf(runtime.CodeBackendUnavailable, "the replay-protection store cannot take the request now; retry shortly")}
-	}
-	if !fresh {
-		return r, hmacFailure("%s was already used; sign every request with a new nonce", HeaderNonce)
-	}
-
 	ctx := runtime.WithClientID(r.Context(), key.client)
 	// The fingerprint is the signed request without key, timestamp and
 	// nonce, so a retry signed afresh, even with a rotated key, matches.
 	ctx = idempotency.WithFingerprint(ctx, idempotency.NewFingerprint(
 		c.method, c.host, c.path, c.query, c.contentType, c.apiVersion, bodySum))
+	// The nonce is recorded by the replay layer, once the client's rate
+	// limit has admitted the request (Middleware) or right away (Handler).
+	ctx = context.WithValue(ctx, pendingNonceKey{}, &pendingNonce{client: key.client, nonce: nonce})
 	r = r.WithContext(ctx)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return r, nil
+}
+
+// pendingNonce is the nonce of a request whose signature verified, for the
+// replay layer to record.
+type pendingNonce struct{ client, nonce string }
+
+type pendingNonceKey struct{}
+
+// replay returns next behind the replay check of hmac mode: the verified
+// request's nonce is recorded, and a request whose nonce was already used,
+// or whose client holds its quota of nonces, is refused. It runs after
+// the signature check, so nothing is written for a forged request, and
+// in Middleware after the client rate limit, so a request refused there
+// uses up no nonce.
+func (a *Authenticator) replay(next http.Handler) http.Handler {
+	if a.mode != ModeHMAC {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := r.Context().Value(pendingNonceKey{}).(*pendingNonce)
+		if !ok { // not behind a.Handler: a wiring mistake, refused
+			a.reject(w, r, &failure{status: http.StatusInternalServerError,
+				err: runtime.Errorf(runtime.CodeInternal, "the request was not authenticated")})
+			return
+		}
+		if f := a.remember(r, p); f != nil {
+			a.reject(w, r, f)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// remember records a verified request's nonce.
+func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
+	fresh, err := a.nonces.Remember(r.Context(), p.client, p.nonce, NonceTTL)
+	var quota *NonceQuotaError
+	switch {
+	case errors.As(err, &quota):
+		retry := max(int64(math.Ceil(quota.RetryAfter.Seconds())), 1)
+		return &failure{status: http.StatusTooManyRequests, retryAfter: retry, err: &runtime.Error{
+			Code: runtime.CodeRateLimitExceeded,
+			Message: fmt.Sprintf("this client has made %d signed requests in the last %d s, as many as the replay-protection store keeps for one client; retry after %d s",
+				quota.Limit, int64(NonceTTL.Seconds()), retry),
+			Details: map[string]any{"limit": quota.Limit, "window_seconds": NonceTTL.Seconds(), "retry_after_seconds": retry},
+		}}
+	case err != nil:
+		return &failure{status: http.StatusServiceUnavailable, retryAfter: 1,
+			err: runtime.Errorf(runtime.CodeBackendUnavailable, "the replay-protection store cannot take the request now; retry shortly")}
+	case !fresh:
+		return hmacFailure("%s was already used; sign every request with a new nonce", HeaderNonce)
+	}
+	return nil
 }
 
 // readBody reads the whole body, which the signature covers, up to the cap.

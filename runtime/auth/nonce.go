@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -15,12 +16,17 @@ type NonceStore interface {
 	// was fresh: not recorded before, or recorded and expired. Check and
 	// record are one atomic step, so of two concurrent requests with one
 	// nonce exactly one is fresh.
+	//
+	// A store that caps what one client may hold returns a
+	// *NonceQuotaError when clientID is at its cap, so that the client is
+	// refused with 429 and others are not; any other error refuses the
+	// request with 503.
 	Remember(ctx context.Context, clientID, nonce string, ttl time.Duration) (fresh bool, err error)
 }
 
 // DefaultMaxNonces is how many nonces a MemoryNonceStore holds unless told
 // otherwise: ten minutes of about 400 signed requests a second, in roughly
-// 20 MB.
+// 25 MB.
 const DefaultMaxNonces = 1 << 18
 
 // ErrNonceStoreFull is returned when a MemoryNonceStore holds its maximum
@@ -28,23 +34,44 @@ const DefaultMaxNonces = 1 << 18
 // the store refuses the new one instead, and the request fails with 503.
 var ErrNonceStoreFull = errors.New("auth: nonce store is full")
 
+// NonceQuotaError is returned when one client holds as many unexpired
+// nonces as a store allows a single client. Only that client is refused
+// (429, MCP-006), until its oldest nonces expire.
+type NonceQuotaError struct {
+	Limit      int           // the nonces one client may hold
+	RetryAfter time.Duration // until the client's oldest nonce expires
+}
+
+func (e *NonceQuotaError) Error() string {
+	return fmt.Sprintf("auth: client holds %d unexpired nonces, its quota", e.Limit)
+}
+
 // MemoryNonceOptions configures NewMemoryNonceStore.
 type MemoryNonceOptions struct {
-	MaxEntries int              // DefaultMaxNonces when zero
-	Now        func() time.Time // time.Now when nil
+	MaxEntries int // DefaultMaxNonces when zero
+	// MaxPerClient caps the unexpired nonces of one client (MaxEntries/8
+	// when zero: 32768 by default, about 55 signed requests a second
+	// sustained over the 600 s nonces are kept, well above the default
+	// client rate limit of 1000 a minute). It keeps one client from filling
+	// the store and locking every other client out.
+	MaxPerClient int
+	Now          func() time.Time // time.Now when nil
 }
 
 // MemoryNonceStore is an in-process NonceStore with bounded memory: each
 // nonce costs a fixed-size hash and an expiry, expired nonces are dropped
-// oldest first as new ones arrive, and the number held is capped.
+// oldest first as new ones arrive, and the number held is capped, in all
+// and per client.
 type MemoryNonceStore struct {
-	now func() time.Time
-	max int
+	now       func() time.Time
+	max       int
+	perClient int
 
-	mu    sync.Mutex
-	seen  map[nonceID]int64 // expiry, Unix nanoseconds
-	queue []nonceEntry      // in order of recording; queue[head:] is live
-	head  int
+	mu      sync.Mutex
+	seen    map[nonceID]int64 // expiry, Unix nanoseconds
+	queue   []nonceEntry      // in order of recording; queue[head:] is live
+	head    int
+	clients map[string]*nonceClient
 }
 
 // nonceID is a 128-bit hash of a client ID and a nonce: a fixed size
@@ -54,21 +81,37 @@ type nonceID [16]byte
 type nonceEntry struct {
 	id      nonceID
 	expires int64
+	client  *nonceClient
 }
+
+// nonceClient is one client's share of the queue: the expiries of its
+// entries, in order, so its count and its oldest expiry are at hand.
+type nonceClient struct {
+	id      string
+	expires []int64 // expires[head:] are the client's live entries
+	head    int
+}
+
+func (c *nonceClient) count() int { return len(c.expires) - c.head }
 
 // NewMemoryNonceStore returns an empty in-process NonceStore.
 func NewMemoryNonceStore(opts MemoryNonceOptions) *MemoryNonceStore {
-	s := &MemoryNonceStore{now: opts.Now, max: opts.MaxEntries, seen: make(map[nonceID]int64)}
+	s := &MemoryNonceStore{now: opts.Now, max: opts.MaxEntries, perClient: opts.MaxPerClient,
+		seen: make(map[nonceID]int64), clients: make(map[string]*nonceClient)}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.max <= 0 {
 		s.max = DefaultMaxNonces
 	}
+	if s.perClient <= 0 {
+		s.perClient = max(s.max/8, 1)
+	}
 	return s
 }
 
-// Remember implements NonceStore.
+// Remember implements NonceStore. A nonce already held is reported as not
+// fresh before any cap is checked, so a replay is always refused as one.
 func (s *MemoryNonceStore) Remember(_ context.Context, clientID, nonce string, ttl time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(clientID + "\x00" + nonce)) // client IDs hold no NUL
 	id := nonceID(sum[:16])
@@ -80,12 +123,21 @@ func (s *MemoryNonceStore) Remember(_ context.Context, clientID, nonce string, t
 	if exp, ok := s.seen[id]; ok && now < exp {
 		return false, nil
 	}
+	c := s.clients[clientID]
+	if c != nil && c.count() >= s.perClient {
+		return false, &NonceQuotaError{Limit: s.perClient, RetryAfter: time.Duration(c.expires[c.head] - now)}
+	}
 	if len(s.seen) >= s.max {
 		return false, ErrNonceStoreFull
 	}
+	if c == nil {
+		c = &nonceClient{id: clientID}
+		s.clients[clientID] = c
+	}
 	exp := now + int64(ttl)
 	s.seen[id] = exp
-	s.queue = append(s.queue, nonceEntry{id, exp})
+	s.queue = append(s.queue, nonceEntry{id, exp, c})
+	c.expires = append(c.expires, exp)
 	return true, nil
 }
 
@@ -99,16 +151,25 @@ func (s *MemoryNonceStore) Len() int {
 }
 
 // expire drops expired nonces from the front of the queue. Nonces are
-// recorded with one TTL, so the queue is in order of expiry; an entry
-// whose nonce was recorded again later only leaves the map with the later
-// entry.
+// recorded with one TTL, so the queue is in order of expiry, and so is
+// each client's share of it; an entry whose nonce was recorded again later
+// only leaves the map with the later entry.
 func (s *MemoryNonceStore) expire(now int64) {
 	for s.head < len(s.queue) && s.queue[s.head].expires <= now {
 		e := s.queue[s.head]
 		if s.seen[e.id] == e.expires {
 			delete(s.seen, e.id)
 		}
+		s.queue[s.head].client = nil // let a departed client be collected
 		s.head++
+		c := e.client
+		c.head++
+		if c.count() == 0 {
+			delete(s.clients, c.id)
+		} else if c.head > len(c.expires)/2 {
+			c.expires = append(c.expires[:0], c.expires[c.head:]...)
+			c.head = 0
+		}
 	}
 	// Compact once the dead prefix is half the slice, so it never grows
 	// beyond twice the live nonces.
