@@ -167,14 +167,19 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
 		if len(t.Fields)+len(t.Present) == 0 {
 			// No properties: every member is unknown.
-			other := jen.Id("r").Dot("SkipMember").Call(jen.Id("p"))
+			other := jen.Id("r").Dot("SkipExtra").Call(jen.Id("p"), jen.Id("key"), jen.Op("&").Id("extra"))
 			if t.Closed {
 				other = jen.Id("r").Dot("Unknown").Call(jen.Id("p"), jen.Id("key"))
+			} else {
+				g.Var().Id("extra").Add(rt("Extra"))
 			}
 			g.Id("r").Dot("Object").Call(jen.Id("p"), jen.Func().Params(jen.Id("key").Index().Byte()).Block(other))
 			return
 		}
 		g.Var().Id("seen").Index(jen.Lit(words)).Uint64()
+		if !t.Closed {
+			g.Var().Id("extra").Add(rt("Extra"))
+		}
 		obj := jen.Id("r").Dot("Object").Call(jen.Id("p"), jen.Func().Params(jen.Id("key").Index().Byte()).Block(
 			jen.Switch(jen.String().Parens(jen.Id("key"))).BlockFunc(func(sw *jen.Group) {
 				for i, fl := range t.Fields {
@@ -207,7 +212,7 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 				if t.Closed {
 					sw.Default().Block(jen.Id("r").Dot("Unknown").Call(jen.Id("p"), jen.Id("key")))
 				} else {
-					sw.Default().Block(jen.Id("r").Dot("SkipMember").Call(jen.Id("p")))
+					sw.Default().Block(jen.Id("r").Dot("SkipExtra").Call(jen.Id("p"), jen.Id("key"), jen.Op("&").Id("extra")))
 				}
 			}),
 		))
