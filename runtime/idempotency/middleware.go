@@ -80,6 +80,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// OnReject, when set, is told about every refused request.
 	OnReject func(r *http.Request, status int, err *runtime.Error)
+	// RetryableCodes are the error codes of MCP tool results that are
+	// delivered but not kept, so a retry under the same key runs again
+	// (DefaultRetryableCodes when nil; an empty, non-nil slice keeps every
+	// tool error).
+	RetryableCodes []runtime.Code
 }
 
 // Middleware returns the idempotency layer of the HTTP request path. It acts
@@ -109,6 +114,9 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	}
 	if cfg.Client == nil {
 		cfg.Client = func(r *http.Request) string { return runtime.ClientID(r.Context()) }
+	}
+	if cfg.RetryableCodes == nil {
+		cfg.RetryableCodes = DefaultRetryableCodes
 	}
 	return func(next http.Handler) http.Handler {
 		return &layer{cfg: cfg, next: next}
@@ -198,6 +206,13 @@ func (l *layer) run(w http.ResponseWriter, r *http.Request, k Key, fp Fingerprin
 		status = http.StatusOK // the handler wrote nothing
 	}
 	if status < 200 || status > 299 {
+		l.cfg.Store.Release(ctx, k, fp)
+		return
+	}
+	// A tool error that may not recur (a per-tool rate limit, a backend
+	// down, a timeout) is an HTTP 200 with a JSON-RPC result; replaying it
+	// for a day would turn a passing failure into a lasting one.
+	if !rec.overflow && retryableToolError(rec.header.Get("Content-Type"), rec.body, l.cfg.RetryableCodes) {
 		l.cfg.Store.Release(ctx, k, fp)
 		return
 	}

@@ -18,7 +18,11 @@
 //
 // Only 2xx responses are kept. Any other status means the request was
 // refused before it took effect (a bad session, a malformed message), so
-// the key is released and a corrected retry runs.
+// the key is released and a corrected retry runs. Nor are MCP tool results
+// that report a passing failure (isError with a code in
+// Config.RetryableCodes: MCP-003, MCP-004, MCP-006, MCP-999 by default),
+// found in the response body, JSON or SSE: the key is released, and a
+// retry once the cause has gone runs again.
 //
 // The fingerprint covers the bytes of the HTTP request, including the
 // JSON-RPC id: a retry must resend the same message. A new JSON-RPC request
