@@ -28,6 +28,14 @@ const (
 	NonceTTL = 2 * Skew
 )
 
+// DefaultMaxSignedBodyBytes caps, in hmac mode, the body read to verify a
+// signature unless Config.MaxBodyBytes says otherwise. The body is buffered
+// before the signature is known to be good, so the cap is lower than the
+// server's 10 MiB: JSON-RPC messages carry tool arguments of at most 1 MiB
+// by default, and 2 MiB leaves room for the envelope and escaping. Raise it
+// for tools with a larger x-max-args-bytes.
+const DefaultMaxSignedBodyBytes = 2 << 20
+
 // Authenticator checks the credentials of HTTP requests, in the mode its
 // Config sets.
 type Authenticator struct {
@@ -42,6 +50,7 @@ type Authenticator struct {
 	onlyKey  *hmacKey // the key used when X-Key-Id is absent: set when there is one key
 	versions []string
 	nonces   NonceStore
+	decoy    []byte // the random secret unknown key IDs are checked with
 }
 
 type bearerToken struct {
@@ -68,8 +77,10 @@ func New(cfg Config) (*Authenticator, error) {
 		a.now = time.Now
 	}
 	if a.maxBody <= 0 {
-		a.maxBody = runtime.MaxBodyBytes
+		a.maxBody = DefaultMaxSignedBodyBytes
 	}
+	a.decoy = make([]byte, 32)
+	rand.Read(a.decoy)
 	for _, t := range cfg.Tokens {
 		client := t.Client
 		if client == "" {

@@ -108,7 +108,10 @@ type Config struct {
 	// when nil).
 	Now func() time.Time
 	// MaxBodyBytes caps the body read to verify a signature
-	// (runtime.MaxBodyBytes when zero).
+	// (DefaultMaxSignedBodyBytes, 2 MiB, when zero); a larger body is
+	// refused with 413 and MCP-017 before the signature is checked. It also
+	// caps the body the idempotency layer reads to fingerprint a request
+	// in modes none and bearer (runtime.MaxBodyBytes when zero).
 	MaxBodyBytes int64
 	// OnReject, when set, is told about every refused request, for
 	// security events. The error never holds a secret, token, signature or

@@ -104,8 +104,12 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	if keyID != "" {
 		key = a.keys[keyID]
 	}
-	if key == nil {
-		return r, hmacFailure("%s %q is not a known key", HeaderKeyID, keyID)
+	// An unknown key ID goes through the same steps as a known one, with a
+	// random secret, and fails as a wrong signature does: no answer tells
+	// a caller which key IDs exist.
+	known := key != nil
+	if !known {
+		key = &hmacKey{id: keyID, secret: a.decoy}
 	}
 	t, _ := strconv.ParseInt(ts, 10, 64) // 12 digits always fit
 	now := a.now().Unix()
@@ -135,8 +139,9 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		apiVersion: version, idempotencyKey: idemKey, contentType: contentType,
 		bodySHA256: hex.EncodeToString(bodySum[:]),
 	}
-	if !hmac.Equal([]byte(c.signature(key.secret)), []byte(sig)) {
-		f := hmacFailure("%s does not match the request; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)", HeaderSignature)
+	if !hmac.Equal([]byte(c.signature(key.secret)), []byte(sig)) || !known {
+		f := hmacFailure("%s does not match the request, or %s names no key of this server; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)",
+			HeaderSignature, HeaderKeyID)
 		// Nothing in it is secret, and comparing it with the client's
 		// own is the quickest way to find what differs.
 		f.err.Details = map[string]any{"string_to_sign": c.String()}
@@ -209,7 +214,10 @@ func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
 	return nil
 }
 
-// readBody reads the whole body, which the signature covers, up to the cap.
+// readBody reads the whole body, which the signature covers, up to the cap:
+// Config.MaxBodyBytes, DefaultMaxSignedBodyBytes by default. It is read
+// before the signature is checked, so the cap is what anyone who knows the
+// time can make the server buffer.
 func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 	if r.Body == nil {
 		return nil, nil

@@ -43,6 +43,8 @@ func signed(t *testing.T, key Key, clock *fakeClock, url, body string, edit func
 	return req
 }
 
+const mismatch = "X-Signature does not match the request, or X-Key-Id names no key of this server; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)"
+
 const rpcBody = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"quote.get","arguments":{"symbol":"EURUSD"}}}`
 
 func TestHMACFailures(t *testing.T) {
@@ -89,8 +91,8 @@ func TestHMACFailures(t *testing.T) {
 		{"unknown API version", func(p *SignParams) { p.APIVersion = "2.0.0" }, nil, 401, "MCP-002",
 			"X-API-Version is not a supported version; supported: 1.0.0",
 			map[string]any{"supported_versions": []any{"1.0.0"}}},
-		{"unknown key", nil, set("X-Key-Id", "desk-z"), 401, "MCP-002",
-			`X-Key-Id "desk-z" is not a known key`, nil},
+		{"unknown key: answered as a wrong signature, so key IDs cannot be told apart", nil, set("X-Key-Id", "desk-z"), 401, "MCP-002",
+			mismatch, nil},
 		{"stale timestamp", func(p *SignParams) { p.Time = p.Time.Add(-301 * time.Second) }, nil, 401, "MCP-002",
 			"X-Timestamp is 301 s behind the server's clock; signatures are accepted within 300 s of the server's time, which is 1767225600",
 			map[string]any{"server_time": 1767225600.0}},
@@ -105,7 +107,7 @@ func TestHMACFailures(t *testing.T) {
 			h, _, err := SignRequestHeaders(bad, SignParams{Method: "POST", URL: r.URL.String(), ContentType: "application/json", Body: []byte(rpcBody), Time: clock.Now()})
 			require.NoError(t, err)
 			r.Header = h
-		}, 401, "MCP-002", "X-Signature does not match the request; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)", nil},
+		}, 401, "MCP-002", mismatch, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,3 +309,65 @@ func TestOnReject(t *testing.T) {
 }
 
 func bodyReader(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }
+
+func TestHMACDefaultBodyCap(t *testing.T) {
+	url, clock, d := hmacServer(t, Config{Keys: []Key{keyA}})
+	fits := strings.Repeat("x", DefaultMaxSignedBodyBytes)
+	resp := do(t, nil, signed(t, keyA, clock, url, fits, nil))
+	assert.Equal(t, http.StatusOK, resp.status)
+
+	resp = do(t, nil, signed(t, keyA, clock, url, fits+"x", nil))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.status)
+	b := resp.error(t)
+	assert.Equal(t, "MCP-017", b.Code)
+	assert.Equal(t, "request body is larger than 2097152 bytes", b.Message)
+	assert.Equal(t, map[string]any{"limit_bytes": 2097152.0}, b.Details)
+	assert.Equal(t, int64(1), d.runs.Load())
+}
+
+// A caller cannot learn which key IDs exist: an unknown one is answered
+// exactly as a known one whose signature is wrong, at every step.
+func TestHMACUnknownKeyIDIsNotDisclosed(t *testing.T) {
+	url, clock, d := hmacServer(t, Config{Keys: []Key{keyA, keyB}, MaxBodyBytes: 1024})
+	forged := Key{ID: keyA.ID, Secret: "not-the-secret-0123456789abcdef0123456789"}
+	unknown := Key{ID: "desk-z", Secret: forged.Secret}
+	steps := []struct {
+		name string
+		edit func(*SignParams)
+	}{
+		{"current request", nil},
+		{"stale timestamp", func(p *SignParams) { p.Time = p.Time.Add(-400 * time.Second) }},
+		{"body over the cap", func(p *SignParams) { p.Body = []byte(strings.Repeat("x", 2000)) }},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			answer := func(key Key) (int, string, string) {
+				body := rpcBody
+				req := signed(t, key, clock, url, body, func(p *SignParams) {
+					if st.edit != nil {
+						st.edit(p)
+						body = string(p.Body)
+					}
+				})
+				req.Body, req.ContentLength = bodyReader(body), int64(len(body))
+				resp := do(t, nil, req)
+				b := resp.error(t)
+				return resp.status, b.Code, b.Message
+			}
+			ks, kc, km := answer(forged)
+			us, uc, um := answer(unknown)
+			assert.Equal(t, ks, us)
+			assert.Equal(t, kc, uc)
+			assert.Equal(t, km, um)
+		})
+	}
+	status, code, message := func() (int, string, string) {
+		resp := do(t, nil, signed(t, unknown, clock, url, rpcBody, nil))
+		b := resp.error(t)
+		return resp.status, b.Code, b.Message
+	}()
+	assert.Equal(t, http.StatusUnauthorized, status)
+	assert.Equal(t, "MCP-002", code)
+	assert.Equal(t, mismatch, message)
+	assert.Zero(t, d.runs.Load())
+}
