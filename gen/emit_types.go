@@ -71,7 +71,10 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 		cases = append(cases, jen.Id(v.GoName))
 	}
 	f.Const().Defs(consts...)
-	msg := "must be one of " + quotedList(values)
+	keyword, msg := "enum", "must be one of "+quotedList(values)
+	if t.Schema.Const != nil {
+		keyword, msg = "const", "must be "+quotedList(values)
+	}
 
 	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
 		g.List(jen.Id("b"), jen.Id("ok")).Op(":=").Id("r").Dot("StringBytes").Call(jen.Id("p"))
@@ -81,12 +84,12 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 			for _, v := range t.Values {
 				sw.Case(jen.Lit(v.Value)).Block(jen.Op("*").Id("v").Op("=").Id(v.GoName))
 			}
-			sw.Default().Block(jen.Id("r").Dot("Violations").Dot("Add").Call(jen.Id("p"), jen.Lit("enum"), jen.Lit(msg)))
+			sw.Default().Block(jen.Id("r").Dot("Violations").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)))
 		})
 	})
 	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
 		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
-		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("enum"), jen.Lit(msg)),
+		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)),
 	)
 }
 
@@ -378,6 +381,9 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 func plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
+	}
+	if strings.HasSuffix(word, "y") {
+		return strconv.Itoa(n) + " " + word[:len(word)-1] + "ies"
 	}
 	return strconv.Itoa(n) + " " + word + "s"
 }

@@ -339,7 +339,7 @@ func (v *TicketsUpdateInputKind) decode(r *runtime.Reader, p *runtime.Path) {
 	case "ticket":
 		*v = TicketsUpdateInputKindTicket
 	default:
-		r.Violations.Add(p, "enum", "must be one of \"ticket\"")
+		r.Violations.Add(p, "const", "must be \"ticket\"")
 	}
 }
 func (v TicketsUpdateInputKind) validate(p *runtime.Path, vs *runtime.Violations) {
@@ -347,7 +347,7 @@ func (v TicketsUpdateInputKind) validate(p *runtime.Path, vs *runtime.Violations
 	case TicketsUpdateInputKindTicket:
 		return
 	}
-	vs.Add(p, "enum", "must be one of \"ticket\"")
+	vs.Add(p, "const", "must be \"ticket\"")
 }
 
 // TicketsUpdateInputOdd is one of the values the schema at /inputSchema/properties/odd allows.

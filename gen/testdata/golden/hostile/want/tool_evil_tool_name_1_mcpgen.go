@@ -300,7 +300,7 @@ func (v *EvilToolName1InputConst) decode(r *runtime.Reader, p *runtime.Path) {
 	case "*/ \"const\" `value`\n//go:generate rm -rf /":
 		*v = EvilToolName1InputConstConstValueGoGenerateRmRf
 	default:
-		r.Violations.Add(p, "enum", "must be one of \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
+		r.Violations.Add(p, "const", "must be \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
 	}
 }
 func (v EvilToolName1InputConst) validate(p *runtime.Path, vs *runtime.Violations) {
@@ -308,7 +308,7 @@ func (v EvilToolName1InputConst) validate(p *runtime.Path, vs *runtime.Violation
 	case EvilToolName1InputConstConstValueGoGenerateRmRf:
 		return
 	}
-	vs.Add(p, "enum", "must be one of \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
+	vs.Add(p, "const", "must be \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
 }
 
 // EvilToolName1Output is the output of tool "evil.tool-name_1".

@@ -81,7 +81,7 @@ func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 			}
 		}
 		if len(v.Members) > 8 {
-			vs.Add(p, "maxProperties", "must have at most 8 propertys")
+			vs.Add(p, "maxProperties", "must have at most 8 properties")
 		}
 	}
 }

@@ -484,7 +484,7 @@ func (v *PaymentsTransferInputChannel) decode(r *runtime.Reader, p *runtime.Path
 	case "api":
 		*v = PaymentsTransferInputChannelAPI
 	default:
-		r.Violations.Add(p, "enum", "must be one of \"api\"")
+		r.Violations.Add(p, "const", "must be \"api\"")
 	}
 }
 func (v PaymentsTransferInputChannel) validate(p *runtime.Path, vs *runtime.Violations) {
@@ -492,7 +492,7 @@ func (v PaymentsTransferInputChannel) validate(p *runtime.Path, vs *runtime.Viol
 	case PaymentsTransferInputChannelAPI:
 		return
 	}
-	vs.Add(p, "enum", "must be one of \"api\"")
+	vs.Add(p, "const", "must be \"api\"")
 }
 
 // PaymentsTransferOutput is the output of tool "payments.transfer".
