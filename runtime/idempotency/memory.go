@@ -20,24 +20,40 @@ type MemoryOptions struct {
 	// MaxBytes caps the stored responses' bodies and headers
 	// (DefaultMaxBytes when zero).
 	MaxBytes int64
+	// MaxEntriesPerClient and MaxBytesPerClient cap one client's records
+	// (an eighth of MaxEntries and MaxBytes when zero). A client at its cap
+	// makes room by dropping its own oldest completed records, never
+	// another client's, so one client cannot push the others' records out.
+	MaxEntriesPerClient int
+	MaxBytesPerClient   int64
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
 
 // MemoryStore is an in-process Store with bounded memory. Expired records
 // are dropped as new ones arrive; when a cap is reached, the oldest
-// completed records go first, so a retry arriving after that runs again.
-// Records in flight are never dropped: a store full of them refuses new
-// ones with ErrFull.
+// completed records go first, so a retry arriving after that runs again:
+// the client's own when it is at its per-client cap, anyone's when the
+// whole store is full. Records in flight are never dropped: a store or a
+// client full of them refuses new ones with ErrFull.
 type MemoryStore struct {
-	now        func() time.Time
-	maxEntries int
-	maxBytes   int64
+	now              func() time.Time
+	maxEntries       int
+	maxBytes         int64
+	clientMaxEntries int
+	clientMaxBytes   int64
 
 	mu      sync.Mutex
 	records map[Key]*list.Element // of *record
 	order   list.List             // by claim, then by completion; oldest first
 	bytes   int64
+	clients map[string]*clientRecords
+}
+
+// clientRecords are one client's records, in the order of s.order.
+type clientRecords struct {
+	order list.List // of *record
+	bytes int64
 }
 
 type record struct {
@@ -47,11 +63,15 @@ type record struct {
 	resp     *Response
 	expires  time.Time
 	size     int64
+	client   *clientRecords
+	clientEl *list.Element
 }
 
 // NewMemoryStore returns an empty in-process Store.
 func NewMemoryStore(opts MemoryOptions) *MemoryStore {
-	s := &MemoryStore{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes, records: make(map[Key]*list.Element)}
+	s := &MemoryStore{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes,
+		clientMaxEntries: opts.MaxEntriesPerClient, clientMaxBytes: opts.MaxBytesPerClient,
+		records: make(map[Key]*list.Element), clients: make(map[string]*clientRecords)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -60,6 +80,12 @@ func NewMemoryStore(opts MemoryOptions) *MemoryStore {
 	}
 	if s.maxBytes <= 0 {
 		s.maxBytes = DefaultMaxBytes
+	}
+	if s.clientMaxEntries <= 0 {
+		s.clientMaxEntries = max(s.maxEntries/8, 1)
+	}
+	if s.clientMaxBytes <= 0 {
+		s.clientMaxBytes = max(s.maxBytes/8, 1)
 	}
 	return s
 }
@@ -83,10 +109,22 @@ func (s *MemoryStore) Begin(_ context.Context, k Key, fp Fingerprint, lease time
 			return Completed, rec.resp, nil
 		}
 	}
+	c := s.clients[k.Client]
+	if c != nil && c.order.Len() >= s.clientMaxEntries &&
+		!s.evictClient(c, now, func() bool { return c.order.Len() < s.clientMaxEntries }) {
+		return 0, nil, ErrFull
+	}
 	if len(s.records) >= s.maxEntries && !s.evict(now, func() bool { return len(s.records) < s.maxEntries }) {
 		return 0, nil, ErrFull
 	}
-	s.records[k] = s.order.PushBack(&record{key: k, fp: fp, inFlight: true, expires: now.Add(lease)})
+	c = s.clients[k.Client] // evicting may have dropped it
+	if c == nil {
+		c = &clientRecords{}
+		s.clients[k.Client] = c
+	}
+	rec := &record{key: k, fp: fp, inFlight: true, expires: now.Add(lease), client: c}
+	rec.clientEl = c.order.PushBack(rec)
+	s.records[k] = s.order.PushBack(rec)
 	return Started, nil, nil
 }
 
@@ -101,12 +139,16 @@ func (s *MemoryStore) Complete(_ context.Context, k Key, fp Fingerprint, resp *R
 		return nil
 	}
 	rec := el.Value.(*record)
-	if resp.size() > s.maxBytes {
+	if resp.size() > min(s.maxBytes, s.clientMaxBytes) {
 		resp = &Response{Status: resp.Status, Dropped: true}
 	}
 	rec.inFlight, rec.resp, rec.expires, rec.size = false, resp, now.Add(ttl), resp.size()
 	s.bytes += rec.size
+	rec.client.bytes += rec.size
 	s.order.MoveToBack(el)
+	rec.client.order.MoveToBack(rec.clientEl)
+	c := rec.client
+	s.evictClient(c, now, func() bool { return c.bytes <= s.clientMaxBytes })
 	s.evict(now, func() bool { return s.bytes <= s.maxBytes })
 	return nil
 }
@@ -156,9 +198,27 @@ func (s *MemoryStore) evict(now time.Time, done func() bool) bool {
 	return done()
 }
 
+// evictClient is evict over one client's records.
+func (s *MemoryStore) evictClient(c *clientRecords, now time.Time, done func() bool) bool {
+	for el := c.order.Front(); el != nil && !done(); {
+		next := el.Next()
+		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
+			s.remove(s.records[rec.key])
+		}
+		el = next
+	}
+	return done()
+}
+
 func (s *MemoryStore) remove(el *list.Element) {
 	rec := el.Value.(*record)
 	s.bytes -= rec.size
 	delete(s.records, rec.key)
 	s.order.Remove(el)
+	c := rec.client
+	c.bytes -= rec.size
+	c.order.Remove(rec.clientEl)
+	if c.order.Len() == 0 {
+		delete(s.clients, rec.key.Client)
+	}
 }

@@ -86,7 +86,7 @@ func TestMemoryStoreStates(t *testing.T) {
 
 func TestMemoryStoreCapsEntries(t *testing.T) {
 	clock := newFakeClock()
-	s := NewMemoryStore(MemoryOptions{MaxEntries: 3, Now: clock.Now})
+	s := NewMemoryStore(MemoryOptions{MaxEntries: 3, MaxEntriesPerClient: 3, Now: clock.Now})
 	begin := func(key string) (State, error) {
 		state, _, err := s.Begin(ctx, Key{"c", key}, fp(key), time.Minute)
 		return state, err
@@ -110,7 +110,7 @@ func TestMemoryStoreCapsEntries(t *testing.T) {
 }
 
 func TestMemoryStoreCapsBytes(t *testing.T) {
-	s := NewMemoryStore(MemoryOptions{MaxBytes: 100})
+	s := NewMemoryStore(MemoryOptions{MaxBytes: 100, MaxBytesPerClient: 100})
 	complete := func(key string, size int) {
 		k := Key{"c", key}
 		_, _, err := s.Begin(ctx, k, fp(key), time.Minute)

@@ -295,3 +295,40 @@ func TestBodyOverTheCap(t *testing.T) {
 	assert.Equal(t, errorBody{"MCP-017", "request body is larger than 4 bytes"}, got.errorBody(t))
 	assert.Zero(t, runs.Load())
 }
+
+// One client using many keys drops its own oldest records, never another
+// client's.
+func TestOneClientCannotEvictAnother(t *testing.T) {
+	var runs atomic.Int64
+	h := Middleware(Config{
+		Store:  NewMemoryStore(MemoryOptions{MaxEntries: 8, MaxEntriesPerClient: 2}),
+		Client: func(r *http.Request) string { return r.Header.Get("X-Client") },
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runs.Add(1)
+		jsonHandler(w, r)
+	}))
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	send := func(client, key string) result {
+		req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(`{"qty":1}`))
+		require.NoError(t, err)
+		req.Header.Set(HeaderKey, key)
+		req.Header.Set("X-Client", client)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return result{resp.StatusCode, resp.Header, string(raw)}
+	}
+	require.Equal(t, http.StatusOK, send("desk-b", "order-1").status)
+	for i := range 20 {
+		require.Equal(t, http.StatusOK, send("desk-a", "flood-"+strings.Repeat("x", i)).status)
+	}
+	again := send("desk-b", "order-1")
+	assert.Equal(t, http.StatusOK, again.status)
+	assert.Equal(t, "true", again.header.Get(HeaderReplayed), "desk-b's record survived")
+	assert.Equal(t, "true", send("desk-a", "flood-"+strings.Repeat("x", 19)).header.Get(HeaderReplayed), "desk-a keeps its newest")
+	assert.Empty(t, send("desk-a", "flood-").header.Get(HeaderReplayed), "desk-a's oldest made room")
+	assert.Equal(t, int64(22), runs.Load())
+}
