@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math/big"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -169,15 +168,6 @@ func quotedList(values []string) string {
 		q = append(q[:12], "…")
 	}
 	return strings.Join(q, ", ")
-}
-
-func sortedStrings(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // cp copies a statement into a new backing array, so appending to the copy

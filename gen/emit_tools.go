@@ -187,9 +187,6 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 					jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err")))),
 			)
 		}
-		if !hasAppendMethod(t.Output) {
-			encode = jen.Return(jen.Id("appendOutput"+t.GoName).Call(jen.Id("out")), jen.Nil())
-		}
 	}
 	body := []jen.Code{
 		jen.List(jen.Id("in"), jen.Id("err")).Op(":=").Id(decodeName(t)).Call(jen.Id("args")),
@@ -202,9 +199,6 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 	d[jen.Id("Call")] = jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(body...)
 	return jen.Values(d)
 }
-
-// hasAppendMethod reports whether values of t have an AppendJSON method.
-func hasAppendMethod(t *Type) bool { return t.Kind == TStruct || t.Kind == TValue }
 
 // durationExpr writes d as a readable constant expression such as
 // 5 * time.Second.

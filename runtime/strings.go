@@ -34,20 +34,6 @@ func Lower(b []byte) []byte {
 	return b
 }
 
-// Quote returns s as a Go-quoted string for messages, cut to a safe length
-// so a hostile value cannot make an error body large.
-func Quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return strconv.Quote(s[:cut]) + "…"
-	}
-	return strconv.Quote(s)
-}
-
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 // ParseDateTime parses an RFC 3339 date-time (format "date-time"), for
