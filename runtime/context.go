@@ -9,9 +9,10 @@ import (
 // The values a tool call carries in its context. Each has one setter and one
 // getter, so the keys stay private and no other package can forge them.
 type (
-	sessionKey     struct{}
-	clientIDKey    struct{}
-	correlationKey struct{}
+	sessionKey       struct{}
+	clientIDKey      struct{}
+	correlationKey   struct{}
+	progressTokenKey struct{}
 )
 
 // Client IDs of calls that no authentication layer vouched for.
@@ -55,4 +56,19 @@ func ClientID(ctx context.Context) string {
 func CorrelationID(ctx context.Context) string {
 	id, _ := ctx.Value(correlationKey{}).(string)
 	return id
+}
+
+// NotifyProgress tells the client how far the current tool call has got, as
+// an MCP progress notification tied to the call's progress token. It does
+// nothing (and returns nil) when the client asked for no progress, or
+// outside a tool call. total is 0 when unknown.
+func NotifyProgress(ctx context.Context, progress, total float64, message string) error {
+	ss := SessionFrom(ctx)
+	token := ctx.Value(progressTokenKey{})
+	if ss == nil || token == nil {
+		return nil
+	}
+	return ss.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
+		ProgressToken: token, Progress: progress, Total: total, Message: message,
+	})
 }

@@ -271,6 +271,11 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 func callContext(ctx context.Context, req *mcp.CallToolRequest) context.Context {
 	ctx = context.WithValue(ctx, sessionKey{}, req.Session)
 	ctx = context.WithValue(ctx, correlationKey{}, rand.Text())
+	if req.Params != nil {
+		if token := req.Params.GetProgressToken(); token != nil {
+			ctx = context.WithValue(ctx, progressTokenKey{}, token)
+		}
+	}
 	if req.Extra != nil && req.Extra.Header != nil {
 		// An HTTP call: the header set by clientIDBridge is the only source,
 		// since the session's context holds the values of whichever request
