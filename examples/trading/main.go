@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/examples/trading/tools"
 	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -31,6 +32,16 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trading", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	env := runtime.ConfigFlags(fs, getenv)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage of trading (settings come from the environment; flags override it):\n")
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\nSecurity settings (environment only, so secrets stay out of process listings):\n")
+		for _, line := range append(auth.EnvUsage(),
+			"MCP_AUDIT_LOG: file audit and security events are appended to (default: stderr)",
+			allowUnauthenticated+": \"true\" lets HTTP without authentication listen beyond loopback") {
+			fmt.Fprintf(fs.Output(), "  %s\n", line)
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
