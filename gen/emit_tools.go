@@ -2,7 +2,9 @@ package gen
 
 import (
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dave/jennifer/jen"
 )
@@ -138,7 +140,7 @@ func (e *emitter) genPackageFile() *jen.File {
 func (e *emitter) toolValue(t *Tool) jen.Code {
 	d := jen.Dict{
 		jen.Id("Name"):        jen.Lit(t.Name),
-		jen.Id("InputSchema"): jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.PublishedInput)),
+		jen.Id("InputSchema"): jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.PublishedInput)),
 	}
 	if t.Title != "" {
 		d[jen.Id("Title")] = jen.Lit(t.Title)
@@ -147,10 +149,10 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 		d[jen.Id("Description")] = jen.Lit(t.Description)
 	}
 	if t.PublishedOutput != "" {
-		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.PublishedOutput))
+		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.PublishedOutput))
 	}
 	if t.Annotations != "" {
-		d[jen.Id("Annotations")] = jen.Qual("encoding/json", "RawMessage").Call(jen.Lit(t.Annotations))
+		d[jen.Id("Annotations")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.Annotations))
 	}
 	policy := jen.Dict{}
 	if t.RateLimitPerMinute > 0 {
@@ -175,17 +177,22 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 	if len(policy) > 0 {
 		d[jen.Id("Policy")] = rt("Policy").Values(policy)
 	}
-	outCheck := []jen.Code{}
+	var outCheck []jen.Code
 	encode := jen.Return(jen.Id("out").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
-	if t.Output != nil {
+	switch {
+	case t.Output == nil:
+	case t.Output.Kind == TStruct:
+		outCheck = []jen.Code{jen.If(jen.Id("err").Op(":=").Id("out").Dot("Validate").Call(), jen.Id("err").Op("!=").Nil()).Block(
+			jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err"))))}
+	default:
 		if checks := e.checks(jen.Id("out"), t.Output, jen.Op("&").Id("root"), 0); len(checks) > 0 {
 			outCheck = append(outCheck,
-				jen.Var().Id("vs").Add(rt("Violations")),
 				jen.Var().Id("root").Add(rt("Path")),
-				jen.Block(append([]jen.Code{jen.Id("vs").Op(":=").Op("&").Id("vs")}, checks...)...),
-				jen.If(jen.Id("err").Op(":=").Id("vs").Dot("Err").Call(jen.Lit("invalid output")), jen.Id("err").Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err")))),
+				jen.Id("vs").Op(":=").Op("&").Add(rt("Violations")).Values(),
 			)
+			outCheck = append(outCheck, checks...)
+			outCheck = append(outCheck, jen.If(jen.Id("err").Op(":=").Id("vs").Dot("Err").Call(jen.Lit("invalid output")), jen.Id("err").Op("!=").Nil()).Block(
+				jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err")))))
 		}
 	}
 	body := []jen.Code{
@@ -212,4 +219,15 @@ func durationExpr(d time.Duration) jen.Code {
 		}
 	}
 	return jen.Id(strconv.FormatInt(int64(d), 10)).Op("*").Qual("time", "Nanosecond")
+}
+
+// jsonLit writes compact JSON as a raw string literal, which reads like the
+// schema it holds. The JSON has no raw line breaks (compact JSON escapes
+// control characters), so only a backtick, which would end the literal,
+// sends it to an ordinary quoted literal instead.
+func jsonLit(s string) jen.Code {
+	if strings.ContainsAny(s, "`\r\n") || !utf8.ValidString(s) {
+		return jen.Lit(s)
+	}
+	return jen.Id("`" + s + "`")
 }

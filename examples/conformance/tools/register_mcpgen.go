@@ -117,21 +117,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).",
-		InputSchema:  json.RawMessage("{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"address\":{\"$ref\":\"#/$defs/address\"},\"contactMethod\":{\"type\":\"string\",\"enum\":[\"phone\",\"email\"]},\"phone\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"}},\"allOf\":[{\"anyOf\":[{\"required\":[\"phone\"]},{\"required\":[\"email\"]}]}],\"if\":{\"properties\":{\"contactMethod\":{\"const\":\"phone\"}},\"required\":[\"contactMethod\"]},\"then\":{\"required\":[\"phone\"]},\"else\":{\"required\":[\"email\"]},\"additionalProperties\":false,\"$defs\":{\"address\":{\"type\":\"object\",\"properties\":{\"street\":{\"type\":\"string\"},\"city\":{\"type\":\"string\"}}}}}"),
+		InputSchema:  json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false,"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}}}`),
 		Name:         "json_schema_2020_12_tool",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},\"contact\":{\"type\":\"string\",\"description\":\"The phone number or email address the caller chose.\"}},\"required\":[\"contact\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"contact":{"type":"string","description":"The phone number or email address the caller chose."}},"required":["contact"],"additionalProperties":false}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestElicitationInput(args)
@@ -142,21 +136,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Asks the user for a username and an email (elicitation/create) and returns the answer (conformance scenario tools-call-elicitation).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":1000,\"description\":\"The message to show the user.\"}},\"required\":[\"message\"],\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","minLength":1,"maxLength":1000,"description":"The message to show the user."}},"required":["message"],"additionalProperties":false}`),
 		Name:         "test_elicitation",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"action\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/action\"},\"content\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/content\"}},\"required\":[\"action\"],\"additionalProperties\":false,\"$defs\":{\"elicitation_result.json\":{\"$defs\":{\"action\":{\"type\":\"string\",\"enum\":[\"accept\",\"decline\",\"cancel\"],\"description\":\"What the user did with the request.\"},\"content\":{\"type\":\"object\",\"description\":\"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).\",\"additionalProperties\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"},{\"type\":\"boolean\"},{\"type\":\"array\",\"items\":{\"type\":\"string\"}}]}}}}}}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestElicitationSep1034DefaultsInput(args)
@@ -167,21 +155,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Asks the user for a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034; conformance scenario elicitation-sep1034-defaults).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_elicitation_sep1034_defaults",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"action\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/action\"},\"content\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/content\"}},\"required\":[\"action\"],\"additionalProperties\":false,\"$defs\":{\"elicitation_result.json\":{\"$defs\":{\"action\":{\"type\":\"string\",\"enum\":[\"accept\",\"decline\",\"cancel\"],\"description\":\"What the user did with the request.\"},\"content\":{\"type\":\"object\",\"description\":\"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).\",\"additionalProperties\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"},{\"type\":\"boolean\"},{\"type\":\"array\",\"items\":{\"type\":\"string\"}}]}}}}}}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestElicitationSep1330EnumsInput(args)
@@ -192,21 +174,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_elicitation_sep1330_enums",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"action\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/action\"},\"content\":{\"$ref\":\"#/$defs/elicitation_result.json/$defs/content\"}},\"required\":[\"action\"],\"additionalProperties\":false,\"$defs\":{\"elicitation_result.json\":{\"$defs\":{\"action\":{\"type\":\"string\",\"enum\":[\"accept\",\"decline\",\"cancel\"],\"description\":\"What the user did with the request.\"},\"content\":{\"type\":\"object\",\"description\":\"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).\",\"additionalProperties\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"number\"},{\"type\":\"boolean\"},{\"type\":\"array\",\"items\":{\"type\":\"string\"}}]}}}}}}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestErrorHandlingInput(args)
@@ -217,21 +193,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_error_handling",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestSamplingInput(args)
@@ -242,21 +212,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Asks the client's LLM to complete a prompt (sampling/createMessage) and returns its answer (conformance scenario tools-call-sampling).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":10000,\"description\":\"The prompt to send to the LLM.\"}},\"required\":[\"prompt\"],\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","minLength":1,"maxLength":10000,"description":"The prompt to send to the LLM."}},"required":["prompt"],"additionalProperties":false}`),
 		Name:         "test_sampling",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"description\":\"\\\"LLM response: \\\" followed by the text the client's model returned.\"},\"model\":{\"type\":\"string\",\"description\":\"The model the client used.\"}},\"required\":[\"text\",\"model\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"\"LLM response: \" followed by the text the client's model returned."},"model":{"type":"string","description":"The model the client used."}},"required":["text","model"],"additionalProperties":false}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestSimpleTextInput(args)
@@ -267,21 +231,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Returns a fixed text (conformance scenario tools-call-simple-text).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_simple_text",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\",\"description\":\"The fixed text.\"}},\"required\":[\"text\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"The fixed text."}},"required":["text"],"additionalProperties":false}`),
 	}, {
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTestToolWithLoggingInput(args)
@@ -292,21 +250,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_tool_with_logging",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"logged\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"How many log messages were sent.\"}},\"required\":[\"logged\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"logged":{"type":"integer","minimum":0,"description":"How many log messages were sent."}},"required":["logged"],"additionalProperties":false}`),
 	}}
 }
 

@@ -78,7 +78,7 @@ func (UnimplementedHandlers) StorageSharedStateSet(context.Context, StorageShare
 // schemas and policies, for runtime.Server.AddTools.
 func Tools(h Handlers) []runtime.Tool {
 	return []runtime.Tool{{
-		Annotations: json.RawMessage("{\"readOnlyHint\":true,\"openWorldHint\":false}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeExecutionSimQuoteInput(args)
 			if err != nil {
@@ -88,25 +88,19 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"symbol\":{\"$ref\":\"#/$defs/common.json/$defs/symbol\"},\"side\":{\"$ref\":\"#/$defs/common.json/$defs/side\"},\"quantity\":{\"$ref\":\"#/$defs/common.json/$defs/quantity\"},\"orderType\":{\"$ref\":\"#/$defs/common.json/$defs/orderType\"},\"limitPrice\":{\"$ref\":\"#/$defs/common.json/$defs/price\",\"description\":\"Required for limit and stop orders.\"}},\"required\":[\"symbol\",\"side\",\"quantity\"],\"additionalProperties\":false,\"$defs\":{\"common.json\":{\"$defs\":{\"symbol\":{\"type\":\"string\",\"description\":\"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.\",\"pattern\":\"^[A-Z]{3,6}(/[A-Z]{3,6})?$\"},\"side\":{\"type\":\"string\",\"description\":\"Order side.\",\"enum\":[\"buy\",\"sell\",\"long\",\"short\"]},\"orderType\":{\"type\":\"string\",\"description\":\"Order type.\",\"enum\":[\"market\",\"limit\",\"stop\"]},\"quantity\":{\"type\":\"number\",\"description\":\"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000000},\"price\":{\"type\":\"number\",\"description\":\"Price: more than 0, at most 1e9, at most 6 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000}}}}}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"orderType":{"$ref":"#/$defs/common.json/$defs/orderType"},"limitPrice":{"$ref":"#/$defs/common.json/$defs/price","description":"Required for limit and stop orders."}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "execution.sim_quote",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"},\"side\":{\"type\":\"string\"},\"filled\":{\"type\":\"number\"},\"averagePrice\":{\"type\":\"number\"},\"referencePrice\":{\"type\":\"number\"},\"slippageBps\":{\"type\":\"number\"},\"levels\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"price\":{\"type\":\"number\"},\"quantity\":{\"type\":\"number\"}},\"required\":[\"price\",\"quantity\"],\"additionalProperties\":false}},\"partial\":{\"type\":\"boolean\"}},\"required\":[\"symbol\",\"side\",\"filled\",\"averagePrice\",\"referencePrice\",\"slippageBps\",\"levels\",\"partial\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"side":{"type":"string"},"filled":{"type":"number"},"averagePrice":{"type":"number"},"referencePrice":{"type":"number"},"slippageBps":{"type":"number"},"levels":{"type":"array","items":{"type":"object","properties":{"price":{"type":"number"},"quantity":{"type":"number"}},"required":["price","quantity"],"additionalProperties":false}},"partial":{"type":"boolean"}},"required":["symbol","side","filled","averagePrice","referencePrice","slippageBps","levels","partial"],"additionalProperties":false}`),
 		Policy:       runtime.Policy{RateLimitPerMinute: 200},
 		Title:        "Simulated quote",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true,\"openWorldHint\":false}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeFeaturesOHLCVWindowInput(args)
 			if err != nil {
@@ -116,21 +110,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"symbol\":{\"$ref\":\"#/$defs/common.json/$defs/symbol\"},\"interval\":{\"type\":\"string\",\"description\":\"Candle interval.\",\"enum\":[\"1m\",\"5m\",\"15m\",\"1h\",\"4h\",\"1d\"]},\"end\":{\"type\":\"string\",\"format\":\"date-time\",\"description\":\"End of the window (RFC 3339); at most two years back and one day ahead.\"},\"window\":{\"type\":\"integer\",\"description\":\"Number of candles in the window.\",\"minimum\":2,\"maximum\":1000,\"default\":50}},\"required\":[\"symbol\",\"interval\",\"end\"],\"additionalProperties\":false,\"$defs\":{\"common.json\":{\"$defs\":{\"symbol\":{\"type\":\"string\",\"description\":\"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.\",\"pattern\":\"^[A-Z]{3,6}(/[A-Z]{3,6})?$\"},\"side\":{\"type\":\"string\",\"description\":\"Order side.\",\"enum\":[\"buy\",\"sell\",\"long\",\"short\"]},\"orderType\":{\"type\":\"string\",\"description\":\"Order type.\",\"enum\":[\"market\",\"limit\",\"stop\"]},\"quantity\":{\"type\":\"number\",\"description\":\"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000000},\"price\":{\"type\":\"number\",\"description\":\"Price: more than 0, at most 1e9, at most 6 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000}}}}}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"interval":{"type":"string","description":"Candle interval.","enum":["1m","5m","15m","1h","4h","1d"]},"end":{"type":"string","format":"date-time","description":"End of the window (RFC 3339); at most two years back and one day ahead."},"window":{"type":"integer","description":"Number of candles in the window.","minimum":2,"maximum":1000,"default":50}},"required":["symbol","interval","end"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "features.ohlcv_window",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"symbol\":{\"type\":\"string\"},\"interval\":{\"type\":\"string\"},\"candles\":{\"type\":\"integer\",\"minimum\":0},\"start\":{\"type\":\"string\",\"format\":\"date-time\"},\"end\":{\"type\":\"string\",\"format\":\"date-time\"},\"open\":{\"type\":\"number\"},\"high\":{\"type\":\"number\"},\"low\":{\"type\":\"number\"},\"close\":{\"type\":\"number\"},\"volume\":{\"type\":\"number\"},\"vwap\":{\"type\":\"number\"},\"returnMean\":{\"type\":\"number\"},\"volatility\":{\"type\":\"number\",\"minimum\":0},\"atr\":{\"type\":\"number\"}},\"required\":[\"symbol\",\"interval\",\"candles\",\"start\",\"end\",\"open\",\"high\",\"low\",\"close\",\"volume\",\"vwap\",\"returnMean\",\"volatility\",\"atr\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"interval":{"type":"string"},"candles":{"type":"integer","minimum":0},"start":{"type":"string","format":"date-time"},"end":{"type":"string","format":"date-time"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number"},"vwap":{"type":"number"},"returnMean":{"type":"number"},"volatility":{"type":"number","minimum":0},"atr":{"type":"number"}},"required":["symbol","interval","candles","start","end","open","high","low","close","volume","vwap","returnMean","volatility","atr"],"additionalProperties":false}`),
 		Policy: runtime.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 100,
@@ -138,7 +126,7 @@ func Tools(h Handlers) []runtime.Tool {
 		},
 		Title: "OHLCV window features",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true,\"idempotentHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeRiskPositionLimitsCheckInput(args)
 			if err != nil {
@@ -148,25 +136,19 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"symbol\":{\"$ref\":\"#/$defs/common.json/$defs/symbol\"},\"side\":{\"$ref\":\"#/$defs/common.json/$defs/side\"},\"quantity\":{\"$ref\":\"#/$defs/common.json/$defs/quantity\"},\"price\":{\"$ref\":\"#/$defs/common.json/$defs/price\",\"description\":\"Limit price; the last close is used when absent.\"},\"currentPosition\":{\"type\":\"number\",\"description\":\"Signed position already held, in units.\",\"minimum\":-1000000000000,\"maximum\":1000000000000}},\"required\":[\"symbol\",\"side\",\"quantity\"],\"additionalProperties\":false,\"$defs\":{\"common.json\":{\"$defs\":{\"symbol\":{\"type\":\"string\",\"description\":\"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.\",\"pattern\":\"^[A-Z]{3,6}(/[A-Z]{3,6})?$\"},\"side\":{\"type\":\"string\",\"description\":\"Order side.\",\"enum\":[\"buy\",\"sell\",\"long\",\"short\"]},\"orderType\":{\"type\":\"string\",\"description\":\"Order type.\",\"enum\":[\"market\",\"limit\",\"stop\"]},\"quantity\":{\"type\":\"number\",\"description\":\"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000000},\"price\":{\"type\":\"number\",\"description\":\"Price: more than 0, at most 1e9, at most 6 decimal places.\",\"exclusiveMinimum\":0,\"maximum\":1000000000}}}}}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"price":{"$ref":"#/$defs/common.json/$defs/price","description":"Limit price; the last close is used when absent."},"currentPosition":{"type":"number","description":"Signed position already held, in units.","minimum":-1000000000000,"maximum":1000000000000}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "risk.position_limits_check",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"allowed\":{\"type\":\"boolean\"},\"reasons\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"notional\":{\"type\":\"number\"},\"resultingPosition\":{\"type\":\"number\"},\"maxQuantity\":{\"type\":\"number\"},\"maxNotional\":{\"type\":\"number\"}},\"required\":[\"allowed\",\"reasons\",\"notional\",\"resultingPosition\",\"maxQuantity\",\"maxNotional\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"allowed":{"type":"boolean"},"reasons":{"type":"array","items":{"type":"string"}},"notional":{"type":"number"},"resultingPosition":{"type":"number"},"maxQuantity":{"type":"number"},"maxNotional":{"type":"number"}},"required":["allowed","reasons","notional","resultingPosition","maxQuantity","maxNotional"],"additionalProperties":false}`),
 		Policy:       runtime.Policy{RateLimitPerMinute: 500},
 		Title:        "Position limits check",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeStorageSharedStateGetInput(args)
 			if err != nil {
@@ -176,28 +158,22 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"key\":{\"$ref\":\"#/$defs/key\"}},\"required\":[\"key\"],\"additionalProperties\":false,\"$defs\":{\"key\":{\"type\":\"string\",\"description\":\"State key: 1 to 128 characters of letters, digits and . _ : -\",\"pattern\":\"^[A-Za-z0-9._:-]{1,128}$\"}}}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"$ref":"#/$defs/key"}},"required":["key"],"additionalProperties":false,"$defs":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"}}}`),
 		Name:         "storage.shared_state.get",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\"},\"value\":{\"description\":\"The stored JSON value.\"},\"version\":{\"type\":\"integer\",\"minimum\":1}},\"required\":[\"key\",\"value\",\"version\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"value":{"description":"The stored JSON value."},"version":{"type":"integer","minimum":1}},"required":["key","value","version"],"additionalProperties":false}`),
 		Policy: runtime.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 1000,
 		},
 		Title: "Read shared state",
 	}, {
-		Annotations: json.RawMessage("{\"destructiveHint\":false,\"idempotentHint\":true}"),
+		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeStorageSharedStateSetInput(args)
 			if err != nil {
@@ -207,21 +183,15 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\",\"description\":\"State key: 1 to 128 characters of letters, digits and . _ : -\",\"pattern\":\"^[A-Za-z0-9._:-]{1,128}$\"},\"value\":{\"description\":\"Any JSON value.\"},\"ttlSeconds\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":2592000,\"description\":\"Expiry in seconds (at most 30 days).\"},\"ifVersion\":{\"type\":\"integer\",\"minimum\":0,\"description\":\"Only write when the stored version is this one (0: only when absent).\"}},\"required\":[\"key\",\"value\"],\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"},"value":{"description":"Any JSON value."},"ttlSeconds":{"type":"integer","minimum":1,"maximum":2592000,"description":"Expiry in seconds (at most 30 days)."},"ifVersion":{"type":"integer","minimum":0,"description":"Only write when the stored version is this one (0: only when absent)."}},"required":["key","value"],"additionalProperties":false}`),
 		Name:         "storage.shared_state.set",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"key\":{\"type\":\"string\"},\"version\":{\"type\":\"integer\",\"minimum\":1},\"bytes\":{\"type\":\"integer\",\"minimum\":0}},\"required\":[\"key\",\"version\",\"bytes\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"version":{"type":"integer","minimum":1},"bytes":{"type":"integer","minimum":0}},"required":["key","version","bytes"],"additionalProperties":false}`),
 		Policy: runtime.Policy{
 			AuditClass:         "data_access",
 			MaxArgsBytes:       131072,

@@ -132,7 +132,7 @@ func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) (runtime
 // schemas and policies, for runtime.Server.AddTools.
 func Tools(h Handlers) []runtime.Tool {
 	return []runtime.Tool{{
-		Annotations: json.RawMessage("{\"title\":\"Create issue\",\"readOnlyHint\":false,\"openWorldHint\":true}"),
+		Annotations: json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeCreateIssueInput(args)
 			if err != nil {
@@ -142,28 +142,22 @@ func Tools(h Handlers) []runtime.Tool {
 			if err != nil {
 				return nil, err
 			}
-			var vs runtime.Violations
-			var root runtime.Path
-			{
-				vs := &vs
-				out.validate(&root, vs)
-			}
-			if err := vs.Err("invalid output"); err != nil {
+			if err := out.Validate(); err != nil {
 				return nil, runtime.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
 		Description:  "Create a new issue in a GitHub repository",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"properties\":{\"owner\":{\"type\":\"string\",\"description\":\"Repository owner\",\"pattern\":\"^[A-Za-z0-9-]{1,39}$\"},\"repo\":{\"type\":\"string\",\"description\":\"Repository name\",\"pattern\":\"^[A-Za-z0-9._-]{1,100}$\"},\"title\":{\"type\":\"string\",\"description\":\"Issue title\",\"minLength\":1,\"maxLength\":256},\"body\":{\"type\":\"string\",\"description\":\"Issue body content\"},\"assignees\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"maxItems\":10,\"uniqueItems\":true,\"description\":\"Usernames to assign to this issue\"},\"labels\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Labels to apply to this issue\"},\"milestone\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Milestone number\"}},\"required\":[\"owner\",\"repo\",\"title\"],\"additionalProperties\":false}"),
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
 		Name:         "create_issue",
-		OutputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"number\":{\"type\":\"integer\",\"minimum\":1},\"url\":{\"type\":\"string\",\"format\":\"uri\"},\"state\":{\"type\":\"string\",\"enum\":[\"open\",\"closed\"]}},\"required\":[\"number\",\"url\",\"state\"],\"additionalProperties\":false}"),
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"number":{"type":"integer","minimum":1},"url":{"type":"string","format":"uri"},"state":{"type":"string","enum":["open","closed"]}},"required":["number","url","state"],"additionalProperties":false}`),
 		Policy: runtime.Policy{
 			AuditClass:         "tool_execution",
 			RateLimitPerMinute: 60,
 		},
 		Title: "Create issue",
 	}, {
-		Annotations: json.RawMessage("{\"destructiveHint\":true}"),
+		Annotations: json.RawMessage(`{"destructiveHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeCreateOrUpdateFileInput(args)
 			if err != nil {
@@ -176,14 +170,14 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"owner\":{\"type\":\"string\"},\"repo\":{\"type\":\"string\"},\"path\":{\"type\":\"string\",\"description\":\"Path where to create/update the file\"},\"content\":{\"type\":\"string\",\"description\":\"Content of the file\"},\"message\":{\"type\":\"string\",\"description\":\"Commit message\"},\"branch\":{\"type\":\"string\",\"description\":\"Branch to create/update the file in\"},\"sha\":{\"type\":\"string\",\"pattern\":\"^[0-9a-f]{40}$\",\"description\":\"SHA of the file being replaced (required if the file already exists)\"}},\"required\":[\"owner\",\"repo\",\"path\",\"content\",\"message\",\"branch\"],\"additionalProperties\":false}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
 		Name:        "create_or_update_file",
 		Policy: runtime.Policy{
 			AuditClass:   "config_changes",
 			MaxArgsBytes: 2097152,
 		},
 	}, {
-		Annotations: json.RawMessage("{\"destructiveHint\":true}"),
+		Annotations: json.RawMessage(`{"destructiveHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeEditFileInput(args)
 			if err != nil {
@@ -196,10 +190,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"edits\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"properties\":{\"oldText\":{\"type\":\"string\",\"description\":\"Text to search for - must match exactly\"},\"newText\":{\"type\":\"string\",\"description\":\"Text to replace with\"}},\"required\":[\"oldText\",\"newText\"],\"additionalProperties\":false}},\"dryRun\":{\"type\":\"boolean\",\"default\":false,\"description\":\"Preview changes using git-style diff format\"}},\"required\":[\"path\",\"edits\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"edits":{"type":"array","items":{"type":"object","properties":{"oldText":{"type":"string","description":"Text to search for - must match exactly"},"newText":{"type":"string","description":"Text to replace with"}},"required":["oldText","newText"],"additionalProperties":false}},"dryRun":{"type":"boolean","default":false,"description":"Preview changes using git-style diff format"}},"required":["path","edits"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "edit_file",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeListDirectoryInput(args)
 			if err != nil {
@@ -212,10 +206,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"sortBy\":{\"type\":\"string\",\"enum\":[\"name\",\"size\"],\"default\":\"name\",\"description\":\"Sort entries by name or size\"}},\"required\":[\"path\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"sortBy":{"type":"string","enum":["name","size"],"default":"name","description":"Sort entries by name or size"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "list_directory",
 	}, {
-		Annotations: json.RawMessage("{\"title\":\"List pull requests\",\"readOnlyHint\":true}"),
+		Annotations: json.RawMessage(`{"title":"List pull requests","readOnlyHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeListPullRequestsInput(args)
 			if err != nil {
@@ -228,10 +222,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "List pull requests in a GitHub repository.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"owner\":{\"type\":\"string\",\"description\":\"Repository owner\"},\"repo\":{\"type\":\"string\",\"description\":\"Repository name\"},\"state\":{\"type\":\"string\",\"enum\":[\"open\",\"closed\",\"all\"],\"description\":\"Filter by state\"},\"sort\":{\"type\":\"string\",\"enum\":[\"created\",\"updated\",\"popularity\",\"long-running\"],\"description\":\"Sort by\"},\"direction\":{\"type\":\"string\",\"enum\":[\"asc\",\"desc\"],\"description\":\"Sort direction\"},\"perPage\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"description\":\"Results per page for pagination (min 1, max 100)\"},\"page\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page number for pagination (min 1)\"}},\"required\":[\"owner\",\"repo\"],\"additionalProperties\":false}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner"},"repo":{"type":"string","description":"Repository name"},"state":{"type":"string","enum":["open","closed","all"],"description":"Filter by state"},"sort":{"type":"string","enum":["created","updated","popularity","long-running"],"description":"Sort by"},"direction":{"type":"string","enum":["asc","desc"],"description":"Sort direction"},"perPage":{"type":"integer","minimum":1,"maximum":100,"description":"Results per page for pagination (min 1, max 100)"},"page":{"type":"integer","minimum":1,"description":"Page number for pagination (min 1)"}},"required":["owner","repo"],"additionalProperties":false}`),
 		Name:        "list_pull_requests",
 	}, {
-		Annotations: json.RawMessage("{\"destructiveHint\":false,\"idempotentHint\":false}"),
+		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":false}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeMoveFileInput(args)
 			if err != nil {
@@ -244,10 +238,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"source\":{\"type\":\"string\"},\"destination\":{\"type\":\"string\"}},\"required\":[\"source\",\"destination\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"source":{"type":"string"},"destination":{"type":"string"}},"required":["source","destination"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "move_file",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeReadTextFileInput(args)
 			if err != nil {
@@ -260,10 +254,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"tail\":{\"type\":\"number\",\"description\":\"If provided, returns only the last N lines of the file\"},\"head\":{\"type\":\"number\",\"description\":\"If provided, returns only the first N lines of the file\"}},\"required\":[\"path\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"tail":{"type":"number","description":"If provided, returns only the last N lines of the file"},"head":{"type":"number","description":"If provided, returns only the first N lines of the file"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "read_text_file",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeSearchFilesInput(args)
 			if err != nil {
@@ -276,10 +270,10 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Recursively search for files and directories matching a pattern. Only searches within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"pattern\":{\"type\":\"string\"},\"excludePatterns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"default\":[]}},\"required\":[\"path\",\"pattern\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"pattern":{"type":"string"},"excludePatterns":{"type":"array","items":{"type":"string"},"default":[]}},"required":["path","pattern"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "search_files",
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":true,\"openWorldHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeSearchRepositoriesInput(args)
 			if err != nil {
@@ -292,11 +286,11 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Search for GitHub repositories",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\",\"description\":\"Search query (see GitHub search syntax)\",\"minLength\":1},\"page\":{\"type\":\"integer\",\"minimum\":1,\"default\":1},\"perPage\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}},\"required\":[\"query\"],\"additionalProperties\":false}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
 		Name:        "search_repositories",
 		Policy:      runtime.Policy{Timeout: 10 * time.Second},
 	}, {
-		Annotations: json.RawMessage("{\"readOnlyHint\":false,\"destructiveHint\":true,\"idempotentHint\":true}"),
+		Annotations: json.RawMessage(`{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeWriteFileInput(args)
 			if err != nil {
@@ -309,7 +303,7 @@ func Tools(h Handlers) []runtime.Tool {
 			return out.AppendJSON(nil), nil
 		},
 		Description: "Create a new file or completely overwrite an existing file with new content. Use with caution as it will overwrite existing files without warning. Handles text content with proper encoding. Only works within allowed directories.",
-		InputSchema: json.RawMessage("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},\"content\":{\"type\":\"string\"}},\"required\":[\"path\",\"content\"],\"additionalProperties\":false,\"$schema\":\"http://json-schema.org/draft-07/schema#\"}"),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}},"required":["path","content"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "write_file",
 	}}
 }
