@@ -112,32 +112,49 @@ func (p *Path) Field(name string) Path { return Path{up: p, name: name, index: -
 // Index returns the path of array element i below p.
 func (p *Path) Index(i int) Path { return Path{up: p, index: i} }
 
-// String renders p as a JSON pointer ("" for the root).
+// String renders p as a JSON pointer ("" for the root), in one allocation.
 func (p *Path) String() string {
 	if p == nil || p.up == nil {
 		return ""
 	}
-	var parts []string
-	for q := p; q.up != nil; q = q.up {
+	var segments [MaxDepth + 1]*Path // paths are never deeper than the reader allows
+	n := 0
+	size := 0
+	for q := p; q.up != nil && n < len(segments); q = q.up {
+		segments[n] = q
+		n++
 		if q.index >= 0 {
-			parts = append(parts, strconv.Itoa(q.index))
+			size += 1 + 20
 		} else {
-			parts = append(parts, escapePointer(cut(q.name)))
+			size += 1 + 2*len(cut(q.name))
 		}
 	}
 	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
+	b.Grow(size)
+	var digits [20]byte
+	for i := n - 1; i >= 0; i-- {
 		b.WriteByte('/')
-		b.WriteString(parts[i])
+		if q := segments[i]; q.index >= 0 {
+			b.Write(strconv.AppendInt(digits[:0], int64(q.index), 10))
+		} else {
+			writeEscaped(&b, cut(q.name))
+		}
 	}
 	return b.String()
 }
 
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
+// writeEscaped writes s with "~" and "/" escaped as RFC 6901 says.
+func writeEscaped(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '~':
+			b.WriteString("~0")
+		case '/':
+			b.WriteString("~1")
+		default:
+			b.WriteByte(s[i])
+		}
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // maxSegment bounds one pointer segment in a violation: member names come
