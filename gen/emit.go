@@ -13,9 +13,11 @@ import (
 )
 
 const (
-	runtimePkg  = "github.com/mcpgen/mcpgen/runtime"
+	typedPkg    = "github.com/mcpgen/mcpgen/runtime/typed"
+	mcperrPkg   = "github.com/mcpgen/mcpgen/runtime/mcperr"
+	serverPkg   = "github.com/mcpgen/mcpgen/runtime/server"
 	decimalPkg  = "github.com/shopspring/decimal"
-	outboundPkg = "github.com/mcpgen/mcpgen/runtime/outbound"
+	outboundPkg = "github.com/mcpgen/mcpgen/runtime/security/outbound"
 )
 
 // marker is the first line of every generated file. Go tools recognise it,
@@ -28,7 +30,7 @@ type emitter struct {
 	pkg      *Package
 	decimals map[string]string // number literal → package-level decimal var
 	patterns map[string]string // pattern → package-level regexp var
-	enums    map[string]string // enum literal list → package-level []runtime.Value var
+	enums    map[string]string // enum literal list → package-level []typed.Value var
 	shared   []jen.Code        // package-level vars, emitted in tools_mcpgen.go
 }
 
@@ -70,7 +72,18 @@ func docLines(first string, desc string) []jen.Code {
 	return out
 }
 
-func rt(name string) *jen.Statement { return jen.Qual(runtimePkg, name) }
+// rt qualifies a name of the runtime package generated code imports: the
+// error model's names from mcperr, everything else from typed.
+func rt(name string) *jen.Statement {
+	if strings.HasPrefix(name, "Code") || name == "Error" || name == "Errorf" || name == "AsError" || name == "Violation" {
+		return jen.Qual(mcperrPkg, name)
+	}
+	return jen.Qual(typedPkg, name)
+}
+
+// srv qualifies a name of the server package, which only the register file
+// imports.
+func srv(name string) *jen.Statement { return jen.Qual(serverPkg, name) }
 
 // decimalVar returns the package-level variable holding literal as a decimal.
 func (e *emitter) decimalVar(r *big.Rat, lit string) jen.Code {
@@ -153,7 +166,9 @@ func render(f *jen.File) ([]byte, error) {
 func newFile(pkg string) *jen.File {
 	f := jen.NewFile(pkg)
 	f.HeaderComment(marker)
-	f.ImportName(runtimePkg, "runtime")
+	f.ImportName(typedPkg, "typed")
+	f.ImportName(mcperrPkg, "mcperr")
+	f.ImportName(serverPkg, "server")
 	f.ImportName(decimalPkg, "decimal")
 	f.ImportName(outboundPkg, "outbound")
 	return f

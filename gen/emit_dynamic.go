@@ -9,7 +9,7 @@ import (
 // dynamicName names the dynamic validator of s.
 func dynamicName(s *Schema) string { return "dynamic" + strconv.Itoa(s.ID) }
 
-// genDynamic writes the validator of a schema whose value is a runtime.Value:
+// genDynamic writes the validator of a schema whose value is a typed.Value:
 // every keyword, for any JSON type, in the order JSON Schema evaluates them.
 func (e *emitter) genDynamic(f *jen.File, s *Schema) {
 	f.Comment("// " + dynamicName(s) + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
@@ -153,7 +153,7 @@ func truncate(s string) string {
 	return s
 }
 
-// valueLiteral returns a runtime.Value composite literal for a JSON node.
+// valueLiteral returns a typed.Value composite literal for a JSON node.
 func valueLiteral(n *Node) *jen.Statement {
 	switch n.Kind {
 	case KindNull:

@@ -52,7 +52,7 @@ func decodeName(t *Tool) string { return "Decode" + t.GoName + "Input" }
 // document whose shape was right.
 func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
 	f.Comment("// " + decodeName(t) + " decodes the arguments of tool " + strconv.Quote(t.Name) + " and validates")
-	f.Comment("// them, returning every violation as a *runtime.Error.")
+	f.Comment("// them, returning every violation as a *mcperr.Error.")
 	f.Func().Id(decodeName(t)).Params(jen.Id("data").Index().Byte()).Params(inputType(t), jen.Error()).BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
 		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
@@ -96,9 +96,9 @@ func (e *emitter) genPackageFile() *jen.File {
 	}
 	f.Line()
 	f.Comment("// Tools returns the tools of this package bound to h, with their published")
-	f.Comment("// schemas and policies, for runtime.Server.AddTools.")
-	f.Func().Id("Tools").Params(jen.Id("h").Id("Handlers")).Index().Add(rt("Tool")).Block(
-		jen.Return(jen.Index().Add(rt("Tool")).ValuesFunc(func(g *jen.Group) {
+	f.Comment("// schemas and policies, for server.Server.AddTools.")
+	f.Func().Id("Tools").Params(jen.Id("h").Id("Handlers")).Index().Add(srv("Tool")).Block(
+		jen.Return(jen.Index().Add(srv("Tool")).ValuesFunc(func(g *jen.Group) {
 			for _, t := range e.pkg.Tools {
 				g.Add(e.toolValue(t))
 			}
@@ -106,7 +106,7 @@ func (e *emitter) genPackageFile() *jen.File {
 	)
 	f.Line()
 	f.Comment("// Register adds the tools of this package, bound to h, to s.")
-	f.Func().Id("Register").Params(jen.Id("s").Op("*").Add(rt("Server")), jen.Id("h").Id("Handlers")).Error().Block(
+	f.Func().Id("Register").Params(jen.Id("s").Op("*").Add(srv("Server")), jen.Id("h").Id("Handlers")).Error().Block(
 		jen.Return(jen.Id("s").Dot("AddTools").Call(jen.Id("Tools").Call(jen.Id("h")).Op("..."))),
 	)
 	for _, a := range e.pkg.Allowlists {
@@ -135,7 +135,7 @@ func (e *emitter) genPackageFile() *jen.File {
 	return f
 }
 
-// toolValue writes the runtime.Tool literal of t, with the Call function
+// toolValue writes the server.Tool literal of t, with the Call function
 // that runs the whole tool path.
 func (e *emitter) toolValue(t *Tool) jen.Code {
 	d := jen.Dict{
@@ -175,7 +175,7 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 		policy[jen.Id("Sensitive")] = jen.Index().String().Values(ptrs...)
 	}
 	if len(policy) > 0 {
-		d[jen.Id("Policy")] = rt("Policy").Values(policy)
+		d[jen.Id("Policy")] = srv("Policy").Values(policy)
 	}
 	var outCheck []jen.Code
 	encode := jen.Return(jen.Id("out").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())

@@ -5,8 +5,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
 	"github.com/dave/jennifer/jen"
-	"github.com/mcpgen/mcpgen/runtime"
 )
 
 // goType returns the Go type expression of t.
@@ -284,7 +285,7 @@ func allowlistVar(name string) string { return "Allowlist" + GoName(name) }
 
 func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 	f.Comment("// Validate checks x against its schema and returns every violation as a")
-	f.Comment("// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).")
+	f.Comment("// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).")
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("Validate").Params().Error().Block(
 		jen.Var().Id("vs").Add(rt("Violations")),
 		jen.Var().Id("root").Add(rt("Path")),
@@ -604,7 +605,7 @@ func (e *emitter) genStructEncode(f *jen.File, t *Type) {
 
 func appendKey(name string) []byte {
 	var b []byte
-	b = runtime.AppendString(b, name)
+	b = typed.AppendString(b, name)
 	return append(b, ':')
 }
 

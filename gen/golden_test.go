@@ -15,8 +15,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/gen"
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/mcpgen/mcpgen/gen"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files: testdata/golden/*/want and testdata/negative/*.stderr")

@@ -95,8 +95,10 @@ var wantHostileDecls = []string{
 	"func dynamic9",
 	"import context",
 	"import encoding/json",
-	"import github.com/mcpgen/mcpgen/runtime", // register_mcpgen.go
-	"import github.com/mcpgen/mcpgen/runtime", // tool_evil_tool_name_1_mcpgen.go
+	"import github.com/mcpgen/mcpgen/runtime/mcperr",
+	"import github.com/mcpgen/mcpgen/runtime/server",
+	"import github.com/mcpgen/mcpgen/runtime/typed", // register_mcpgen.go
+	"import github.com/mcpgen/mcpgen/runtime/typed", // tool_evil_tool_name_1_mcpgen.go
 	"import regexp",
 	"type EvilToolName1Input",
 	"type EvilToolName1InputConst",

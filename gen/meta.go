@@ -9,8 +9,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mcpgen/mcpgen/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/mcpgen/mcpgen/schemas"
 )
 
 // metaSchemas compiles the embedded meta-schema once. It is never used on a

@@ -5,7 +5,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // compactJSON renders n as compact JSON, members in source order.
@@ -34,7 +34,7 @@ func publishSchema(set *fileSet, root *Node) string {
 	if authored := root.Get("$defs"); authored != nil && authored.Kind == KindObject {
 		for _, d := range authored.Members {
 			defs = append(defs, ',')
-			defs = runtime.AppendString(defs, d.Key)
+			defs = typed.AppendString(defs, d.Key)
 			defs = append(defs, ':')
 			defs = p.appendSchema(defs, d.Value, root.File, "")
 		}
@@ -42,7 +42,7 @@ func publishSchema(set *fileSet, root *Node) string {
 	for i := 0; i < len(p.order); i++ { // rendering a bundle may bundle more files
 		f := p.order[i]
 		defs = append(defs, ',')
-		defs = runtime.AppendString(defs, p.bundled[f])
+		defs = typed.AppendString(defs, p.bundled[f])
 		defs = append(defs, ':')
 		defs = p.appendSchema(defs, f.Root, f, "/$defs/"+escapePointer(p.bundled[f]))
 	}
@@ -98,18 +98,18 @@ func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, ski
 			b = append(b, ',')
 		}
 		first = false
-		b = runtime.AppendString(b, m.Key)
+		b = typed.AppendString(b, m.Key)
 		b = append(b, ':')
 		switch {
 		case m.Key == "$ref" && m.Value.Kind == KindString:
-			b = runtime.AppendString(b, p.rewriteRef(m.Value.Str, f, prefix))
+			b = typed.AppendString(b, p.rewriteRef(m.Value.Str, f, prefix))
 		case isSchemaMap(m.Key) && m.Value.Kind == KindObject:
 			b = append(b, '{')
 			for i, d := range m.Value.Members {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = runtime.AppendString(b, d.Key)
+				b = typed.AppendString(b, d.Key)
 				b = append(b, ':')
 				b = p.appendSchema(b, d.Value, f, prefix)
 			}
@@ -184,7 +184,7 @@ func appendNode(b []byte, n *Node, skip func(string) bool) []byte {
 	case KindNumber:
 		return append(b, n.Str...)
 	case KindString:
-		return runtime.AppendString(b, n.Str)
+		return typed.AppendString(b, n.Str)
 	case KindArray:
 		b = append(b, '[')
 		for i, it := range n.Items {
@@ -205,7 +205,7 @@ func appendNode(b []byte, n *Node, skip func(string) bool) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = runtime.AppendString(b, m.Key)
+		b = typed.AppendString(b, m.Key)
 		b = append(b, ':')
 		b = appendNode(b, m.Value, skip)
 	}

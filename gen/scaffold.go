@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/dave/jennifer/jen"
+
 	"github.com/mcpgen/mcpgen/templates"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Schema is one compiled JSON Schema object of a definition file: every
@@ -565,7 +565,7 @@ func (c *compiler) number(n *Node, key string) *big.Rat {
 
 // parseRat parses a JSON number literal exactly, refusing huge exponents.
 func parseRat(lit string) (*big.Rat, bool) {
-	if _, ok := runtime.ParseDecimal([]byte(lit)); !ok {
+	if _, ok := typed.ParseDecimal([]byte(lit)); !ok {
 		return nil, false
 	}
 	r, ok := new(big.Rat).SetString(lit)
@@ -731,11 +731,11 @@ func (c *compiler) checkNormalizedValues(s *Schema) {
 		for _, op := range s.Normalize {
 			switch op {
 			case "trim":
-				b = runtime.TrimSpace(b)
+				b = typed.TrimSpace(b)
 			case "upper":
-				b = runtime.Upper(b)
+				b = typed.Upper(b)
 			case "lower":
-				b = runtime.Lower(b)
+				b = typed.Lower(b)
 			}
 		}
 		if string(b) != v.Str {

@@ -110,7 +110,7 @@ var suiteDifferences = map[string]string{
 const (
 	int64Only     = "a typed integer is an int64: a larger one is reported as \"integer out of range\", never rounded"
 	float64Only   = "a typed number is a float64, and bounds are checked on the value the handler gets"
-	leapSecond    = "a typed date-time is a time.Time, which has no leap second; a runtime.Value accepts it"
+	leapSecond    = "a typed date-time is a time.Time, which has no leap second; a typed.Value accepts it"
 	exponentLimit = "numbers with a decimal exponent beyond ±400 are refused when read, so exact arithmetic cannot be made to allocate without bound"
 )
 
@@ -127,7 +127,7 @@ type suiteCase struct {
 	own    bool   // from ownCases, not the official suite
 	tool   string // tool name; caseN.json and toolN.json are its files
 	goName string
-	typed  bool // the value is a typed Go field, not a runtime.Value
+	typed  bool // the value is a typed Go field, not a typed.Value
 }
 
 // suiteResult is one line the generated program prints.
@@ -405,7 +405,7 @@ import (
 	"encoding/json"
 	"os"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
 
 var decoders = []func([]byte) error{
@@ -430,10 +430,10 @@ func main() {
 		result := map[string]any{"case": line.Case, "test": line.Test}
 		err := decoders[line.Case](line.Args)
 		result["valid"] = err == nil
-		if e, ok := err.(*runtime.Error); ok {
+		if e, ok := err.(*mcperr.Error); ok {
 			result["violations"] = e.Violations
 		} else if err != nil {
-			result["error"] = "not a *runtime.Error: " + err.Error()
+			result["error"] = "not a *mcperr.Error: " + err.Error()
 		}
 		if err := out.Encode(result); err != nil {
 			panic(err)

@@ -21,7 +21,7 @@ const (
 	TEnum                          // named string type with constants
 	TStruct                        // named struct
 	TSlice                         // []Elem
-	TValue                         // runtime.Value, checked by a dynamic validator
+	TValue                         // typed.Value, checked by a dynamic validator
 )
 
 // Type is one Go type the emitter writes or refers to.
@@ -44,7 +44,7 @@ type Field struct {
 	GoName   string
 	Type     *Type
 	Required bool
-	Nullable bool // the schema also allows null: runtime.Nullable[T]
+	Nullable bool // the schema also allows null: typed.Nullable[T]
 	Schema   *Schema
 }
 
@@ -139,7 +139,7 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 		elem := &Type{Kind: TValue, Schema: nil}
 		switch {
 		case s.Items != nil && allowsNull(resolved(s.Items)):
-			// A null item needs a runtime.Value; only fields have Nullable.
+			// A null item needs a typed.Value; only fields have Nullable.
 			elem = ty.value(s.Items)
 		case s.Items != nil:
 			elem = ty.typeOf(s.Items, name+"Item")

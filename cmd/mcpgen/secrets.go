@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mcpgen/mcpgen/runtime/auth"
-	"github.com/mcpgen/mcpgen/runtime/secrets"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/secrets"
 )
 
 // token prints a new random secret: a bearer token (AUTH_TOKEN) or an HMAC

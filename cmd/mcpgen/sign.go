@@ -7,7 +7,7 @@ import (
 	"os"
 	"sort"
 
-	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 )
 
 // sign prints the HMAC v1 headers of one request as curl -H arguments. The

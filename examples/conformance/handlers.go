@@ -7,21 +7,25 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mcpgen/mcpgen/examples/conformance/tools"
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgen/mcpgen/examples/conformance/tools"
 )
 
 // handlers implements the generated tools. Those that talk back to the
 // client (logging, sampling, elicitation) reach it through the session that
-// runtime.SessionFrom finds in the call's context.
+// server.SessionFrom finds in the call's context.
 type handlers struct{}
 
 var _ tools.Handlers = handlers{}
 
 // session returns the client session of the call, which every tool call has.
 func session(ctx context.Context) (*mcp.ServerSession, error) {
-	ss := runtime.SessionFrom(ctx)
+	ss := server.SessionFrom(ctx)
 	if ss == nil {
 		return nil, errors.New("no MCP session in the call's context")
 	}
@@ -34,10 +38,10 @@ func (handlers) TestSimpleText(context.Context, tools.TestSimpleTextInput) (tool
 
 // TestErrorHandling fails on purpose. The client gets isError with the
 // runtime's error body: MCP-999, with this message because it is an
-// *runtime.Error (a plain Go error would reach the client as "internal
+// *mcperr.Error (a plain Go error would reach the client as "internal
 // error", its text only in the server's log).
 func (handlers) TestErrorHandling(context.Context, tools.TestErrorHandlingInput) (tools.TestErrorHandlingOutput, error) {
-	return tools.TestErrorHandlingOutput{}, runtime.Errorf(runtime.CodeInternal, "this tool intentionally returns an error for testing")
+	return tools.TestErrorHandlingOutput{}, mcperr.Errorf(mcperr.CodeInternal, "this tool intentionally returns an error for testing")
 }
 
 func (handlers) TestToolWithLogging(ctx context.Context, _ tools.TestToolWithLoggingInput) (tools.TestToolWithLoggingOutput, error) {
@@ -70,11 +74,11 @@ func (handlers) TestSampling(ctx context.Context, in tools.TestSamplingInput) (t
 		MaxTokens: 100,
 	})
 	if err != nil {
-		return tools.TestSamplingOutput{}, runtime.Errorf(runtime.CodeBackendUnavailable, "the client did not answer the sampling request: %v", err)
+		return tools.TestSamplingOutput{}, mcperr.Errorf(mcperr.CodeBackendUnavailable, "the client did not answer the sampling request: %v", err)
 	}
 	text, ok := res.Content.(*mcp.TextContent)
 	if !ok {
-		return tools.TestSamplingOutput{}, runtime.Errorf(runtime.CodeBackendUnavailable, "the client's model answered with %T content, not text", res.Content)
+		return tools.TestSamplingOutput{}, mcperr.Errorf(mcperr.CodeBackendUnavailable, "the client's model answered with %T content, not text", res.Content)
 	}
 	return tools.TestSamplingOutput{Text: "LLM response: " + text.Text, Model: res.Model}, nil
 }
@@ -136,7 +140,7 @@ func elicit(ctx context.Context, message, schema string) (tools.TestElicitationO
 	}
 	res, err := ss.Elicit(ctx, &mcp.ElicitParams{Message: message, RequestedSchema: json.RawMessage(schema)})
 	if err != nil {
-		return out, runtime.Errorf(runtime.CodeBackendUnavailable, "the client did not answer the elicitation request: %v", err)
+		return out, mcperr.Errorf(mcperr.CodeBackendUnavailable, "the client did not answer the elicitation request: %v", err)
 	}
 	out.Action = tools.Action(res.Action)
 	if res.Content != nil {
@@ -144,11 +148,11 @@ func elicit(ctx context.Context, message, schema string) (tools.TestElicitationO
 		if err != nil {
 			return out, err
 		}
-		v, err := runtime.ParseValue(b)
+		v, err := typed.ParseValue(b)
 		if err != nil {
 			return out, err
 		}
-		out.Content = runtime.Some(v)
+		out.Content = typed.Some(v)
 	}
 	return out, nil
 }
@@ -156,10 +160,10 @@ func elicit(ctx context.Context, message, schema string) (tools.TestElicitationO
 // JSONSchema202012Tool returns the contact the arguments chose: the phone
 // when contactMethod is "phone", the email otherwise. The schema's
 // if/then/else has already made sure that one is there.
-func (handlers) JSONSchema202012Tool(_ context.Context, in runtime.Value) (tools.JSONSchema202012ToolOutput, error) {
+func (handlers) JSONSchema202012Tool(_ context.Context, in typed.Value) (tools.JSONSchema202012ToolOutput, error) {
 	var out tools.JSONSchema202012ToolOutput
 	if v, ok := in.Get("name"); ok {
-		out.Name = runtime.Some(v.Text)
+		out.Name = typed.Some(v.Text)
 	}
 	field := "email"
 	if v, ok := in.Get("contactMethod"); ok && v.Text == "phone" {

@@ -23,9 +23,11 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mcpgen/mcpgen/examples/conformance/tools"
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/server"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgen/mcpgen/examples/conformance/tools"
 )
 
 func main() {
@@ -36,14 +38,14 @@ func main() {
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	env := runtime.ConfigFlags(fs, getenv)
+	env := server.ConfigFlags(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
 		}
 		return 2
 	}
-	cfg, err := runtime.LoadConfig(env)
+	cfg, err := server.LoadConfig(env)
 	if err != nil {
 		fmt.Fprintln(stderr, "conformance:", err)
 		return 2
@@ -65,12 +67,12 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 
 // newServer builds the server with everything the conformance scenarios
 // call. The watched resource changes until ctx is done.
-func newServer(ctx context.Context, logger *slog.Logger) (*runtime.Server, error) {
+func newServer(ctx context.Context, logger *slog.Logger) (*server.Server, error) {
 	w := newWatchedResource()
-	srv := runtime.NewServer(
+	srv := server.NewServer(
 		&mcp.Implementation{Name: "mcpgen-conformance", Version: "0.1.0"},
-		runtime.WithLogger(logger),
-		runtime.WithMCPOptions(&mcp.ServerOptions{
+		server.WithLogger(logger),
+		server.WithMCPOptions(&mcp.ServerOptions{
 			CompletionHandler:  complete,
 			SubscribeHandler:   w.subscribe,
 			UnsubscribeHandler: w.unsubscribe,

@@ -12,7 +12,7 @@ import (
 
 // The tools below are registered on the SDK server directly, not generated,
 // because the runtime's tool contract cannot express what their scenarios
-// need: runtime.Tool.Call returns one JSON object, which the runtime sends as
+// need: server.Tool.Call returns one JSON object, which the runtime sends as
 // structuredContent with a text copy, and a handler sees only its context
 // and arguments. docs/interop.md lists them with the runtime change each one
 // waits for.

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
+	"github.com/shopspring/decimal"
+
 	"github.com/mcpgen/mcpgen/examples/trading/market"
 	"github.com/mcpgen/mcpgen/examples/trading/tools"
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/shopspring/decimal"
 )
 
 // handlers implements tools.Handlers over the market package. Inputs arrive
@@ -84,9 +87,9 @@ func (h *handlers) ExecutionSimQuote(ctx context.Context, in tools.ExecutionSimQ
 		limit = &p
 	}
 	if orderType != tools.OrderTypeMarket && limit == nil {
-		return tools.ExecutionSimQuoteOutput{}, &runtime.Error{Code: runtime.CodeInvalidArgs,
+		return tools.ExecutionSimQuoteOutput{}, &mcperr.Error{Code: mcperr.CodeInvalidArgs,
 			Message:    "limit and stop orders need limitPrice",
-			Violations: []runtime.Violation{{Pointer: "/limitPrice", Keyword: "required", Message: "required for " + string(orderType) + " orders"}}}
+			Violations: []mcperr.Violation{{Pointer: "/limitPrice", Keyword: "required", Message: "required for " + string(orderType) + " orders"}}}
 	}
 	q, err := h.book.Quote(in.Symbol, string(in.Side), in.Quantity, string(orderType), limit)
 	if err != nil {
@@ -108,7 +111,7 @@ func (h *handlers) StorageSharedStateGet(ctx context.Context, in tools.StorageSh
 	if err != nil {
 		return tools.StorageSharedStateGetOutput{}, err
 	}
-	value, err := runtime.ParseValue(raw)
+	value, err := typed.ParseValue(raw)
 	if err != nil {
 		return tools.StorageSharedStateGetOutput{}, err
 	}

@@ -17,10 +17,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mcpgen/mcpgen/examples/trading/tools"
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/server"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgen/mcpgen/examples/trading/tools"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 )
 
 func main() {
@@ -31,7 +33,7 @@ func main() {
 func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trading", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	env := runtime.ConfigFlags(fs, getenv)
+	env := server.ConfigFlags(fs, getenv)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage of trading (settings come from the environment; flags override it):\n")
 		fs.PrintDefaults()
@@ -48,7 +50,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg, err := runtime.LoadConfig(env)
+	cfg, err := server.LoadConfig(env)
 	if err != nil {
 		fmt.Fprintln(stderr, "trading:", err)
 		return 2
@@ -71,7 +73,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.Mode == runtime.ModeHTTP {
+	if cfg.Mode == server.ModeHTTP {
 		logger.Info("serving MCP over Streamable HTTP", "addr", cfg.HTTPAddr, "path", cfg.HTTPPath, "auth", string(sec.auth.Mode))
 	}
 	if err := srv.Run(ctx, cfg); err != nil {
@@ -82,8 +84,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // newServer builds the MCP server with the trading tools registered.
-func newServer(opts ...runtime.Option) (*runtime.Server, error) {
-	srv := runtime.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, opts...)
+func newServer(opts ...server.Option) (*server.Server, error) {
+	srv := server.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, opts...)
 	h, err := newHandlers()
 	if err != nil {
 		return nil, err

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,9 +22,9 @@ import (
 // the named transport: "memory" or "http" (real Streamable HTTP on loopback).
 func connect(t *testing.T, transport string) *mcp.ClientSession {
 	t.Helper()
-	restore := runtime.SetClock(func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
+	restore := typed.SetClock(func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
 	t.Cleanup(restore)
-	srv, err := newServer(runtime.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	srv, err := newServer(server.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, err)
 	ctx := context.Background()
 	client := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "1"}, nil)
@@ -34,7 +36,7 @@ func connect(t *testing.T, transport string) *mcp.ClientSession {
 		require.NoError(t, err)
 		ct = c
 	case "http":
-		ts := httptest.NewServer(srv.HTTPHandler(runtime.Config{HTTPPath: "/mcp"}))
+		ts := httptest.NewServer(srv.HTTPHandler(server.Config{HTTPPath: "/mcp"}))
 		t.Cleanup(ts.Close)
 		ct = &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp"}
 	}

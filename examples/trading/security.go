@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+
 	"github.com/mcpgen/mcpgen/examples/trading/tools"
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/mcpgen/mcpgen/runtime/audit"
-	"github.com/mcpgen/mcpgen/runtime/auth"
-	"github.com/mcpgen/mcpgen/runtime/ratelimit"
-	"github.com/mcpgen/mcpgen/runtime/redact"
+	"github.com/mcpgen/mcpgen/runtime/security/audit"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
+	"github.com/mcpgen/mcpgen/runtime/security/redact"
 )
 
 // security is the server's security setup, from the environment: the
@@ -32,13 +34,13 @@ const allowUnauthenticated = "MCP_ALLOW_UNAUTHENTICATED"
 
 // newSecurity reads the security settings. HTTP without authentication on
 // an address other than loopback is refused unless explicitly allowed.
-func newSecurity(cfg runtime.Config, getenv func(string) string, stderr io.Writer) (*security, error) {
+func newSecurity(cfg server.Config, getenv func(string) string, stderr io.Writer) (*security, error) {
 	ac, err := auth.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Mode == runtime.ModeHTTP && ac.Mode == auth.ModeNone && !isLoopback(cfg.HTTPAddr) && getenv(allowUnauthenticated) != "true" {
-		return nil, runtime.Errorf(runtime.CodeMissingConfiguration,
+	if cfg.Mode == server.ModeHTTP && ac.Mode == auth.ModeNone && !isLoopback(cfg.HTTPAddr) && getenv(allowUnauthenticated) != "true" {
+		return nil, mcperr.Errorf(mcperr.CodeMissingConfiguration,
 			"HTTP on %s without authentication: set AUTH_MODE=bearer or hmac with its secret, listen on a loopback address, or set %s=true if a gateway in front authenticates",
 			cfg.HTTPAddr, allowUnauthenticated)
 	}
@@ -51,7 +53,7 @@ func newSecurity(cfg runtime.Config, getenv func(string) string, stderr io.Write
 	if path := getenv("MCP_AUDIT_LOG"); path != "" {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
-			return nil, runtime.Errorf(runtime.CodeMissingConfiguration, "MCP_AUDIT_LOG: cannot open %s: %v", path, err)
+			return nil, mcperr.Errorf(mcperr.CodeMissingConfiguration, "MCP_AUDIT_LOG: cannot open %s: %v", path, err)
 		}
 		sink = f
 	}
@@ -68,18 +70,18 @@ func newSecurity(cfg runtime.Config, getenv func(string) string, stderr io.Write
 
 // rejected turns a request refused before the protocol layer into a
 // security event.
-func (s *security) rejected(r *http.Request, status int, e *runtime.Error) {
-	typ := map[runtime.Code]audit.SecurityType{
-		runtime.CodeUnauthorized:        audit.AuthFailure,
-		runtime.CodeRateLimitExceeded:   audit.RateLimit,
-		runtime.CodeIdempotencyConflict: audit.IdempotencyConflict,
-		runtime.CodePayloadTooLarge:     audit.PayloadTooLarge,
+func (s *security) rejected(r *http.Request, status int, e *mcperr.Error) {
+	typ := map[mcperr.Code]audit.SecurityType{
+		mcperr.CodeUnauthorized:        audit.AuthFailure,
+		mcperr.CodeRateLimitExceeded:   audit.RateLimit,
+		mcperr.CodeIdempotencyConflict: audit.IdempotencyConflict,
+		mcperr.CodePayloadTooLarge:     audit.PayloadTooLarge,
 	}[e.Code]
 	if typ == "" {
 		typ = audit.SecurityType(e.Code.Name())
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	if err := s.audit.Security(audit.Security{Type: typ, ClientID: runtime.ClientID(r.Context()), ClientIP: host,
+	if err := s.audit.Security(audit.Security{Type: typ, ClientID: server.ClientID(r.Context()), ClientIP: host,
 		Code: e.Code, Reason: e.Message, Details: map[string]any{"status": status}}); err != nil {
 		s.logger.Error("writing a security event failed", "error", err)
 	}
@@ -87,18 +89,18 @@ func (s *security) rejected(r *http.Request, status int, e *runtime.Error) {
 
 // options returns the runtime options that put the security layers on the
 // request path.
-func (s *security) options(cfg runtime.Config) ([]runtime.Option, error) {
-	opts := []runtime.Option{
-		runtime.WithLogger(s.logger),
-		runtime.WithToolGate(ratelimit.ToolGate(s.limiter)),
-		runtime.WithObserver(s.audit.Observe),
+func (s *security) options(cfg server.Config) ([]server.Option, error) {
+	opts := []server.Option{
+		server.WithLogger(s.logger),
+		server.WithToolGate(ratelimit.ToolGate(s.limiter)),
+		server.WithObserver(s.audit.Observe),
 	}
-	if cfg.Mode == runtime.ModeHTTP {
+	if cfg.Mode == server.ModeHTTP {
 		mw, err := auth.Middleware(s.auth)
 		if err != nil {
 			return nil, fmt.Errorf("authentication: %w", err)
 		}
-		opts = append(opts, runtime.WithHTTPMiddleware(mw))
+		opts = append(opts, server.WithHTTPMiddleware(mw))
 	}
 	return opts, nil
 }

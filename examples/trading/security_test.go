@@ -13,11 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/mcpgen/mcpgen/runtime/auth"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 )
 
 const (
@@ -29,13 +33,13 @@ const (
 // the security layers the environment env selects, as main wires them.
 func securedServer(t *testing.T, env map[string]string) (*httptest.Server, string) {
 	t.Helper()
-	restore := runtime.SetClock(func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
+	restore := typed.SetClock(func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) })
 	t.Cleanup(restore)
 	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	env["MCP_SERVER_MODE"] = "http"
 	env["MCP_AUDIT_LOG"] = auditPath
 	getenv := func(k string) string { return env[k] }
-	cfg, err := runtime.LoadConfig(getenv)
+	cfg, err := server.LoadConfig(getenv)
 	require.NoError(t, err)
 	sec, err := newSecurity(cfg, getenv, io.Discard)
 	require.NoError(t, err)
@@ -151,9 +155,9 @@ func TestPerToolRateLimit(t *testing.T) {
 	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "features.ohlcv_window", Arguments: args})
 	require.NoError(t, err)
 	require.True(t, res.IsError)
-	var body runtime.Body
+	var body mcperr.Body
 	require.NoError(t, json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &body))
-	assert.Equal(t, runtime.CodeRateLimitExceeded, body.Code)
+	assert.Equal(t, mcperr.CodeRateLimitExceeded, body.Code)
 	assert.True(t, strings.HasPrefix(body.Message, `rate limit of tool "features.ohlcv_window" exceeded: 100 calls per minute; retry in `), body.Message)
 	assert.Equal(t, float64(100), body.Details["limit"])
 }

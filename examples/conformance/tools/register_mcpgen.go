@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -15,7 +17,7 @@ type Handlers interface {
 	// JSONSchema202012Tool handles tool "json_schema_2020_12_tool".
 	//
 	// Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).
-	JSONSchema202012Tool(ctx context.Context, in runtime.Value) (JSONSchema202012ToolOutput, error)
+	JSONSchema202012Tool(ctx context.Context, in typed.Value) (JSONSchema202012ToolOutput, error)
 
 	// TestElicitation handles tool "test_elicitation".
 	//
@@ -57,57 +59,57 @@ type Handlers interface {
 type UnimplementedHandlers struct{}
 
 // JSONSchema202012Tool returns MCP-008.
-func (UnimplementedHandlers) JSONSchema202012Tool(context.Context, runtime.Value) (JSONSchema202012ToolOutput, error) {
+func (UnimplementedHandlers) JSONSchema202012Tool(context.Context, typed.Value) (JSONSchema202012ToolOutput, error) {
 	var out JSONSchema202012ToolOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "json_schema_2020_12_tool")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "json_schema_2020_12_tool")
 }
 
 // TestElicitation returns MCP-008.
 func (UnimplementedHandlers) TestElicitation(context.Context, TestElicitationInput) (TestElicitationOutput, error) {
 	var out TestElicitationOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_elicitation")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_elicitation")
 }
 
 // TestElicitationSep1034Defaults returns MCP-008.
 func (UnimplementedHandlers) TestElicitationSep1034Defaults(context.Context, TestElicitationSep1034DefaultsInput) (TestElicitationSep1034DefaultsOutput, error) {
 	var out TestElicitationSep1034DefaultsOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_elicitation_sep1034_defaults")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_elicitation_sep1034_defaults")
 }
 
 // TestElicitationSep1330Enums returns MCP-008.
 func (UnimplementedHandlers) TestElicitationSep1330Enums(context.Context, TestElicitationSep1330EnumsInput) (TestElicitationSep1330EnumsOutput, error) {
 	var out TestElicitationSep1330EnumsOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_elicitation_sep1330_enums")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_elicitation_sep1330_enums")
 }
 
 // TestErrorHandling returns MCP-008.
 func (UnimplementedHandlers) TestErrorHandling(context.Context, TestErrorHandlingInput) (TestErrorHandlingOutput, error) {
 	var out TestErrorHandlingOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_error_handling")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_error_handling")
 }
 
 // TestSampling returns MCP-008.
 func (UnimplementedHandlers) TestSampling(context.Context, TestSamplingInput) (TestSamplingOutput, error) {
 	var out TestSamplingOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_sampling")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_sampling")
 }
 
 // TestSimpleText returns MCP-008.
 func (UnimplementedHandlers) TestSimpleText(context.Context, TestSimpleTextInput) (TestSimpleTextOutput, error) {
 	var out TestSimpleTextOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_simple_text")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_simple_text")
 }
 
 // TestToolWithLogging returns MCP-008.
 func (UnimplementedHandlers) TestToolWithLogging(context.Context, TestToolWithLoggingInput) (TestToolWithLoggingOutput, error) {
 	var out TestToolWithLoggingOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "test_tool_with_logging")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_tool_with_logging")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeJSONSchema202012ToolInput(args)
 			if err != nil {
@@ -118,7 +120,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -137,7 +139,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -156,7 +158,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -175,7 +177,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -194,7 +196,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -213,7 +215,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -232,7 +234,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -251,7 +253,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -263,18 +265,18 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic2 checks a value against ../schemas/elicitation_result.json#/$defs/content.
-func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -287,44 +289,44 @@ func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic3 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties.
-func dynamic3(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(runtime.Matches(dynamic4, v, p) || runtime.Matches(dynamic5, v, p) || runtime.Matches(dynamic6, v, p) || runtime.Matches(dynamic7, v, p)) {
+func dynamic3(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(dynamic4, v, p) || typed.Matches(dynamic5, v, p) || typed.Matches(dynamic6, v, p) || typed.Matches(dynamic7, v, p)) {
 		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
 	}
 }
 
 // dynamic4 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties/anyOf/0.
-func dynamic4(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic4(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic5 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties/anyOf/1.
-func dynamic5(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic5(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic6 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties/anyOf/2.
-func dynamic6(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Bool) {
+func dynamic6(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Bool) {
 		vs.Add(p, "type", "must be boolean, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic7 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties/anyOf/3.
-func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Array) {
+func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
 		vs.Add(p, "type", "must be array, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Array:
+	case typed.Array:
 		for i := range v.Items {
 			q := p.Index(i)
 			dynamic8(&v.Items[i], &q, vs)
@@ -333,27 +335,27 @@ func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic8 checks a value against ../schemas/elicitation_result.json#/$defs/content/additionalProperties/anyOf/3/items.
-func dynamic8(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic8(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic9 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema.
-func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic9(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	dynamic18(v, p, vs)
-	if runtime.Matches(dynamic21, v, p) {
+	if typed.Matches(dynamic21, v, p) {
 		dynamic23(v, p, vs)
 	} else {
 		dynamic24(v, p, vs)
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -383,13 +385,13 @@ func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic10 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address.
-func dynamic10(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -404,45 +406,45 @@ func dynamic10(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic11 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address/properties/street.
-func dynamic11(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic11(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic12 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address/properties/city.
-func dynamic12(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic12(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic13 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/name.
-func dynamic13(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic13(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic14 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/address.
-func dynamic14(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic14(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	dynamic10(v, p, vs)
 }
 
 // dynamic15 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/contactMethod.
-func dynamic15(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic15(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
-	if !(v.Equal(&runtime.Value{
-		Kind: runtime.String,
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "phone",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.String,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "email",
 	})) {
 		vs.Add(p, "enum", "must be one of \"phone\", \"email\"")
@@ -450,32 +452,32 @@ func dynamic15(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic16 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/phone.
-func dynamic16(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic16(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic17 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/email.
-func dynamic17(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic17(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic18 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0.
-func dynamic18(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(runtime.Matches(dynamic19, v, p) || runtime.Matches(dynamic20, v, p)) {
+func dynamic18(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(dynamic19, v, p) || typed.Matches(dynamic20, v, p)) {
 		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
 	}
 }
 
 // dynamic19 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0/anyOf/0.
-func dynamic19(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic19(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("phone"); !ok {
 			vs.Add(p, "required", "missing required property \"phone\"")
 		}
@@ -483,9 +485,9 @@ func dynamic19(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic20 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0/anyOf/1.
-func dynamic20(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic20(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("email"); !ok {
 			vs.Add(p, "required", "missing required property \"email\"")
 		}
@@ -493,9 +495,9 @@ func dynamic20(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic21 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/if.
-func dynamic21(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic21(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -511,9 +513,9 @@ func dynamic21(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic22 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/if/properties/contactMethod.
-func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !v.Equal(&runtime.Value{
-		Kind: runtime.String,
+func dynamic22(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "phone",
 	}) {
 		vs.Add(p, "const", "must be \"phone\"")
@@ -521,9 +523,9 @@ func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic23 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/then.
-func dynamic23(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic23(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("phone"); !ok {
 			vs.Add(p, "required", "missing required property \"phone\"")
 		}
@@ -531,9 +533,9 @@ func dynamic23(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic24 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/else.
-func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic24(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("email"); !ok {
 			vs.Add(p, "required", "missing required property \"email\"")
 		}
@@ -541,6 +543,6 @@ func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic25 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/additionalProperties.
-func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }

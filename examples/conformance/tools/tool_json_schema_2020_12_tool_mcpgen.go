@@ -2,12 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // JSONSchema202012ToolOutput is the output of tool "json_schema_2020_12_tool".
 type JSONSchema202012ToolOutput struct {
 	// Name is property "name".
-	Name runtime.Opt[string]
+	Name typed.Opt[string]
 
 	// Contact is property "contact" (required).
 	//
@@ -16,7 +16,7 @@ type JSONSchema202012ToolOutput struct {
 }
 
 // decode reads a JSONSchema202012ToolOutput from r, recording every problem.
-func (x *JSONSchema202012ToolOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *JSONSchema202012ToolOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -43,28 +43,28 @@ func (x *JSONSchema202012ToolOutput) decode(r *runtime.Reader, p *runtime.Path) 
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *JSONSchema202012ToolOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid JSONSchema202012ToolOutput")
 }
 
-func (x *JSONSchema202012ToolOutput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *JSONSchema202012ToolOutput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *JSONSchema202012ToolOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	if x.Name.Set {
 		b = append(b, "\"name\":"...)
-		b = runtime.AppendString(b, x.Name.Value)
+		b = typed.AppendString(b, x.Name.Value)
 	}
 	if b[len(b)-1] != '{' {
 		b = append(b, ',')
 	}
 	b = append(b, "\"contact\":"...)
-	b = runtime.AppendString(b, x.Contact)
+	b = typed.AppendString(b, x.Contact)
 	return append(b, '}')
 }
 
@@ -74,11 +74,11 @@ func (x JSONSchema202012ToolOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeJSONSchema202012ToolInput decodes the arguments of tool "json_schema_2020_12_tool" and validates
-// them, returning every violation as a *runtime.Error.
-func DecodeJSONSchema202012ToolInput(data []byte) (runtime.Value, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
-	var x runtime.Value
+// them, returning every violation as a *mcperr.Error.
+func DecodeJSONSchema202012ToolInput(data []byte) (typed.Value, error) {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	var x typed.Value
 	root := r.Root()
 	x, _ = r.Value(root)
 	r.End()

@@ -2,7 +2,7 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestElicitationInput is the input of tool "test_elicitation".
 type TestElicitationInput struct {
@@ -13,7 +13,7 @@ type TestElicitationInput struct {
 }
 
 // decode reads a TestElicitationInput from r, recording every problem.
-func (x *TestElicitationInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestElicitationInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -33,19 +33,19 @@ func (x *TestElicitationInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestElicitationInput")
 }
 
-func (x *TestElicitationInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TestElicitationInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("message")
 		{
-			n := runtime.RuneCount(x.Message)
+			n := typed.RuneCount(x.Message)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -60,7 +60,7 @@ func (x *TestElicitationInput) validate(p *runtime.Path, vs *runtime.Violations)
 func (x *TestElicitationInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"message\":"...)
-	b = runtime.AppendString(b, x.Message)
+	b = typed.AppendString(b, x.Message)
 	return append(b, '}')
 }
 
@@ -79,11 +79,11 @@ type TestElicitationOutput struct {
 	// Content is property "content".
 	//
 	// The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).
-	Content runtime.Opt[runtime.Value]
+	Content typed.Opt[typed.Value]
 }
 
 // decode reads a TestElicitationOutput from r, recording every problem.
-func (x *TestElicitationOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestElicitationOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -110,15 +110,15 @@ func (x *TestElicitationOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestElicitationOutput")
 }
 
-func (x *TestElicitationOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TestElicitationOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("action")
 		x.Action.validate(&q, vs)
@@ -133,7 +133,7 @@ func (x *TestElicitationOutput) validate(p *runtime.Path, vs *runtime.Violations
 func (x *TestElicitationOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"action\":"...)
-	b = runtime.AppendString(b, string(x.Action))
+	b = typed.AppendString(b, string(x.Action))
 	if x.Content.Set {
 		b = append(b, ",\"content\":"...)
 		b = x.Content.Value.AppendJSON(b)
@@ -157,7 +157,7 @@ const (
 	ActionCancel  Action = "cancel"
 )
 
-func (v *Action) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *Action) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -173,7 +173,7 @@ func (v *Action) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"accept\", \"decline\", \"cancel\"")
 	}
 }
-func (v Action) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v Action) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ActionAccept, ActionDecline, ActionCancel:
 		return
@@ -182,10 +182,10 @@ func (v Action) validate(p *runtime.Path, vs *runtime.Violations) {
 }
 
 // DecodeTestElicitationInput decodes the arguments of tool "test_elicitation" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestElicitationInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,28 +2,28 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestElicitationSep1330EnumsInput is the input of tool "test_elicitation_sep1330_enums".
 type TestElicitationSep1330EnumsInput struct{}
 
 // decode reads a TestElicitationSep1330EnumsInput from r, recording every problem.
-func (x *TestElicitationSep1330EnumsInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestElicitationSep1330EnumsInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationSep1330EnumsInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestElicitationSep1330EnumsInput")
 }
 
-func (x *TestElicitationSep1330EnumsInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestElicitationSep1330EnumsInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestElicitationSep1330EnumsInput) AppendJSON(b []byte) []byte {
@@ -46,11 +46,11 @@ type TestElicitationSep1330EnumsOutput struct {
 	// Content is property "content".
 	//
 	// The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).
-	Content runtime.Opt[runtime.Value]
+	Content typed.Opt[typed.Value]
 }
 
 // decode reads a TestElicitationSep1330EnumsOutput from r, recording every problem.
-func (x *TestElicitationSep1330EnumsOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestElicitationSep1330EnumsOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -77,15 +77,15 @@ func (x *TestElicitationSep1330EnumsOutput) decode(r *runtime.Reader, p *runtime
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationSep1330EnumsOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestElicitationSep1330EnumsOutput")
 }
 
-func (x *TestElicitationSep1330EnumsOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TestElicitationSep1330EnumsOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("action")
 		x.Action.validate(&q, vs)
@@ -100,7 +100,7 @@ func (x *TestElicitationSep1330EnumsOutput) validate(p *runtime.Path, vs *runtim
 func (x *TestElicitationSep1330EnumsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"action\":"...)
-	b = runtime.AppendString(b, string(x.Action))
+	b = typed.AppendString(b, string(x.Action))
 	if x.Content.Set {
 		b = append(b, ",\"content\":"...)
 		b = x.Content.Value.AppendJSON(b)
@@ -114,10 +114,10 @@ func (x TestElicitationSep1330EnumsOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeTestElicitationSep1330EnumsInput decodes the arguments of tool "test_elicitation_sep1330_enums" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationSep1330EnumsInput(data []byte) (TestElicitationSep1330EnumsInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestElicitationSep1330EnumsInput
 	root := r.Root()
 	x.decode(r, root)

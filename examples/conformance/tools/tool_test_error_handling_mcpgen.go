@@ -2,28 +2,28 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestErrorHandlingInput is the input of tool "test_error_handling".
 type TestErrorHandlingInput struct{}
 
 // decode reads a TestErrorHandlingInput from r, recording every problem.
-func (x *TestErrorHandlingInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestErrorHandlingInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestErrorHandlingInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestErrorHandlingInput")
 }
 
-func (x *TestErrorHandlingInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestErrorHandlingInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestErrorHandlingInput) AppendJSON(b []byte) []byte {
@@ -40,22 +40,22 @@ func (x TestErrorHandlingInput) MarshalJSON() ([]byte, error) {
 type TestErrorHandlingOutput struct{}
 
 // decode reads a TestErrorHandlingOutput from r, recording every problem.
-func (x *TestErrorHandlingOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestErrorHandlingOutput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestErrorHandlingOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestErrorHandlingOutput")
 }
 
-func (x *TestErrorHandlingOutput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestErrorHandlingOutput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestErrorHandlingOutput) AppendJSON(b []byte) []byte {
@@ -69,10 +69,10 @@ func (x TestErrorHandlingOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeTestErrorHandlingInput decodes the arguments of tool "test_error_handling" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestErrorHandlingInput(data []byte) (TestErrorHandlingInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestErrorHandlingInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestSamplingInput is the input of tool "test_sampling".
 type TestSamplingInput struct {
@@ -13,7 +13,7 @@ type TestSamplingInput struct {
 }
 
 // decode reads a TestSamplingInput from r, recording every problem.
-func (x *TestSamplingInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestSamplingInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -33,19 +33,19 @@ func (x *TestSamplingInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestSamplingInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestSamplingInput")
 }
 
-func (x *TestSamplingInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TestSamplingInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("prompt")
 		{
-			n := runtime.RuneCount(x.Prompt)
+			n := typed.RuneCount(x.Prompt)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -60,7 +60,7 @@ func (x *TestSamplingInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *TestSamplingInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"prompt\":"...)
-	b = runtime.AppendString(b, x.Prompt)
+	b = typed.AppendString(b, x.Prompt)
 	return append(b, '}')
 }
 
@@ -83,7 +83,7 @@ type TestSamplingOutput struct {
 }
 
 // decode reads a TestSamplingOutput from r, recording every problem.
-func (x *TestSamplingOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestSamplingOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -109,23 +109,23 @@ func (x *TestSamplingOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestSamplingOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestSamplingOutput")
 }
 
-func (x *TestSamplingOutput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestSamplingOutput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestSamplingOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"text\":"...)
-	b = runtime.AppendString(b, x.Text)
+	b = typed.AppendString(b, x.Text)
 	b = append(b, ",\"model\":"...)
-	b = runtime.AppendString(b, x.Model)
+	b = typed.AppendString(b, x.Model)
 	return append(b, '}')
 }
 
@@ -135,10 +135,10 @@ func (x TestSamplingOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeTestSamplingInput decodes the arguments of tool "test_sampling" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestSamplingInput(data []byte) (TestSamplingInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestSamplingInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,28 +2,28 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestSimpleTextInput is the input of tool "test_simple_text".
 type TestSimpleTextInput struct{}
 
 // decode reads a TestSimpleTextInput from r, recording every problem.
-func (x *TestSimpleTextInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestSimpleTextInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestSimpleTextInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestSimpleTextInput")
 }
 
-func (x *TestSimpleTextInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestSimpleTextInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestSimpleTextInput) AppendJSON(b []byte) []byte {
@@ -45,7 +45,7 @@ type TestSimpleTextOutput struct {
 }
 
 // decode reads a TestSimpleTextOutput from r, recording every problem.
-func (x *TestSimpleTextOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestSimpleTextOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -65,21 +65,21 @@ func (x *TestSimpleTextOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestSimpleTextOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestSimpleTextOutput")
 }
 
-func (x *TestSimpleTextOutput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestSimpleTextOutput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestSimpleTextOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"text\":"...)
-	b = runtime.AppendString(b, x.Text)
+	b = typed.AppendString(b, x.Text)
 	return append(b, '}')
 }
 
@@ -89,10 +89,10 @@ func (x TestSimpleTextOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeTestSimpleTextInput decodes the arguments of tool "test_simple_text" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestSimpleTextInput(data []byte) (TestSimpleTextInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestSimpleTextInput
 	root := r.Root()
 	x.decode(r, root)

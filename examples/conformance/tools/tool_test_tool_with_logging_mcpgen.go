@@ -2,28 +2,28 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // TestToolWithLoggingInput is the input of tool "test_tool_with_logging".
 type TestToolWithLoggingInput struct{}
 
 // decode reads a TestToolWithLoggingInput from r, recording every problem.
-func (x *TestToolWithLoggingInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestToolWithLoggingInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestToolWithLoggingInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestToolWithLoggingInput")
 }
 
-func (x *TestToolWithLoggingInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *TestToolWithLoggingInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TestToolWithLoggingInput) AppendJSON(b []byte) []byte {
@@ -45,7 +45,7 @@ type TestToolWithLoggingOutput struct {
 }
 
 // decode reads a TestToolWithLoggingOutput from r, recording every problem.
-func (x *TestToolWithLoggingOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TestToolWithLoggingOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -65,15 +65,15 @@ func (x *TestToolWithLoggingOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestToolWithLoggingOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TestToolWithLoggingOutput")
 }
 
-func (x *TestToolWithLoggingOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TestToolWithLoggingOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("logged")
 		if x.Logged < 0 {
@@ -86,7 +86,7 @@ func (x *TestToolWithLoggingOutput) validate(p *runtime.Path, vs *runtime.Violat
 func (x *TestToolWithLoggingOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"logged\":"...)
-	b = runtime.AppendInt(b, x.Logged)
+	b = typed.AppendInt(b, x.Logged)
 	return append(b, '}')
 }
 
@@ -96,10 +96,10 @@ func (x TestToolWithLoggingOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeTestToolWithLoggingInput decodes the arguments of tool "test_tool_with_logging" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTestToolWithLoggingInput(data []byte) (TestToolWithLoggingInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TestToolWithLoggingInput
 	root := r.Root()
 	x.decode(r, root)

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -90,8 +91,8 @@ func (b *Book) Depth(symbol string) (Depth, error) {
 func (b *Book) lookup(symbol string) (BookSpec, decimal.Decimal, error) {
 	spec, ok := b.specs[symbol]
 	if !ok {
-		return BookSpec{}, decimal.Decimal{}, &runtime.Error{
-			Code:    runtime.CodeInsufficientLiquidity,
+		return BookSpec{}, decimal.Decimal{}, &mcperr.Error{
+			Code:    mcperr.CodeInsufficientLiquidity,
 			Message: fmt.Sprintf("no order book for %s", symbol),
 			Details: map[string]any{"symbol": symbol},
 		}
@@ -178,17 +179,17 @@ func (b *Book) Quote(symbol, side string, qty decimal.Decimal, orderType string,
 	switch orderType {
 	case "market":
 		if limitPrice != nil {
-			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "market orders take no limit price")
+			return Quote{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "market orders take no limit price")
 		}
 	case "limit", "stop":
 		if limitPrice == nil {
-			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "%s orders need a limit price", orderType)
+			return Quote{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "%s orders need a limit price", orderType)
 		}
 		if !limitPrice.IsPositive() {
-			return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "limit price must be greater than 0, got %s", limitPrice)
+			return Quote{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "limit price must be greater than 0, got %s", limitPrice)
 		}
 	default:
-		return Quote{}, runtime.Errorf(runtime.CodeInvalidArgs, "unknown order type %q: want market, limit or stop", orderType)
+		return Quote{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "unknown order type %q: want market, limit or stop", orderType)
 	}
 	spec, centre, err := b.lookup(symbol)
 	if err != nil {
@@ -220,8 +221,8 @@ func (b *Book) Quote(symbol, side string, qty decimal.Decimal, orderType string,
 		bookSide = "ask"
 	}
 	if len(levels) == 0 || orderType != "limit" && left.IsPositive() {
-		return Quote{}, &runtime.Error{
-			Code: runtime.CodeInsufficientLiquidity,
+		return Quote{}, &mcperr.Error{
+			Code: mcperr.CodeInsufficientLiquidity,
 			Message: fmt.Sprintf("order book too thin: %s %s requested, %s available across %d %s levels",
 				qty, symbol, q.Filled, len(levels), bookSide),
 			Details: map[string]any{"symbol": symbol, "requested": qty.String(), "available": q.Filled.String()},
@@ -232,8 +233,8 @@ func (b *Book) Quote(symbol, side string, qty decimal.Decimal, orderType string,
 		if buy {
 			bound = "below"
 		}
-		return Quote{}, &runtime.Error{
-			Code: runtime.CodeInsufficientLiquidity,
+		return Quote{}, &mcperr.Error{
+			Code: mcperr.CodeInsufficientLiquidity,
 			Message: fmt.Sprintf("no %s liquidity for %s at or %s the limit price %s (best %s %s)",
 				bookSide, symbol, bound, limitPrice, bookSide, levels[0].Price),
 			Details: map[string]any{"symbol": symbol, "limit_price": limitPrice.String(), "best_price": levels[0].Price.String()},

@@ -3,7 +3,8 @@ package market
 import (
 	"testing"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -116,60 +117,60 @@ func TestBookQuoteFailures(t *testing.T) {
 		symbol, side, orderType string
 		qty                     string
 		limit                   *decimal.Decimal
-		code                    runtime.Code
+		code                    mcperr.Code
 		message                 string
 	}{
 		{
 			name: "market order larger than the book", symbol: "BTC/USD", side: "sell", orderType: "market", qty: "1000",
-			code: runtime.CodeInsufficientLiquidity, message: "order book too thin: 1000 BTC/USD requested, 110 available across 10 bid levels",
+			code: mcperr.CodeInsufficientLiquidity, message: "order book too thin: 1000 BTC/USD requested, 110 available across 10 bid levels",
 		},
 		{
 			name: "stop order larger than the book", symbol: "SPY", side: "buy", orderType: "stop", qty: "550001", limit: dp("700"),
-			code: runtime.CodeInsufficientLiquidity, message: "order book too thin: 550001 SPY requested, 550000 available across 10 ask levels",
+			code: mcperr.CodeInsufficientLiquidity, message: "order book too thin: 550001 SPY requested, 550000 available across 10 ask levels",
 		},
 		{
 			name: "limit buy below the best ask", symbol: "SPY", side: "buy", orderType: "limit", qty: "1", limit: dp("668.40"),
-			code: runtime.CodeInsufficientLiquidity, message: "no ask liquidity for SPY at or below the limit price 668.4 (best ask 668.41)",
+			code: mcperr.CodeInsufficientLiquidity, message: "no ask liquidity for SPY at or below the limit price 668.4 (best ask 668.41)",
 		},
 		{
 			name: "limit sell above the best bid", symbol: "SPY", side: "sell", orderType: "limit", qty: "1", limit: dp("668.40"),
-			code: runtime.CodeInsufficientLiquidity, message: "no bid liquidity for SPY at or above the limit price 668.4 (best bid 668.39)",
+			code: mcperr.CodeInsufficientLiquidity, message: "no bid liquidity for SPY at or above the limit price 668.4 (best bid 668.39)",
 		},
 		{
 			name: "no book for the symbol", symbol: "XAUUSD", side: "buy", orderType: "market", qty: "1",
-			code: runtime.CodeInsufficientLiquidity, message: "no order book for XAUUSD",
+			code: mcperr.CodeInsufficientLiquidity, message: "no order book for XAUUSD",
 		},
 		{
 			name: "no last close to centre the book on", symbol: "GBPUSD", side: "buy", orderType: "market", qty: "1",
-			code: runtime.CodeInsufficientData, message: "no price for GBPUSD",
+			code: mcperr.CodeInsufficientData, message: "no price for GBPUSD",
 		},
 		{
 			name: "market order with a limit price", symbol: "SPY", side: "buy", orderType: "market", qty: "1", limit: dp("668"),
-			code: runtime.CodeInvalidArgs, message: "market orders take no limit price",
+			code: mcperr.CodeInvalidArgs, message: "market orders take no limit price",
 		},
 		{
 			name: "limit order without one", symbol: "SPY", side: "buy", orderType: "limit", qty: "1",
-			code: runtime.CodeInvalidArgs, message: "limit orders need a limit price",
+			code: mcperr.CodeInvalidArgs, message: "limit orders need a limit price",
 		},
 		{
 			name: "stop order without one", symbol: "SPY", side: "buy", orderType: "stop", qty: "1",
-			code: runtime.CodeInvalidArgs, message: "stop orders need a limit price",
+			code: mcperr.CodeInvalidArgs, message: "stop orders need a limit price",
 		},
 		{
 			name: "negative limit price", symbol: "SPY", side: "buy", orderType: "limit", qty: "1", limit: dp("-1"),
-			code: runtime.CodeInvalidArgs, message: "limit price must be greater than 0, got -1",
+			code: mcperr.CodeInvalidArgs, message: "limit price must be greater than 0, got -1",
 		},
 		{
 			name: "unknown order type", symbol: "SPY", side: "buy", orderType: "fok", qty: "1",
-			code: runtime.CodeInvalidArgs, message: `unknown order type "fok": want market, limit or stop`,
+			code: mcperr.CodeInvalidArgs, message: `unknown order type "fok": want market, limit or stop`,
 		},
 		{
 			name: "unknown side", symbol: "SPY", side: "hold", orderType: "market", qty: "1",
-			code: runtime.CodeInvalidArgs, message: `unknown side "hold": want buy, sell, long or short`,
+			code: mcperr.CodeInvalidArgs, message: `unknown side "hold": want buy, sell, long or short`,
 		},
 		{
 			name: "zero quantity", symbol: "SPY", side: "buy", orderType: "market", qty: "0",
-			code: runtime.CodeInvalidArgs, message: "quantity must be greater than 0, got 0",
+			code: mcperr.CodeInvalidArgs, message: "quantity must be greater than 0, got 0",
 		},
 	}
 	for _, tt := range tests {
@@ -206,7 +207,7 @@ func TestBookLeavesOutBidsAtOrBelowZero(t *testing.T) {
 	assertDecimal(t, "0.02", depth.Bids[1].Price, "last bid")
 
 	_, err = b.Quote("PENNY", "sell", d("301"), "market", nil)
-	assertCode(t, err, runtime.CodeInsufficientLiquidity, "order book too thin: 301 PENNY requested, 300 available across 2 bid levels")
+	assertCode(t, err, mcperr.CodeInsufficientLiquidity, "order book too thin: 301 PENNY requested, 300 available across 2 bid levels")
 }
 
 func TestDefaultBooksSitOnTheTickGrid(t *testing.T) {

@@ -14,9 +14,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcpgen/mcpgen/examples/trading/data"
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
+
+	"github.com/mcpgen/mcpgen/examples/trading/data"
 )
 
 // Candle is one OHLCV bar covering [Start, End).
@@ -192,15 +194,15 @@ func EmbeddedCandles() (*Candles, error) { return embedded() }
 func (c *Candles) Window(symbol, interval string, end time.Time, size int) ([]Candle, error) {
 	step, ok := Intervals[interval]
 	if !ok {
-		return nil, runtime.Errorf(runtime.CodeInvalidArgs, "unknown interval %q: want one of %s", interval, strings.Join(IntervalNames, ", "))
+		return nil, mcperr.Errorf(mcperr.CodeInvalidArgs, "unknown interval %q: want one of %s", interval, strings.Join(IntervalNames, ", "))
 	}
 	if size < 1 {
-		return nil, runtime.Errorf(runtime.CodeInvalidArgs, "window size must be at least 1, got %d", size)
+		return nil, mcperr.Errorf(mcperr.CodeInvalidArgs, "window size must be at least 1, got %d", size)
 	}
 	series, ok := c.series[seriesKey{symbol, interval}]
 	if !ok {
-		return nil, &runtime.Error{
-			Code:    runtime.CodeInsufficientData,
+		return nil, &mcperr.Error{
+			Code:    mcperr.CodeInsufficientData,
 			Message: fmt.Sprintf("no %s candle history for %s", interval, symbol),
 			Details: map[string]any{"symbol": symbol, "interval": interval},
 		}
@@ -214,8 +216,8 @@ func (c *Candles) Window(symbol, interval string, end time.Time, size int) ([]Ca
 			windowEnd = series[n-1].End
 		}
 		from := windowEnd.Add(-step * time.Duration(size))
-		return nil, &runtime.Error{
-			Code: runtime.CodeInsufficientData,
+		return nil, &mcperr.Error{
+			Code: mcperr.CodeInsufficientData,
 			Message: fmt.Sprintf("window of %s needs data back to %s; only %d available for %s %s (history starts %s)",
 				plural(size, "candle"), from.UTC().Format(time.RFC3339), n, symbol, interval, series[0].Start.UTC().Format(time.RFC3339)),
 			Details: map[string]any{
@@ -244,8 +246,8 @@ func (c *Candles) LastClose(symbol string) (decimal.Decimal, error) {
 			return s[len(s)-1].Close, nil
 		}
 	}
-	return decimal.Decimal{}, &runtime.Error{
-		Code:    runtime.CodeInsufficientData,
+	return decimal.Decimal{}, &mcperr.Error{
+		Code:    mcperr.CodeInsufficientData,
 		Message: fmt.Sprintf("no candle history for %s, so no last price", symbol),
 		Details: map[string]any{"symbol": symbol},
 	}

@@ -5,7 +5,8 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -61,39 +62,39 @@ func TestWindowFailures(t *testing.T) {
 		interval string
 		end      time.Time
 		size     int
-		code     runtime.Code
+		code     mcperr.Code
 		message  string
 	}{
 		{
 			name: "one candle more than the history", symbol: "EURUSD", interval: "1h", end: t0.Add(5 * time.Hour), size: 6,
-			code:    runtime.CodeInsufficientData,
+			code:    mcperr.CodeInsufficientData,
 			message: "window of 6 candles needs data back to 2026-01-04T23:00:00Z; only 5 available for EURUSD 1h (history starts 2026-01-05T00:00:00Z)",
 		},
 		{
 			name: "end inside the history counts only the candles before it", symbol: "EURUSD", interval: "1h", end: t0.Add(3*time.Hour + 30*time.Minute), size: 4,
-			code:    runtime.CodeInsufficientData,
+			code:    mcperr.CodeInsufficientData,
 			message: "window of 4 candles needs data back to 2026-01-04T23:00:00Z; only 3 available for EURUSD 1h (history starts 2026-01-05T00:00:00Z)",
 		},
 		{
 			name: "end before the history", symbol: "EURUSD", interval: "1h", end: t0.Add(-11*time.Hour - 26*time.Minute), size: 1,
-			code:    runtime.CodeInsufficientData,
+			code:    mcperr.CodeInsufficientData,
 			message: "window of 1 candle needs data back to 2026-01-04T11:00:00Z; only 0 available for EURUSD 1h (history starts 2026-01-05T00:00:00Z)",
 		},
 		{
 			name: "symbol without history", symbol: "GBPUSD", interval: "1h", end: t0, size: 1,
-			code: runtime.CodeInsufficientData, message: "no 1h candle history for GBPUSD",
+			code: mcperr.CodeInsufficientData, message: "no 1h candle history for GBPUSD",
 		},
 		{
 			name: "interval without history", symbol: "EURUSD", interval: "1d", end: t0, size: 1,
-			code: runtime.CodeInsufficientData, message: "no 1d candle history for EURUSD",
+			code: mcperr.CodeInsufficientData, message: "no 1d candle history for EURUSD",
 		},
 		{
 			name: "unknown interval", symbol: "EURUSD", interval: "2h", end: t0, size: 1,
-			code: runtime.CodeInvalidArgs, message: `unknown interval "2h": want one of 1m, 5m, 15m, 1h, 4h, 1d`,
+			code: mcperr.CodeInvalidArgs, message: `unknown interval "2h": want one of 1m, 5m, 15m, 1h, 4h, 1d`,
 		},
 		{
 			name: "empty window", symbol: "EURUSD", interval: "1h", end: t0, size: 0,
-			code: runtime.CodeInvalidArgs, message: "window size must be at least 1, got 0",
+			code: mcperr.CodeInvalidArgs, message: "window size must be at least 1, got 0",
 		},
 	}
 	for _, tt := range tests {
@@ -110,7 +111,7 @@ func TestWindowDetailsSayWhatIsMissing(t *testing.T) {
 	assert.Equal(t, map[string]any{
 		"symbol": "EURUSD", "interval": "1h", "requested": 8, "available": 5,
 		"needs_from": "2026-01-04T21:00:00Z", "history_start": "2026-01-05T00:00:00Z",
-	}, runtime.AsError(err).Details)
+	}, mcperr.AsError(err).Details)
 }
 
 func TestWindowIsTheCallersCopy(t *testing.T) {
@@ -129,7 +130,7 @@ func TestLastClose(t *testing.T) {
 	require.NoError(t, err)
 	assertDecimal(t, "1.09950", got, "last close")
 	_, err = c.LastClose("USDJPY")
-	assertCode(t, err, runtime.CodeInsufficientData, "no candle history for USDJPY, so no last price")
+	assertCode(t, err, mcperr.CodeInsufficientData, "no candle history for USDJPY, so no last price")
 }
 
 func TestNewCandlesRejectsInconsistentSeries(t *testing.T) {

@@ -15,7 +15,7 @@
 //
 //	state := market.NewMemoryState(64<<10, 16<<20)
 //
-// Failures a caller should see are *runtime.Error values with a code from
+// Failures a caller should see are *mcperr.Error values with a code from
 // the project's table, and messages that say what was asked and what there
 // is:
 //

@@ -4,7 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -88,7 +89,7 @@ func TestEmbeddedLastCloses(t *testing.T) {
 func TestEmbeddedWindowLongerThanTheHistory(t *testing.T) {
 	c := embeddedCandles(t)
 	_, err := c.Window("EURUSD", "1h", HistoryEnd, 600)
-	assertCode(t, err, runtime.CodeInsufficientData,
+	assertCode(t, err, mcperr.CodeInsufficientData,
 		"window of 600 candles needs data back to 2026-10-07T00:00:00Z; only 500 available for EURUSD 1h (history starts 2026-10-11T04:00:00Z)")
 
 	w, err := c.Window("EURUSD", "1h", HistoryEnd, 500)

@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,11 +26,11 @@ func hourly(start time.Time, rows ...[5]string) []Candle {
 	return out
 }
 
-// assertCode asserts that err is a *runtime.Error with code and message.
-func assertCode(t *testing.T, err error, code runtime.Code, message string) {
+// assertCode asserts that err is a *mcperr.Error with code and message.
+func assertCode(t *testing.T, err error, code mcperr.Code, message string) {
 	t.Helper()
-	var e *runtime.Error
-	require.True(t, errors.As(err, &e), "want a *runtime.Error, got %v", err)
+	var e *mcperr.Error
+	require.True(t, errors.As(err, &e), "want a *mcperr.Error, got %v", err)
 	assert.Equal(t, code, e.Code)
 	assert.Equal(t, message, e.Message)
 }

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -104,16 +105,16 @@ func (l *Limits) Check(symbol, side string, qty decimal.Decimal, price *decimal.
 		return LimitCheck{}, err
 	}
 	if !current.Equal(current.Truncate(QuantityPlaces)) {
-		return LimitCheck{}, runtime.Errorf(runtime.CodeInvalidArgs, "current position must have at most %d decimal places, got %s", QuantityPlaces, current)
+		return LimitCheck{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "current position must have at most %d decimal places, got %s", QuantityPlaces, current)
 	}
 	limit, ok := l.limits[symbol]
 	if !ok {
-		return LimitCheck{}, runtime.Errorf(runtime.CodeMissingConfiguration, "no position limits configured for %s", symbol)
+		return LimitCheck{}, mcperr.Errorf(mcperr.CodeMissingConfiguration, "no position limits configured for %s", symbol)
 	}
 	res := LimitCheck{Reasons: []string{}, MaxQuantity: limit.MaxQuantity, MaxNotional: limit.MaxNotional, Currency: limit.Currency}
 	if price != nil {
 		if !price.IsPositive() {
-			return LimitCheck{}, runtime.Errorf(runtime.CodeInvalidArgs, "price must be greater than 0, got %s", price)
+			return LimitCheck{}, mcperr.Errorf(mcperr.CodeInvalidArgs, "price must be greater than 0, got %s", price)
 		}
 		res.Price = *price
 	} else {
@@ -169,10 +170,10 @@ const QuantityPlaces = 8
 // QuantityPlaces places.
 func checkQuantity(qty decimal.Decimal) error {
 	if !qty.IsPositive() {
-		return runtime.Errorf(runtime.CodeInvalidArgs, "quantity must be greater than 0, got %s", qty)
+		return mcperr.Errorf(mcperr.CodeInvalidArgs, "quantity must be greater than 0, got %s", qty)
 	}
 	if !qty.Equal(qty.Truncate(QuantityPlaces)) {
-		return runtime.Errorf(runtime.CodeInvalidArgs, "quantity must have at most %d decimal places, got %s", QuantityPlaces, qty)
+		return mcperr.Errorf(mcperr.CodeInvalidArgs, "quantity must have at most %d decimal places, got %s", QuantityPlaces, qty)
 	}
 	return nil
 }
@@ -185,7 +186,7 @@ func parseSide(side string) (buy bool, err error) {
 	case "sell", "short":
 		return false, nil
 	}
-	return false, runtime.Errorf(runtime.CodeInvalidArgs, "unknown side %q: want buy, sell, long or short", side)
+	return false, mcperr.Errorf(mcperr.CodeInvalidArgs, "unknown side %q: want buy, sell, long or short", side)
 }
 
 // FixedPrices is a PriceSource with a fixed last price per symbol, for tests
@@ -197,8 +198,8 @@ func (p FixedPrices) LastClose(symbol string) (decimal.Decimal, error) {
 	if price, ok := p[symbol]; ok {
 		return price, nil
 	}
-	return decimal.Decimal{}, &runtime.Error{
-		Code:    runtime.CodeInsufficientData,
+	return decimal.Decimal{}, &mcperr.Error{
+		Code:    mcperr.CodeInsufficientData,
 		Message: fmt.Sprintf("no price for %s", symbol),
 		Details: map[string]any{"symbol": symbol},
 	}

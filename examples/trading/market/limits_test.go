@@ -4,7 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,17 +128,17 @@ func TestLimitsCheckFailures(t *testing.T) {
 		qty          string
 		price        *decimal.Decimal
 		current      string
-		code         runtime.Code
+		code         mcperr.Code
 		message      string
 	}{
-		{"unknown side", "EURUSD", "hold", "1", nil, "0", runtime.CodeInvalidArgs, `unknown side "hold": want buy, sell, long or short`},
-		{"zero quantity", "EURUSD", "buy", "0", nil, "0", runtime.CodeInvalidArgs, "quantity must be greater than 0, got 0"},
-		{"negative quantity", "EURUSD", "buy", "-5", nil, "0", runtime.CodeInvalidArgs, "quantity must be greater than 0, got -5"},
-		{"quantity too precise", "EURUSD", "buy", "0.000000001", nil, "0", runtime.CodeInvalidArgs, "quantity must have at most 8 decimal places, got 0.000000001"},
-		{"position too precise", "EURUSD", "buy", "1", nil, "1.000000001", runtime.CodeInvalidArgs, "current position must have at most 8 decimal places, got 1.000000001"},
-		{"zero price", "EURUSD", "buy", "1", dp("0"), "0", runtime.CodeInvalidArgs, "price must be greater than 0, got 0"},
-		{"no limits for the symbol", "XAUUSD", "buy", "1", dp("2000"), "0", runtime.CodeMissingConfiguration, "no position limits configured for XAUUSD"},
-		{"no last close for the symbol", "GBPUSD", "buy", "1", nil, "0", runtime.CodeInsufficientData, "no price for GBPUSD"},
+		{"unknown side", "EURUSD", "hold", "1", nil, "0", mcperr.CodeInvalidArgs, `unknown side "hold": want buy, sell, long or short`},
+		{"zero quantity", "EURUSD", "buy", "0", nil, "0", mcperr.CodeInvalidArgs, "quantity must be greater than 0, got 0"},
+		{"negative quantity", "EURUSD", "buy", "-5", nil, "0", mcperr.CodeInvalidArgs, "quantity must be greater than 0, got -5"},
+		{"quantity too precise", "EURUSD", "buy", "0.000000001", nil, "0", mcperr.CodeInvalidArgs, "quantity must have at most 8 decimal places, got 0.000000001"},
+		{"position too precise", "EURUSD", "buy", "1", nil, "1.000000001", mcperr.CodeInvalidArgs, "current position must have at most 8 decimal places, got 1.000000001"},
+		{"zero price", "EURUSD", "buy", "1", dp("0"), "0", mcperr.CodeInvalidArgs, "price must be greater than 0, got 0"},
+		{"no limits for the symbol", "XAUUSD", "buy", "1", dp("2000"), "0", mcperr.CodeMissingConfiguration, "no position limits configured for XAUUSD"},
+		{"no last close for the symbol", "GBPUSD", "buy", "1", nil, "0", mcperr.CodeInsufficientData, "no price for GBPUSD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
 
 // StateStore keeps JSON values by key for the shared_state tools. The
@@ -121,8 +121,8 @@ func (s *MemoryState) Get(ctx context.Context, key string) (json.RawMessage, int
 	defer s.mu.Unlock()
 	e, ok := s.live(key, s.now())
 	if !ok {
-		return nil, 0, &runtime.Error{
-			Code:    runtime.CodeKeyNotFound,
+		return nil, 0, &mcperr.Error{
+			Code:    mcperr.CodeKeyNotFound,
 			Message: fmt.Sprintf("no value stored under key %q", key),
 			Details: map[string]any{"key": key},
 		}
@@ -139,17 +139,17 @@ func (s *MemoryState) Set(ctx context.Context, key string, value json.RawMessage
 	}
 	switch {
 	case key == "":
-		return 0, runtime.Errorf(runtime.CodeInvalidArgs, "key must not be empty")
+		return 0, mcperr.Errorf(mcperr.CodeInvalidArgs, "key must not be empty")
 	case ttl < 0:
-		return 0, runtime.Errorf(runtime.CodeInvalidArgs, "ttl must not be negative, got %s", ttl)
+		return 0, mcperr.Errorf(mcperr.CodeInvalidArgs, "ttl must not be negative, got %s", ttl)
 	case len(value) > s.maxValueBytes:
-		return 0, &runtime.Error{
-			Code:    runtime.CodeStorageQuotaExceeded,
+		return 0, &mcperr.Error{
+			Code:    mcperr.CodeStorageQuotaExceeded,
 			Message: fmt.Sprintf("value of %d bytes exceeds the limit of %d bytes per value", len(value), s.maxValueBytes),
 			Details: map[string]any{"key": key, "bytes": len(value), "max_value_bytes": s.maxValueBytes},
 		}
 	case !json.Valid(value):
-		return 0, runtime.Errorf(runtime.CodeInvalidArgs, "value under key %q is not valid JSON", key)
+		return 0, mcperr.Errorf(mcperr.CodeInvalidArgs, "value under key %q is not valid JSON", key)
 	}
 
 	s.mu.Lock()
@@ -161,8 +161,8 @@ func (s *MemoryState) Set(ctx context.Context, key string, value json.RawMessage
 		if !exists {
 			msg = fmt.Sprintf("version conflict on key %q: ifVersion is %d but the key is absent", key, *ifVersion)
 		}
-		return 0, &runtime.Error{
-			Code:    runtime.CodeIdempotencyConflict,
+		return 0, &mcperr.Error{
+			Code:    mcperr.CodeIdempotencyConflict,
 			Message: msg,
 			Details: map[string]any{"key": key, "if_version": *ifVersion, "stored_version": old.version},
 		}
@@ -180,8 +180,8 @@ func (s *MemoryState) Set(ctx context.Context, key string, value json.RawMessage
 		s.sweep(now)
 	}
 	if free := s.maxTotalBytes - s.used; need > free {
-		return 0, &runtime.Error{
-			Code:    runtime.CodeStorageQuotaExceeded,
+		return 0, &mcperr.Error{
+			Code:    mcperr.CodeStorageQuotaExceeded,
 			Message: fmt.Sprintf("state store full: writing key %q needs %d more bytes, %d of %d are free", key, need, free, s.maxTotalBytes),
 			Details: map[string]any{"key": key, "needed_bytes": need, "free_bytes": free, "max_total_bytes": s.maxTotalBytes},
 		}

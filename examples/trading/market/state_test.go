@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -74,12 +75,12 @@ func TestMemoryStateFailures(t *testing.T) {
 		value     string
 		ttl       time.Duration
 		ifVersion *int64
-		code      runtime.Code
+		code      mcperr.Code
 		message   string
 	}{
 		{
 			name: "value over the per-value cap", key: "k", value: `"` + string(make([]byte, 15)) + `"`,
-			code: runtime.CodeStorageQuotaExceeded, message: "value of 17 bytes exceeds the limit of 16 bytes per value",
+			code: mcperr.CodeStorageQuotaExceeded, message: "value of 17 bytes exceeds the limit of 16 bytes per value",
 		},
 		{
 			// Each entry is charged key + value + 64: "a" with 12 bytes is 77
@@ -87,36 +88,36 @@ func TestMemoryStateFailures(t *testing.T) {
 			name:  "store over its total quota",
 			setup: func(s *MemoryState) { mustSet(t, s, "a", `"xxxxxxxxxx"`, 0) },
 			key:   "b", value: `"yyyyyyyyyy"`,
-			code: runtime.CodeStorageQuotaExceeded, message: `state store full: writing key "b" needs 77 more bytes, 73 of 150 are free`,
+			code: mcperr.CodeStorageQuotaExceeded, message: `state store full: writing key "b" needs 77 more bytes, 73 of 150 are free`,
 		},
 		{
 			name: "growing a value over the quota counts only the growth",
 			// 66 + 74 of 150 used; 1 byte to 12 is 11 more, over the 10 free.
 			setup: func(s *MemoryState) { mustSet(t, s, "a", `1`, 0); mustSet(t, s, "b", `"xxxxxxx"`, 0) },
 			key:   "a", value: `"xxxxxxxxxx"`,
-			code: runtime.CodeStorageQuotaExceeded, message: `state store full: writing key "a" needs 11 more bytes, 10 of 150 are free`,
+			code: mcperr.CodeStorageQuotaExceeded, message: `state store full: writing key "a" needs 11 more bytes, 10 of 150 are free`,
 		},
 		{
 			name:  "stale ifVersion",
 			setup: func(s *MemoryState) { mustSet(t, s, "k", `1`, 0) },
 			key:   "k", value: `2`, ifVersion: i64(0),
-			code: runtime.CodeIdempotencyConflict, message: `version conflict on key "k": ifVersion is 0 but the stored version is 1`,
+			code: mcperr.CodeIdempotencyConflict, message: `version conflict on key "k": ifVersion is 0 but the stored version is 1`,
 		},
 		{
 			name: "ifVersion for an absent key", key: "k", value: `2`, ifVersion: i64(3),
-			code: runtime.CodeIdempotencyConflict, message: `version conflict on key "k": ifVersion is 3 but the key is absent`,
+			code: mcperr.CodeIdempotencyConflict, message: `version conflict on key "k": ifVersion is 3 but the key is absent`,
 		},
 		{
 			name: "not JSON", key: "k", value: `{"a":`,
-			code: runtime.CodeInvalidArgs, message: `value under key "k" is not valid JSON`,
+			code: mcperr.CodeInvalidArgs, message: `value under key "k" is not valid JSON`,
 		},
 		{
 			name: "empty key", key: "", value: `1`,
-			code: runtime.CodeInvalidArgs, message: "key must not be empty",
+			code: mcperr.CodeInvalidArgs, message: "key must not be empty",
 		},
 		{
 			name: "negative ttl", key: "k", value: `1`, ttl: -time.Second,
-			code: runtime.CodeInvalidArgs, message: "ttl must not be negative, got -1s",
+			code: mcperr.CodeInvalidArgs, message: "ttl must not be negative, got -1s",
 		},
 	}
 	for _, tt := range tests {
@@ -136,8 +137,8 @@ func TestMemoryStateFailures(t *testing.T) {
 
 func TestMemoryStateGetMissingKey(t *testing.T) {
 	_, _, err := NewMemoryState(16, 150).Get(ctx, "nope")
-	assertCode(t, err, runtime.CodeKeyNotFound, `no value stored under key "nope"`)
-	assert.Equal(t, map[string]any{"key": "nope"}, runtime.AsError(err).Details)
+	assertCode(t, err, mcperr.CodeKeyNotFound, `no value stored under key "nope"`)
+	assert.Equal(t, map[string]any{"key": "nope"}, mcperr.AsError(err).Details)
 }
 
 func TestMemoryStateIfVersion(t *testing.T) {
@@ -160,14 +161,14 @@ func TestMemoryStateExpiry(t *testing.T) {
 
 	c.Advance(time.Nanosecond)
 	_, _, err = s.Get(ctx, "k")
-	assertCode(t, err, runtime.CodeKeyNotFound, `no value stored under key "k"`)
+	assertCode(t, err, mcperr.CodeKeyNotFound, `no value stored under key "k"`)
 	entries, bytes := s.Usage()
 	assert.Equal(t, []int{0, 0}, []int{entries, bytes}, "an expired entry is dropped when read")
 
 	// Written again, the key gets a new version, so a writer still holding
 	// the first one cannot overwrite the new value.
 	_, err = s.Set(ctx, "k", json.RawMessage(`"w"`), 0, &first)
-	assertCode(t, err, runtime.CodeIdempotencyConflict, `version conflict on key "k": ifVersion is 1 but the key is absent`)
+	assertCode(t, err, mcperr.CodeIdempotencyConflict, `version conflict on key "k": ifVersion is 1 but the key is absent`)
 	assert.Equal(t, int64(2), mustSet(t, s, "k", `"w"`, time.Second))
 
 	// A write without ttl removes the earlier expiry.
@@ -222,7 +223,7 @@ func TestMemoryStateConcurrentUse(t *testing.T) {
 				v, err := s.Set(ctx, key, json.RawMessage(fmt.Sprintf(`%d`, i)), time.Duration(i%3)*time.Second, nil)
 				mu.Lock()
 				if err != nil {
-					assert.Equal(t, runtime.CodeStorageQuotaExceeded, runtime.AsError(err).Code)
+					assert.Equal(t, mcperr.CodeStorageQuotaExceeded, mcperr.AsError(err).Code)
 					refused++
 				} else {
 					assert.False(t, versions[v], "version %d handed out twice", v)
@@ -230,7 +231,7 @@ func TestMemoryStateConcurrentUse(t *testing.T) {
 				}
 				mu.Unlock()
 				if _, _, err := s.Get(ctx, key); err != nil {
-					assert.Contains(t, []runtime.Code{runtime.CodeKeyNotFound}, runtime.AsError(err).Code)
+					assert.Contains(t, []mcperr.Code{mcperr.CodeKeyNotFound}, mcperr.AsError(err).Code)
 				}
 				_, used := s.Usage()
 				assert.LessOrEqual(t, used, 40*(EntryOverhead+16))

@@ -3,7 +3,7 @@ package tools
 import (
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // setClock pins the runtime clock that date windows are relative to.
@@ -12,5 +12,5 @@ func setClock(rfc3339 string) (restore func()) {
 	if err != nil {
 		panic(err)
 	}
-	return runtime.SetClock(func() time.Time { return now })
+	return typed.SetClock(func() time.Time { return now })
 }

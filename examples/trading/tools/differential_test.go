@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
 
 // The differential test runs the generated decoders and jsonschema/v5 (on
@@ -191,7 +191,7 @@ func validatorFor(t *testing.T, tool string) interface{ Validate(any) error } {
 // explainedByExtension reports whether every violation of err comes from a
 // deliberate difference: an x- keyword, or a number out of mcpgen's range.
 func explainedByExtension(err error) bool {
-	var e *runtime.Error
+	var e *mcperr.Error
 	if !errors.As(err, &e) {
 		return false
 	}
@@ -204,7 +204,7 @@ func explainedByExtension(err error) bool {
 }
 
 func mentions(err error, why string) bool {
-	var e *runtime.Error
+	var e *mcperr.Error
 	if !errors.As(err, &e) {
 		return false
 	}

@@ -5,7 +5,7 @@ package tools
 import (
 	"math"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -29,16 +29,16 @@ type ExecutionSimQuoteInput struct {
 	// OrderType is property "orderType".
 	//
 	// Order type.
-	OrderType runtime.Opt[OrderType]
+	OrderType typed.Opt[OrderType]
 
 	// LimitPrice is property "limitPrice".
 	//
 	// Required for limit and stop orders.
-	LimitPrice runtime.Opt[decimal.Decimal]
+	LimitPrice typed.Opt[decimal.Decimal]
 }
 
 // decode reads a ExecutionSimQuoteInput from r, recording every problem.
-func (x *ExecutionSimQuoteInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ExecutionSimQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -48,8 +48,8 @@ func (x *ExecutionSimQuoteInput) decode(r *runtime.Reader, p *runtime.Path) {
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
 					return
@@ -92,15 +92,15 @@ func (x *ExecutionSimQuoteInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ExecutionSimQuoteInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteInput")
 }
 
-func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
 		if !pattern1.MatchString(x.Symbol) {
@@ -116,13 +116,13 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 	}
 	{
 		q := p.Field("quantity")
-		if runtime.DecimalPlaces(x.Quantity) > 8 {
+		if typed.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if runtime.CompareDecimal(x.Quantity, decimal1) > 0 {
+		if typed.CompareDecimal(x.Quantity, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if runtime.CompareDecimal(x.Quantity, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Quantity, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -132,13 +132,13 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 	}
 	if x.LimitPrice.Set {
 		q := p.Field("limitPrice")
-		if runtime.DecimalPlaces(x.LimitPrice.Value) > 6 {
+		if typed.DecimalPlaces(x.LimitPrice.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if runtime.CompareDecimal(x.LimitPrice.Value, decimal3) > 0 {
+		if typed.CompareDecimal(x.LimitPrice.Value, decimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if runtime.CompareDecimal(x.LimitPrice.Value, decimal2) <= 0 {
+		if typed.CompareDecimal(x.LimitPrice.Value, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -148,18 +148,18 @@ func (x *ExecutionSimQuoteInput) validate(p *runtime.Path, vs *runtime.Violation
 func (x *ExecutionSimQuoteInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"side\":"...)
-	b = runtime.AppendString(b, string(x.Side))
+	b = typed.AppendString(b, string(x.Side))
 	b = append(b, ",\"quantity\":"...)
-	b = runtime.AppendDecimal(b, x.Quantity)
+	b = typed.AppendDecimal(b, x.Quantity)
 	if x.OrderType.Set {
 		b = append(b, ",\"orderType\":"...)
-		b = runtime.AppendString(b, string(x.OrderType.Value))
+		b = typed.AppendString(b, string(x.OrderType.Value))
 	}
 	if x.LimitPrice.Set {
 		b = append(b, ",\"limitPrice\":"...)
-		b = runtime.AppendDecimal(b, x.LimitPrice.Value)
+		b = typed.AppendDecimal(b, x.LimitPrice.Value)
 	}
 	return append(b, '}')
 }
@@ -181,13 +181,13 @@ const (
 	SideShort Side = "short"
 )
 
-func (v *Side) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *Side) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
 	}
-	b = runtime.TrimSpace(b)
-	b = runtime.Lower(b)
+	b = typed.TrimSpace(b)
+	b = typed.Lower(b)
 	switch string(b) {
 	case "buy":
 		*v = SideBuy
@@ -201,7 +201,7 @@ func (v *Side) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"buy\", \"sell\", \"long\", \"short\"")
 	}
 }
-func (v Side) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v Side) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case SideBuy, SideSell, SideLong, SideShort:
 		return
@@ -220,13 +220,13 @@ const (
 	OrderTypeStop   OrderType = "stop"
 )
 
-func (v *OrderType) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *OrderType) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
 	}
-	b = runtime.TrimSpace(b)
-	b = runtime.Lower(b)
+	b = typed.TrimSpace(b)
+	b = typed.Lower(b)
 	switch string(b) {
 	case "market":
 		*v = OrderTypeMarket
@@ -238,7 +238,7 @@ func (v *OrderType) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
 	}
 }
-func (v OrderType) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v OrderType) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case OrderTypeMarket, OrderTypeLimit, OrderTypeStop:
 		return
@@ -274,7 +274,7 @@ type ExecutionSimQuoteOutput struct {
 }
 
 // decode reads a ExecutionSimQuoteOutput from r, recording every problem.
-func (x *ExecutionSimQuoteOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ExecutionSimQuoteOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -341,30 +341,30 @@ func (x *ExecutionSimQuoteOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ExecutionSimQuoteOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteOutput")
 }
 
-func (x *ExecutionSimQuoteOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ExecutionSimQuoteOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("filled")
-		if runtime.DecimalPlaces(x.Filled) > 8 {
+		if typed.DecimalPlaces(x.Filled) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("averagePrice")
-		if runtime.DecimalPlaces(x.AveragePrice) > 12 {
+		if typed.DecimalPlaces(x.AveragePrice) > 12 {
 			vs.Add(&q, "x-decimal", "must have at most 12 decimal places")
 		}
 	}
 	{
 		q := p.Field("referencePrice")
-		if runtime.DecimalPlaces(x.ReferencePrice) > 8 {
+		if typed.DecimalPlaces(x.ReferencePrice) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
@@ -387,17 +387,17 @@ func (x *ExecutionSimQuoteOutput) validate(p *runtime.Path, vs *runtime.Violatio
 func (x *ExecutionSimQuoteOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"side\":"...)
-	b = runtime.AppendString(b, x.Side)
+	b = typed.AppendString(b, x.Side)
 	b = append(b, ",\"filled\":"...)
-	b = runtime.AppendDecimal(b, x.Filled)
+	b = typed.AppendDecimal(b, x.Filled)
 	b = append(b, ",\"averagePrice\":"...)
-	b = runtime.AppendDecimal(b, x.AveragePrice)
+	b = typed.AppendDecimal(b, x.AveragePrice)
 	b = append(b, ",\"referencePrice\":"...)
-	b = runtime.AppendDecimal(b, x.ReferencePrice)
+	b = typed.AppendDecimal(b, x.ReferencePrice)
 	b = append(b, ",\"slippageBps\":"...)
-	b = runtime.AppendFloat(b, x.SlippageBps)
+	b = typed.AppendFloat(b, x.SlippageBps)
 	b = append(b, ",\"levels\":"...)
 	b = append(b, '[')
 	for i0 := range x.Levels {
@@ -408,7 +408,7 @@ func (x *ExecutionSimQuoteOutput) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, ']')
 	b = append(b, ",\"partial\":"...)
-	b = runtime.AppendBool(b, x.Partial)
+	b = typed.AppendBool(b, x.Partial)
 	return append(b, '}')
 }
 
@@ -427,7 +427,7 @@ type ExecutionSimQuoteOutputLevelsItem struct {
 }
 
 // decode reads a ExecutionSimQuoteOutputLevelsItem from r, recording every problem.
-func (x *ExecutionSimQuoteOutputLevelsItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ExecutionSimQuoteOutputLevelsItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -453,24 +453,24 @@ func (x *ExecutionSimQuoteOutputLevelsItem) decode(r *runtime.Reader, p *runtime
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ExecutionSimQuoteOutputLevelsItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ExecutionSimQuoteOutputLevelsItem")
 }
 
-func (x *ExecutionSimQuoteOutputLevelsItem) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ExecutionSimQuoteOutputLevelsItem) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("price")
-		if runtime.DecimalPlaces(x.Price) > 8 {
+		if typed.DecimalPlaces(x.Price) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("quantity")
-		if runtime.DecimalPlaces(x.Quantity) > 8 {
+		if typed.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
@@ -480,9 +480,9 @@ func (x *ExecutionSimQuoteOutputLevelsItem) validate(p *runtime.Path, vs *runtim
 func (x *ExecutionSimQuoteOutputLevelsItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"price\":"...)
-	b = runtime.AppendDecimal(b, x.Price)
+	b = typed.AppendDecimal(b, x.Price)
 	b = append(b, ",\"quantity\":"...)
-	b = runtime.AppendDecimal(b, x.Quantity)
+	b = typed.AppendDecimal(b, x.Quantity)
 	return append(b, '}')
 }
 
@@ -492,10 +492,10 @@ func (x ExecutionSimQuoteOutputLevelsItem) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeExecutionSimQuoteInput decodes the arguments of tool "execution.sim_quote" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ExecutionSimQuoteInput
 	root := r.Root()
 	x.decode(r, root)

@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -30,11 +30,11 @@ type FeaturesOHLCVWindowInput struct {
 	// Window is property "window".
 	//
 	// Number of candles in the window.
-	Window runtime.Opt[int64]
+	Window typed.Opt[int64]
 }
 
 // decode reads a FeaturesOHLCVWindowInput from r, recording every problem.
-func (x *FeaturesOHLCVWindowInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -44,8 +44,8 @@ func (x *FeaturesOHLCVWindowInput) decode(r *runtime.Reader, p *runtime.Path) {
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
 					return
@@ -81,15 +81,15 @@ func (x *FeaturesOHLCVWindowInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *FeaturesOHLCVWindowInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid FeaturesOHLCVWindowInput")
 }
 
-func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *FeaturesOHLCVWindowInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
 		if !pattern1.MatchString(x.Symbol) {
@@ -105,7 +105,7 @@ func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violati
 	}
 	{
 		q := p.Field("end")
-		if msg := runtime.WindowViolation(x.End, -17520*time.Hour, 24*time.Hour); msg != "" {
+		if msg := typed.WindowViolation(x.End, -17520*time.Hour, 24*time.Hour); msg != "" {
 			vs.Add(&q, "x-datetime", msg)
 		}
 	}
@@ -124,14 +124,14 @@ func (x *FeaturesOHLCVWindowInput) validate(p *runtime.Path, vs *runtime.Violati
 func (x *FeaturesOHLCVWindowInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"interval\":"...)
-	b = runtime.AppendString(b, string(x.Interval))
+	b = typed.AppendString(b, string(x.Interval))
 	b = append(b, ",\"end\":"...)
-	b = runtime.AppendTime(b, x.End)
+	b = typed.AppendTime(b, x.End)
 	if x.Window.Set {
 		b = append(b, ",\"window\":"...)
-		b = runtime.AppendInt(b, x.Window.Value)
+		b = typed.AppendInt(b, x.Window.Value)
 	}
 	return append(b, '}')
 }
@@ -155,7 +155,7 @@ const (
 	FeaturesOHLCVWindowInputIntervalX1d  FeaturesOHLCVWindowInputInterval = "1d"
 )
 
-func (v *FeaturesOHLCVWindowInputInterval) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *FeaturesOHLCVWindowInputInterval) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -177,7 +177,7 @@ func (v *FeaturesOHLCVWindowInputInterval) decode(r *runtime.Reader, p *runtime.
 		r.Violations.Add(p, "enum", "must be one of \"1m\", \"5m\", \"15m\", \"1h\", \"4h\", \"1d\"")
 	}
 }
-func (v FeaturesOHLCVWindowInputInterval) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v FeaturesOHLCVWindowInputInterval) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case FeaturesOHLCVWindowInputIntervalX1m, FeaturesOHLCVWindowInputIntervalX5m, FeaturesOHLCVWindowInputIntervalX15m, FeaturesOHLCVWindowInputIntervalX1h, FeaturesOHLCVWindowInputIntervalX4h, FeaturesOHLCVWindowInputIntervalX1d:
 		return
@@ -231,7 +231,7 @@ type FeaturesOHLCVWindowOutput struct {
 }
 
 // decode reads a FeaturesOHLCVWindowOutput from r, recording every problem.
-func (x *FeaturesOHLCVWindowOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *FeaturesOHLCVWindowOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -329,15 +329,15 @@ func (x *FeaturesOHLCVWindowOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *FeaturesOHLCVWindowOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid FeaturesOHLCVWindowOutput")
 }
 
-func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *FeaturesOHLCVWindowOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("candles")
 		if x.Candles < 0 {
@@ -346,37 +346,37 @@ func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violat
 	}
 	{
 		q := p.Field("open")
-		if runtime.DecimalPlaces(x.Open) > 8 {
+		if typed.DecimalPlaces(x.Open) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("high")
-		if runtime.DecimalPlaces(x.High) > 8 {
+		if typed.DecimalPlaces(x.High) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("low")
-		if runtime.DecimalPlaces(x.Low) > 8 {
+		if typed.DecimalPlaces(x.Low) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("close")
-		if runtime.DecimalPlaces(x.Close) > 8 {
+		if typed.DecimalPlaces(x.Close) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("volume")
-		if runtime.DecimalPlaces(x.Volume) > 8 {
+		if typed.DecimalPlaces(x.Volume) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("vwap")
-		if runtime.DecimalPlaces(x.Vwap) > 8 {
+		if typed.DecimalPlaces(x.Vwap) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
@@ -397,7 +397,7 @@ func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violat
 	}
 	{
 		q := p.Field("atr")
-		if runtime.DecimalPlaces(x.Atr) > 8 {
+		if typed.DecimalPlaces(x.Atr) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
@@ -407,33 +407,33 @@ func (x *FeaturesOHLCVWindowOutput) validate(p *runtime.Path, vs *runtime.Violat
 func (x *FeaturesOHLCVWindowOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"interval\":"...)
-	b = runtime.AppendString(b, x.Interval)
+	b = typed.AppendString(b, x.Interval)
 	b = append(b, ",\"candles\":"...)
-	b = runtime.AppendInt(b, x.Candles)
+	b = typed.AppendInt(b, x.Candles)
 	b = append(b, ",\"start\":"...)
-	b = runtime.AppendTime(b, x.Start)
+	b = typed.AppendTime(b, x.Start)
 	b = append(b, ",\"end\":"...)
-	b = runtime.AppendTime(b, x.End)
+	b = typed.AppendTime(b, x.End)
 	b = append(b, ",\"open\":"...)
-	b = runtime.AppendDecimal(b, x.Open)
+	b = typed.AppendDecimal(b, x.Open)
 	b = append(b, ",\"high\":"...)
-	b = runtime.AppendDecimal(b, x.High)
+	b = typed.AppendDecimal(b, x.High)
 	b = append(b, ",\"low\":"...)
-	b = runtime.AppendDecimal(b, x.Low)
+	b = typed.AppendDecimal(b, x.Low)
 	b = append(b, ",\"close\":"...)
-	b = runtime.AppendDecimal(b, x.Close)
+	b = typed.AppendDecimal(b, x.Close)
 	b = append(b, ",\"volume\":"...)
-	b = runtime.AppendDecimal(b, x.Volume)
+	b = typed.AppendDecimal(b, x.Volume)
 	b = append(b, ",\"vwap\":"...)
-	b = runtime.AppendDecimal(b, x.Vwap)
+	b = typed.AppendDecimal(b, x.Vwap)
 	b = append(b, ",\"returnMean\":"...)
-	b = runtime.AppendFloat(b, x.ReturnMean)
+	b = typed.AppendFloat(b, x.ReturnMean)
 	b = append(b, ",\"volatility\":"...)
-	b = runtime.AppendFloat(b, x.Volatility)
+	b = typed.AppendFloat(b, x.Volatility)
 	b = append(b, ",\"atr\":"...)
-	b = runtime.AppendDecimal(b, x.Atr)
+	b = typed.AppendDecimal(b, x.Atr)
 	return append(b, '}')
 }
 
@@ -443,10 +443,10 @@ func (x FeaturesOHLCVWindowOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeFeaturesOHLCVWindowInput decodes the arguments of tool "features.ohlcv_window" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x FeaturesOHLCVWindowInput
 	root := r.Root()
 	x.decode(r, root)

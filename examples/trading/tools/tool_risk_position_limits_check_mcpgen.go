@@ -3,7 +3,7 @@
 package tools
 
 import (
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -27,16 +27,16 @@ type RiskPositionLimitsCheckInput struct {
 	// Price is property "price".
 	//
 	// Limit price; the last close is used when absent.
-	Price runtime.Opt[decimal.Decimal]
+	Price typed.Opt[decimal.Decimal]
 
 	// CurrentPosition is property "currentPosition".
 	//
 	// Signed position already held, in units.
-	CurrentPosition runtime.Opt[decimal.Decimal]
+	CurrentPosition typed.Opt[decimal.Decimal]
 }
 
 // decode reads a RiskPositionLimitsCheckInput from r, recording every problem.
-func (x *RiskPositionLimitsCheckInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *RiskPositionLimitsCheckInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -46,8 +46,8 @@ func (x *RiskPositionLimitsCheckInput) decode(r *runtime.Reader, p *runtime.Path
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
 					return
@@ -90,15 +90,15 @@ func (x *RiskPositionLimitsCheckInput) decode(r *runtime.Reader, p *runtime.Path
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *RiskPositionLimitsCheckInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid RiskPositionLimitsCheckInput")
 }
 
-func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
 		if !pattern1.MatchString(x.Symbol) {
@@ -114,37 +114,37 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 	}
 	{
 		q := p.Field("quantity")
-		if runtime.DecimalPlaces(x.Quantity) > 8 {
+		if typed.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if runtime.CompareDecimal(x.Quantity, decimal1) > 0 {
+		if typed.CompareDecimal(x.Quantity, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if runtime.CompareDecimal(x.Quantity, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Quantity, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
 	if x.Price.Set {
 		q := p.Field("price")
-		if runtime.DecimalPlaces(x.Price.Value) > 6 {
+		if typed.DecimalPlaces(x.Price.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if runtime.CompareDecimal(x.Price.Value, decimal3) > 0 {
+		if typed.CompareDecimal(x.Price.Value, decimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if runtime.CompareDecimal(x.Price.Value, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Price.Value, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
 	if x.CurrentPosition.Set {
 		q := p.Field("currentPosition")
-		if runtime.DecimalPlaces(x.CurrentPosition.Value) > 8 {
+		if typed.DecimalPlaces(x.CurrentPosition.Value) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if runtime.CompareDecimal(x.CurrentPosition.Value, decimal4) < 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, decimal4) < 0 {
 			vs.Add(&q, "minimum", "must be >= -1000000000000")
 		}
-		if runtime.CompareDecimal(x.CurrentPosition.Value, decimal1) > 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
 	}
@@ -154,18 +154,18 @@ func (x *RiskPositionLimitsCheckInput) validate(p *runtime.Path, vs *runtime.Vio
 func (x *RiskPositionLimitsCheckInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"side\":"...)
-	b = runtime.AppendString(b, string(x.Side))
+	b = typed.AppendString(b, string(x.Side))
 	b = append(b, ",\"quantity\":"...)
-	b = runtime.AppendDecimal(b, x.Quantity)
+	b = typed.AppendDecimal(b, x.Quantity)
 	if x.Price.Set {
 		b = append(b, ",\"price\":"...)
-		b = runtime.AppendDecimal(b, x.Price.Value)
+		b = typed.AppendDecimal(b, x.Price.Value)
 	}
 	if x.CurrentPosition.Set {
 		b = append(b, ",\"currentPosition\":"...)
-		b = runtime.AppendDecimal(b, x.CurrentPosition.Value)
+		b = typed.AppendDecimal(b, x.CurrentPosition.Value)
 	}
 	return append(b, '}')
 }
@@ -197,7 +197,7 @@ type RiskPositionLimitsCheckOutput struct {
 }
 
 // decode reads a RiskPositionLimitsCheckOutput from r, recording every problem.
-func (x *RiskPositionLimitsCheckOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *RiskPositionLimitsCheckOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -252,36 +252,36 @@ func (x *RiskPositionLimitsCheckOutput) decode(r *runtime.Reader, p *runtime.Pat
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *RiskPositionLimitsCheckOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid RiskPositionLimitsCheckOutput")
 }
 
-func (x *RiskPositionLimitsCheckOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *RiskPositionLimitsCheckOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("notional")
-		if runtime.DecimalPlaces(x.Notional) > 8 {
+		if typed.DecimalPlaces(x.Notional) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("resultingPosition")
-		if runtime.DecimalPlaces(x.ResultingPosition) > 8 {
+		if typed.DecimalPlaces(x.ResultingPosition) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("maxQuantity")
-		if runtime.DecimalPlaces(x.MaxQuantity) > 8 {
+		if typed.DecimalPlaces(x.MaxQuantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
 	{
 		q := p.Field("maxNotional")
-		if runtime.DecimalPlaces(x.MaxNotional) > 8 {
+		if typed.DecimalPlaces(x.MaxNotional) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
 	}
@@ -291,24 +291,24 @@ func (x *RiskPositionLimitsCheckOutput) validate(p *runtime.Path, vs *runtime.Vi
 func (x *RiskPositionLimitsCheckOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"allowed\":"...)
-	b = runtime.AppendBool(b, x.Allowed)
+	b = typed.AppendBool(b, x.Allowed)
 	b = append(b, ",\"reasons\":"...)
 	b = append(b, '[')
 	for i0 := range x.Reasons {
 		if i0 > 0 {
 			b = append(b, ',')
 		}
-		b = runtime.AppendString(b, x.Reasons[i0])
+		b = typed.AppendString(b, x.Reasons[i0])
 	}
 	b = append(b, ']')
 	b = append(b, ",\"notional\":"...)
-	b = runtime.AppendDecimal(b, x.Notional)
+	b = typed.AppendDecimal(b, x.Notional)
 	b = append(b, ",\"resultingPosition\":"...)
-	b = runtime.AppendDecimal(b, x.ResultingPosition)
+	b = typed.AppendDecimal(b, x.ResultingPosition)
 	b = append(b, ",\"maxQuantity\":"...)
-	b = runtime.AppendDecimal(b, x.MaxQuantity)
+	b = typed.AppendDecimal(b, x.MaxQuantity)
 	b = append(b, ",\"maxNotional\":"...)
-	b = runtime.AppendDecimal(b, x.MaxNotional)
+	b = typed.AppendDecimal(b, x.MaxNotional)
 	return append(b, '}')
 }
 
@@ -318,10 +318,10 @@ func (x RiskPositionLimitsCheckOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeRiskPositionLimitsCheckInput decodes the arguments of tool "risk.position_limits_check" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x RiskPositionLimitsCheckInput
 	root := r.Root()
 	x.decode(r, root)

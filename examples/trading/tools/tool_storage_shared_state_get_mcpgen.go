@@ -2,7 +2,7 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // StorageSharedStateGetInput is the input of tool "storage.shared_state.get".
 type StorageSharedStateGetInput struct {
@@ -13,7 +13,7 @@ type StorageSharedStateGetInput struct {
 }
 
 // decode reads a StorageSharedStateGetInput from r, recording every problem.
-func (x *StorageSharedStateGetInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *StorageSharedStateGetInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -33,15 +33,15 @@ func (x *StorageSharedStateGetInput) decode(r *runtime.Reader, p *runtime.Path) 
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateGetInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateGetInput")
 }
 
-func (x *StorageSharedStateGetInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *StorageSharedStateGetInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("key")
 		if !pattern2.MatchString(x.Key) {
@@ -54,7 +54,7 @@ func (x *StorageSharedStateGetInput) validate(p *runtime.Path, vs *runtime.Viola
 func (x *StorageSharedStateGetInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"key\":"...)
-	b = runtime.AppendString(b, x.Key)
+	b = typed.AppendString(b, x.Key)
 	return append(b, '}')
 }
 
@@ -71,14 +71,14 @@ type StorageSharedStateGetOutput struct {
 	// Value is property "value" (required).
 	//
 	// The stored JSON value.
-	Value runtime.Value
+	Value typed.Value
 
 	// Version is property "version" (required).
 	Version int64
 }
 
 // decode reads a StorageSharedStateGetOutput from r, recording every problem.
-func (x *StorageSharedStateGetOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *StorageSharedStateGetOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -110,15 +110,15 @@ func (x *StorageSharedStateGetOutput) decode(r *runtime.Reader, p *runtime.Path)
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateGetOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateGetOutput")
 }
 
-func (x *StorageSharedStateGetOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *StorageSharedStateGetOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("value")
 		dynamic71(&x.Value, &q, vs)
@@ -135,11 +135,11 @@ func (x *StorageSharedStateGetOutput) validate(p *runtime.Path, vs *runtime.Viol
 func (x *StorageSharedStateGetOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"key\":"...)
-	b = runtime.AppendString(b, x.Key)
+	b = typed.AppendString(b, x.Key)
 	b = append(b, ",\"value\":"...)
 	b = x.Value.AppendJSON(b)
 	b = append(b, ",\"version\":"...)
-	b = runtime.AppendInt(b, x.Version)
+	b = typed.AppendInt(b, x.Version)
 	return append(b, '}')
 }
 
@@ -149,10 +149,10 @@ func (x StorageSharedStateGetOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeStorageSharedStateGetInput decodes the arguments of tool "storage.shared_state.get" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x StorageSharedStateGetInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // StorageSharedStateSetInput is the input of tool "storage.shared_state.set".
 type StorageSharedStateSetInput struct {
@@ -14,21 +14,21 @@ type StorageSharedStateSetInput struct {
 	// Value is property "value" (required).
 	//
 	// Any JSON value.
-	Value runtime.Value
+	Value typed.Value
 
 	// TTLSeconds is property "ttlSeconds".
 	//
 	// Expiry in seconds (at most 30 days).
-	TTLSeconds runtime.Opt[int64]
+	TTLSeconds typed.Opt[int64]
 
 	// IfVersion is property "ifVersion".
 	//
 	// Only write when the stored version is this one (0: only when absent).
-	IfVersion runtime.Opt[int64]
+	IfVersion typed.Opt[int64]
 }
 
 // decode reads a StorageSharedStateSetInput from r, recording every problem.
-func (x *StorageSharedStateSetInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *StorageSharedStateSetInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -68,15 +68,15 @@ func (x *StorageSharedStateSetInput) decode(r *runtime.Reader, p *runtime.Path) 
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateSetInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateSetInput")
 }
 
-func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *StorageSharedStateSetInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("key")
 		if !pattern2.MatchString(x.Key) {
@@ -108,16 +108,16 @@ func (x *StorageSharedStateSetInput) validate(p *runtime.Path, vs *runtime.Viola
 func (x *StorageSharedStateSetInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"key\":"...)
-	b = runtime.AppendString(b, x.Key)
+	b = typed.AppendString(b, x.Key)
 	b = append(b, ",\"value\":"...)
 	b = x.Value.AppendJSON(b)
 	if x.TTLSeconds.Set {
 		b = append(b, ",\"ttlSeconds\":"...)
-		b = runtime.AppendInt(b, x.TTLSeconds.Value)
+		b = typed.AppendInt(b, x.TTLSeconds.Value)
 	}
 	if x.IfVersion.Set {
 		b = append(b, ",\"ifVersion\":"...)
-		b = runtime.AppendInt(b, x.IfVersion.Value)
+		b = typed.AppendInt(b, x.IfVersion.Value)
 	}
 	return append(b, '}')
 }
@@ -140,7 +140,7 @@ type StorageSharedStateSetOutput struct {
 }
 
 // decode reads a StorageSharedStateSetOutput from r, recording every problem.
-func (x *StorageSharedStateSetOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *StorageSharedStateSetOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -172,15 +172,15 @@ func (x *StorageSharedStateSetOutput) decode(r *runtime.Reader, p *runtime.Path)
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateSetOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid StorageSharedStateSetOutput")
 }
 
-func (x *StorageSharedStateSetOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *StorageSharedStateSetOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("version")
 		if x.Version < 1 {
@@ -199,11 +199,11 @@ func (x *StorageSharedStateSetOutput) validate(p *runtime.Path, vs *runtime.Viol
 func (x *StorageSharedStateSetOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"key\":"...)
-	b = runtime.AppendString(b, x.Key)
+	b = typed.AppendString(b, x.Key)
 	b = append(b, ",\"version\":"...)
-	b = runtime.AppendInt(b, x.Version)
+	b = typed.AppendInt(b, x.Version)
 	b = append(b, ",\"bytes\":"...)
-	b = runtime.AppendInt(b, x.Bytes)
+	b = typed.AppendInt(b, x.Bytes)
 	return append(b, '}')
 }
 
@@ -213,10 +213,10 @@ func (x StorageSharedStateSetOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeStorageSharedStateSetInput decodes the arguments of tool "storage.shared_state.set" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x StorageSharedStateSetInput
 	root := r.Root()
 	x.decode(r, root)

@@ -30,8 +30,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/mcpgen/mcpgen/examples/trading/market"
 	"github.com/shopspring/decimal"
+
+	"github.com/mcpgen/mcpgen/examples/trading/market"
 )
 
 // walk is how one symbol's minutes move.

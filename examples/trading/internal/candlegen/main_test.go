@@ -7,9 +7,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/examples/trading/market"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpgen/mcpgen/examples/trading/market"
 )
 
 const dataDir = "../../data"

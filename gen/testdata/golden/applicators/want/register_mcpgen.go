@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strconv"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -18,22 +20,22 @@ type Handlers interface {
 	// AlertsConfigure handles tool "alerts.configure".
 	//
 	// Configures an alert whose target is one of several kinds.
-	AlertsConfigure(ctx context.Context, in AlertsConfigureInput) (runtime.Value, error)
+	AlertsConfigure(ctx context.Context, in AlertsConfigureInput) (typed.Value, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // AlertsConfigure returns MCP-008.
-func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "alerts.configure")
+func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "alerts.configure")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeAlertsConfigureInput(args)
 			if err != nil {
@@ -52,25 +54,25 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic1 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target.
-func dynamic1(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if n := runtime.CountMatches(v, p, dynamic2, dynamic5); n != 1 {
+func dynamic1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if n := typed.CountMatches(v, p, dynamic2, dynamic5); n != 1 {
 		vs.Add(p, "oneOf", "must match exactly one schema of oneOf, matches "+strconv.Itoa(n))
 	}
 }
 
 // dynamic2 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0.
-func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -91,32 +93,32 @@ func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic3 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0/properties/email.
-func dynamic3(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic3(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.String:
-		if !runtime.IsEmail(v.Text) {
+	case typed.String:
+		if !typed.IsEmail(v.Text) {
 			vs.Add(p, "format", "must be an email address")
 		}
 	}
 }
 
 // dynamic4 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0/additionalProperties.
-func dynamic4(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic4(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 
 // dynamic5 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1.
-func dynamic5(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic5(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -137,58 +139,58 @@ func dynamic5(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic6 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1/properties/webhook.
-func dynamic6(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic6(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.String:
-		if !runtime.IsURI(v.Text) {
+	case typed.String:
+		if !typed.IsURI(v.Text) {
 			vs.Add(p, "format", "must be an absolute URI")
 		}
 	}
 }
 
 // dynamic7 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1/additionalProperties.
-func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 
 // dynamic8 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold.
-func dynamic8(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(runtime.Matches(dynamic9, v, p) || runtime.Matches(dynamic10, v, p)) {
+func dynamic8(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(dynamic9, v, p) || typed.Matches(dynamic10, v, p)) {
 		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
 	}
 }
 
 // dynamic9 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold/anyOf/0.
-func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic9(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Number:
+	case typed.Number:
 		d, ok := v.Decimal()
 		if !ok {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		if runtime.CompareDecimal(d, decimal1) < 0 {
+		if typed.CompareDecimal(d, decimal1) < 0 {
 			vs.Add(p, "minimum", "must be >= 0")
 		}
 	}
 }
 
 // dynamic10 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold/anyOf/1.
-func dynamic10(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
-	if !(v.Equal(&runtime.Value{
-		Kind: runtime.String,
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "auto",
 	})) {
 		vs.Add(p, "enum", "must be one of \"auto\"")
@@ -196,14 +198,14 @@ func dynamic10(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic11 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window.
-func dynamic11(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic11(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	dynamic12(v, p, vs)
 	dynamic13(v, p, vs)
 	dynamic14(v, p, vs)
 }
 
 // dynamic12 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/0.
-func dynamic12(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic12(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.IsInteger()) {
 		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
 		return
@@ -211,50 +213,50 @@ func dynamic12(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic13 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/1.
-func dynamic13(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic13(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Number:
+	case typed.Number:
 		d, ok := v.Decimal()
 		if !ok {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		if runtime.CompareDecimal(d, decimal2) < 0 {
+		if typed.CompareDecimal(d, decimal2) < 0 {
 			vs.Add(p, "minimum", "must be >= 60")
 		}
 	}
 }
 
 // dynamic14 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/2.
-func dynamic14(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic14(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Number:
+	case typed.Number:
 		d, ok := v.Decimal()
 		if !ok {
 			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
 			return
 		}
-		if runtime.CompareDecimal(d, decimal3) > 0 {
+		if typed.CompareDecimal(d, decimal3) > 0 {
 			vs.Add(p, "maximum", "must be <= 86400")
 		}
 	}
 }
 
 // dynamic15 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/label.
-func dynamic15(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic15(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
-	if runtime.Matches(dynamic16, v, p) {
+	if typed.Matches(dynamic16, v, p) {
 		vs.Add(p, "not", "must not match the schema of not")
 	}
 }
 
 // dynamic16 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/label/not.
-func dynamic16(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic16(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.String:
+	case typed.String:
 		if !pattern1.MatchString(v.Text) {
 			vs.Add(p, "pattern", "must match the pattern ^\\s*$")
 		}
@@ -262,18 +264,18 @@ func dynamic16(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic18 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds.
-func dynamic18(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic18(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
-	if runtime.Matches(dynamic22, v, p) {
+	if typed.Matches(dynamic22, v, p) {
 		dynamic24(v, p, vs)
 	} else {
 		dynamic25(v, p, vs)
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -290,33 +292,33 @@ func dynamic18(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic19 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/mode.
-func dynamic19(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic19(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic20 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/low.
-func dynamic20(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic20(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic21 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/high.
-func dynamic21(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic21(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic22 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/if.
-func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic22(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -332,9 +334,9 @@ func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic23 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/if/properties/mode.
-func dynamic23(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !v.Equal(&runtime.Value{
-		Kind: runtime.String,
+func dynamic23(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "between",
 	}) {
 		vs.Add(p, "const", "must be \"between\"")
@@ -342,9 +344,9 @@ func dynamic23(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic24 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/then.
-func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic24(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("low"); !ok {
 			vs.Add(p, "required", "missing required property \"low\"")
 		}
@@ -355,9 +357,9 @@ func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic25 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/else.
-func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		if _, ok := v.Get("low"); !ok {
 			vs.Add(p, "required", "missing required property \"low\"")
 		}
@@ -365,7 +367,7 @@ func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic26 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/anything.
-func dynamic26(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {}
+func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
 
 var (
 	// decimal1 is 0.

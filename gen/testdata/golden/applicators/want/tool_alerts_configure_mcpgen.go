@@ -2,34 +2,34 @@
 
 package applicators
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // AlertsConfigureInput is the input of tool "alerts.configure".
 type AlertsConfigureInput struct {
 	// Target is property "target" (required).
-	Target runtime.Value
+	Target typed.Value
 
 	// Threshold is property "threshold".
-	Threshold runtime.Opt[runtime.Value]
+	Threshold typed.Opt[typed.Value]
 
 	// Window is property "window".
-	Window runtime.Opt[runtime.Value]
+	Window typed.Opt[typed.Value]
 
 	// Label is property "label".
-	Label runtime.Opt[runtime.Value]
+	Label typed.Opt[typed.Value]
 
 	// Mode is property "mode".
-	Mode runtime.Opt[AlertsConfigureInputMode]
+	Mode typed.Opt[AlertsConfigureInputMode]
 
 	// Bounds is property "bounds".
-	Bounds runtime.Opt[runtime.Value]
+	Bounds typed.Opt[typed.Value]
 
 	// Anything is property "anything".
-	Anything runtime.Opt[runtime.Value]
+	Anything typed.Opt[typed.Value]
 }
 
 // decode reads a AlertsConfigureInput from r, recording every problem.
-func (x *AlertsConfigureInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *AlertsConfigureInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -91,15 +91,15 @@ func (x *AlertsConfigureInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *AlertsConfigureInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid AlertsConfigureInput")
 }
 
-func (x *AlertsConfigureInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *AlertsConfigureInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("target")
 		dynamic1(&x.Target, &q, vs)
@@ -149,7 +149,7 @@ func (x *AlertsConfigureInput) AppendJSON(b []byte) []byte {
 	}
 	if x.Mode.Set {
 		b = append(b, ",\"mode\":"...)
-		b = runtime.AppendString(b, string(x.Mode.Value))
+		b = typed.AppendString(b, string(x.Mode.Value))
 	}
 	if x.Bounds.Set {
 		b = append(b, ",\"bounds\":"...)
@@ -176,7 +176,7 @@ const (
 	AlertsConfigureInputModeBetween AlertsConfigureInputMode = "between"
 )
 
-func (v *AlertsConfigureInputMode) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *AlertsConfigureInputMode) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -192,7 +192,7 @@ func (v *AlertsConfigureInputMode) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"above\", \"below\", \"between\"")
 	}
 }
-func (v AlertsConfigureInputMode) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v AlertsConfigureInputMode) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case AlertsConfigureInputModeAbove, AlertsConfigureInputModeBelow, AlertsConfigureInputModeBetween:
 		return
@@ -201,10 +201,10 @@ func (v AlertsConfigureInputMode) validate(p *runtime.Path, vs *runtime.Violatio
 }
 
 // DecodeAlertsConfigureInput decodes the arguments of tool "alerts.configure" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeAlertsConfigureInput(data []byte) (AlertsConfigureInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x AlertsConfigureInput
 	root := r.Root()
 	x.decode(r, root)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -15,22 +17,22 @@ type Handlers interface {
 	// LegacySearch handles tool "legacy.search".
 	//
 	// A tool whose schema an older server published in draft-07.
-	LegacySearch(ctx context.Context, in LegacySearchInput) (runtime.Value, error)
+	LegacySearch(ctx context.Context, in LegacySearchInput) (typed.Value, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // LegacySearch returns MCP-008.
-func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "legacy.search")
+func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "legacy.search")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeLegacySearchInput(args)
 			if err != nil {
@@ -49,18 +51,18 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic2 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range.
-func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Array) {
+func dynamic2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
 		vs.Add(p, "type", "must be array, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Array:
+	case typed.Array:
 		for i := range v.Items {
 			q := p.Index(i)
 			switch i {
@@ -76,7 +78,7 @@ func dynamic2(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic3 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/0.
-func dynamic3(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic3(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.IsInteger()) {
 		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
 		return
@@ -84,7 +86,7 @@ func dynamic3(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic4 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/1.
-func dynamic4(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic4(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.IsInteger()) {
 		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
 		return
@@ -92,18 +94,18 @@ func dynamic4(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic5 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/additionalItems.
-func dynamic5(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic5(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 
 // dynamic12 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters.
-func dynamic12(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic12(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -123,28 +125,28 @@ func dynamic12(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic13 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/from.
-func dynamic13(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic13(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.String:
-		if !runtime.IsDate(v.Text) {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
 			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
 		}
 	}
 }
 
 // dynamic14 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/to.
-func dynamic14(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic14(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.String:
-		if !runtime.IsDate(v.Text) {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
 			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
 		}
 	}

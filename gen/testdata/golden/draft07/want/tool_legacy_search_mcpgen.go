@@ -2,7 +2,7 @@
 
 package draft07
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // LegacySearchInput is the input of tool "legacy.search".
 type LegacySearchInput struct {
@@ -10,20 +10,20 @@ type LegacySearchInput struct {
 	Query string
 
 	// Range is property "range".
-	Range runtime.Opt[runtime.Value]
+	Range typed.Opt[typed.Value]
 
 	// Page is property "page".
-	Page runtime.Opt[Page]
+	Page typed.Opt[Page]
 
 	// Sort is property "sort".
-	Sort runtime.Opt[LegacySearchInputSort]
+	Sort typed.Opt[LegacySearchInputSort]
 
 	// Filters is property "filters".
-	Filters runtime.Opt[runtime.Value]
+	Filters typed.Opt[typed.Value]
 }
 
 // decode reads a LegacySearchInput from r, recording every problem.
-func (x *LegacySearchInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *LegacySearchInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -71,19 +71,19 @@ func (x *LegacySearchInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *LegacySearchInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid LegacySearchInput")
 }
 
-func (x *LegacySearchInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *LegacySearchInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("query")
 		{
-			n := runtime.RuneCount(x.Query)
+			n := typed.RuneCount(x.Query)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -111,7 +111,7 @@ func (x *LegacySearchInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *LegacySearchInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"query\":"...)
-	b = runtime.AppendString(b, x.Query)
+	b = typed.AppendString(b, x.Query)
 	if x.Range.Set {
 		b = append(b, ",\"range\":"...)
 		b = x.Range.Value.AppendJSON(b)
@@ -122,7 +122,7 @@ func (x *LegacySearchInput) AppendJSON(b []byte) []byte {
 	}
 	if x.Sort.Set {
 		b = append(b, ",\"sort\":"...)
-		b = runtime.AppendString(b, string(x.Sort.Value))
+		b = typed.AppendString(b, string(x.Sort.Value))
 	}
 	if x.Filters.Set {
 		b = append(b, ",\"filters\":"...)
@@ -139,14 +139,14 @@ func (x LegacySearchInput) MarshalJSON() ([]byte, error) {
 // Page is the schema at /inputSchema/definitions/page.
 type Page struct {
 	// Size is property "size".
-	Size runtime.Opt[int64]
+	Size typed.Opt[int64]
 
 	// Cursor is property "cursor".
-	Cursor runtime.Opt[string]
+	Cursor typed.Opt[string]
 }
 
 // decode reads a Page from r, recording every problem.
-func (x *Page) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *Page) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -171,15 +171,15 @@ func (x *Page) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Page) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid Page")
 }
 
-func (x *Page) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *Page) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Size.Set {
 		q := p.Field("size")
 		if x.Size.Value < 1 {
@@ -196,14 +196,14 @@ func (x *Page) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	if x.Size.Set {
 		b = append(b, "\"size\":"...)
-		b = runtime.AppendInt(b, x.Size.Value)
+		b = typed.AppendInt(b, x.Size.Value)
 	}
 	if x.Cursor.Set {
 		if b[len(b)-1] != '{' {
 			b = append(b, ',')
 		}
 		b = append(b, "\"cursor\":"...)
-		b = runtime.AppendString(b, x.Cursor.Value)
+		b = typed.AppendString(b, x.Cursor.Value)
 	}
 	return append(b, '}')
 }
@@ -221,7 +221,7 @@ const (
 	LegacySearchInputSortDate      LegacySearchInputSort = "date"
 )
 
-func (v *LegacySearchInputSort) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *LegacySearchInputSort) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -235,7 +235,7 @@ func (v *LegacySearchInputSort) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"relevance\", \"date\"")
 	}
 }
-func (v LegacySearchInputSort) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v LegacySearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case LegacySearchInputSortRelevance, LegacySearchInputSortDate:
 		return
@@ -244,10 +244,10 @@ func (v LegacySearchInputSort) validate(p *runtime.Path, vs *runtime.Violations)
 }
 
 // DecodeLegacySearchInput decodes the arguments of tool "legacy.search" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeLegacySearchInput(data []byte) (LegacySearchInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x LegacySearchInput
 	root := r.Root()
 	x.decode(r, root)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -15,22 +17,22 @@ type Handlers interface {
 	// TicketsUpdate handles tool "tickets.update".
 	//
 	// Changes the state of a support ticket.
-	TicketsUpdate(ctx context.Context, in TicketsUpdateInput) (runtime.Value, error)
+	TicketsUpdate(ctx context.Context, in TicketsUpdateInput) (typed.Value, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // TicketsUpdate returns MCP-008.
-func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "tickets.update")
+func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "tickets.update")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeTicketsUpdateInput(args)
 			if err != nil {
@@ -49,30 +51,30 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic6 checks a value against ../defs/tickets_update.json#/inputSchema/properties/severity.
-func dynamic6(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic6(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.IsInteger()) {
 		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
 		return
 	}
-	if !(v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	if !(v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "1",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "2",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "3",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "5",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "8",
 	})) {
 		vs.Add(p, "enum", "must be one of 1, 2, 3, 5, 8")
@@ -80,17 +82,17 @@ func dynamic6(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic7 checks a value against ../defs/tickets_update.json#/inputSchema/properties/mixed.
-func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Equal(&runtime.Value{
-		Kind: runtime.String,
+func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "auto",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.Number,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
 		Text: "0",
-	}) || v.Equal(&runtime.Value{
+	}) || v.Equal(&typed.Value{
 		Bool: true,
-		Kind: runtime.Bool,
-	}) || v.Equal(&runtime.Value{})) {
+		Kind: typed.Bool,
+	}) || v.Equal(&typed.Value{})) {
 		vs.Add(p, "enum", "must be one of \"auto\", 0, true, null")
 	}
 }

@@ -5,7 +5,7 @@ package enums
 import (
 	"strconv"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // TicketsUpdateInput is the input of tool "tickets.update".
@@ -16,29 +16,29 @@ type TicketsUpdateInput struct {
 	Status TicketsUpdateInputStatus
 
 	// Priority is property "priority".
-	Priority runtime.Opt[TicketsUpdateInputPriority]
+	Priority typed.Opt[TicketsUpdateInputPriority]
 
 	// Resolution is property "resolution".
-	Resolution runtime.Opt[runtime.Nullable[TicketsUpdateInputResolution]]
+	Resolution typed.Opt[typed.Nullable[TicketsUpdateInputResolution]]
 
 	// Kind is property "kind".
-	Kind runtime.Opt[TicketsUpdateInputKind]
+	Kind typed.Opt[TicketsUpdateInputKind]
 
 	// Odd is property "odd".
-	Odd runtime.Opt[TicketsUpdateInputOdd]
+	Odd typed.Opt[TicketsUpdateInputOdd]
 
 	// Severity is property "severity".
-	Severity runtime.Opt[runtime.Value]
+	Severity typed.Opt[typed.Value]
 
 	// Mixed is property "mixed".
-	Mixed runtime.Opt[runtime.Value]
+	Mixed typed.Opt[typed.Value]
 
 	// Channels is property "channels".
-	Channels runtime.Opt[[]TicketsUpdateInputChannelsItem]
+	Channels typed.Opt[[]TicketsUpdateInputChannelsItem]
 }
 
 // decode reads a TicketsUpdateInput from r, recording every problem.
-func (x *TicketsUpdateInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *TicketsUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -116,15 +116,15 @@ func (x *TicketsUpdateInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TicketsUpdateInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid TicketsUpdateInput")
 }
 
-func (x *TicketsUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *TicketsUpdateInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("status")
 		x.Status.validate(&q, vs)
@@ -155,7 +155,7 @@ func (x *TicketsUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	}
 	if x.Channels.Set {
 		q := p.Field("channels")
-		if i, j := runtime.Duplicates(x.Channels.Value); i >= 0 {
+		if i, j := typed.Duplicates(x.Channels.Value); i >= 0 {
 			vs.Add(&q, "uniqueItems", "items must be unique; item "+strconv.Itoa(j)+" repeats item "+strconv.Itoa(i))
 		}
 		for i0 := range x.Channels.Value {
@@ -169,26 +169,26 @@ func (x *TicketsUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *TicketsUpdateInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"status\":"...)
-	b = runtime.AppendString(b, string(x.Status))
+	b = typed.AppendString(b, string(x.Status))
 	if x.Priority.Set {
 		b = append(b, ",\"priority\":"...)
-		b = runtime.AppendString(b, string(x.Priority.Value))
+		b = typed.AppendString(b, string(x.Priority.Value))
 	}
 	if x.Resolution.Set {
 		b = append(b, ",\"resolution\":"...)
 		if x.Resolution.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendString(b, string(x.Resolution.Value.Value))
+			b = typed.AppendString(b, string(x.Resolution.Value.Value))
 		}
 	}
 	if x.Kind.Set {
 		b = append(b, ",\"kind\":"...)
-		b = runtime.AppendString(b, string(x.Kind.Value))
+		b = typed.AppendString(b, string(x.Kind.Value))
 	}
 	if x.Odd.Set {
 		b = append(b, ",\"odd\":"...)
-		b = runtime.AppendString(b, string(x.Odd.Value))
+		b = typed.AppendString(b, string(x.Odd.Value))
 	}
 	if x.Severity.Set {
 		b = append(b, ",\"severity\":"...)
@@ -205,7 +205,7 @@ func (x *TicketsUpdateInput) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, string(x.Channels.Value[i0]))
+			b = typed.AppendString(b, string(x.Channels.Value[i0]))
 		}
 		b = append(b, ']')
 	}
@@ -229,7 +229,7 @@ const (
 	TicketsUpdateInputStatusClosed            TicketsUpdateInputStatus = "closed"
 )
 
-func (v *TicketsUpdateInputStatus) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputStatus) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -247,7 +247,7 @@ func (v *TicketsUpdateInputStatus) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"in_progress\", \"waiting-on-customer\", \"closed\"")
 	}
 }
-func (v TicketsUpdateInputStatus) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputStatus) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputStatusOpen, TicketsUpdateInputStatusInProgress, TicketsUpdateInputStatusWaitingOnCustomer, TicketsUpdateInputStatusClosed:
 		return
@@ -264,13 +264,13 @@ const (
 	TicketsUpdateInputPriorityP3 TicketsUpdateInputPriority = "P3"
 )
 
-func (v *TicketsUpdateInputPriority) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputPriority) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
 	}
-	b = runtime.TrimSpace(b)
-	b = runtime.Upper(b)
+	b = typed.TrimSpace(b)
+	b = typed.Upper(b)
 	switch string(b) {
 	case "P1":
 		*v = TicketsUpdateInputPriorityP1
@@ -282,7 +282,7 @@ func (v *TicketsUpdateInputPriority) decode(r *runtime.Reader, p *runtime.Path) 
 		r.Violations.Add(p, "enum", "must be one of \"P1\", \"P2\", \"P3\"")
 	}
 }
-func (v TicketsUpdateInputPriority) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputPriority) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputPriorityP1, TicketsUpdateInputPriorityP2, TicketsUpdateInputPriorityP3:
 		return
@@ -299,7 +299,7 @@ const (
 	TicketsUpdateInputResolutionDuplicate TicketsUpdateInputResolution = "duplicate"
 )
 
-func (v *TicketsUpdateInputResolution) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputResolution) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -315,7 +315,7 @@ func (v *TicketsUpdateInputResolution) decode(r *runtime.Reader, p *runtime.Path
 		r.Violations.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\"")
 	}
 }
-func (v TicketsUpdateInputResolution) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputResolution) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputResolutionFixed, TicketsUpdateInputResolutionWontFix, TicketsUpdateInputResolutionDuplicate:
 		return
@@ -330,7 +330,7 @@ const (
 	TicketsUpdateInputKindTicket TicketsUpdateInputKind = "ticket"
 )
 
-func (v *TicketsUpdateInputKind) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputKind) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -342,7 +342,7 @@ func (v *TicketsUpdateInputKind) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "const", "must be \"ticket\"")
 	}
 }
-func (v TicketsUpdateInputKind) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputKind) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputKindTicket:
 		return
@@ -362,7 +362,7 @@ const (
 	TicketsUpdateInputOddValue6 TicketsUpdateInputOdd = "--"
 )
 
-func (v *TicketsUpdateInputOdd) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputOdd) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -384,7 +384,7 @@ func (v *TicketsUpdateInputOdd) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"\", \"1st\", \"a b\", \"A_B\", \"ünïcode\", \"--\"")
 	}
 }
-func (v TicketsUpdateInputOdd) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputOdd) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputOddValue1, TicketsUpdateInputOddX1st, TicketsUpdateInputOddAB, TicketsUpdateInputOddValue4, TicketsUpdateInputOddNCode, TicketsUpdateInputOddValue6:
 		return
@@ -401,7 +401,7 @@ const (
 	TicketsUpdateInputChannelsItemPush  TicketsUpdateInputChannelsItem = "push"
 )
 
-func (v *TicketsUpdateInputChannelsItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *TicketsUpdateInputChannelsItem) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -417,7 +417,7 @@ func (v *TicketsUpdateInputChannelsItem) decode(r *runtime.Reader, p *runtime.Pa
 		r.Violations.Add(p, "enum", "must be one of \"email\", \"sms\", \"push\"")
 	}
 }
-func (v TicketsUpdateInputChannelsItem) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v TicketsUpdateInputChannelsItem) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case TicketsUpdateInputChannelsItemEmail, TicketsUpdateInputChannelsItemSms, TicketsUpdateInputChannelsItemPush:
 		return
@@ -426,10 +426,10 @@ func (v TicketsUpdateInputChannelsItem) validate(p *runtime.Path, vs *runtime.Vi
 }
 
 // DecodeTicketsUpdateInput decodes the arguments of tool "tickets.update" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeTicketsUpdateInput(data []byte) (TicketsUpdateInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x TicketsUpdateInput
 	root := r.Root()
 	x.decode(r, root)

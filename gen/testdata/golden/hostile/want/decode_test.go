@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
 
 func TestEnumValuesAreExactData(t *testing.T) {
@@ -53,14 +53,14 @@ func TestHostileNamesAreKeys(t *testing.T) {
 
 func TestHostileViolations(t *testing.T) {
 	_, err := DecodeEvilToolName1Input([]byte(`{"mode":"*/ EVIL","query":"package main!","label":"other","tags":["a*/b"]}`))
-	e := runtime.AsError(err)
-	want := []runtime.Violation{
+	e := mcperr.AsError(err)
+	want := []mcperr.Violation{
 		{Pointer: "/mode", Keyword: "enum", Message: "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\x00byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\""},
 		{Pointer: "/query", Keyword: "pattern", Message: "must match the pattern ^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$"},
 		{Pointer: "/label", Keyword: "x-allowlist", Message: `must be one of the values of allowlist "names */ func init() { os.Exit(1) } /*"`},
 		{Pointer: "/tags/0", Keyword: "pattern", Message: "must match the pattern ^[^\\x00*/]+$"},
 	}
-	if e.Code != runtime.CodeInvalidSymbol || !reflect.DeepEqual(e.Violations, want) {
+	if e.Code != mcperr.CodeInvalidSymbol || !reflect.DeepEqual(e.Violations, want) {
 		t.Errorf("code %s, violations:\n got %+v\nwant %+v", e.Code, e.Violations, want)
 	}
 }

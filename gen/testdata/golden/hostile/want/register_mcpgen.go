@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"regexp"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -32,13 +34,13 @@ type UnimplementedHandlers struct{}
 // EvilToolName1 returns MCP-008.
 func (UnimplementedHandlers) EvilToolName1(context.Context, EvilToolName1Input) (EvilToolName1Output, error) {
 	var out EvilToolName1Output
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "evil.tool-name_1")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "evil.tool-name_1")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Annotations: json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeEvilToolName1Input(args)
@@ -50,7 +52,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -63,22 +65,22 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // AllowlistNamesFuncInitOsExit1 is allowlist "names */ func init() { os.Exit(1) } /*". Replace its values at run time
 // with AllowlistNamesFuncInitOsExit1.Replace; calls in flight see the old or the new list.
-var AllowlistNamesFuncInitOsExit1 = runtime.NewAllowlist("names */ func init() { os.Exit(1) } /*", "*/ package main", "\"; os.Exit(1); \"", "`rm -rf /`", "line\n//go:generate rm -rf /", "nul\x00byte", "sep\u2028//go:generate rm -rf /")
+var AllowlistNamesFuncInitOsExit1 = typed.NewAllowlist("names */ func init() { os.Exit(1) } /*", "*/ package main", "\"; os.Exit(1); \"", "`rm -rf /`", "line\n//go:generate rm -rf /", "nul\x00byte", "sep\u2028//go:generate rm -rf /")
 
 // dynamic7 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta.
-func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -99,16 +101,16 @@ func dynamic7(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic8 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/*~1.
-func dynamic8(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic8(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
-	if !(v.Equal(&runtime.Value{
-		Kind: runtime.String,
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "\n",
-	}) || v.Equal(&runtime.Value{
-		Kind: runtime.String,
+	}) || v.Equal(&typed.Value{
+		Kind: typed.String,
 		Text: "\x00",
 	})) {
 		vs.Add(p, "enum", "must be one of \"\\n\", \"\\u0000\"")
@@ -116,13 +118,13 @@ func dynamic8(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic9 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/`.
-func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic9(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.String:
+	case typed.String:
 		if !pattern3.MatchString(v.Text) {
 			vs.Add(p, "pattern", "must match the pattern ^`*$")
 		}
@@ -130,7 +132,7 @@ func dynamic9(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic10 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/additionalProperties.
-func dynamic10(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 

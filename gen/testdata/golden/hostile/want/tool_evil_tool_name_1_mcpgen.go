@@ -2,7 +2,7 @@
 
 package hostile
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // EvilToolName1Input is the input of tool "evil.tool-name_1".
 //
@@ -19,33 +19,33 @@ type EvilToolName1Input struct {
 	Mode EvilToolName1InputMode
 
 	// Query is property "query".
-	Query runtime.Opt[string]
+	Query typed.Opt[string]
 
 	// FuncInitOsExit1 is property "*/ func init() { os.Exit(1) } /*".
 	//
 	// A property whose name is Go code.
-	FuncInitOsExit1 runtime.Opt[string]
+	FuncInitOsExit1 typed.Opt[string]
 
 	// QuotedNameGoGenerateRmRf is property "\"quoted\" `name`\n//go:generate rm -rf /".
-	QuotedNameGoGenerateRmRf runtime.Opt[int64]
+	QuotedNameGoGenerateRmRf typed.Opt[int64]
 
 	// Label is property "label".
-	Label runtime.Opt[string]
+	Label typed.Opt[string]
 
 	// Const is property "const".
-	Const runtime.Opt[EvilToolName1InputConst]
+	Const typed.Opt[EvilToolName1InputConst]
 
 	// Meta is property "meta".
 	//
 	// An object whose property names have no Go name at all, so it is checked dynamically.
-	Meta runtime.Opt[runtime.Value]
+	Meta typed.Opt[typed.Value]
 
 	// Tags is property "tags".
-	Tags runtime.Opt[[]string]
+	Tags typed.Opt[[]string]
 }
 
 // decode reads a EvilToolName1Input from r, recording every problem.
-func (x *EvilToolName1Input) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -125,15 +125,15 @@ func (x *EvilToolName1Input) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EvilToolName1Input) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid EvilToolName1Input")
 }
 
-func (x *EvilToolName1Input) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("mode")
 		x.Mode.validate(&q, vs)
@@ -141,7 +141,7 @@ func (x *EvilToolName1Input) validate(p *runtime.Path, vs *runtime.Violations) {
 	if x.Query.Set {
 		q := p.Field("query")
 		{
-			n := runtime.RuneCount(x.Query.Value)
+			n := typed.RuneCount(x.Query.Value)
 			if n > 64 {
 				vs.Add(&q, "maxLength", "must be at most 64 characters long")
 			}
@@ -179,26 +179,26 @@ func (x *EvilToolName1Input) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *EvilToolName1Input) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"mode\":"...)
-	b = runtime.AppendString(b, string(x.Mode))
+	b = typed.AppendString(b, string(x.Mode))
 	if x.Query.Set {
 		b = append(b, ",\"query\":"...)
-		b = runtime.AppendString(b, x.Query.Value)
+		b = typed.AppendString(b, x.Query.Value)
 	}
 	if x.FuncInitOsExit1.Set {
 		b = append(b, ",\"*/ func init() { os.Exit(1) } /*\":"...)
-		b = runtime.AppendString(b, x.FuncInitOsExit1.Value)
+		b = typed.AppendString(b, x.FuncInitOsExit1.Value)
 	}
 	if x.QuotedNameGoGenerateRmRf.Set {
 		b = append(b, ",\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":"...)
-		b = runtime.AppendInt(b, x.QuotedNameGoGenerateRmRf.Value)
+		b = typed.AppendInt(b, x.QuotedNameGoGenerateRmRf.Value)
 	}
 	if x.Label.Set {
 		b = append(b, ",\"label\":"...)
-		b = runtime.AppendString(b, x.Label.Value)
+		b = typed.AppendString(b, x.Label.Value)
 	}
 	if x.Const.Set {
 		b = append(b, ",\"const\":"...)
-		b = runtime.AppendString(b, string(x.Const.Value))
+		b = typed.AppendString(b, string(x.Const.Value))
 	}
 	if x.Meta.Set {
 		b = append(b, ",\"meta\":"...)
@@ -211,7 +211,7 @@ func (x *EvilToolName1Input) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, x.Tags.Value[i0])
+			b = typed.AppendString(b, x.Tags.Value[i0])
 		}
 		b = append(b, ']')
 	}
@@ -244,7 +244,7 @@ const (
 	EvilToolName1InputModeSV              EvilToolName1InputMode = "%s%v%!"
 )
 
-func (v *EvilToolName1InputMode) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *EvilToolName1InputMode) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -276,7 +276,7 @@ func (v *EvilToolName1InputMode) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\x00byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
 	}
 }
-func (v EvilToolName1InputMode) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v EvilToolName1InputMode) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case EvilToolName1InputModeEvil, EvilToolName1InputModeQuoted, EvilToolName1InputModeTick, EvilToolName1InputModeLineBreak, EvilToolName1InputModeNulByte, EvilToolName1InputModeGoGenerateRmRf, EvilToolName1InputModePackageMain, EvilToolName1InputModeFuncInitOsExit1, EvilToolName1InputModeSepArator, EvilToolName1InputModeAB, EvilToolName1InputModeSV:
 		return
@@ -291,7 +291,7 @@ const (
 	EvilToolName1InputConstConstValueGoGenerateRmRf EvilToolName1InputConst = "*/ \"const\" `value`\n//go:generate rm -rf /"
 )
 
-func (v *EvilToolName1InputConst) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *EvilToolName1InputConst) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -303,7 +303,7 @@ func (v *EvilToolName1InputConst) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "const", "must be \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
 	}
 }
-func (v EvilToolName1InputConst) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v EvilToolName1InputConst) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case EvilToolName1InputConstConstValueGoGenerateRmRf:
 		return
@@ -323,7 +323,7 @@ type EvilToolName1Output struct {
 }
 
 // decode reads a EvilToolName1Output from r, recording every problem.
-func (x *EvilToolName1Output) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *EvilToolName1Output) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -343,21 +343,21 @@ func (x *EvilToolName1Output) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EvilToolName1Output) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid EvilToolName1Output")
 }
 
-func (x *EvilToolName1Output) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *EvilToolName1Output) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *EvilToolName1Output) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"echo\":"...)
-	b = runtime.AppendString(b, x.Echo)
+	b = typed.AppendString(b, x.Echo)
 	return append(b, '}')
 }
 
@@ -367,10 +367,10 @@ func (x EvilToolName1Output) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeEvilToolName1Input decodes the arguments of tool "evil.tool-name_1" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeEvilToolName1Input(data []byte) (EvilToolName1Input, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x EvilToolName1Input
 	root := r.Root()
 	x.decode(r, root)

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
 
 func TestDecodeNestedValid(t *testing.T) {
@@ -42,17 +42,17 @@ func TestDecodeNestedValid(t *testing.T) {
 }
 
 func TestDecodeNestedInvalid(t *testing.T) {
-	v := func(pointer, keyword, message string) runtime.Violation {
-		return runtime.Violation{Pointer: pointer, Keyword: keyword, Message: message}
+	v := func(pointer, keyword, message string) mcperr.Violation {
+		return mcperr.Violation{Pointer: pointer, Keyword: keyword, Message: message}
 	}
 	tests := []struct {
 		name  string
 		input string
-		want  []runtime.Violation
+		want  []mcperr.Violation
 	}{{
 		name:  "missing, unknown and out-of-range members deep down",
 		input: `{"account": {"id": "", "owner": {"country": "gb", "age": 40}}, "orders": [{"legs": [{"ratio": 0}, {"ratio": 1, "strike": 0.00001}]}]}`,
-		want: []runtime.Violation{
+		want: []mcperr.Violation{
 			v("/account/owner/age", "additionalProperties", "unknown property; not allowed by the schema"),
 			v("/account/owner/name", "required", "missing required property"),
 			v("/orders/0/symbol", "required", "missing required property"),
@@ -64,18 +64,18 @@ func TestDecodeNestedInvalid(t *testing.T) {
 	}, {
 		name:  "array bounds and unique items",
 		input: `{"account": {"id": "a"}, "orders": [{"symbol": "S", "legs": [{"ratio": 1}, {"ratio": 1}, {"ratio": 1}, {"ratio": 1}, {"ratio": 1}], "tags": ["fx", "rates", "fx"]}]}`,
-		want: []runtime.Violation{
+		want: []mcperr.Violation{
 			v("/orders/0/legs", "maxItems", "must have at most 4 items"),
 			v("/orders/0/tags", "uniqueItems", "items must be unique; item 2 repeats item 0"),
 		},
 	}, {
 		name:  "empty batch",
 		input: `{"account": {"id": "a"}, "orders": []}`,
-		want:  []runtime.Violation{v("/orders", "minItems", "must have at least 1 item")},
+		want:  []mcperr.Violation{v("/orders", "minItems", "must have at least 1 item")},
 	}, {
 		name:  "wrong types in nested arrays",
 		input: `{"account": {"id": "a"}, "orders": [{"symbol": "S", "legs": {}}], "matrix": [[1, "2"], 3]}`,
-		want: []runtime.Violation{
+		want: []mcperr.Violation{
 			v("/orders/0/legs", "type", "must be array, got object"),
 			v("/matrix/0/1", "type", "must be number, got string"),
 			v("/matrix/1", "type", "must be array, got number"),
@@ -83,7 +83,7 @@ func TestDecodeNestedInvalid(t *testing.T) {
 	}, {
 		name:  "dynamically checked members",
 		input: `{"account": {"id": "a"}, "orders": [{"symbol": "S", "legs": []}], "labels": {"desk": 7}, "point": [1, 2, 3], "headers": {"X-Ok": "1", "Cookie": "secret"}, "shipping": {"street": "1 Main St"}}`,
-		want: []runtime.Violation{
+		want: []mcperr.Violation{
 			v("/labels/desk", "type", "must be string, got number"),
 			v("/point/2", "false", "no value is allowed here"),
 			v("/headers/Cookie", "additionalProperties", "unknown property; not allowed by the schema"),
@@ -97,9 +97,9 @@ func TestDecodeNestedInvalid(t *testing.T) {
 			if err == nil {
 				t.Fatal("invalid input accepted")
 			}
-			e := runtime.AsError(err)
-			if e.Code != runtime.CodeInvalidArgs {
-				t.Errorf("code %s; want %s", e.Code, runtime.CodeInvalidArgs)
+			e := mcperr.AsError(err)
+			if e.Code != mcperr.CodeInvalidArgs {
+				t.Errorf("code %s; want %s", e.Code, mcperr.CodeInvalidArgs)
 			}
 			if !reflect.DeepEqual(e.Violations, tt.want) {
 				t.Errorf("violations:\n got %+v\nwant %+v", e.Violations, tt.want)
@@ -121,8 +121,8 @@ func TestOutputAppendJSON(t *testing.T) {
 		t.Errorf("AppendJSON:\n got %s\nwant %s", got, want)
 	}
 	out.Accepted[0].Index = -1
-	e := runtime.AsError(out.Validate())
-	if want := []runtime.Violation{{Pointer: "/accepted/0/index", Keyword: "minimum", Message: "must be >= 0"}}; !reflect.DeepEqual(e.Violations, want) {
+	e := mcperr.AsError(out.Validate())
+	if want := []mcperr.Violation{{Pointer: "/accepted/0/index", Keyword: "minimum", Message: "must be >= 0"}}; !reflect.DeepEqual(e.Violations, want) {
 		t.Errorf("violations %+v; want %+v", e.Violations, want)
 	}
 }

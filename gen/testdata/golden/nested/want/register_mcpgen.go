@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"regexp"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -25,13 +27,13 @@ type UnimplementedHandlers struct{}
 // OrdersSubmitBatch returns MCP-008.
 func (UnimplementedHandlers) OrdersSubmitBatch(context.Context, OrdersSubmitBatchInput) (OrdersSubmitBatchOutput, error) {
 	var out OrdersSubmitBatchOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "orders.submit_batch")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "orders.submit_batch")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeOrdersSubmitBatchInput(args)
 			if err != nil {
@@ -42,7 +44,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -54,18 +56,18 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic22 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels.
-func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic22(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -81,21 +83,21 @@ func dynamic22(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic23 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels/additionalProperties.
-func dynamic23(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic23(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic24 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point.
-func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Array) {
+func dynamic24(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
 		vs.Add(p, "type", "must be array, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Array:
+	case typed.Array:
 		for i := range v.Items {
 			q := p.Index(i)
 			switch i {
@@ -111,34 +113,34 @@ func dynamic24(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic25 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/0.
-func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic26 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/1.
-func dynamic26(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Number) {
+func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
 		vs.Add(p, "type", "must be number, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic27 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/items.
-func dynamic27(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic27(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 
 // dynamic28 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers.
-func dynamic28(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic28(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -155,26 +157,26 @@ func dynamic28(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic29 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/patternProperties/^X-[A-Za-z-]+$.
-func dynamic29(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic29(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic30 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/additionalProperties.
-func dynamic30(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic30(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 
 // dynamic31 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping.
-func dynamic31(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic31(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -199,24 +201,24 @@ func dynamic31(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic32 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/street.
-func dynamic32(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic32(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic33 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/city.
-func dynamic33(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic33(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic34 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/zip.
-func dynamic34(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic34(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}

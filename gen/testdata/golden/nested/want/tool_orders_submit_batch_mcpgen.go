@@ -6,7 +6,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -19,23 +19,23 @@ type OrdersSubmitBatchInput struct {
 	Orders []OrdersSubmitBatchInputOrdersItem
 
 	// Matrix is property "matrix".
-	Matrix runtime.Opt[[][]float64]
+	Matrix typed.Opt[[][]float64]
 
 	// Labels is property "labels".
-	Labels runtime.Opt[runtime.Value]
+	Labels typed.Opt[typed.Value]
 
 	// Point is property "point".
-	Point runtime.Opt[runtime.Value]
+	Point typed.Opt[typed.Value]
 
 	// Headers is property "headers".
-	Headers runtime.Opt[runtime.Value]
+	Headers typed.Opt[typed.Value]
 
 	// Shipping is property "shipping".
-	Shipping runtime.Opt[runtime.Value]
+	Shipping typed.Opt[typed.Value]
 }
 
 // decode reads a OrdersSubmitBatchInput from r, recording every problem.
-func (x *OrdersSubmitBatchInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -111,15 +111,15 @@ func (x *OrdersSubmitBatchInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchInput")
 }
 
-func (x *OrdersSubmitBatchInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("account")
 		x.Account.validate(&q, vs)
@@ -193,7 +193,7 @@ func (x *OrdersSubmitBatchInput) AppendJSON(b []byte) []byte {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = runtime.AppendFloat(b, x.Matrix.Value[i0][i1])
+				b = typed.AppendFloat(b, x.Matrix.Value[i0][i1])
 			}
 			b = append(b, ']')
 		}
@@ -229,11 +229,11 @@ type OrdersSubmitBatchInputAccount struct {
 	ID string
 
 	// Owner is property "owner".
-	Owner runtime.Opt[OrdersSubmitBatchInputAccountOwner]
+	Owner typed.Opt[OrdersSubmitBatchInputAccountOwner]
 }
 
 // decode reads a OrdersSubmitBatchInputAccount from r, recording every problem.
-func (x *OrdersSubmitBatchInputAccount) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchInputAccount) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -260,19 +260,19 @@ func (x *OrdersSubmitBatchInputAccount) decode(r *runtime.Reader, p *runtime.Pat
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputAccount) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchInputAccount")
 }
 
-func (x *OrdersSubmitBatchInputAccount) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchInputAccount) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("id")
 		{
-			n := runtime.RuneCount(x.ID)
+			n := typed.RuneCount(x.ID)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -288,7 +288,7 @@ func (x *OrdersSubmitBatchInputAccount) validate(p *runtime.Path, vs *runtime.Vi
 func (x *OrdersSubmitBatchInputAccount) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"id\":"...)
-	b = runtime.AppendString(b, x.ID)
+	b = typed.AppendString(b, x.ID)
 	if x.Owner.Set {
 		b = append(b, ",\"owner\":"...)
 		b = x.Owner.Value.AppendJSON(b)
@@ -307,11 +307,11 @@ type OrdersSubmitBatchInputAccountOwner struct {
 	Name string
 
 	// Country is property "country".
-	Country runtime.Opt[string]
+	Country typed.Opt[string]
 }
 
 // decode reads a OrdersSubmitBatchInputAccountOwner from r, recording every problem.
-func (x *OrdersSubmitBatchInputAccountOwner) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchInputAccountOwner) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -338,15 +338,15 @@ func (x *OrdersSubmitBatchInputAccountOwner) decode(r *runtime.Reader, p *runtim
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputAccountOwner) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchInputAccountOwner")
 }
 
-func (x *OrdersSubmitBatchInputAccountOwner) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchInputAccountOwner) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Country.Set {
 		q := p.Field("country")
 		if !pattern1.MatchString(x.Country.Value) {
@@ -359,10 +359,10 @@ func (x *OrdersSubmitBatchInputAccountOwner) validate(p *runtime.Path, vs *runti
 func (x *OrdersSubmitBatchInputAccountOwner) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"name\":"...)
-	b = runtime.AppendString(b, x.Name)
+	b = typed.AppendString(b, x.Name)
 	if x.Country.Set {
 		b = append(b, ",\"country\":"...)
-		b = runtime.AppendString(b, x.Country.Value)
+		b = typed.AppendString(b, x.Country.Value)
 	}
 	return append(b, '}')
 }
@@ -381,11 +381,11 @@ type OrdersSubmitBatchInputOrdersItem struct {
 	Legs []OrdersSubmitBatchInputOrdersItemLegsItem
 
 	// Tags is property "tags".
-	Tags runtime.Opt[[]string]
+	Tags typed.Opt[[]string]
 }
 
 // decode reads a OrdersSubmitBatchInputOrdersItem from r, recording every problem.
-func (x *OrdersSubmitBatchInputOrdersItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchInputOrdersItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -428,15 +428,15 @@ func (x *OrdersSubmitBatchInputOrdersItem) decode(r *runtime.Reader, p *runtime.
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputOrdersItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchInputOrdersItem")
 }
 
-func (x *OrdersSubmitBatchInputOrdersItem) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchInputOrdersItem) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("legs")
 		if len(x.Legs) > 4 {
@@ -449,13 +449,13 @@ func (x *OrdersSubmitBatchInputOrdersItem) validate(p *runtime.Path, vs *runtime
 	}
 	if x.Tags.Set {
 		q := p.Field("tags")
-		if i, j := runtime.Duplicates(x.Tags.Value); i >= 0 {
+		if i, j := typed.Duplicates(x.Tags.Value); i >= 0 {
 			vs.Add(&q, "uniqueItems", "items must be unique; item "+strconv.Itoa(j)+" repeats item "+strconv.Itoa(i))
 		}
 		for i0 := range x.Tags.Value {
 			q0 := (&q).Index(i0)
 			{
-				n := runtime.RuneCount(x.Tags.Value[i0])
+				n := typed.RuneCount(x.Tags.Value[i0])
 				if n > 16 {
 					vs.Add(&q0, "maxLength", "must be at most 16 characters long")
 				}
@@ -468,7 +468,7 @@ func (x *OrdersSubmitBatchInputOrdersItem) validate(p *runtime.Path, vs *runtime
 func (x *OrdersSubmitBatchInputOrdersItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = runtime.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, x.Symbol)
 	b = append(b, ",\"legs\":"...)
 	b = append(b, '[')
 	for i0 := range x.Legs {
@@ -485,7 +485,7 @@ func (x *OrdersSubmitBatchInputOrdersItem) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, x.Tags.Value[i0])
+			b = typed.AppendString(b, x.Tags.Value[i0])
 		}
 		b = append(b, ']')
 	}
@@ -503,11 +503,11 @@ type OrdersSubmitBatchInputOrdersItemLegsItem struct {
 	Ratio int64
 
 	// Strike is property "strike".
-	Strike runtime.Opt[decimal.Decimal]
+	Strike typed.Opt[decimal.Decimal]
 }
 
 // decode reads a OrdersSubmitBatchInputOrdersItemLegsItem from r, recording every problem.
-func (x *OrdersSubmitBatchInputOrdersItemLegsItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchInputOrdersItemLegsItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -534,15 +534,15 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) decode(r *runtime.Reader, p *
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputOrdersItemLegsItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchInputOrdersItemLegsItem")
 }
 
-func (x *OrdersSubmitBatchInputOrdersItemLegsItem) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchInputOrdersItemLegsItem) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("ratio")
 		if x.Ratio < 1 {
@@ -551,7 +551,7 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) validate(p *runtime.Path, vs 
 	}
 	if x.Strike.Set {
 		q := p.Field("strike")
-		if runtime.DecimalPlaces(x.Strike.Value) > 4 {
+		if typed.DecimalPlaces(x.Strike.Value) > 4 {
 			vs.Add(&q, "x-decimal", "must have at most 4 decimal places")
 		}
 	}
@@ -561,10 +561,10 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) validate(p *runtime.Path, vs 
 func (x *OrdersSubmitBatchInputOrdersItemLegsItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"ratio\":"...)
-	b = runtime.AppendInt(b, x.Ratio)
+	b = typed.AppendInt(b, x.Ratio)
 	if x.Strike.Set {
 		b = append(b, ",\"strike\":"...)
-		b = runtime.AppendDecimal(b, x.Strike.Value)
+		b = typed.AppendDecimal(b, x.Strike.Value)
 	}
 	return append(b, '}')
 }
@@ -584,7 +584,7 @@ type OrdersSubmitBatchOutput struct {
 }
 
 // decode reads a OrdersSubmitBatchOutput from r, recording every problem.
-func (x *OrdersSubmitBatchOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -620,15 +620,15 @@ func (x *OrdersSubmitBatchOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchOutput")
 }
 
-func (x *OrdersSubmitBatchOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("accepted")
 		for i0 := range x.Accepted {
@@ -684,7 +684,7 @@ type OrdersSubmitBatchOutputAcceptedItem struct {
 }
 
 // decode reads a OrdersSubmitBatchOutputAcceptedItem from r, recording every problem.
-func (x *OrdersSubmitBatchOutputAcceptedItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchOutputAcceptedItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -710,15 +710,15 @@ func (x *OrdersSubmitBatchOutputAcceptedItem) decode(r *runtime.Reader, p *runti
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchOutputAcceptedItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchOutputAcceptedItem")
 }
 
-func (x *OrdersSubmitBatchOutputAcceptedItem) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *OrdersSubmitBatchOutputAcceptedItem) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("index")
 		if x.Index < 0 {
@@ -731,9 +731,9 @@ func (x *OrdersSubmitBatchOutputAcceptedItem) validate(p *runtime.Path, vs *runt
 func (x *OrdersSubmitBatchOutputAcceptedItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"index\":"...)
-	b = runtime.AppendInt(b, x.Index)
+	b = typed.AppendInt(b, x.Index)
 	b = append(b, ",\"orderId\":"...)
-	b = runtime.AppendString(b, x.OrderID)
+	b = typed.AppendString(b, x.OrderID)
 	return append(b, '}')
 }
 
@@ -752,7 +752,7 @@ type OrdersSubmitBatchOutputRejectedItem struct {
 }
 
 // decode reads a OrdersSubmitBatchOutputRejectedItem from r, recording every problem.
-func (x *OrdersSubmitBatchOutputRejectedItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *OrdersSubmitBatchOutputRejectedItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -783,28 +783,28 @@ func (x *OrdersSubmitBatchOutputRejectedItem) decode(r *runtime.Reader, p *runti
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchOutputRejectedItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid OrdersSubmitBatchOutputRejectedItem")
 }
 
-func (x *OrdersSubmitBatchOutputRejectedItem) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *OrdersSubmitBatchOutputRejectedItem) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *OrdersSubmitBatchOutputRejectedItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"index\":"...)
-	b = runtime.AppendInt(b, x.Index)
+	b = typed.AppendInt(b, x.Index)
 	b = append(b, ",\"reasons\":"...)
 	b = append(b, '[')
 	for i0 := range x.Reasons {
 		if i0 > 0 {
 			b = append(b, ',')
 		}
-		b = runtime.AppendString(b, x.Reasons[i0])
+		b = typed.AppendString(b, x.Reasons[i0])
 	}
 	b = append(b, ']')
 	return append(b, '}')
@@ -816,10 +816,10 @@ func (x OrdersSubmitBatchOutputRejectedItem) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeOrdersSubmitBatchInput decodes the arguments of tool "orders.submit_batch" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeOrdersSubmitBatchInput(data []byte) (OrdersSubmitBatchInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x OrdersSubmitBatchInput
 	root := r.Root()
 	x.decode(r, root)

@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -15,22 +17,22 @@ type Handlers interface {
 	// ProfileUpdate handles tool "profile.update".
 	//
 	// Updates a user profile; null clears a field, absence keeps it.
-	ProfileUpdate(ctx context.Context, in ProfileUpdateInput) (runtime.Value, error)
+	ProfileUpdate(ctx context.Context, in ProfileUpdateInput) (typed.Value, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // ProfileUpdate returns MCP-008.
-func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "profile.update")
+func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "profile.update")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeProfileUpdateInput(args)
 			if err != nil {
@@ -49,9 +51,9 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic17 checks a value against ../defs/profile_update.json#/inputSchema/properties/extra.
-func dynamic17(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {}
+func dynamic17(v *typed.Value, p *typed.Path, vs *typed.Violations) {}

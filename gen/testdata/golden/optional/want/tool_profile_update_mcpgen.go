@@ -6,7 +6,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -16,44 +16,44 @@ type ProfileUpdateInput struct {
 	UserID string
 
 	// Nickname is property "nickname".
-	Nickname runtime.Opt[runtime.Nullable[string]]
+	Nickname typed.Opt[typed.Nullable[string]]
 
 	// Age is property "age".
-	Age runtime.Opt[runtime.Nullable[int64]]
+	Age typed.Opt[typed.Nullable[int64]]
 
 	// Score is property "score".
-	Score runtime.Opt[runtime.Nullable[float64]]
+	Score typed.Opt[typed.Nullable[float64]]
 
 	// Verified is property "verified".
-	Verified runtime.Opt[runtime.Nullable[bool]]
+	Verified typed.Opt[typed.Nullable[bool]]
 
 	// Balance is property "balance".
-	Balance runtime.Opt[runtime.Nullable[decimal.Decimal]]
+	Balance typed.Opt[typed.Nullable[decimal.Decimal]]
 
 	// Birthday is property "birthday".
-	Birthday runtime.Opt[runtime.Nullable[string]]
+	Birthday typed.Opt[typed.Nullable[string]]
 
 	// LastSeen is property "lastSeen".
-	LastSeen runtime.Opt[runtime.Nullable[time.Time]]
+	LastSeen typed.Opt[typed.Nullable[time.Time]]
 
 	// Address is property "address".
-	Address runtime.Opt[runtime.Nullable[ProfileUpdateInputAddress]]
+	Address typed.Opt[typed.Nullable[ProfileUpdateInputAddress]]
 
 	// Aliases is property "aliases".
-	Aliases runtime.Opt[runtime.Nullable[[]string]]
+	Aliases typed.Opt[typed.Nullable[[]string]]
 
 	// Theme is property "theme".
-	Theme runtime.Opt[ProfileUpdateInputTheme]
+	Theme typed.Opt[ProfileUpdateInputTheme]
 
 	// RequiredNullable is property "requiredNullable" (required).
-	RequiredNullable runtime.Nullable[string]
+	RequiredNullable typed.Nullable[string]
 
 	// Extra is property "extra".
-	Extra runtime.Opt[runtime.Value]
+	Extra typed.Opt[typed.Value]
 }
 
 // decode reads a ProfileUpdateInput from r, recording every problem.
-func (x *ProfileUpdateInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ProfileUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -201,19 +201,19 @@ func (x *ProfileUpdateInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ProfileUpdateInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ProfileUpdateInput")
 }
 
-func (x *ProfileUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ProfileUpdateInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Nickname.Set && !x.Nickname.Value.Null {
 		q := p.Field("nickname")
 		{
-			n := runtime.RuneCount(x.Nickname.Value.Value)
+			n := typed.RuneCount(x.Nickname.Value.Value)
 			if n > 32 {
 				vs.Add(&q, "maxLength", "must be at most 32 characters long")
 			}
@@ -236,13 +236,13 @@ func (x *ProfileUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	}
 	if x.Balance.Set && !x.Balance.Value.Null {
 		q := p.Field("balance")
-		if runtime.DecimalPlaces(x.Balance.Value.Value) > 2 {
+		if typed.DecimalPlaces(x.Balance.Value.Value) > 2 {
 			vs.Add(&q, "x-decimal", "must have at most 2 decimal places")
 		}
 	}
 	if x.Birthday.Set && !x.Birthday.Value.Null {
 		q := p.Field("birthday")
-		if !runtime.IsDate(x.Birthday.Value.Value) {
+		if !typed.IsDate(x.Birthday.Value.Value) {
 			vs.Add(&q, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
 		}
 	}
@@ -264,13 +264,13 @@ func (x *ProfileUpdateInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"userId\":"...)
-	b = runtime.AppendString(b, x.UserID)
+	b = typed.AppendString(b, x.UserID)
 	if x.Nickname.Set {
 		b = append(b, ",\"nickname\":"...)
 		if x.Nickname.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendString(b, x.Nickname.Value.Value)
+			b = typed.AppendString(b, x.Nickname.Value.Value)
 		}
 	}
 	if x.Age.Set {
@@ -278,7 +278,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.Age.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendInt(b, x.Age.Value.Value)
+			b = typed.AppendInt(b, x.Age.Value.Value)
 		}
 	}
 	if x.Score.Set {
@@ -286,7 +286,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.Score.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendFloat(b, x.Score.Value.Value)
+			b = typed.AppendFloat(b, x.Score.Value.Value)
 		}
 	}
 	if x.Verified.Set {
@@ -294,7 +294,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.Verified.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendBool(b, x.Verified.Value.Value)
+			b = typed.AppendBool(b, x.Verified.Value.Value)
 		}
 	}
 	if x.Balance.Set {
@@ -302,7 +302,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.Balance.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendDecimal(b, x.Balance.Value.Value)
+			b = typed.AppendDecimal(b, x.Balance.Value.Value)
 		}
 	}
 	if x.Birthday.Set {
@@ -310,7 +310,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.Birthday.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendString(b, x.Birthday.Value.Value)
+			b = typed.AppendString(b, x.Birthday.Value.Value)
 		}
 	}
 	if x.LastSeen.Set {
@@ -318,7 +318,7 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 		if x.LastSeen.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendTime(b, x.LastSeen.Value.Value)
+			b = typed.AppendTime(b, x.LastSeen.Value.Value)
 		}
 	}
 	if x.Address.Set {
@@ -339,20 +339,20 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 				if i0 > 0 {
 					b = append(b, ',')
 				}
-				b = runtime.AppendString(b, x.Aliases.Value.Value[i0])
+				b = typed.AppendString(b, x.Aliases.Value.Value[i0])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.Theme.Set {
 		b = append(b, ",\"theme\":"...)
-		b = runtime.AppendString(b, string(x.Theme.Value))
+		b = typed.AppendString(b, string(x.Theme.Value))
 	}
 	b = append(b, ",\"requiredNullable\":"...)
 	if x.RequiredNullable.Null {
 		b = append(b, "null"...)
 	} else {
-		b = runtime.AppendString(b, x.RequiredNullable.Value)
+		b = typed.AppendString(b, x.RequiredNullable.Value)
 	}
 	if x.Extra.Set {
 		b = append(b, ",\"extra\":"...)
@@ -372,11 +372,11 @@ type ProfileUpdateInputAddress struct {
 	Line1 string
 
 	// Line2 is property "line2".
-	Line2 runtime.Opt[runtime.Nullable[string]]
+	Line2 typed.Opt[typed.Nullable[string]]
 }
 
 // decode reads a ProfileUpdateInputAddress from r, recording every problem.
-func (x *ProfileUpdateInputAddress) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ProfileUpdateInputAddress) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -407,27 +407,27 @@ func (x *ProfileUpdateInputAddress) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ProfileUpdateInputAddress) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ProfileUpdateInputAddress")
 }
 
-func (x *ProfileUpdateInputAddress) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *ProfileUpdateInputAddress) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *ProfileUpdateInputAddress) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"line1\":"...)
-	b = runtime.AppendString(b, x.Line1)
+	b = typed.AppendString(b, x.Line1)
 	if x.Line2.Set {
 		b = append(b, ",\"line2\":"...)
 		if x.Line2.Value.Null {
 			b = append(b, "null"...)
 		} else {
-			b = runtime.AppendString(b, x.Line2.Value.Value)
+			b = typed.AppendString(b, x.Line2.Value.Value)
 		}
 	}
 	return append(b, '}')
@@ -446,7 +446,7 @@ const (
 	ProfileUpdateInputThemeDark  ProfileUpdateInputTheme = "dark"
 )
 
-func (v *ProfileUpdateInputTheme) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *ProfileUpdateInputTheme) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -460,7 +460,7 @@ func (v *ProfileUpdateInputTheme) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"light\", \"dark\"")
 	}
 }
-func (v ProfileUpdateInputTheme) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v ProfileUpdateInputTheme) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ProfileUpdateInputThemeLight, ProfileUpdateInputThemeDark:
 		return
@@ -469,10 +469,10 @@ func (v ProfileUpdateInputTheme) validate(p *runtime.Path, vs *runtime.Violation
 }
 
 // DecodeProfileUpdateInput decodes the arguments of tool "profile.update" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeProfileUpdateInput(data []byte) (ProfileUpdateInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ProfileUpdateInput
 	root := r.Root()
 	x.decode(r, root)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"regexp"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -17,7 +19,7 @@ type Handlers interface {
 	// ShipmentsCreate handles tool "shipments.create".
 	//
 	// Books a shipment between two addresses.
-	ShipmentsCreate(ctx context.Context, in ShipmentsCreateInput) (runtime.Value, error)
+	ShipmentsCreate(ctx context.Context, in ShipmentsCreateInput) (typed.Value, error)
 
 	// ShipmentsTrack handles tool "shipments.track".
 	//
@@ -29,21 +31,21 @@ type Handlers interface {
 type UnimplementedHandlers struct{}
 
 // ShipmentsCreate returns MCP-008.
-func (UnimplementedHandlers) ShipmentsCreate(context.Context, ShipmentsCreateInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "shipments.create")
+func (UnimplementedHandlers) ShipmentsCreate(context.Context, ShipmentsCreateInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "shipments.create")
 }
 
 // ShipmentsTrack returns MCP-008.
 func (UnimplementedHandlers) ShipmentsTrack(context.Context, ShipmentsTrackInput) (ShipmentsTrackOutput, error) {
 	var out ShipmentsTrackOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "shipments.track")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "shipments.track")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeShipmentsCreateInput(args)
 			if err != nil {
@@ -69,7 +71,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -81,18 +83,18 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // dynamic25 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category.
-func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Object) {
+func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
 		vs.Add(p, "type", "must be object, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Object:
+	case typed.Object:
 		for i := range v.Members {
 			m := &v.Members[i]
 			q := p.Field(m.Key)
@@ -116,21 +118,21 @@ func dynamic25(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic26 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/name.
-func dynamic26(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.String) {
+func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
 		vs.Add(p, "type", "must be string, got "+v.Kind.String())
 		return
 	}
 }
 
 // dynamic27 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children.
-func dynamic27(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
-	if !(v.Kind == runtime.Array) {
+func dynamic27(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
 		vs.Add(p, "type", "must be array, got "+v.Kind.String())
 		return
 	}
 	switch v.Kind {
-	case runtime.Array:
+	case typed.Array:
 		for i := range v.Items {
 			q := p.Index(i)
 			dynamic28(&v.Items[i], &q, vs)
@@ -139,12 +141,12 @@ func dynamic27(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
 }
 
 // dynamic28 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children/items.
-func dynamic28(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic28(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	dynamic25(v, p, vs)
 }
 
 // dynamic29 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/additionalProperties.
-func dynamic29(v *runtime.Value, p *runtime.Path, vs *runtime.Violations) {
+func dynamic29(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "false", "no value is allowed here")
 }
 

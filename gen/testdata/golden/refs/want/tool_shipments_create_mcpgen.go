@@ -5,7 +5,7 @@ package refs
 import (
 	"math"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -27,16 +27,16 @@ type ShipmentsCreateInput struct {
 	// Origin is property "origin".
 	//
 	// ISO 3166-1 alpha-2 code.
-	Origin runtime.Opt[string]
+	Origin typed.Opt[string]
 
 	// Contents is property "contents".
 	//
 	// A category with sub-categories (recursive through items).
-	Contents runtime.Opt[Category]
+	Contents typed.Opt[Category]
 }
 
 // decode reads a ShipmentsCreateInput from r, recording every problem.
-func (x *ShipmentsCreateInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ShipmentsCreateInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -87,15 +87,15 @@ func (x *ShipmentsCreateInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ShipmentsCreateInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ShipmentsCreateInput")
 }
 
-func (x *ShipmentsCreateInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ShipmentsCreateInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("from")
 		x.From.validate(&q, vs)
@@ -144,7 +144,7 @@ func (x *ShipmentsCreateInput) AppendJSON(b []byte) []byte {
 	b = append(b, ']')
 	if x.Origin.Set {
 		b = append(b, ",\"origin\":"...)
-		b = runtime.AppendString(b, x.Origin.Value)
+		b = typed.AppendString(b, x.Origin.Value)
 	}
 	if x.Contents.Set {
 		b = append(b, ",\"contents\":"...)
@@ -174,11 +174,11 @@ type Address struct {
 	Country string
 
 	// Location is property "location".
-	Location runtime.Opt[Point]
+	Location typed.Opt[Point]
 }
 
 // decode reads a Address from r, recording every problem.
-func (x *Address) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *Address) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -217,15 +217,15 @@ func (x *Address) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Address) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid Address")
 }
 
-func (x *Address) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *Address) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("country")
 		if !pattern1.MatchString(x.Country) {
@@ -242,11 +242,11 @@ func (x *Address) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *Address) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"street\":"...)
-	b = runtime.AppendString(b, x.Street)
+	b = typed.AppendString(b, x.Street)
 	b = append(b, ",\"city\":"...)
-	b = runtime.AppendString(b, x.City)
+	b = typed.AppendString(b, x.City)
 	b = append(b, ",\"country\":"...)
-	b = runtime.AppendString(b, x.Country)
+	b = typed.AppendString(b, x.Country)
 	if x.Location.Set {
 		b = append(b, ",\"location\":"...)
 		b = x.Location.Value.AppendJSON(b)
@@ -269,7 +269,7 @@ type Point struct {
 }
 
 // decode reads a Point from r, recording every problem.
-func (x *Point) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *Point) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -295,15 +295,15 @@ func (x *Point) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Point) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid Point")
 }
 
-func (x *Point) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *Point) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("lat")
 		if math.IsNaN(x.Lat) || math.IsInf(x.Lat, 0) {
@@ -334,9 +334,9 @@ func (x *Point) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *Point) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"lat\":"...)
-	b = runtime.AppendFloat(b, x.Lat)
+	b = typed.AppendFloat(b, x.Lat)
 	b = append(b, ",\"lon\":"...)
-	b = runtime.AppendFloat(b, x.Lon)
+	b = typed.AppendFloat(b, x.Lon)
 	return append(b, '}')
 }
 
@@ -351,11 +351,11 @@ type Parcel struct {
 	WeightKg decimal.Decimal
 
 	// Fragile is property "fragile".
-	Fragile runtime.Opt[bool]
+	Fragile typed.Opt[bool]
 }
 
 // decode reads a Parcel from r, recording every problem.
-func (x *Parcel) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *Parcel) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -382,24 +382,24 @@ func (x *Parcel) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Parcel) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid Parcel")
 }
 
-func (x *Parcel) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *Parcel) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("weightKg")
-		if runtime.DecimalPlaces(x.WeightKg) > 3 {
+		if typed.DecimalPlaces(x.WeightKg) > 3 {
 			vs.Add(&q, "x-decimal", "must have at most 3 decimal places")
 		}
-		if runtime.CompareDecimal(x.WeightKg, decimal1) > 0 {
+		if typed.CompareDecimal(x.WeightKg, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 30000")
 		}
-		if runtime.CompareDecimal(x.WeightKg, decimal2) <= 0 {
+		if typed.CompareDecimal(x.WeightKg, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -409,10 +409,10 @@ func (x *Parcel) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *Parcel) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"weightKg\":"...)
-	b = runtime.AppendDecimal(b, x.WeightKg)
+	b = typed.AppendDecimal(b, x.WeightKg)
 	if x.Fragile.Set {
 		b = append(b, ",\"fragile\":"...)
-		b = runtime.AppendBool(b, x.Fragile.Value)
+		b = typed.AppendBool(b, x.Fragile.Value)
 	}
 	return append(b, '}')
 }
@@ -430,11 +430,11 @@ type Category struct {
 	Name string
 
 	// Children is property "children".
-	Children runtime.Opt[[]runtime.Value]
+	Children typed.Opt[[]typed.Value]
 }
 
 // decode reads a Category from r, recording every problem.
-func (x *Category) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *Category) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -452,7 +452,7 @@ func (x *Category) decode(r *runtime.Reader, p *runtime.Path) {
 			x.Children.Set = true
 			r.Array(&q, func(i0 int) {
 				q0 := (&q).Index(i0)
-				var item0 runtime.Value
+				var item0 typed.Value
 				item0, _ = r.Value(&q0)
 				x.Children.Value = append(x.Children.Value, item0)
 			})
@@ -466,15 +466,15 @@ func (x *Category) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Category) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid Category")
 }
 
-func (x *Category) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *Category) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Children.Set {
 		q := p.Field("children")
 		for i0 := range x.Children.Value {
@@ -488,7 +488,7 @@ func (x *Category) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *Category) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"name\":"...)
-	b = runtime.AppendString(b, x.Name)
+	b = typed.AppendString(b, x.Name)
 	if x.Children.Set {
 		b = append(b, ",\"children\":"...)
 		b = append(b, '[')
@@ -509,10 +509,10 @@ func (x Category) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeShipmentsCreateInput decodes the arguments of tool "shipments.create" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeShipmentsCreateInput(data []byte) (ShipmentsCreateInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ShipmentsCreateInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package refs
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // ShipmentsTrackInput is the input of tool "shipments.track".
 type ShipmentsTrackInput struct {
@@ -11,7 +11,7 @@ type ShipmentsTrackInput struct {
 }
 
 // decode reads a ShipmentsTrackInput from r, recording every problem.
-func (x *ShipmentsTrackInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ShipmentsTrackInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -31,18 +31,18 @@ func (x *ShipmentsTrackInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ShipmentsTrackInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ShipmentsTrackInput")
 }
 
-func (x *ShipmentsTrackInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ShipmentsTrackInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("shipmentId")
-		if !runtime.IsUUID(x.ShipmentID) {
+		if !typed.IsUUID(x.ShipmentID) {
 			vs.Add(&q, "format", "must be a UUID such as \"123e4567-e89b-12d3-a456-426614174000\"")
 		}
 	}
@@ -52,7 +52,7 @@ func (x *ShipmentsTrackInput) validate(p *runtime.Path, vs *runtime.Violations) 
 func (x *ShipmentsTrackInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"shipmentId\":"...)
-	b = runtime.AppendString(b, x.ShipmentID)
+	b = typed.AppendString(b, x.ShipmentID)
 	return append(b, '}')
 }
 
@@ -69,11 +69,11 @@ type ShipmentsTrackOutput struct {
 	// Destination is property "destination".
 	//
 	// A postal address.
-	Destination runtime.Opt[Address]
+	Destination typed.Opt[Address]
 }
 
 // decode reads a ShipmentsTrackOutput from r, recording every problem.
-func (x *ShipmentsTrackOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ShipmentsTrackOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -100,15 +100,15 @@ func (x *ShipmentsTrackOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ShipmentsTrackOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ShipmentsTrackOutput")
 }
 
-func (x *ShipmentsTrackOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ShipmentsTrackOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("position")
 		x.Position.validate(&q, vs)
@@ -137,10 +137,10 @@ func (x ShipmentsTrackOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeShipmentsTrackInput decodes the arguments of tool "shipments.track" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeShipmentsTrackInput(data []byte) (ShipmentsTrackInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ShipmentsTrackInput
 	root := r.Root()
 	x.decode(r, root)

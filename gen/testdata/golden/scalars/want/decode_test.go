@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 const (
@@ -22,7 +23,7 @@ func minimal(extra string) string {
 }
 
 func TestDecodeValid(t *testing.T) {
-	restore := runtime.SetClock(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) })
+	restore := typed.SetClock(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) })
 	defer restore()
 
 	in, err := DecodePaymentsTransferInput([]byte(`{
@@ -59,22 +60,22 @@ func TestDecodeValid(t *testing.T) {
 }
 
 func TestDecodeInvalid(t *testing.T) {
-	restore := runtime.SetClock(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) })
+	restore := typed.SetClock(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) })
 	defer restore()
 
-	v := func(pointer, keyword, message string) runtime.Violation {
-		return runtime.Violation{Pointer: pointer, Keyword: keyword, Message: message}
+	v := func(pointer, keyword, message string) mcperr.Violation {
+		return mcperr.Violation{Pointer: pointer, Keyword: keyword, Message: message}
 	}
 	tests := []struct {
 		name  string
 		input string
-		code  runtime.Code
-		want  []runtime.Violation
+		code  mcperr.Code
+		want  []mcperr.Violation
 	}{{
 		name:  "every required member missing",
 		input: `{}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/from", "required", "missing required property"),
 			v("/to", "required", "missing required property"),
 			v("/amount", "required", "missing required property"),
@@ -83,8 +84,8 @@ func TestDecodeInvalid(t *testing.T) {
 	}, {
 		name:  "wrong JSON types",
 		input: `{"from":1,"to":` + iban2 + `,"amount":"12.5","currency":"EUR","urgent":"yes","instalments":1.5}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/from", "type", "must be string, got number"),
 			v("/amount", "type", "must be number, got string"),
 			v("/urgent", "type", "must be boolean, got string"),
@@ -93,8 +94,8 @@ func TestDecodeInvalid(t *testing.T) {
 	}, {
 		name:  "decimal places, bounds and multipleOf checked exactly",
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":1000000.005,"currency":"EUR","fee":"50.00001"}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/amount", "x-decimal", "must have at most 2 decimal places"),
 			v("/amount", "maximum", "must be <= 1000000"),
 			v("/amount", "multipleOf", "must be a multiple of 0.01"),
@@ -104,26 +105,26 @@ func TestDecodeInvalid(t *testing.T) {
 	}, {
 		name:  "exclusive bounds",
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":0,"currency":"EUR","ratio":1}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/amount", "exclusiveMinimum", "must be > 0"),
 			v("/ratio", "exclusiveMaximum", "must be < 1"),
 		},
 	}, {
 		name:  "decimal string that is not a number",
 		input: minimal(`,"fee":"1,5"`),
-		code:  runtime.CodeInvalidArgs,
-		want:  []runtime.Violation{v("/fee", "x-decimal", `must be a decimal number written as a JSON number literal, such as "12.50"`)},
+		code:  mcperr.CodeInvalidArgs,
+		want:  []mcperr.Violation{v("/fee", "x-decimal", `must be a decimal number written as a JSON number literal, such as "12.50"`)},
 	}, {
 		name:  "value outside the allowlist is MCP-015",
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":1,"currency":"CHF"}`,
-		code:  runtime.CodeInvalidSymbol,
-		want:  []runtime.Violation{v("/currency", "x-allowlist", `must be one of the values of allowlist "currencies"`)},
+		code:  mcperr.CodeInvalidSymbol,
+		want:  []mcperr.Violation{v("/currency", "x-allowlist", `must be one of the values of allowlist "currencies"`)},
 	}, {
 		name:  "pattern, lengths and normalization",
 		input: `{"from":"DE89","to":` + iban2 + `,"amount":1,"currency":"EUR","reference":"","pin":"12a4"}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/from", "pattern", "must match the pattern ^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"),
 			v("/reference", "minLength", "must be at least 1 character long"),
 			v("/pin", "pattern", "must match the pattern ^[0-9]{4,6}$"),
@@ -131,8 +132,8 @@ func TestDecodeInvalid(t *testing.T) {
 	}, {
 		name:  "formats",
 		input: minimal(`,"valueDate":"2026-02-30","notify":"not-an-email","requestId":"123","clientIp":"192.0.2","clientIpv6":"2001:db8::g","host":"-bank-"`),
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/valueDate", "format", `must be an RFC 3339 full-date such as "2026-01-02"`),
 			v("/notify", "format", "must be an email address"),
 			v("/requestId", "format", `must be a UUID such as "123e4567-e89b-12d3-a456-426614174000"`),
@@ -143,29 +144,29 @@ func TestDecodeInvalid(t *testing.T) {
 	}, {
 		name:  "date-time window relative to the injected clock",
 		input: minimal(`,"executeAt":"2026-03-01T10:59:59Z"`),
-		code:  runtime.CodeInvalidArgs,
-		want:  []runtime.Violation{v("/executeAt", "x-datetime", "must not be before 2026-03-01T11:00:00Z (now-1h0m0s)")},
+		code:  mcperr.CodeInvalidArgs,
+		want:  []mcperr.Violation{v("/executeAt", "x-datetime", "must not be before 2026-03-01T11:00:00Z (now-1h0m0s)")},
 	}, {
 		name:  "outbound URL to a private address is MCP-016, which outranks MCP-015",
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":1,"currency":"CHF","callback":"http://127.0.0.1:8080/hook"}`,
-		code:  runtime.CodeSSRFBlocked,
-		want: []runtime.Violation{
+		code:  mcperr.CodeSSRFBlocked,
+		want: []mcperr.Violation{
 			v("/currency", "x-allowlist", `must be one of the values of allowlist "currencies"`),
 			v("/callback", "x-outbound-url", "blocked by the outbound URL policy: address 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)"),
 		},
 	}, {
 		name:  "unknown and duplicate members",
 		input: `{"from":` + iban1 + `,"from":` + iban1 + `,"to":` + iban2 + `,"amount":1,"currency":"EUR","memo":"x"}`,
-		code:  runtime.CodeInvalidArgs,
-		want: []runtime.Violation{
+		code:  mcperr.CodeInvalidArgs,
+		want: []mcperr.Violation{
 			v("/from", "json", "duplicate key"),
 			v("/memo", "additionalProperties", "unknown property; not allowed by the schema"),
 		},
 	}, {
 		name:  "trailing data",
 		input: minimal(``) + `{}`,
-		code:  runtime.CodeInvalidArgs,
-		want:  []runtime.Violation{v("", "json", "unexpected data after the JSON value")},
+		code:  mcperr.CodeInvalidArgs,
+		want:  []mcperr.Violation{v("", "json", "unexpected data after the JSON value")},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -173,7 +174,7 @@ func TestDecodeInvalid(t *testing.T) {
 			if err == nil {
 				t.Fatal("invalid input accepted")
 			}
-			e := runtime.AsError(err)
+			e := mcperr.AsError(err)
 			if e.Code != tt.code {
 				t.Errorf("code %s; want %s (%v)", e.Code, tt.code, err)
 			}
@@ -185,13 +186,13 @@ func TestDecodeInvalid(t *testing.T) {
 }
 
 func TestOutputValidation(t *testing.T) {
-	out := PaymentsTransferOutput{TransferID: "nope", Attempts: runtime.Opt[int64]{Set: true, Value: 0}}
+	out := PaymentsTransferOutput{TransferID: "nope", Attempts: typed.Opt[int64]{Set: true, Value: 0}}
 	err := out.Validate()
-	want := []runtime.Violation{
+	want := []mcperr.Violation{
 		{Pointer: "/transferId", Keyword: "format", Message: `must be a UUID such as "123e4567-e89b-12d3-a456-426614174000"`},
 		{Pointer: "/attempts", Keyword: "minimum", Message: "must be >= 1"},
 	}
-	if e := runtime.AsError(err); !reflect.DeepEqual(e.Violations, want) {
+	if e := mcperr.AsError(err); !reflect.DeepEqual(e.Violations, want) {
 		t.Errorf("violations:\n got %+v\nwant %+v", e.Violations, want)
 	}
 }

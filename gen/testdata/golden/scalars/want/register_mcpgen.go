@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -28,13 +30,13 @@ type UnimplementedHandlers struct{}
 // PaymentsTransfer returns MCP-008.
 func (UnimplementedHandlers) PaymentsTransfer(context.Context, PaymentsTransferInput) (PaymentsTransferOutput, error) {
 	var out PaymentsTransferOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "payments.transfer")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "payments.transfer")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Annotations: json.RawMessage(`{"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodePaymentsTransferInput(args)
@@ -46,7 +48,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -54,7 +56,7 @@ func Tools(h Handlers) []runtime.Tool {
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"from":{"type":"string","description":"Source account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"to":{"type":"string","description":"Target account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"amount":{"type":"number","description":"Amount to move.","exclusiveMinimum":0,"maximum":1000000,"multipleOf":0.01},"fee":{"type":"string","description":"Fee as a decimal string.","minimum":0,"maximum":50},"currency":{"type":"string"},"instalments":{"type":"integer","minimum":1,"maximum":12,"default":1},"ratio":{"type":"number","minimum":0,"exclusiveMaximum":1},"urgent":{"type":"boolean"},"executeAt":{"type":"string","format":"date-time"},"valueDate":{"type":"string","format":"date"},"reference":{"type":"string","minLength":1,"maxLength":35},"notify":{"type":"string","format":"email"},"callback":{"type":"string","format":"uri"},"requestId":{"type":"string","format":"uuid"},"clientIp":{"type":"string","format":"ipv4"},"clientIpv6":{"type":"string","format":"ipv6"},"host":{"type":"string","format":"hostname"},"pin":{"type":"string","pattern":"^[0-9]{4,6}$"},"channel":{"const":"api","type":"string"}},"required":["from","to","amount","currency"],"additionalProperties":false}`),
 		Name:         "payments.transfer",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"transferId":{"type":"string","format":"uuid"},"booked":{"type":"number"},"bookedAt":{"type":"string","format":"date-time"},"pending":{"type":"boolean"},"attempts":{"type":"integer","minimum":1}},"required":["transferId","booked","bookedAt","pending"],"additionalProperties":false}`),
-		Policy: runtime.Policy{
+		Policy: server.Policy{
 			AuditClass:         "data_access",
 			MaxArgsBytes:       4096,
 			RateLimitPerMinute: 30,
@@ -66,13 +68,13 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 
 // AllowlistCurrencies is allowlist "currencies". Replace its values at run time
 // with AllowlistCurrencies.Replace; calls in flight see the old or the new list.
-var AllowlistCurrencies = runtime.NewAllowlist("currencies", "EUR", "USD", "JPY", "GBP")
+var AllowlistCurrencies = typed.NewAllowlist("currencies", "EUR", "USD", "JPY", "GBP")
 
 var (
 	pattern1 = regexp.MustCompile("^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")

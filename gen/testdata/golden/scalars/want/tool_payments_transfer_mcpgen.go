@@ -6,8 +6,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
-	"github.com/mcpgen/mcpgen/runtime/outbound"
+	"github.com/mcpgen/mcpgen/runtime/security/outbound"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
 
@@ -31,56 +31,56 @@ type PaymentsTransferInput struct {
 	// Fee is property "fee".
 	//
 	// Fee as a decimal string.
-	Fee runtime.Opt[decimal.Decimal]
+	Fee typed.Opt[decimal.Decimal]
 
 	// Currency is property "currency" (required).
 	Currency string
 
 	// Instalments is property "instalments".
-	Instalments runtime.Opt[int64]
+	Instalments typed.Opt[int64]
 
 	// Ratio is property "ratio".
-	Ratio runtime.Opt[float64]
+	Ratio typed.Opt[float64]
 
 	// Urgent is property "urgent".
-	Urgent runtime.Opt[bool]
+	Urgent typed.Opt[bool]
 
 	// ExecuteAt is property "executeAt".
-	ExecuteAt runtime.Opt[time.Time]
+	ExecuteAt typed.Opt[time.Time]
 
 	// ValueDate is property "valueDate".
-	ValueDate runtime.Opt[string]
+	ValueDate typed.Opt[string]
 
 	// Reference is property "reference".
-	Reference runtime.Opt[string]
+	Reference typed.Opt[string]
 
 	// Notify is property "notify".
-	Notify runtime.Opt[string]
+	Notify typed.Opt[string]
 
 	// Callback is property "callback".
-	Callback runtime.Opt[string]
+	Callback typed.Opt[string]
 
 	// RequestID is property "requestId".
-	RequestID runtime.Opt[string]
+	RequestID typed.Opt[string]
 
 	// ClientIP is property "clientIp".
-	ClientIP runtime.Opt[string]
+	ClientIP typed.Opt[string]
 
 	// ClientIpv6 is property "clientIpv6".
-	ClientIpv6 runtime.Opt[string]
+	ClientIpv6 typed.Opt[string]
 
 	// Host is property "host".
-	Host runtime.Opt[string]
+	Host typed.Opt[string]
 
 	// Pin is property "pin".
-	Pin runtime.Opt[string]
+	Pin typed.Opt[string]
 
 	// Channel is property "channel".
-	Channel runtime.Opt[PaymentsTransferInputChannel]
+	Channel typed.Opt[PaymentsTransferInputChannel]
 }
 
 // decode reads a PaymentsTransferInput from r, recording every problem.
-func (x *PaymentsTransferInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -90,8 +90,8 @@ func (x *PaymentsTransferInput) decode(r *runtime.Reader, p *runtime.Path) {
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				x.From = string(b)
 			}
 		case "to":
@@ -100,8 +100,8 @@ func (x *PaymentsTransferInput) decode(r *runtime.Reader, p *runtime.Path) {
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				x.To = string(b)
 			}
 		case "amount":
@@ -123,8 +123,8 @@ func (x *PaymentsTransferInput) decode(r *runtime.Reader, p *runtime.Path) {
 				return
 			}
 			if b, ok := r.StringBytes(&q); ok {
-				b = runtime.TrimSpace(b)
-				b = runtime.Upper(b)
+				b = typed.TrimSpace(b)
+				b = typed.Upper(b)
 				if s, ok := AllowlistCurrencies.Lookup(b); ok {
 					x.Currency = s
 					return
@@ -239,15 +239,15 @@ func (x *PaymentsTransferInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *PaymentsTransferInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid PaymentsTransferInput")
 }
 
-func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("from")
 		if !pattern1.MatchString(x.From) {
@@ -262,28 +262,28 @@ func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations
 	}
 	{
 		q := p.Field("amount")
-		if runtime.DecimalPlaces(x.Amount) > 2 {
+		if typed.DecimalPlaces(x.Amount) > 2 {
 			vs.Add(&q, "x-decimal", "must have at most 2 decimal places")
 		}
-		if runtime.CompareDecimal(x.Amount, decimal1) > 0 {
+		if typed.CompareDecimal(x.Amount, decimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000")
 		}
-		if runtime.CompareDecimal(x.Amount, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Amount, decimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
-		if !runtime.MultipleOf(x.Amount, decimal3) {
+		if !typed.MultipleOf(x.Amount, decimal3) {
 			vs.Add(&q, "multipleOf", "must be a multiple of 0.01")
 		}
 	}
 	if x.Fee.Set {
 		q := p.Field("fee")
-		if runtime.DecimalPlaces(x.Fee.Value) > 4 {
+		if typed.DecimalPlaces(x.Fee.Value) > 4 {
 			vs.Add(&q, "x-decimal", "must have at most 4 decimal places")
 		}
-		if runtime.CompareDecimal(x.Fee.Value, decimal2) < 0 {
+		if typed.CompareDecimal(x.Fee.Value, decimal2) < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
-		if runtime.CompareDecimal(x.Fee.Value, decimal4) > 0 {
+		if typed.CompareDecimal(x.Fee.Value, decimal4) > 0 {
 			vs.Add(&q, "maximum", "must be <= 50")
 		}
 	}
@@ -316,20 +316,20 @@ func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations
 	}
 	if x.ExecuteAt.Set {
 		q := p.Field("executeAt")
-		if msg := runtime.WindowViolation(x.ExecuteAt.Value, -1*time.Hour, 720*time.Hour); msg != "" {
+		if msg := typed.WindowViolation(x.ExecuteAt.Value, -1*time.Hour, 720*time.Hour); msg != "" {
 			vs.Add(&q, "x-datetime", msg)
 		}
 	}
 	if x.ValueDate.Set {
 		q := p.Field("valueDate")
-		if !runtime.IsDate(x.ValueDate.Value) {
+		if !typed.IsDate(x.ValueDate.Value) {
 			vs.Add(&q, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
 		}
 	}
 	if x.Reference.Set {
 		q := p.Field("reference")
 		{
-			n := runtime.RuneCount(x.Reference.Value)
+			n := typed.RuneCount(x.Reference.Value)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -340,13 +340,13 @@ func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations
 	}
 	if x.Notify.Set {
 		q := p.Field("notify")
-		if !runtime.IsEmail(x.Notify.Value) {
+		if !typed.IsEmail(x.Notify.Value) {
 			vs.Add(&q, "format", "must be an email address")
 		}
 	}
 	if x.Callback.Set {
 		q := p.Field("callback")
-		if !runtime.IsURI(x.Callback.Value) {
+		if !typed.IsURI(x.Callback.Value) {
 			vs.Add(&q, "format", "must be an absolute URI")
 		}
 		if err := outbound.CheckURL(x.Callback.Value); err != nil {
@@ -355,25 +355,25 @@ func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations
 	}
 	if x.RequestID.Set {
 		q := p.Field("requestId")
-		if !runtime.IsUUID(x.RequestID.Value) {
+		if !typed.IsUUID(x.RequestID.Value) {
 			vs.Add(&q, "format", "must be a UUID such as \"123e4567-e89b-12d3-a456-426614174000\"")
 		}
 	}
 	if x.ClientIP.Set {
 		q := p.Field("clientIp")
-		if !runtime.IsIPv4(x.ClientIP.Value) {
+		if !typed.IsIPv4(x.ClientIP.Value) {
 			vs.Add(&q, "format", "must be an IPv4 address in dotted-quad form")
 		}
 	}
 	if x.ClientIpv6.Set {
 		q := p.Field("clientIpv6")
-		if !runtime.IsIPv6(x.ClientIpv6.Value) {
+		if !typed.IsIPv6(x.ClientIpv6.Value) {
 			vs.Add(&q, "format", "must be an IPv6 address")
 		}
 	}
 	if x.Host.Set {
 		q := p.Field("host")
-		if !runtime.IsHostname(x.Host.Value) {
+		if !typed.IsHostname(x.Host.Value) {
 			vs.Add(&q, "format", "must be a host name")
 		}
 	}
@@ -393,72 +393,72 @@ func (x *PaymentsTransferInput) validate(p *runtime.Path, vs *runtime.Violations
 func (x *PaymentsTransferInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"from\":"...)
-	b = runtime.AppendString(b, x.From)
+	b = typed.AppendString(b, x.From)
 	b = append(b, ",\"to\":"...)
-	b = runtime.AppendString(b, x.To)
+	b = typed.AppendString(b, x.To)
 	b = append(b, ",\"amount\":"...)
-	b = runtime.AppendDecimal(b, x.Amount)
+	b = typed.AppendDecimal(b, x.Amount)
 	if x.Fee.Set {
 		b = append(b, ",\"fee\":"...)
-		b = runtime.AppendDecimalString(b, x.Fee.Value)
+		b = typed.AppendDecimalString(b, x.Fee.Value)
 	}
 	b = append(b, ",\"currency\":"...)
-	b = runtime.AppendString(b, x.Currency)
+	b = typed.AppendString(b, x.Currency)
 	if x.Instalments.Set {
 		b = append(b, ",\"instalments\":"...)
-		b = runtime.AppendInt(b, x.Instalments.Value)
+		b = typed.AppendInt(b, x.Instalments.Value)
 	}
 	if x.Ratio.Set {
 		b = append(b, ",\"ratio\":"...)
-		b = runtime.AppendFloat(b, x.Ratio.Value)
+		b = typed.AppendFloat(b, x.Ratio.Value)
 	}
 	if x.Urgent.Set {
 		b = append(b, ",\"urgent\":"...)
-		b = runtime.AppendBool(b, x.Urgent.Value)
+		b = typed.AppendBool(b, x.Urgent.Value)
 	}
 	if x.ExecuteAt.Set {
 		b = append(b, ",\"executeAt\":"...)
-		b = runtime.AppendTime(b, x.ExecuteAt.Value)
+		b = typed.AppendTime(b, x.ExecuteAt.Value)
 	}
 	if x.ValueDate.Set {
 		b = append(b, ",\"valueDate\":"...)
-		b = runtime.AppendString(b, x.ValueDate.Value)
+		b = typed.AppendString(b, x.ValueDate.Value)
 	}
 	if x.Reference.Set {
 		b = append(b, ",\"reference\":"...)
-		b = runtime.AppendString(b, x.Reference.Value)
+		b = typed.AppendString(b, x.Reference.Value)
 	}
 	if x.Notify.Set {
 		b = append(b, ",\"notify\":"...)
-		b = runtime.AppendString(b, x.Notify.Value)
+		b = typed.AppendString(b, x.Notify.Value)
 	}
 	if x.Callback.Set {
 		b = append(b, ",\"callback\":"...)
-		b = runtime.AppendString(b, x.Callback.Value)
+		b = typed.AppendString(b, x.Callback.Value)
 	}
 	if x.RequestID.Set {
 		b = append(b, ",\"requestId\":"...)
-		b = runtime.AppendString(b, x.RequestID.Value)
+		b = typed.AppendString(b, x.RequestID.Value)
 	}
 	if x.ClientIP.Set {
 		b = append(b, ",\"clientIp\":"...)
-		b = runtime.AppendString(b, x.ClientIP.Value)
+		b = typed.AppendString(b, x.ClientIP.Value)
 	}
 	if x.ClientIpv6.Set {
 		b = append(b, ",\"clientIpv6\":"...)
-		b = runtime.AppendString(b, x.ClientIpv6.Value)
+		b = typed.AppendString(b, x.ClientIpv6.Value)
 	}
 	if x.Host.Set {
 		b = append(b, ",\"host\":"...)
-		b = runtime.AppendString(b, x.Host.Value)
+		b = typed.AppendString(b, x.Host.Value)
 	}
 	if x.Pin.Set {
 		b = append(b, ",\"pin\":"...)
-		b = runtime.AppendString(b, x.Pin.Value)
+		b = typed.AppendString(b, x.Pin.Value)
 	}
 	if x.Channel.Set {
 		b = append(b, ",\"channel\":"...)
-		b = runtime.AppendString(b, string(x.Channel.Value))
+		b = typed.AppendString(b, string(x.Channel.Value))
 	}
 	return append(b, '}')
 }
@@ -475,7 +475,7 @@ const (
 	PaymentsTransferInputChannelAPI PaymentsTransferInputChannel = "api"
 )
 
-func (v *PaymentsTransferInputChannel) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *PaymentsTransferInputChannel) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -487,7 +487,7 @@ func (v *PaymentsTransferInputChannel) decode(r *runtime.Reader, p *runtime.Path
 		r.Violations.Add(p, "const", "must be \"api\"")
 	}
 }
-func (v PaymentsTransferInputChannel) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v PaymentsTransferInputChannel) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case PaymentsTransferInputChannelAPI:
 		return
@@ -510,11 +510,11 @@ type PaymentsTransferOutput struct {
 	Pending bool
 
 	// Attempts is property "attempts".
-	Attempts runtime.Opt[int64]
+	Attempts typed.Opt[int64]
 }
 
 // decode reads a PaymentsTransferOutput from r, recording every problem.
-func (x *PaymentsTransferOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *PaymentsTransferOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -559,24 +559,24 @@ func (x *PaymentsTransferOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *PaymentsTransferOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid PaymentsTransferOutput")
 }
 
-func (x *PaymentsTransferOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *PaymentsTransferOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("transferId")
-		if !runtime.IsUUID(x.TransferID) {
+		if !typed.IsUUID(x.TransferID) {
 			vs.Add(&q, "format", "must be a UUID such as \"123e4567-e89b-12d3-a456-426614174000\"")
 		}
 	}
 	{
 		q := p.Field("booked")
-		if runtime.DecimalPlaces(x.Booked) > 2 {
+		if typed.DecimalPlaces(x.Booked) > 2 {
 			vs.Add(&q, "x-decimal", "must have at most 2 decimal places")
 		}
 	}
@@ -592,16 +592,16 @@ func (x *PaymentsTransferOutput) validate(p *runtime.Path, vs *runtime.Violation
 func (x *PaymentsTransferOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"transferId\":"...)
-	b = runtime.AppendString(b, x.TransferID)
+	b = typed.AppendString(b, x.TransferID)
 	b = append(b, ",\"booked\":"...)
-	b = runtime.AppendDecimal(b, x.Booked)
+	b = typed.AppendDecimal(b, x.Booked)
 	b = append(b, ",\"bookedAt\":"...)
-	b = runtime.AppendTime(b, x.BookedAt)
+	b = typed.AppendTime(b, x.BookedAt)
 	b = append(b, ",\"pending\":"...)
-	b = runtime.AppendBool(b, x.Pending)
+	b = typed.AppendBool(b, x.Pending)
 	if x.Attempts.Set {
 		b = append(b, ",\"attempts\":"...)
-		b = runtime.AppendInt(b, x.Attempts.Value)
+		b = typed.AppendInt(b, x.Attempts.Value)
 	}
 	return append(b, '}')
 }
@@ -612,10 +612,10 @@ func (x PaymentsTransferOutput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodePaymentsTransferInput decodes the arguments of tool "payments.transfer" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodePaymentsTransferInput(data []byte) (PaymentsTransferInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x PaymentsTransferInput
 	root := r.Root()
 	x.decode(r, root)

@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -22,47 +24,47 @@ type Handlers interface {
 	// CreateOrUpdateFile handles tool "create_or_update_file".
 	//
 	// Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.
-	CreateOrUpdateFile(ctx context.Context, in CreateOrUpdateFileInput) (runtime.Value, error)
+	CreateOrUpdateFile(ctx context.Context, in CreateOrUpdateFileInput) (typed.Value, error)
 
 	// EditFile handles tool "edit_file".
 	//
 	// Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.
-	EditFile(ctx context.Context, in EditFileInput) (runtime.Value, error)
+	EditFile(ctx context.Context, in EditFileInput) (typed.Value, error)
 
 	// ListDirectory handles tool "list_directory".
 	//
 	// Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.
-	ListDirectory(ctx context.Context, in ListDirectoryInput) (runtime.Value, error)
+	ListDirectory(ctx context.Context, in ListDirectoryInput) (typed.Value, error)
 
 	// ListPullRequests handles tool "list_pull_requests".
 	//
 	// List pull requests in a GitHub repository.
-	ListPullRequests(ctx context.Context, in ListPullRequestsInput) (runtime.Value, error)
+	ListPullRequests(ctx context.Context, in ListPullRequestsInput) (typed.Value, error)
 
 	// MoveFile handles tool "move_file".
 	//
 	// Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.
-	MoveFile(ctx context.Context, in MoveFileInput) (runtime.Value, error)
+	MoveFile(ctx context.Context, in MoveFileInput) (typed.Value, error)
 
 	// ReadTextFile handles tool "read_text_file".
 	//
 	// Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.
-	ReadTextFile(ctx context.Context, in ReadTextFileInput) (runtime.Value, error)
+	ReadTextFile(ctx context.Context, in ReadTextFileInput) (typed.Value, error)
 
 	// SearchFiles handles tool "search_files".
 	//
 	// Recursively search for files and directories matching a pattern. Only searches within allowed directories.
-	SearchFiles(ctx context.Context, in SearchFilesInput) (runtime.Value, error)
+	SearchFiles(ctx context.Context, in SearchFilesInput) (typed.Value, error)
 
 	// SearchRepositories handles tool "search_repositories".
 	//
 	// Search for GitHub repositories
-	SearchRepositories(ctx context.Context, in SearchRepositoriesInput) (runtime.Value, error)
+	SearchRepositories(ctx context.Context, in SearchRepositoriesInput) (typed.Value, error)
 
 	// WriteFile handles tool "write_file".
 	//
 	// Create a new file or completely overwrite an existing file with new content. Use with caution as it will overwrite existing files without warning. Handles text content with proper encoding. Only works within allowed directories.
-	WriteFile(ctx context.Context, in WriteFileInput) (runtime.Value, error)
+	WriteFile(ctx context.Context, in WriteFileInput) (typed.Value, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
@@ -71,67 +73,67 @@ type UnimplementedHandlers struct{}
 // CreateIssue returns MCP-008.
 func (UnimplementedHandlers) CreateIssue(context.Context, CreateIssueInput) (CreateIssueOutput, error) {
 	var out CreateIssueOutput
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "create_issue")
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "create_issue")
 }
 
 // CreateOrUpdateFile returns MCP-008.
-func (UnimplementedHandlers) CreateOrUpdateFile(context.Context, CreateOrUpdateFileInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "create_or_update_file")
+func (UnimplementedHandlers) CreateOrUpdateFile(context.Context, CreateOrUpdateFileInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "create_or_update_file")
 }
 
 // EditFile returns MCP-008.
-func (UnimplementedHandlers) EditFile(context.Context, EditFileInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "edit_file")
+func (UnimplementedHandlers) EditFile(context.Context, EditFileInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "edit_file")
 }
 
 // ListDirectory returns MCP-008.
-func (UnimplementedHandlers) ListDirectory(context.Context, ListDirectoryInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "list_directory")
+func (UnimplementedHandlers) ListDirectory(context.Context, ListDirectoryInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "list_directory")
 }
 
 // ListPullRequests returns MCP-008.
-func (UnimplementedHandlers) ListPullRequests(context.Context, ListPullRequestsInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "list_pull_requests")
+func (UnimplementedHandlers) ListPullRequests(context.Context, ListPullRequestsInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "list_pull_requests")
 }
 
 // MoveFile returns MCP-008.
-func (UnimplementedHandlers) MoveFile(context.Context, MoveFileInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "move_file")
+func (UnimplementedHandlers) MoveFile(context.Context, MoveFileInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "move_file")
 }
 
 // ReadTextFile returns MCP-008.
-func (UnimplementedHandlers) ReadTextFile(context.Context, ReadTextFileInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "read_text_file")
+func (UnimplementedHandlers) ReadTextFile(context.Context, ReadTextFileInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "read_text_file")
 }
 
 // SearchFiles returns MCP-008.
-func (UnimplementedHandlers) SearchFiles(context.Context, SearchFilesInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "search_files")
+func (UnimplementedHandlers) SearchFiles(context.Context, SearchFilesInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "search_files")
 }
 
 // SearchRepositories returns MCP-008.
-func (UnimplementedHandlers) SearchRepositories(context.Context, SearchRepositoriesInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "search_repositories")
+func (UnimplementedHandlers) SearchRepositories(context.Context, SearchRepositoriesInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "search_repositories")
 }
 
 // WriteFile returns MCP-008.
-func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) (runtime.Value, error) {
-	var out runtime.Value
-	return out, runtime.Errorf(runtime.CodeNoHandler, "tool %q has no handler", "write_file")
+func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) (typed.Value, error) {
+	var out typed.Value
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "write_file")
 }
 
 // Tools returns the tools of this package bound to h, with their published
-// schemas and policies, for runtime.Server.AddTools.
-func Tools(h Handlers) []runtime.Tool {
-	return []runtime.Tool{{
+// schemas and policies, for server.Server.AddTools.
+func Tools(h Handlers) []server.Tool {
+	return []server.Tool{{
 		Annotations: json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
 			in, err := DecodeCreateIssueInput(args)
@@ -143,7 +145,7 @@ func Tools(h Handlers) []runtime.Tool {
 				return nil, err
 			}
 			if err := out.Validate(); err != nil {
-				return nil, runtime.OutputInvalid(err)
+				return nil, typed.OutputInvalid(err)
 			}
 			return out.AppendJSON(nil), nil
 		},
@@ -151,7 +153,7 @@ func Tools(h Handlers) []runtime.Tool {
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
 		Name:         "create_issue",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"number":{"type":"integer","minimum":1},"url":{"type":"string","format":"uri"},"state":{"type":"string","enum":["open","closed"]}},"required":["number","url","state"],"additionalProperties":false}`),
-		Policy: runtime.Policy{
+		Policy: server.Policy{
 			AuditClass:         "tool_execution",
 			RateLimitPerMinute: 60,
 		},
@@ -172,7 +174,7 @@ func Tools(h Handlers) []runtime.Tool {
 		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
 		Name:        "create_or_update_file",
-		Policy: runtime.Policy{
+		Policy: server.Policy{
 			AuditClass:   "config_changes",
 			MaxArgsBytes: 2097152,
 		},
@@ -288,7 +290,7 @@ func Tools(h Handlers) []runtime.Tool {
 		Description: "Search for GitHub repositories",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
 		Name:        "search_repositories",
-		Policy:      runtime.Policy{Timeout: 10 * time.Second},
+		Policy:      server.Policy{Timeout: 10 * time.Second},
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true}`),
 		Call: func(ctx context.Context, args []byte) ([]byte, error) {
@@ -309,7 +311,7 @@ func Tools(h Handlers) []runtime.Tool {
 }
 
 // Register adds the tools of this package, bound to h, to s.
-func Register(s *runtime.Server, h Handlers) error {
+func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
 

@@ -5,7 +5,7 @@ package toolslist
 import (
 	"strconv"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // CreateIssueInput is the input of tool "create_issue".
@@ -28,26 +28,26 @@ type CreateIssueInput struct {
 	// Body is property "body".
 	//
 	// Issue body content
-	Body runtime.Opt[string]
+	Body typed.Opt[string]
 
 	// Assignees is property "assignees".
 	//
 	// Usernames to assign to this issue
-	Assignees runtime.Opt[[]string]
+	Assignees typed.Opt[[]string]
 
 	// Labels is property "labels".
 	//
 	// Labels to apply to this issue
-	Labels runtime.Opt[[]string]
+	Labels typed.Opt[[]string]
 
 	// Milestone is property "milestone".
 	//
 	// Milestone number
-	Milestone runtime.Opt[int64]
+	Milestone typed.Opt[int64]
 }
 
 // decode reads a CreateIssueInput from r, recording every problem.
-func (x *CreateIssueInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *CreateIssueInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -117,15 +117,15 @@ func (x *CreateIssueInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateIssueInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid CreateIssueInput")
 }
 
-func (x *CreateIssueInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *CreateIssueInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("owner")
 		if !pattern1.MatchString(x.Owner) {
@@ -141,7 +141,7 @@ func (x *CreateIssueInput) validate(p *runtime.Path, vs *runtime.Violations) {
 	{
 		q := p.Field("title")
 		{
-			n := runtime.RuneCount(x.Title)
+			n := typed.RuneCount(x.Title)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -155,7 +155,7 @@ func (x *CreateIssueInput) validate(p *runtime.Path, vs *runtime.Violations) {
 		if len(x.Assignees.Value) > 10 {
 			vs.Add(&q, "maxItems", "must have at most 10 items")
 		}
-		if i, j := runtime.Duplicates(x.Assignees.Value); i >= 0 {
+		if i, j := typed.Duplicates(x.Assignees.Value); i >= 0 {
 			vs.Add(&q, "uniqueItems", "items must be unique; item "+strconv.Itoa(j)+" repeats item "+strconv.Itoa(i))
 		}
 	}
@@ -171,14 +171,14 @@ func (x *CreateIssueInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *CreateIssueInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"owner\":"...)
-	b = runtime.AppendString(b, x.Owner)
+	b = typed.AppendString(b, x.Owner)
 	b = append(b, ",\"repo\":"...)
-	b = runtime.AppendString(b, x.Repo)
+	b = typed.AppendString(b, x.Repo)
 	b = append(b, ",\"title\":"...)
-	b = runtime.AppendString(b, x.Title)
+	b = typed.AppendString(b, x.Title)
 	if x.Body.Set {
 		b = append(b, ",\"body\":"...)
-		b = runtime.AppendString(b, x.Body.Value)
+		b = typed.AppendString(b, x.Body.Value)
 	}
 	if x.Assignees.Set {
 		b = append(b, ",\"assignees\":"...)
@@ -187,7 +187,7 @@ func (x *CreateIssueInput) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, x.Assignees.Value[i0])
+			b = typed.AppendString(b, x.Assignees.Value[i0])
 		}
 		b = append(b, ']')
 	}
@@ -198,13 +198,13 @@ func (x *CreateIssueInput) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, x.Labels.Value[i0])
+			b = typed.AppendString(b, x.Labels.Value[i0])
 		}
 		b = append(b, ']')
 	}
 	if x.Milestone.Set {
 		b = append(b, ",\"milestone\":"...)
-		b = runtime.AppendInt(b, x.Milestone.Value)
+		b = typed.AppendInt(b, x.Milestone.Value)
 	}
 	return append(b, '}')
 }
@@ -227,7 +227,7 @@ type CreateIssueOutput struct {
 }
 
 // decode reads a CreateIssueOutput from r, recording every problem.
-func (x *CreateIssueOutput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *CreateIssueOutput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -259,15 +259,15 @@ func (x *CreateIssueOutput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateIssueOutput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid CreateIssueOutput")
 }
 
-func (x *CreateIssueOutput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *CreateIssueOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("number")
 		if x.Number < 1 {
@@ -276,7 +276,7 @@ func (x *CreateIssueOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 	}
 	{
 		q := p.Field("url")
-		if !runtime.IsURI(x.URL) {
+		if !typed.IsURI(x.URL) {
 			vs.Add(&q, "format", "must be an absolute URI")
 		}
 	}
@@ -290,11 +290,11 @@ func (x *CreateIssueOutput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *CreateIssueOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"number\":"...)
-	b = runtime.AppendInt(b, x.Number)
+	b = typed.AppendInt(b, x.Number)
 	b = append(b, ",\"url\":"...)
-	b = runtime.AppendString(b, x.URL)
+	b = typed.AppendString(b, x.URL)
 	b = append(b, ",\"state\":"...)
-	b = runtime.AppendString(b, string(x.State))
+	b = typed.AppendString(b, string(x.State))
 	return append(b, '}')
 }
 
@@ -311,7 +311,7 @@ const (
 	CreateIssueOutputStateClosed CreateIssueOutputState = "closed"
 )
 
-func (v *CreateIssueOutputState) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *CreateIssueOutputState) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -325,7 +325,7 @@ func (v *CreateIssueOutputState) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"closed\"")
 	}
 }
-func (v CreateIssueOutputState) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v CreateIssueOutputState) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case CreateIssueOutputStateOpen, CreateIssueOutputStateClosed:
 		return
@@ -334,10 +334,10 @@ func (v CreateIssueOutputState) validate(p *runtime.Path, vs *runtime.Violations
 }
 
 // DecodeCreateIssueInput decodes the arguments of tool "create_issue" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeCreateIssueInput(data []byte) (CreateIssueInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x CreateIssueInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // CreateOrUpdateFileInput is the input of tool "create_or_update_file".
 type CreateOrUpdateFileInput struct {
@@ -35,11 +35,11 @@ type CreateOrUpdateFileInput struct {
 	// Sha is property "sha".
 	//
 	// SHA of the file being replaced (required if the file already exists)
-	Sha runtime.Opt[string]
+	Sha typed.Opt[string]
 }
 
 // decode reads a CreateOrUpdateFileInput from r, recording every problem.
-func (x *CreateOrUpdateFileInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *CreateOrUpdateFileInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -96,15 +96,15 @@ func (x *CreateOrUpdateFileInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateOrUpdateFileInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid CreateOrUpdateFileInput")
 }
 
-func (x *CreateOrUpdateFileInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *CreateOrUpdateFileInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Sha.Set {
 		q := p.Field("sha")
 		if !pattern3.MatchString(x.Sha.Value) {
@@ -117,20 +117,20 @@ func (x *CreateOrUpdateFileInput) validate(p *runtime.Path, vs *runtime.Violatio
 func (x *CreateOrUpdateFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"owner\":"...)
-	b = runtime.AppendString(b, x.Owner)
+	b = typed.AppendString(b, x.Owner)
 	b = append(b, ",\"repo\":"...)
-	b = runtime.AppendString(b, x.Repo)
+	b = typed.AppendString(b, x.Repo)
 	b = append(b, ",\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	b = append(b, ",\"content\":"...)
-	b = runtime.AppendString(b, x.Content)
+	b = typed.AppendString(b, x.Content)
 	b = append(b, ",\"message\":"...)
-	b = runtime.AppendString(b, x.Message)
+	b = typed.AppendString(b, x.Message)
 	b = append(b, ",\"branch\":"...)
-	b = runtime.AppendString(b, x.Branch)
+	b = typed.AppendString(b, x.Branch)
 	if x.Sha.Set {
 		b = append(b, ",\"sha\":"...)
-		b = runtime.AppendString(b, x.Sha.Value)
+		b = typed.AppendString(b, x.Sha.Value)
 	}
 	return append(b, '}')
 }
@@ -141,10 +141,10 @@ func (x CreateOrUpdateFileInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeCreateOrUpdateFileInput decodes the arguments of tool "create_or_update_file" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeCreateOrUpdateFileInput(data []byte) (CreateOrUpdateFileInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x CreateOrUpdateFileInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // EditFileInput is the input of tool "edit_file".
 type EditFileInput struct {
@@ -15,11 +15,11 @@ type EditFileInput struct {
 	// DryRun is property "dryRun".
 	//
 	// Preview changes using git-style diff format
-	DryRun runtime.Opt[bool]
+	DryRun typed.Opt[bool]
 }
 
 // decode reads a EditFileInput from r, recording every problem.
-func (x *EditFileInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *EditFileInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -57,15 +57,15 @@ func (x *EditFileInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EditFileInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid EditFileInput")
 }
 
-func (x *EditFileInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *EditFileInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("edits")
 		for i0 := range x.Edits {
@@ -79,7 +79,7 @@ func (x *EditFileInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *EditFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	b = append(b, ",\"edits\":"...)
 	b = append(b, '[')
 	for i0 := range x.Edits {
@@ -91,7 +91,7 @@ func (x *EditFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, ']')
 	if x.DryRun.Set {
 		b = append(b, ",\"dryRun\":"...)
-		b = runtime.AppendBool(b, x.DryRun.Value)
+		b = typed.AppendBool(b, x.DryRun.Value)
 	}
 	return append(b, '}')
 }
@@ -115,7 +115,7 @@ type EditFileInputEditsItem struct {
 }
 
 // decode reads a EditFileInputEditsItem from r, recording every problem.
-func (x *EditFileInputEditsItem) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *EditFileInputEditsItem) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -141,23 +141,23 @@ func (x *EditFileInputEditsItem) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EditFileInputEditsItem) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid EditFileInputEditsItem")
 }
 
-func (x *EditFileInputEditsItem) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *EditFileInputEditsItem) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *EditFileInputEditsItem) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"oldText\":"...)
-	b = runtime.AppendString(b, x.OldText)
+	b = typed.AppendString(b, x.OldText)
 	b = append(b, ",\"newText\":"...)
-	b = runtime.AppendString(b, x.NewText)
+	b = typed.AppendString(b, x.NewText)
 	return append(b, '}')
 }
 
@@ -167,10 +167,10 @@ func (x EditFileInputEditsItem) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeEditFileInput decodes the arguments of tool "edit_file" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeEditFileInput(data []byte) (EditFileInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x EditFileInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // ListDirectoryInput is the input of tool "list_directory".
 type ListDirectoryInput struct {
@@ -12,11 +12,11 @@ type ListDirectoryInput struct {
 	// SortBy is property "sortBy".
 	//
 	// Sort entries by name or size
-	SortBy runtime.Opt[ListDirectoryInputSortBy]
+	SortBy typed.Opt[ListDirectoryInputSortBy]
 }
 
 // decode reads a ListDirectoryInput from r, recording every problem.
-func (x *ListDirectoryInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ListDirectoryInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -43,15 +43,15 @@ func (x *ListDirectoryInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ListDirectoryInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ListDirectoryInput")
 }
 
-func (x *ListDirectoryInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ListDirectoryInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.SortBy.Set {
 		q := p.Field("sortBy")
 		x.SortBy.Value.validate(&q, vs)
@@ -62,10 +62,10 @@ func (x *ListDirectoryInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *ListDirectoryInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	if x.SortBy.Set {
 		b = append(b, ",\"sortBy\":"...)
-		b = runtime.AppendString(b, string(x.SortBy.Value))
+		b = typed.AppendString(b, string(x.SortBy.Value))
 	}
 	return append(b, '}')
 }
@@ -85,7 +85,7 @@ const (
 	ListDirectoryInputSortBySize ListDirectoryInputSortBy = "size"
 )
 
-func (v *ListDirectoryInputSortBy) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *ListDirectoryInputSortBy) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -99,7 +99,7 @@ func (v *ListDirectoryInputSortBy) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"name\", \"size\"")
 	}
 }
-func (v ListDirectoryInputSortBy) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v ListDirectoryInputSortBy) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ListDirectoryInputSortByName, ListDirectoryInputSortBySize:
 		return
@@ -108,10 +108,10 @@ func (v ListDirectoryInputSortBy) validate(p *runtime.Path, vs *runtime.Violatio
 }
 
 // DecodeListDirectoryInput decodes the arguments of tool "list_directory" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeListDirectoryInput(data []byte) (ListDirectoryInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ListDirectoryInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // ListPullRequestsInput is the input of tool "list_pull_requests".
 type ListPullRequestsInput struct {
@@ -19,31 +19,31 @@ type ListPullRequestsInput struct {
 	// State is property "state".
 	//
 	// Filter by state
-	State runtime.Opt[ListPullRequestsInputState]
+	State typed.Opt[ListPullRequestsInputState]
 
 	// Sort is property "sort".
 	//
 	// Sort by
-	Sort runtime.Opt[ListPullRequestsInputSort]
+	Sort typed.Opt[ListPullRequestsInputSort]
 
 	// Direction is property "direction".
 	//
 	// Sort direction
-	Direction runtime.Opt[ListPullRequestsInputDirection]
+	Direction typed.Opt[ListPullRequestsInputDirection]
 
 	// PerPage is property "perPage".
 	//
 	// Results per page for pagination (min 1, max 100)
-	PerPage runtime.Opt[int64]
+	PerPage typed.Opt[int64]
 
 	// Page is property "page".
 	//
 	// Page number for pagination (min 1)
-	Page runtime.Opt[int64]
+	Page typed.Opt[int64]
 }
 
 // decode reads a ListPullRequestsInput from r, recording every problem.
-func (x *ListPullRequestsInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ListPullRequestsInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -104,15 +104,15 @@ func (x *ListPullRequestsInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ListPullRequestsInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ListPullRequestsInput")
 }
 
-func (x *ListPullRequestsInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ListPullRequestsInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.State.Set {
 		q := p.Field("state")
 		x.State.Value.validate(&q, vs)
@@ -146,28 +146,28 @@ func (x *ListPullRequestsInput) validate(p *runtime.Path, vs *runtime.Violations
 func (x *ListPullRequestsInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"owner\":"...)
-	b = runtime.AppendString(b, x.Owner)
+	b = typed.AppendString(b, x.Owner)
 	b = append(b, ",\"repo\":"...)
-	b = runtime.AppendString(b, x.Repo)
+	b = typed.AppendString(b, x.Repo)
 	if x.State.Set {
 		b = append(b, ",\"state\":"...)
-		b = runtime.AppendString(b, string(x.State.Value))
+		b = typed.AppendString(b, string(x.State.Value))
 	}
 	if x.Sort.Set {
 		b = append(b, ",\"sort\":"...)
-		b = runtime.AppendString(b, string(x.Sort.Value))
+		b = typed.AppendString(b, string(x.Sort.Value))
 	}
 	if x.Direction.Set {
 		b = append(b, ",\"direction\":"...)
-		b = runtime.AppendString(b, string(x.Direction.Value))
+		b = typed.AppendString(b, string(x.Direction.Value))
 	}
 	if x.PerPage.Set {
 		b = append(b, ",\"perPage\":"...)
-		b = runtime.AppendInt(b, x.PerPage.Value)
+		b = typed.AppendInt(b, x.PerPage.Value)
 	}
 	if x.Page.Set {
 		b = append(b, ",\"page\":"...)
-		b = runtime.AppendInt(b, x.Page.Value)
+		b = typed.AppendInt(b, x.Page.Value)
 	}
 	return append(b, '}')
 }
@@ -188,7 +188,7 @@ const (
 	ListPullRequestsInputStateAll    ListPullRequestsInputState = "all"
 )
 
-func (v *ListPullRequestsInputState) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *ListPullRequestsInputState) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -204,7 +204,7 @@ func (v *ListPullRequestsInputState) decode(r *runtime.Reader, p *runtime.Path) 
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"closed\", \"all\"")
 	}
 }
-func (v ListPullRequestsInputState) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v ListPullRequestsInputState) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ListPullRequestsInputStateOpen, ListPullRequestsInputStateClosed, ListPullRequestsInputStateAll:
 		return
@@ -224,7 +224,7 @@ const (
 	ListPullRequestsInputSortLongRunning ListPullRequestsInputSort = "long-running"
 )
 
-func (v *ListPullRequestsInputSort) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *ListPullRequestsInputSort) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -242,7 +242,7 @@ func (v *ListPullRequestsInputSort) decode(r *runtime.Reader, p *runtime.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"created\", \"updated\", \"popularity\", \"long-running\"")
 	}
 }
-func (v ListPullRequestsInputSort) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v ListPullRequestsInputSort) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ListPullRequestsInputSortCreated, ListPullRequestsInputSortUpdated, ListPullRequestsInputSortPopularity, ListPullRequestsInputSortLongRunning:
 		return
@@ -260,7 +260,7 @@ const (
 	ListPullRequestsInputDirectionDesc ListPullRequestsInputDirection = "desc"
 )
 
-func (v *ListPullRequestsInputDirection) decode(r *runtime.Reader, p *runtime.Path) {
+func (v *ListPullRequestsInputDirection) decode(r *typed.Reader, p *typed.Path) {
 	b, ok := r.StringBytes(p)
 	if !ok {
 		return
@@ -274,7 +274,7 @@ func (v *ListPullRequestsInputDirection) decode(r *runtime.Reader, p *runtime.Pa
 		r.Violations.Add(p, "enum", "must be one of \"asc\", \"desc\"")
 	}
 }
-func (v ListPullRequestsInputDirection) validate(p *runtime.Path, vs *runtime.Violations) {
+func (v ListPullRequestsInputDirection) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case ListPullRequestsInputDirectionAsc, ListPullRequestsInputDirectionDesc:
 		return
@@ -283,10 +283,10 @@ func (v ListPullRequestsInputDirection) validate(p *runtime.Path, vs *runtime.Vi
 }
 
 // DecodeListPullRequestsInput decodes the arguments of tool "list_pull_requests" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeListPullRequestsInput(data []byte) (ListPullRequestsInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ListPullRequestsInput
 	root := r.Root()
 	x.decode(r, root)

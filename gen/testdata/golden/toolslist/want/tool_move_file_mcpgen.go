@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // MoveFileInput is the input of tool "move_file".
 type MoveFileInput struct {
@@ -14,7 +14,7 @@ type MoveFileInput struct {
 }
 
 // decode reads a MoveFileInput from r, recording every problem.
-func (x *MoveFileInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *MoveFileInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -40,23 +40,23 @@ func (x *MoveFileInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *MoveFileInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid MoveFileInput")
 }
 
-func (x *MoveFileInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *MoveFileInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *MoveFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"source\":"...)
-	b = runtime.AppendString(b, x.Source)
+	b = typed.AppendString(b, x.Source)
 	b = append(b, ",\"destination\":"...)
-	b = runtime.AppendString(b, x.Destination)
+	b = typed.AppendString(b, x.Destination)
 	return append(b, '}')
 }
 
@@ -66,10 +66,10 @@ func (x MoveFileInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeMoveFileInput decodes the arguments of tool "move_file" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeMoveFileInput(data []byte) (MoveFileInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x MoveFileInput
 	root := r.Root()
 	x.decode(r, root)

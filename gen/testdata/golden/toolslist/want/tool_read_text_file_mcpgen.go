@@ -5,7 +5,7 @@ package toolslist
 import (
 	"math"
 
-	"github.com/mcpgen/mcpgen/runtime"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // ReadTextFileInput is the input of tool "read_text_file".
@@ -16,16 +16,16 @@ type ReadTextFileInput struct {
 	// Tail is property "tail".
 	//
 	// If provided, returns only the last N lines of the file
-	Tail runtime.Opt[float64]
+	Tail typed.Opt[float64]
 
 	// Head is property "head".
 	//
 	// If provided, returns only the first N lines of the file
-	Head runtime.Opt[float64]
+	Head typed.Opt[float64]
 }
 
 // decode reads a ReadTextFileInput from r, recording every problem.
-func (x *ReadTextFileInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *ReadTextFileInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -59,15 +59,15 @@ func (x *ReadTextFileInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ReadTextFileInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid ReadTextFileInput")
 }
 
-func (x *ReadTextFileInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *ReadTextFileInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Tail.Set {
 		q := p.Field("tail")
 		if math.IsNaN(x.Tail.Value) || math.IsInf(x.Tail.Value, 0) {
@@ -86,14 +86,14 @@ func (x *ReadTextFileInput) validate(p *runtime.Path, vs *runtime.Violations) {
 func (x *ReadTextFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	if x.Tail.Set {
 		b = append(b, ",\"tail\":"...)
-		b = runtime.AppendFloat(b, x.Tail.Value)
+		b = typed.AppendFloat(b, x.Tail.Value)
 	}
 	if x.Head.Set {
 		b = append(b, ",\"head\":"...)
-		b = runtime.AppendFloat(b, x.Head.Value)
+		b = typed.AppendFloat(b, x.Head.Value)
 	}
 	return append(b, '}')
 }
@@ -104,10 +104,10 @@ func (x ReadTextFileInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeReadTextFileInput decodes the arguments of tool "read_text_file" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeReadTextFileInput(data []byte) (ReadTextFileInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x ReadTextFileInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // SearchFilesInput is the input of tool "search_files".
 type SearchFilesInput struct {
@@ -13,11 +13,11 @@ type SearchFilesInput struct {
 	Pattern string
 
 	// ExcludePatterns is property "excludePatterns".
-	ExcludePatterns runtime.Opt[[]string]
+	ExcludePatterns typed.Opt[[]string]
 }
 
 // decode reads a SearchFilesInput from r, recording every problem.
-func (x *SearchFilesInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *SearchFilesInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -55,23 +55,23 @@ func (x *SearchFilesInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *SearchFilesInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid SearchFilesInput")
 }
 
-func (x *SearchFilesInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *SearchFilesInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *SearchFilesInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	b = append(b, ",\"pattern\":"...)
-	b = runtime.AppendString(b, x.Pattern)
+	b = typed.AppendString(b, x.Pattern)
 	if x.ExcludePatterns.Set {
 		b = append(b, ",\"excludePatterns\":"...)
 		b = append(b, '[')
@@ -79,7 +79,7 @@ func (x *SearchFilesInput) AppendJSON(b []byte) []byte {
 			if i0 > 0 {
 				b = append(b, ',')
 			}
-			b = runtime.AppendString(b, x.ExcludePatterns.Value[i0])
+			b = typed.AppendString(b, x.ExcludePatterns.Value[i0])
 		}
 		b = append(b, ']')
 	}
@@ -92,10 +92,10 @@ func (x SearchFilesInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeSearchFilesInput decodes the arguments of tool "search_files" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeSearchFilesInput(data []byte) (SearchFilesInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x SearchFilesInput
 	root := r.Root()
 	x.decode(r, root)

@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // SearchRepositoriesInput is the input of tool "search_repositories".
 type SearchRepositoriesInput struct {
@@ -12,14 +12,14 @@ type SearchRepositoriesInput struct {
 	Query string
 
 	// Page is property "page".
-	Page runtime.Opt[int64]
+	Page typed.Opt[int64]
 
 	// PerPage is property "perPage".
-	PerPage runtime.Opt[int64]
+	PerPage typed.Opt[int64]
 }
 
 // decode reads a SearchRepositoriesInput from r, recording every problem.
-func (x *SearchRepositoriesInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *SearchRepositoriesInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -53,19 +53,19 @@ func (x *SearchRepositoriesInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *SearchRepositoriesInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid SearchRepositoriesInput")
 }
 
-func (x *SearchRepositoriesInput) validate(p *runtime.Path, vs *runtime.Violations) {
+func (x *SearchRepositoriesInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("query")
 		{
-			n := runtime.RuneCount(x.Query)
+			n := typed.RuneCount(x.Query)
 			if n < 1 {
 				vs.Add(&q, "minLength", "must be at least 1 character long")
 			}
@@ -92,14 +92,14 @@ func (x *SearchRepositoriesInput) validate(p *runtime.Path, vs *runtime.Violatio
 func (x *SearchRepositoriesInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"query\":"...)
-	b = runtime.AppendString(b, x.Query)
+	b = typed.AppendString(b, x.Query)
 	if x.Page.Set {
 		b = append(b, ",\"page\":"...)
-		b = runtime.AppendInt(b, x.Page.Value)
+		b = typed.AppendInt(b, x.Page.Value)
 	}
 	if x.PerPage.Set {
 		b = append(b, ",\"perPage\":"...)
-		b = runtime.AppendInt(b, x.PerPage.Value)
+		b = typed.AppendInt(b, x.PerPage.Value)
 	}
 	return append(b, '}')
 }
@@ -110,10 +110,10 @@ func (x SearchRepositoriesInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeSearchRepositoriesInput decodes the arguments of tool "search_repositories" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeSearchRepositoriesInput(data []byte) (SearchRepositoriesInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x SearchRepositoriesInput
 	root := r.Root()
 	x.decode(r, root)

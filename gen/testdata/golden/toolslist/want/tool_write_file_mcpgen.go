@@ -2,7 +2,7 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime"
+import "github.com/mcpgen/mcpgen/runtime/typed"
 
 // WriteFileInput is the input of tool "write_file".
 type WriteFileInput struct {
@@ -14,7 +14,7 @@ type WriteFileInput struct {
 }
 
 // decode reads a WriteFileInput from r, recording every problem.
-func (x *WriteFileInput) decode(r *runtime.Reader, p *runtime.Path) {
+func (x *WriteFileInput) decode(r *typed.Reader, p *typed.Path) {
 	var seen [1]uint64
 	if !r.Object(p, func(key []byte) {
 		switch string(key) {
@@ -40,23 +40,23 @@ func (x *WriteFileInput) decode(r *runtime.Reader, p *runtime.Path) {
 }
 
 // Validate checks x against its schema and returns every violation as a
-// *runtime.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
+// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *WriteFileInput) Validate() error {
-	var vs runtime.Violations
-	var root runtime.Path
+	var vs typed.Violations
+	var root typed.Path
 	x.validate(&root, &vs)
 	return vs.Err("invalid WriteFileInput")
 }
 
-func (x *WriteFileInput) validate(p *runtime.Path, vs *runtime.Violations) {}
+func (x *WriteFileInput) validate(p *typed.Path, vs *typed.Violations) {}
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *WriteFileInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
-	b = runtime.AppendString(b, x.Path)
+	b = typed.AppendString(b, x.Path)
 	b = append(b, ",\"content\":"...)
-	b = runtime.AppendString(b, x.Content)
+	b = typed.AppendString(b, x.Content)
 	return append(b, '}')
 }
 
@@ -66,10 +66,10 @@ func (x WriteFileInput) MarshalJSON() ([]byte, error) {
 }
 
 // DecodeWriteFileInput decodes the arguments of tool "write_file" and validates
-// them, returning every violation as a *runtime.Error.
+// them, returning every violation as a *mcperr.Error.
 func DecodeWriteFileInput(data []byte) (WriteFileInput, error) {
-	r := runtime.GetReader(data)
-	defer runtime.PutReader(r)
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
 	var x WriteFileInput
 	root := r.Root()
 	x.decode(r, root)

@@ -1,0 +1,347 @@
+// Package audit writes security and audit events as JSON lines, one object
+// per event, each stamped with its class and the number of days the class is
+// kept.
+//
+// Events are typed: their fields are identifiers, names, codes, sizes and
+// durations, never a request or response body, a credential or a signature.
+// The few free-form fields (reasons, details, configuration values, URLs)
+// pass through a redact.Redactor before they are written.
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+
+	"github.com/mcpgen/mcpgen/runtime/security/redact"
+)
+
+// Class is an audit class; it decides how long events are kept.
+type Class string
+
+// The audit classes and, in RetentionDays, their retention from the seed's
+// policy table.
+const (
+	ClassToolExecution  Class = "tool_execution"  // 90 days
+	ClassDataAccess     Class = "data_access"     // 365 days
+	ClassSecurityEvents Class = "security_events" // 2555 days (7 years)
+	ClassConfigChanges  Class = "config_changes"  // 2555 days (7 years)
+	ClassAuthEvents     Class = "auth_events"     // 365 days
+)
+
+var retention = map[Class]int{
+	ClassToolExecution:  90,
+	ClassDataAccess:     365,
+	ClassSecurityEvents: 2555,
+	ClassConfigChanges:  2555,
+	ClassAuthEvents:     365,
+}
+
+// RetentionDays returns how many days events of class c are kept, or 0 for a
+// class outside the table.
+func (c Class) RetentionDays() int { return retention[c] }
+
+// SecurityType names a kind of security event.
+type SecurityType string
+
+// The security event types. AuthFailure events belong to ClassAuthEvents,
+// the others to ClassSecurityEvents.
+const (
+	AuthFailure         SecurityType = "auth_failure"
+	Replay              SecurityType = "replay"
+	RateLimit           SecurityType = "rate_limit"
+	SSRFBlocked         SecurityType = "ssrf_blocked"
+	InputValidation     SecurityType = "input_validation"
+	PayloadTooLarge     SecurityType = "payload_too_large"
+	IdempotencyConflict SecurityType = "idempotency_conflict"
+)
+
+// severity follows the seed: blocked SSRF is critical, failed authentication
+// and replays high, the rest medium.
+func (t SecurityType) severity() string {
+	switch t {
+	case SSRFBlocked:
+		return "critical"
+	case AuthFailure, Replay:
+		return "high"
+	}
+	return "medium"
+}
+
+func (t SecurityType) class() Class {
+	if t == AuthFailure {
+		return ClassAuthEvents
+	}
+	return ClassSecurityEvents
+}
+
+// Sink receives events, each as one JSON object followed by a newline. It
+// must be safe for concurrent use.
+type Sink interface {
+	WriteEvent(line []byte) error
+}
+
+// NewWriterSink returns a Sink that writes each event to w with a single
+// Write call, one at a time, so lines from concurrent events never
+// interleave.
+func NewWriterSink(w io.Writer) Sink { return &writerSink{w: w} }
+
+type writerSink struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *writerSink) WriteEvent(line []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.w.Write(line)
+	return err
+}
+
+// Options configures a Logger.
+type Options struct {
+	// Now is the clock; nil means typed.Now.
+	Now func() time.Time
+	// SensitiveKeys are further keys redacted from details, as in
+	// redact.Options.
+	SensitiveKeys []string
+	// OnError is told when Observe cannot write an event; nil logs the
+	// failure with slog.Default. (The other methods return the error.)
+	OnError func(error)
+}
+
+// Logger writes audit and security events to a Sink. It is safe for
+// concurrent use.
+type Logger struct {
+	sink    Sink
+	now     func() time.Time
+	redact  *redact.Redactor
+	onError func(error)
+}
+
+// New returns a Logger writing to sink.
+func New(sink Sink, opts Options) *Logger {
+	l := &Logger{sink: sink, now: opts.Now, redact: redact.New(redact.Options{SensitiveKeys: opts.SensitiveKeys}), onError: opts.OnError}
+	if l.now == nil {
+		l.now = typed.Now
+	}
+	if l.onError == nil {
+		l.onError = func(err error) { slog.Default().Error("audit event not written", "err", err) }
+	}
+	return l
+}
+
+// header opens every line: when, which class, how long it is kept, and what
+// happened.
+type header struct {
+	Time          string `json:"time"`
+	Class         Class  `json:"class"`
+	RetentionDays int    `json:"retention_days"`
+	Event         string `json:"event"`
+}
+
+func (l *Logger) header(class Class, event string) header {
+	return header{
+		Time:          l.now().UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		Class:         class,
+		RetentionDays: class.RetentionDays(),
+		Event:         event,
+	}
+}
+
+func (l *Logger) write(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return l.sink.WriteEvent(append(b, '\n'))
+}
+
+// ToolExecution is the audit record of one tool call.
+type ToolExecution struct {
+	CorrelationID   string
+	ClientID        string
+	Tool            string
+	Class           Class  // the tool's x-audit class; "" means ClassToolExecution
+	Status          string // "ok", or the error code the client was sent
+	Duration        time.Duration
+	InputSizeBytes  int
+	OutputSizeBytes int
+}
+
+// ToolExecution writes the record of a tool call:
+//
+//	{"time":…,"class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":…,"client_id":…,"tool":…,"status":"ok","duration_ms":12.5,"input_size_bytes":…,"output_size_bytes":…}
+func (l *Logger) ToolExecution(e ToolExecution) error {
+	class := e.Class
+	if class == "" {
+		class = ClassToolExecution
+	}
+	return l.write(struct {
+		header
+		CorrID   string  `json:"corr_id"`
+		ClientID string  `json:"client_id"`
+		Tool     string  `json:"tool"`
+		Status   string  `json:"status"`
+		Duration float64 `json:"duration_ms"`
+		In       int     `json:"input_size_bytes"`
+		Out      int     `json:"output_size_bytes"`
+	}{l.header(class, "tool_execution"), e.CorrelationID, e.ClientID, e.Tool, e.Status,
+		float64(e.Duration.Microseconds()) / 1000, e.InputSizeBytes, e.OutputSizeBytes})
+}
+
+// DataAccess is the audit record of a read or write of stored data.
+type DataAccess struct {
+	CorrelationID string
+	ClientID      string
+	Resource      string // what was accessed, such as "shared_state/portfolio"
+	Action        string // such as "read", "write", "delete"
+}
+
+// DataAccess writes a data-access record (class data_access, 365 days).
+func (l *Logger) DataAccess(e DataAccess) error {
+	return l.write(struct {
+		header
+		CorrID   string `json:"corr_id,omitempty"`
+		ClientID string `json:"client_id"`
+		Resource string `json:"resource"`
+		Action   string `json:"action"`
+	}{l.header(ClassDataAccess, "data_access"), e.CorrelationID, e.ClientID, l.redact.String(e.Resource), e.Action})
+}
+
+// ConfigChange is the audit record of a changed setting.
+type ConfigChange struct {
+	Setting   string // such as "MCP_HTTP_ADDR"
+	OldValue  string
+	NewValue  string
+	ChangedBy string // who or what changed it: a user, "env", "reload"
+}
+
+// ConfigChange writes a configuration-change record (class config_changes,
+// 2555 days). The values of a sensitive setting (AUTH_TOKEN,
+// API_KEY_HMAC_SECRET…) are written as "[REDACTED]"; other values have
+// secrets inside them (URL passwords, tokens) redacted.
+func (l *Logger) ConfigChange(e ConfigChange) error {
+	oldValue, newValue := l.redact.String(e.OldValue), l.redact.String(e.NewValue)
+	if l.redact.SensitiveKey(e.Setting) {
+		oldValue, newValue = redact.Placeholder, redact.Placeholder
+	}
+	return l.write(struct {
+		header
+		Setting   string `json:"setting"`
+		OldValue  string `json:"old_value"`
+		NewValue  string `json:"new_value"`
+		ChangedBy string `json:"changed_by"`
+	}{l.header(ClassConfigChanges, "config_change"), e.Setting, oldValue, newValue, e.ChangedBy})
+}
+
+// Security is a security event: a request refused for a security reason.
+type Security struct {
+	Type          SecurityType
+	CorrelationID string
+	ClientID      string
+	ClientIP      string
+	Tool          string
+	Code          mcperr.Code    // the error code the client was sent, if any
+	Reason        string         // free text; redacted
+	URL           string         // for SSRFBlocked, the refused URL; redacted
+	Details       map[string]any // free-form; redacted
+}
+
+// Security writes a security event: class security_events (2555 days), or
+// auth_events (365 days) for AuthFailure, with a severity of critical
+// (SSRFBlocked), high (AuthFailure, Replay) or medium.
+func (l *Logger) Security(e Security) error {
+	var details map[string]any
+	if len(e.Details) > 0 {
+		details = l.redact.Any(e.Details).(map[string]any)
+	}
+	return l.write(struct {
+		header
+		Severity string         `json:"severity"`
+		CorrID   string         `json:"corr_id,omitempty"`
+		ClientID string         `json:"client_id,omitempty"`
+		ClientIP string         `json:"client_ip,omitempty"`
+		Tool     string         `json:"tool,omitempty"`
+		Code     mcperr.Code    `json:"code,omitempty"`
+		Reason   string         `json:"reason,omitempty"`
+		URL      string         `json:"url,omitempty"`
+		Details  map[string]any `json:"details,omitempty"`
+	}{l.header(e.Type.class(), string(e.Type)), e.Type.severity(), e.CorrelationID, e.ClientID, e.ClientIP, e.Tool,
+		e.Code, l.redact.String(e.Reason), l.redact.String(e.URL), details})
+}
+
+// securityTypes maps the codes whose failures are security events to the
+// event they are.
+var securityTypes = map[mcperr.Code]SecurityType{
+	mcperr.CodeInvalidArgs:         InputValidation,
+	mcperr.CodeUnauthorized:        AuthFailure,
+	mcperr.CodeIdempotencyConflict: IdempotencyConflict,
+	mcperr.CodeRateLimitExceeded:   RateLimit,
+	mcperr.CodeInvalidSymbol:       InputValidation,
+	mcperr.CodeSSRFBlocked:         SSRFBlocked,
+	mcperr.CodePayloadTooLarge:     PayloadTooLarge,
+}
+
+// Observe records a finished tool call; it is a server.Observer, for
+// server.WithObserver(logger.Observe). Every call gives a tool_execution
+// record in the tool's audit class; a call refused with a security code
+// (MCP-001, 002, 005, 006, 015, 016, 017) gives a security event as well,
+// whose details list the pointers and keywords of the failed checks but not
+// their messages, which may quote the input.
+func (l *Logger) Observe(ctx context.Context, call server.CallInfo) {
+	var tool string
+	var class Class
+	if call.Tool != nil {
+		tool, class = call.Tool.Name, Class(call.Tool.Policy.AuditClass)
+	}
+	clientID := principal.ClientID(ctx)
+	err := l.ToolExecution(ToolExecution{
+		CorrelationID:   call.CorrelationID,
+		ClientID:        clientID,
+		Tool:            tool,
+		Class:           class,
+		Status:          call.Status(),
+		Duration:        call.Duration,
+		InputSizeBytes:  call.ArgsBytes,
+		OutputSizeBytes: call.OutputBytes,
+	})
+	if err != nil {
+		l.onError(err)
+	}
+	if call.Err == nil || !call.Err.Code.SecurityEvent() {
+		return
+	}
+	typ, ok := securityTypes[call.Err.Code]
+	if !ok {
+		typ = SecurityType(call.Err.Code.Name())
+	}
+	var details map[string]any
+	if len(call.Err.Violations) > 0 {
+		checks := make([]any, len(call.Err.Violations))
+		for i, v := range call.Err.Violations {
+			checks[i] = map[string]any{"pointer": v.Pointer, "keyword": v.Keyword}
+		}
+		details = map[string]any{"violations": checks}
+	}
+	err = l.Security(Security{
+		Type:          typ,
+		CorrelationID: call.CorrelationID,
+		ClientID:      clientID,
+		Tool:          tool,
+		Code:          call.Err.Code,
+		Reason:        call.Err.Message,
+		Details:       details,
+	})
+	if err != nil {
+		l.onError(err)
+	}
+}

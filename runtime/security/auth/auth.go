@@ -1,0 +1,223 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
+	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
+)
+
+// Realm is the realm of the WWW-Authenticate challenges.
+const Realm = "mcp"
+
+// Timing of HMAC v1.
+const (
+	// Skew is how far a request's X-Timestamp may be from the server's
+	// clock, either way.
+	Skew = 300 * time.Second
+	// NonceTTL is how long a nonce is remembered: twice Skew, since a
+	// request stamped Skew in the future stays valid until Skew after that.
+	NonceTTL = 2 * Skew
+)
+
+// DefaultMaxSignedBodyBytes caps, in hmac mode, the body read to verify a
+// signature unless Config.MaxBodyBytes says otherwise. The body is buffered
+// before the signature is known to be good, so the cap is lower than the
+// server's 10 MiB: JSON-RPC messages carry tool arguments of at most 1 MiB
+// by default, and 2 MiB leaves room for the envelope and escaping. Raise it
+// for tools with a larger x-max-args-bytes.
+const DefaultMaxSignedBodyBytes = 2 << 20
+
+// Authenticator checks the credentials of HTTP requests, in the mode its
+// Config sets.
+type Authenticator struct {
+	mode     Mode
+	now      func() time.Time
+	maxBody  int64
+	onReject func(*http.Request, int, *mcperr.Error)
+
+	tokens []bearerToken
+
+	keys     map[string]*hmacKey
+	onlyKey  *hmacKey // the key used when X-Key-Id is absent: set when there is one key
+	versions []string
+	nonces   NonceStore
+	decoy    []byte // the random secret unknown key IDs are checked with
+}
+
+type bearerToken struct {
+	digest [sha256.Size]byte
+	client string
+}
+
+type hmacKey struct {
+	id, client string
+	secret     []byte
+}
+
+// New returns an Authenticator for cfg, or an *mcperr.Error with code
+// MCP-011 listing everything wrong with it.
+func New(cfg Config) (*Authenticator, error) {
+	if cfg.Mode == "" {
+		cfg.Mode = ModeNone
+	}
+	if problems := cfg.check(); len(problems) > 0 {
+		return nil, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
+	}
+	a := &Authenticator{mode: cfg.Mode, now: cfg.Now, maxBody: cfg.MaxBodyBytes, onReject: cfg.OnReject, nonces: cfg.Nonces}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.maxBody <= 0 {
+		a.maxBody = DefaultMaxSignedBodyBytes
+	}
+	a.decoy = make([]byte, 32)
+	rand.Read(a.decoy)
+	for _, t := range cfg.Tokens {
+		client := t.Client
+		if client == "" {
+			client = t.ID
+		}
+		if client == "" {
+			client = tokenHash(t.Token)
+		}
+		a.tokens = append(a.tokens, bearerToken{digest: sha256.Sum256([]byte(t.Token)), client: client})
+	}
+	a.keys = make(map[string]*hmacKey, len(cfg.Keys))
+	for _, k := range cfg.Keys {
+		client := k.Client
+		if client == "" {
+			client = k.ID
+		}
+		a.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret)}
+		if len(cfg.Keys) == 1 {
+			a.onlyKey = a.keys[k.ID]
+		}
+	}
+	a.versions = cfg.APIVersions
+	if len(a.versions) == 0 {
+		a.versions = DefaultAPIVersions
+	}
+	if a.nonces == nil {
+		a.nonces = NewMemoryNonceStore(MemoryNonceOptions{Now: a.now})
+	}
+	return a, nil
+}
+
+// Handler returns next behind authentication. A request that passes has its
+// client ID in its context (principal.WithClientID) and, in hmac mode, the
+// fingerprint of its signed fields (idempotency.WithFingerprint) and its
+// nonce recorded; one that fails gets 401 and MCP-002 with a
+// WWW-Authenticate challenge, and next never sees it. In mode none every
+// request passes untouched.
+func (a *Authenticator) Handler(next http.Handler) http.Handler {
+	return a.authenticate(a.replay(next))
+}
+
+// authenticate checks the credentials, and in hmac mode leaves the nonce
+// for replay to record.
+func (a *Authenticator) authenticate(next http.Handler) http.Handler {
+	if a.mode == ModeNone {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var f *failure
+		if a.mode == ModeBearer {
+			r, f = a.bearer(r)
+		} else {
+			r, f = a.hmac(r)
+		}
+		if f != nil {
+			a.reject(w, r, f)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Middleware returns the security layers that follow the body cap and the
+// Host/Origin checks on the HTTP request path: authentication, the
+// per-client rate limit, the replay check (recording the nonce), then
+// idempotency. Mount it with server.WithHTTPMiddleware.
+//
+// The rate limit runs before the nonce is recorded, so requests it refuses
+// use up no room in the nonce store: a client flooding the server fills
+// neither its own nonce quota nor the store. The price is that a replayed
+// request, signed by the client but resent by someone who captured it,
+// counts against the client's rate limit before it is refused as a replay.
+func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key := ratelimit.ClientKey(cfg.TrustedProxies)
+	limit := func(next http.Handler) http.Handler { return next }
+	if cfg.RateLimit.Limit >= 0 {
+		limit, err = ratelimit.Middleware(ratelimit.Config{
+			Limiter:  cfg.RateLimiter,
+			Rule:     cfg.RateLimit,
+			Key:      key,
+			OnReject: cfg.OnReject,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	idem := idempotency.Middleware(idempotency.Config{
+		Store:        cfg.Idempotency,
+		TTL:          cfg.IdempotencyTTL,
+		Client:       key,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		OnReject:     cfg.OnReject,
+	})
+	return func(next http.Handler) http.Handler { return a.authenticate(limit(a.replay(idem(next)))) }, nil
+}
+
+// failure is a refused request: its status, its error and, for 401, the
+// challenge.
+type failure struct {
+	status     int
+	err        *mcperr.Error
+	challenge  string
+	retryAfter int64 // seconds, for Retry-After; 0 for none
+}
+
+func (a *Authenticator) reject(w http.ResponseWriter, r *http.Request, f *failure) {
+	if f.challenge != "" {
+		w.Header().Set("WWW-Authenticate", f.challenge)
+	}
+	if f.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(f.retryAfter, 10))
+	}
+	if a.onReject != nil {
+		a.onReject(r, f.status, f.err)
+	}
+	httperr.Write(w, f.status, f.err)
+}
+
+// hashKey keys the hashes that stand for unnamed bearer tokens as client
+// IDs. It is random per process, so the ID reveals nothing about the token
+// even to someone who can test guesses offline.
+var hashKey = func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}()
+
+// tokenHash returns the client ID of an unnamed token: 32 hex digits of
+// HMAC-SHA256 over the whole token.
+func tokenHash(token string) string {
+	m := hmac.New(sha256.New, hashKey)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}

@@ -1,0 +1,247 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
+	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+)
+
+// The grammars of the HMAC v1 headers, as error messages state them. None
+// admits a line feed, so no field of the canonical string can forge
+// another.
+const (
+	timestampGrammar = "Unix seconds: 1 to 12 decimal digits without a leading zero"
+	nonceGrammar     = "16 to 128 characters of A-Z a-z 0-9 _ -"
+	signatureGrammar = "64 lower-case hex digits (HMAC-SHA256)"
+	versionGrammar   = "1 to 32 characters of A-Z a-z 0-9 . -"
+)
+
+func validTimestamp(s string) bool {
+	return len(s) >= 1 && len(s) <= 12 && s[0] != '0' && allBytes(s, isDigit)
+}
+
+func validNonce(s string) bool {
+	return len(s) >= 16 && len(s) <= 128 && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+}
+
+func validSignature(s string) bool {
+	return len(s) == 64 && allBytes(s, func(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' })
+}
+
+func validVersion(s string) bool {
+	return len(s) >= 1 && len(s) <= 32 && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '.' || c == '-' })
+}
+
+// validContentType admits visible ASCII, spaces and tabs: what a media
+// type with parameters needs, and no line feed.
+func validContentType(s string) bool {
+	return allBytes(s, func(c byte) bool { return c == '\t' || ' ' <= c && c <= '~' })
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// hmac authenticates r by its HMAC v1 signature. Its nonce is left for
+// the replay layer to record.
+func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
+	h := r.Header
+	required := []string{HeaderSignature, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion}
+	if a.onlyKey == nil {
+		required = append([]string{HeaderKeyID}, required...)
+	}
+	var missing []string
+	for _, name := range required {
+		if len(h.Values(name)) == 0 {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		f := hmacFailure("missing HMAC v1 header(s) %s; every request must carry %s",
+			strings.Join(missing, ", "), strings.Join(required, ", "))
+		f.err.Details = map[string]any{"missing": missing}
+		return r, f
+	}
+	for _, name := range append(required, HeaderKeyID, "Content-Type") {
+		if len(h.Values(name)) > 1 {
+			return r, hmacFailure("%s must appear once", name)
+		}
+	}
+	keyID, ts, nonce := h.Get(HeaderKeyID), h.Get(HeaderTimestamp), h.Get(HeaderNonce)
+	idemKey, sig, version := h.Get(HeaderIdempotencyKey), h.Get(HeaderSignature), h.Get(HeaderAPIVersion)
+	contentType := h.Get("Content-Type")
+	switch {
+	case keyID != "" && !validID(keyID):
+		return r, hmacFailure("%s must be %s", HeaderKeyID, idGrammar)
+	case !validTimestamp(ts):
+		return r, hmacFailure("%s must be %s", HeaderTimestamp, timestampGrammar)
+	case !validNonce(nonce):
+		return r, hmacFailure("%s must be %s", HeaderNonce, nonceGrammar)
+	case !idempotency.ValidKey(idemKey):
+		return r, hmacFailure("%s must be %s", HeaderIdempotencyKey, idempotency.KeyGrammar)
+	case !validSignature(sig):
+		return r, hmacFailure("%s must be %s", HeaderSignature, signatureGrammar)
+	case !slices.Contains(a.versions, version):
+		f := hmacFailure("%s is not a supported version; supported: %s", HeaderAPIVersion, strings.Join(a.versions, ", "))
+		f.err.Details = map[string]any{"supported_versions": a.versions}
+		return r, f
+	case !validContentType(contentType):
+		return r, hmacFailure("Content-Type must be printable ASCII")
+	}
+
+	key := a.onlyKey
+	if keyID != "" {
+		key = a.keys[keyID]
+	}
+	// An unknown key ID goes through the same steps as a known one, with a
+	// random secret, and fails as a wrong signature does: no answer tells
+	// a caller which key IDs exist.
+	known := key != nil
+	if !known {
+		key = &hmacKey{id: keyID, secret: a.decoy}
+	}
+	t, _ := strconv.ParseInt(ts, 10, 64) // 12 digits always fit
+	now := a.now().Unix()
+	skew := int64(Skew.Seconds())
+	if d := now - t; d > skew || d < -skew {
+		side, n := "behind", d
+		if d < 0 {
+			side, n = "ahead of", -d
+		}
+		f := hmacFailure("%s is %d s %s the server's clock; signatures are accepted within %d s of the server's time, which is %d",
+			HeaderTimestamp, n, side, skew, now)
+		f.err.Details = map[string]any{"server_time": now}
+		return r, f
+	}
+	query, err := canonicalQuery(r.URL.RawQuery)
+	if err != nil {
+		return r, hmacFailure("the request's %s", err)
+	}
+	body, f := a.readBody(r)
+	if f != nil {
+		return r, f
+	}
+	bodySum := sha256.Sum256(body)
+	c := &canonical{
+		keyID: key.id, timestamp: ts, nonce: nonce, method: r.Method,
+		host: canonicalHost(r.Host), path: canonicalPath(r.URL.Path), query: query,
+		apiVersion: version, idempotencyKey: idemKey, contentType: contentType,
+		bodySHA256: hex.EncodeToString(bodySum[:]),
+	}
+	if !hmac.Equal([]byte(c.signature(key.secret)), []byte(sig)) || !known {
+		f := hmacFailure("%s does not match the request, or %s names no key of this server; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)",
+			HeaderSignature, HeaderKeyID)
+		// Nothing in it is secret, and comparing it with the client's
+		// own is the quickest way to find what differs.
+		f.err.Details = map[string]any{"string_to_sign": c.String()}
+		return r, f
+	}
+
+	ctx := principal.WithClientID(r.Context(), key.client)
+	// The fingerprint is the signed request without key, timestamp and
+	// nonce, so a retry signed afresh, even with a rotated key, matches.
+	ctx = idempotency.WithFingerprint(ctx, idempotency.NewFingerprint(
+		c.method, c.host, c.path, c.query, c.contentType, c.apiVersion, bodySum))
+	// The nonce is recorded by the replay layer, once the client's rate
+	// limit has admitted the request (Middleware) or right away (Handler).
+	ctx = context.WithValue(ctx, pendingNonceKey{}, &pendingNonce{client: key.client, nonce: nonce})
+	r = r.WithContext(ctx)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return r, nil
+}
+
+// pendingNonce is the nonce of a request whose signature verified, for the
+// replay layer to record.
+type pendingNonce struct{ client, nonce string }
+
+type pendingNonceKey struct{}
+
+// replay returns next behind the replay check of hmac mode: the verified
+// request's nonce is recorded, and a request whose nonce was already used,
+// or whose client holds its quota of nonces, is refused. It runs after
+// the signature check, so nothing is written for a forged request, and
+// in Middleware after the client rate limit, so a request refused there
+// uses up no nonce.
+func (a *Authenticator) replay(next http.Handler) http.Handler {
+	if a.mode != ModeHMAC {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := r.Context().Value(pendingNonceKey{}).(*pendingNonce)
+		if !ok { // not behind a.Handler: a wiring mistake, refused
+			a.reject(w, r, &failure{status: http.StatusInternalServerError,
+				err: mcperr.Errorf(mcperr.CodeInternal, "the request was not authenticated")})
+			return
+		}
+		if f := a.remember(r, p); f != nil {
+			a.reject(w, r, f)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// remember records a verified request's nonce.
+func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
+	fresh, err := a.nonces.Remember(r.Context(), p.client, p.nonce, NonceTTL)
+	var quota *NonceQuotaError
+	switch {
+	case errors.As(err, &quota):
+		retry := max(int64(math.Ceil(quota.RetryAfter.Seconds())), 1)
+		return &failure{status: http.StatusTooManyRequests, retryAfter: retry, err: &mcperr.Error{
+			Code: mcperr.CodeRateLimitExceeded,
+			Message: fmt.Sprintf("this client has made %d signed requests in the last %d s, as many as the replay-protection store keeps for one client; retry after %d s",
+				quota.Limit, int64(NonceTTL.Seconds()), retry),
+			Details: map[string]any{"limit": quota.Limit, "window_seconds": NonceTTL.Seconds(), "retry_after_seconds": retry},
+		}}
+	case err != nil:
+		return &failure{status: http.StatusServiceUnavailable, retryAfter: 1,
+			err: mcperr.Errorf(mcperr.CodeBackendUnavailable, "the replay-protection store cannot take the request now; retry shortly")}
+	case !fresh:
+		return hmacFailure("%s was already used; sign every request with a new nonce", HeaderNonce)
+	}
+	return nil
+}
+
+// readBody reads the whole body, which the signature covers, up to the cap:
+// Config.MaxBodyBytes, DefaultMaxSignedBodyBytes by default. It is read
+// before the signature is checked, so the cap is what anyone who knows the
+// time can make the server buffer.
+func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, a.maxBody+1))
+	switch {
+	case int64(len(body)) > a.maxBody:
+		return nil, &failure{status: http.StatusRequestEntityTooLarge, err: &mcperr.Error{
+			Code:    mcperr.CodePayloadTooLarge,
+			Message: fmt.Sprintf("request body is larger than %d bytes", a.maxBody),
+			Details: map[string]any{"limit_bytes": a.maxBody},
+		}}
+	case err != nil:
+		return nil, &failure{status: http.StatusBadRequest, err: mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body")}
+	}
+	return body, nil
+}
+
+func hmacFailure(format string, args ...any) *failure {
+	return &failure{
+		status:    http.StatusUnauthorized,
+		err:       mcperr.Errorf(mcperr.CodeUnauthorized, format, args...),
+		challenge: Scheme + ` realm="` + Realm + `"`,
+	}
+}

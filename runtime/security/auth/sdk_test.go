@@ -1,0 +1,121 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/server"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+)
+
+var deskKey = auth.Key{ID: "desk-a-2026", Client: "desk-a", Secret: "sdk-test-secret-0123456789abcdef0123"}
+
+// mcpServer serves a server.Server with one counting tool behind the
+// assembled security layers.
+func mcpServer(t *testing.T) (endpoint string, runs *atomic.Int64) {
+	t.Helper()
+	runs = new(atomic.Int64)
+	mw, err := auth.Middleware(auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{deskKey}})
+	require.NoError(t, err)
+	srv := server.NewServer(&mcp.Implementation{Name: "orders", Version: "1.0.0"}, server.WithHTTPMiddleware(mw), server.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, srv.AddTools(server.Tool{
+		Name:        "order.place",
+		Description: "Places an order.",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Call: func(ctx context.Context, args []byte) ([]byte, error) {
+			runs.Add(1)
+			return json.Marshal(map[string]string{"client": principal.ClientID(ctx)})
+		},
+	}))
+	hs := httptest.NewServer(srv.HTTPHandler(server.Config{Mode: server.ModeHTTP}))
+	t.Cleanup(hs.Close)
+	return hs.URL + server.DefaultHTTPPath, runs
+}
+
+func TestSignerWithTheSDKClient(t *testing.T) {
+	endpoint, runs := mcpServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "desk", Version: "1.0.0"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+		Endpoint:   endpoint,
+		HTTPClient: &http.Client{Transport: &auth.Signer{Key: deskKey}},
+	}, nil)
+	require.NoError(t, err)
+	defer session.Close()
+
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "order.place", Arguments: map[string]any{"qty": 1}})
+	require.NoError(t, err)
+	require.False(t, res.IsError)
+	assert.Equal(t, map[string]any{"client": "desk-a"}, res.StructuredContent, "the tool sees the key's client")
+
+	// A new JSON-RPC request under a used Idempotency-Key is a different
+	// request: refused, and the tool does not run.
+	keyed := auth.WithIdempotencyKey(ctx, "order-1")
+	_, err = session.CallTool(keyed, &mcp.CallToolParams{Name: "order.place", Arguments: map[string]any{"qty": 1}})
+	require.NoError(t, err)
+	_, err = session.CallTool(keyed, &mcp.CallToolParams{Name: "order.place", Arguments: map[string]any{"qty": 1}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Unprocessable Entity") // 422
+	assert.Equal(t, int64(2), runs.Load())
+}
+
+// TestRetryOverStreamableHTTP retries a tools/call (the same JSON-RPC
+// message, signed afresh) and gets the first SSE response back without the
+// tool running again.
+func TestRetryOverStreamableHTTP(t *testing.T) {
+	endpoint, runs := mcpServer(t)
+	client := &http.Client{Transport: &auth.Signer{Key: deskKey}}
+	session := ""
+	post := func(idemKey, body string) (*http.Response, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Idempotency-Key", idemKey)
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+			req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		}
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(raw)
+	}
+
+	resp, _ := post("init-1", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}`)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	session = resp.Header.Get("Mcp-Session-Id")
+	require.NotEmpty(t, session)
+	resp, _ = post("init-2", `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+
+	call := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"order.place","arguments":{"qty":1}}}`
+	first, firstBody := post("order-1", call)
+	again, againBody := post("order-1", call)
+	require.Equal(t, http.StatusOK, first.StatusCode, firstBody)
+	require.Equal(t, http.StatusOK, again.StatusCode, againBody)
+	assert.Equal(t, "text/event-stream", first.Header.Get("Content-Type"))
+	assert.Equal(t, "text/event-stream", again.Header.Get("Content-Type"))
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, firstBody, againBody)
+	assert.Contains(t, firstBody, `"client":"desk-a"`)
+	assert.Equal(t, int64(1), runs.Load())
+}

@@ -1,0 +1,326 @@
+package idempotency
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
+	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/server"
+)
+
+// Header names.
+const (
+	// HeaderKey is the request header that carries the idempotency key.
+	HeaderKey = "Idempotency-Key"
+	// HeaderReplayed marks a response that was replayed from a record.
+	HeaderReplayed = "Idempotent-Replayed"
+)
+
+// Defaults of Config.
+const (
+	DefaultTTL              = 24 * time.Hour
+	DefaultLease            = time.Hour
+	DefaultMaxResponseBytes = 1 << 20
+)
+
+// KeyGrammar says what a valid Idempotency-Key is, for error messages.
+const KeyGrammar = "1 to 128 characters of A-Z a-z 0-9 _ . : -"
+
+// ValidKey reports whether s is a valid Idempotency-Key (KeyGrammar). The
+// grammar keeps keys printable and free of separators, so they can be
+// stored, logged and signed as they are.
+func ValidKey(s string) bool {
+	if len(s) < 1 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.:-", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReplayedHeaders are the response headers kept with a record and sent again
+// on a replay: what describes the body (its type, an MCP session created by
+// the request) and nothing that belongs to the moment, such as Date or the
+// rate-limit headers of outer layers.
+var ReplayedHeaders = []string{
+	"Content-Type", "Content-Language", "Cache-Control", "Location", "Link",
+	"ETag", "Last-Modified", "Vary", "Mcp-Session-Id",
+}
+
+// Config configures Middleware.
+type Config struct {
+	// Store keeps the records (a fresh MemoryStore when nil).
+	Store Store
+	// TTL is how long a completed record is kept (DefaultTTL when zero).
+	TTL time.Duration
+	// Lease is how long a claim holds if its holder vanishes without
+	// completing, which only a shared store sees (DefaultLease when zero).
+	Lease time.Duration
+	// MaxResponseBytes caps the body kept for a replay
+	// (DefaultMaxResponseBytes when zero). A larger response is still sent
+	// in full; a retry of its request is refused with MCP-005.
+	MaxResponseBytes int
+	// Client returns the client a request belongs to. The default is the
+	// client ID the authentication layer set (principal.ClientID); requests
+	// without one share a single key space, so without authentication set
+	// it to ratelimit.ClientKey to keep clients apart by address.
+	Client func(*http.Request) string
+	// MaxBodyBytes caps the body read to fingerprint a request when no
+	// fingerprint is in its context (server.MaxBodyBytes when zero).
+	MaxBodyBytes int64
+	// OnReject, when set, is told about every refused request.
+	OnReject func(r *http.Request, status int, err *mcperr.Error)
+	// RetryableCodes are the error codes of MCP tool results that are
+	// delivered but not kept, so a retry under the same key runs again
+	// (DefaultRetryableCodes when nil; an empty, non-nil slice keeps every
+	// tool error).
+	RetryableCodes []mcperr.Code
+}
+
+// Middleware returns the idempotency layer of the HTTP request path. It acts
+// on POST requests with an Idempotency-Key header and passes every other
+// request through. It belongs after authentication and the client rate
+// limit, so that records are written only for authenticated, admitted
+// requests and belong to the right client.
+//
+// The request's fingerprint comes from its context (WithFingerprint) or is
+// computed from the method, host, path, query, Content-Type, X-API-Version
+// and body.
+func Middleware(cfg Config) func(http.Handler) http.Handler {
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore(MemoryOptions{})
+	}
+	if cfg.TTL <= 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultLease
+	}
+	if cfg.MaxResponseBytes <= 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = server.MaxBodyBytes
+	}
+	if cfg.Client == nil {
+		cfg.Client = func(r *http.Request) string { return principal.ClientID(r.Context()) }
+	}
+	if cfg.RetryableCodes == nil {
+		cfg.RetryableCodes = DefaultRetryableCodes
+	}
+	return func(next http.Handler) http.Handler {
+		return &layer{cfg: cfg, next: next}
+	}
+}
+
+type layer struct {
+	cfg  Config
+	next http.Handler
+}
+
+func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	keys := r.Header.Values(HeaderKey)
+	if r.Method != http.MethodPost || len(keys) == 0 {
+		l.next.ServeHTTP(w, r)
+		return
+	}
+	if len(keys) > 1 || !ValidKey(keys[0]) {
+		l.reject(w, r, http.StatusBadRequest, mcperr.Errorf(mcperr.CodeInvalidArgs,
+			"%s must appear once and be %s", HeaderKey, KeyGrammar))
+		return
+	}
+	fp, ok := fingerprintFrom(r.Context())
+	if !ok {
+		var body []byte
+		var err error
+		if fp, body, err = l.fingerprint(r); err != nil {
+			if errors.Is(err, errTooLarge) {
+				l.reject(w, r, http.StatusRequestEntityTooLarge, &mcperr.Error{
+					Code:    mcperr.CodePayloadTooLarge,
+					Message: fmt.Sprintf("request body is larger than %d bytes", l.cfg.MaxBodyBytes),
+					Details: map[string]any{"limit_bytes": l.cfg.MaxBodyBytes},
+				})
+				return
+			}
+			l.reject(w, r, http.StatusBadRequest, mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body"))
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.Body = io.NopCloser(bytes.NewReader(body))
+		r = r2
+	}
+
+	k := Key{Client: l.cfg.Client(r), Key: keys[0]}
+	state, resp, err := l.cfg.Store.Begin(r.Context(), k, fp, l.cfg.Lease)
+	switch {
+	case err != nil:
+		w.Header().Set("Retry-After", "1")
+		l.reject(w, r, http.StatusServiceUnavailable, mcperr.Errorf(mcperr.CodeBackendUnavailable,
+			"the idempotency store cannot take the request now; retry shortly"))
+	case state == Mismatch:
+		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+			"this %s was already used for a different request; use a new key for a new request", HeaderKey))
+	case state == InFlight:
+		w.Header().Set("Retry-After", "1")
+		l.reject(w, r, http.StatusConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+			"a request with this %s is still in progress; retry once it has completed", HeaderKey))
+	case state == Completed && resp.Dropped:
+		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+			"the request with this %s completed, but its response was larger than %d bytes and was not kept; it does not run again",
+			HeaderKey, l.cfg.MaxResponseBytes))
+	case state == Completed:
+		replay(w, r, resp)
+	default:
+		l.run(w, r, k, fp)
+	}
+}
+
+// run serves a request that claimed its key, and stores or releases the
+// claim when the handler is done, also when it panics.
+func (l *layer) run(w http.ResponseWriter, r *http.Request, k Key, fp Fingerprint) {
+	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes}
+	// The record must be settled even when the client has gone away.
+	ctx := context.WithoutCancel(r.Context())
+	settled := false
+	defer func() {
+		if !settled {
+			l.cfg.Store.Release(ctx, k, fp)
+		}
+	}()
+	l.next.ServeHTTP(rec, r)
+	settled = true
+
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK // the handler wrote nothing
+	}
+	if status < 200 || status > 299 {
+		l.cfg.Store.Release(ctx, k, fp)
+		return
+	}
+	// A tool error that may not recur (a per-tool rate limit, a backend
+	// down, a timeout) is an HTTP 200 with a JSON-RPC result; replaying it
+	// for a day would turn a passing failure into a lasting one.
+	if !rec.overflow && retryableToolError(rec.header.Get("Content-Type"), rec.body, l.cfg.RetryableCodes) {
+		l.cfg.Store.Release(ctx, k, fp)
+		return
+	}
+	resp := &Response{Status: status, Header: rec.header, Body: rec.body, Dropped: rec.overflow}
+	if resp.Dropped {
+		resp.Body = nil
+	}
+	// A store that fails here loses only the chance to replay; the response
+	// has been delivered.
+	l.cfg.Store.Complete(ctx, k, fp, resp, l.cfg.TTL)
+}
+
+func (l *layer) reject(w http.ResponseWriter, r *http.Request, status int, e *mcperr.Error) {
+	if l.cfg.OnReject != nil {
+		l.cfg.OnReject(r, status, e)
+	}
+	httperr.Write(w, status, e)
+}
+
+var errTooLarge = errors.New("idempotency: request body too large")
+
+// fingerprint reads r's body and computes its fingerprint.
+func (l *layer) fingerprint(r *http.Request) (Fingerprint, []byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, l.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return Fingerprint{}, nil, err
+	}
+	if int64(len(body)) > l.cfg.MaxBodyBytes {
+		return Fingerprint{}, nil, errTooLarge
+	}
+	fp := NewFingerprint(r.Method, strings.ToLower(r.Host), r.URL.EscapedPath(), r.URL.RawQuery,
+		r.Header.Get("Content-Type"), r.Header.Get("X-API-Version"), sha256.Sum256(body))
+	return fp, body, nil
+}
+
+// replay writes a stored response for r.
+func replay(w http.ResponseWriter, r *http.Request, resp *Response) {
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = append([]string(nil), vs...)
+	}
+	// A retry inside an MCP session (a new one, after a reconnect, say)
+	// must not be pointed back at the session of the first attempt; only
+	// a retried initialize, which has no session yet, gets the one it made.
+	if r.Header.Get("Mcp-Session-Id") != "" {
+		h.Del("Mcp-Session-Id")
+	}
+	h.Set(HeaderReplayed, "true")
+	w.WriteHeader(resp.Status)
+	w.Write(resp.Body)
+}
+
+// recorder passes a response through to the client and keeps a copy: the
+// status, the ReplayedHeaders as they were when the status was written,
+// and up to max bytes of body. SSE streams go through it too, so it
+// flushes.
+type recorder struct {
+	http.ResponseWriter
+	max      int
+	status   int
+	header   http.Header
+	body     []byte
+	overflow bool
+}
+
+func (c *recorder) WriteHeader(status int) {
+	if status >= 100 && status <= 199 { // informational: another status follows
+		c.ResponseWriter.WriteHeader(status)
+		return
+	}
+	if c.status != 0 {
+		return
+	}
+	c.status = status
+	c.header = make(http.Header)
+	src := c.ResponseWriter.Header()
+	for _, name := range ReplayedHeaders {
+		if vs := src.Values(name); len(vs) > 0 {
+			c.header[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+		}
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *recorder) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.WriteHeader(http.StatusOK)
+	}
+	if !c.overflow {
+		if len(c.body)+len(p) > c.max {
+			c.overflow, c.body = true, nil
+		} else {
+			c.body = append(c.body, p...)
+		}
+	}
+	return c.ResponseWriter.Write(p)
+}
+
+// Flush sends what was written so far, for SSE.
+func (c *recorder) Flush() {
+	if c.status == 0 {
+		c.WriteHeader(http.StatusOK) // flushing commits the status
+	}
+	http.NewResponseController(c.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (c *recorder) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -1,0 +1,62 @@
+package typed
+
+import "time"
+
+// DateTime reads an RFC 3339 date-time string (format "date-time") into a
+// time.Time. Go's time package has no leap second, so 23:59:60 is refused
+// here with its own message.
+func (r *Reader) DateTime(p *Path) (time.Time, bool) {
+	b, ok := r.StringBytes(p)
+	if !ok {
+		return time.Time{}, false
+	}
+	s := bytesString(b)
+	if !IsDateTime(s) {
+		r.Violations.Add(p, "format", "must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\"")
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		r.Violations.Add(p, "format", "leap seconds are not supported")
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// Decimal reads a JSON number exactly into a decimal.Decimal; asString reads
+// a JSON string holding the number instead (x-decimal on a string).
+func (r *Reader) Decimal(p *Path, asString bool) (dec Decimal, ok bool) {
+	var lit []byte
+	if asString {
+		if lit, ok = r.StringBytes(p); !ok {
+			return dec, false
+		}
+		if len(lit) > MaxNumberLength || !isNumberLiteral(lit) {
+			r.Violations.Add(p, "x-decimal", "must be a decimal number written as a JSON number literal, such as \"12.50\"")
+			return dec, false
+		}
+	} else if lit, ok = r.Number(p); !ok {
+		return dec, false
+	}
+	d, ok := ParseDecimal(lit)
+	if !ok {
+		r.Violations.Add(p, "x-decimal", "number out of range (exponent beyond ±400)")
+		return dec, false
+	}
+	return d, true
+}
+
+func isNumberLiteral(b []byte) bool {
+	var l literal
+	if len(b) == 0 || !splitLiteral(b, &l) {
+		return false
+	}
+	i := 0
+	if b[0] == '-' {
+		i++
+	}
+	if i >= len(b) || b[i] < '0' || b[i] > '9' || b[i] == '0' && i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
+		return false
+	}
+	return true
+}
