@@ -16,6 +16,7 @@ const (
 	typedPkg    = "github.com/mcpgen/mcpgen/runtime/typed"
 	mcperrPkg   = "github.com/mcpgen/mcpgen/runtime/mcperr"
 	serverPkg   = "github.com/mcpgen/mcpgen/runtime/server"
+	mcpPkg      = "github.com/modelcontextprotocol/go-sdk/mcp"
 	decimalPkg  = "github.com/shopspring/decimal"
 	outboundPkg = "github.com/mcpgen/mcpgen/runtime/security/outbound"
 )
@@ -169,6 +170,7 @@ func newFile(pkg string) *jen.File {
 	f.ImportName(typedPkg, "typed")
 	f.ImportName(mcperrPkg, "mcperr")
 	f.ImportName(serverPkg, "server")
+	f.ImportName(mcpPkg, "mcp")
 	f.ImportName(decimalPkg, "decimal")
 	f.ImportName(outboundPkg, "outbound")
 	return f

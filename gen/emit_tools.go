@@ -39,9 +39,11 @@ func (e *emitter) typeDoc(t *Tool, ty *Type) string {
 // inputType returns the Go type of a tool's input.
 func inputType(t *Tool) *jen.Statement { return goType(t.Input) }
 
+// outputType returns what a tool's handler returns: its output type, or
+// content blocks for a tool without an outputSchema.
 func outputType(t *Tool) *jen.Statement {
 	if t.Output == nil {
-		return rt("Value")
+		return jen.Index().Qual(mcpPkg, "Content")
 	}
 	return goType(t.Output)
 }
@@ -109,6 +111,9 @@ func (e *emitter) genPackageFile() *jen.File {
 	f.Func().Id("Register").Params(jen.Id("s").Op("*").Add(srv("Server")), jen.Id("h").Id("Handlers")).Error().Block(
 		jen.Return(jen.Id("s").Dot("AddTools").Call(jen.Id("Tools").Call(jen.Id("h")).Op("..."))),
 	)
+	for _, t := range e.pkg.Tools {
+		e.genOutputCheck(f, t)
+	}
 	for _, a := range e.pkg.Allowlists {
 		f.Line()
 		f.Comment("// " + allowlistVar(a.Name) + " is allowlist " + strconv.Quote(a.Name) + ". Replace its values at run time")
@@ -151,8 +156,12 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 	if t.PublishedOutput != "" {
 		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.PublishedOutput))
 	}
-	if t.Annotations != "" {
-		d[jen.Id("Annotations")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.Annotations))
+	for _, m := range []struct{ field, json string }{
+		{"Annotations", t.Annotations}, {"Icons", t.Icons}, {"Meta", t.Meta}, {"Execution", t.Execution},
+	} {
+		if m.json != "" {
+			d[jen.Id(m.field)] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(m.json))
+		}
 	}
 	policy := jen.Dict{}
 	if t.RateLimitPerMinute > 0 {
@@ -177,34 +186,56 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 	if len(policy) > 0 {
 		d[jen.Id("Policy")] = srv("Policy").Values(policy)
 	}
-	var outCheck []jen.Code
-	encode := jen.Return(jen.Id("out").Dot("AppendJSON").Call(jen.Nil()), jen.Nil())
-	switch {
-	case t.Output == nil:
-	case t.Output.Kind == TStruct:
-		outCheck = []jen.Code{jen.If(jen.Id("err").Op(":=").Id("out").Dot("Validate").Call(), jen.Id("err").Op("!=").Nil()).Block(
-			jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err"))))}
-	default:
-		if checks := e.checks(jen.Id("out"), t.Output, jen.Op("&").Id("root"), 0); len(checks) > 0 {
-			outCheck = append(outCheck,
-				jen.Var().Id("root").Add(rt("Path")),
-				jen.Id("vs").Op(":=").Op("&").Add(rt("Violations")).Values(),
-			)
-			outCheck = append(outCheck, checks...)
-			outCheck = append(outCheck, jen.If(jen.Id("err").Op(":=").Id("vs").Dot("Err").Call(jen.Lit("invalid output")), jen.Id("err").Op("!=").Nil()).Block(
-				jen.Return(jen.Nil(), rt("OutputInvalid").Call(jen.Id("err")))))
-		}
-	}
-	body := []jen.Code{
-		jen.List(jen.Id("in"), jen.Id("err")).Op(":=").Id(decodeName(t)).Call(jen.Id("args")),
-		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("err"))),
-		jen.List(jen.Id("out"), jen.Id("err")).Op(":=").Id("h").Dot(t.GoName).Call(jen.Id("ctx"), jen.Id("in")),
-		jen.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Id("err"))),
-	}
-	body = append(body, outCheck...)
-	body = append(body, encode)
-	d[jen.Id("Call")] = jen.Func().Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("args").Index().Byte()).Params(jen.Index().Byte(), jen.Error()).Block(body...)
+	d[jen.Id("Call")] = e.bindCall(t)
 	return jen.Values(d)
+}
+
+// bindCall writes the Call of t: the tool's decoder bound to its handler
+// method by server.Bind, with the output's check and encoder, or by
+// server.BindContent for a tool without an outputSchema.
+func (e *emitter) bindCall(t *Tool) jen.Code {
+	handler := jen.Id("h").Dot(t.GoName)
+	if t.Output == nil {
+		return srv("BindContent").Call(jen.Id(decodeName(t)), handler)
+	}
+	if t.Output.Kind == TStruct {
+		self := jen.Parens(jen.Op("*").Id(t.Output.Name))
+		return srv("Bind").Call(jen.Id(decodeName(t)), handler, self.Clone().Dot("Validate"), self.Clone().Dot("AppendJSON"))
+	}
+	check := jen.Nil()
+	if e.outputChecks(t) != nil {
+		check = jen.Id(outputCheckName(t))
+	}
+	return srv("Bind").Call(jen.Id(decodeName(t)), handler, check, jen.Parens(jen.Op("*").Add(goType(t.Output))).Dot("AppendJSON"))
+}
+
+func outputCheckName(t *Tool) string { return "check" + t.GoName + "Output" }
+
+// outputChecks returns the checks of an output that is not a struct (whose
+// Validate method holds them), or nil when its schema checks nothing.
+func (e *emitter) outputChecks(t *Tool) []jen.Code {
+	if t.Output == nil || t.Output.Kind == TStruct {
+		return nil
+	}
+	return e.checks(jen.Id("out"), t.Output, jen.Op("&").Id("root"), 0)
+}
+
+// genOutputCheck writes the check function of an output that is not a
+// struct, for server.Bind.
+func (e *emitter) genOutputCheck(f *jen.File, t *Tool) {
+	checks := e.outputChecks(t)
+	if checks == nil {
+		return
+	}
+	f.Line()
+	f.Comment("// " + outputCheckName(t) + " checks the output of tool " + strconv.Quote(t.Name) + " against its outputSchema.")
+	body := []jen.Code{
+		jen.Var().Id("root").Add(rt("Path")),
+		jen.Id("vs").Op(":=").Op("&").Add(rt("Violations")).Values(),
+	}
+	body = append(body, checks...)
+	body = append(body, jen.Return(jen.Id("vs").Dot("Err").Call(jen.Lit("invalid output"))))
+	f.Func().Id(outputCheckName(t)).Params(jen.Id("out").Op("*").Add(goType(t.Output))).Error().Block(body...)
 }
 
 // durationExpr writes d as a readable constant expression such as

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"go/format"
 	"os"
+	"sort"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -17,15 +19,27 @@ func Scaffold(pkg *Package) ([]byte, error) {
 	type toolView struct{ Name, GoName, InputType, OutputType string }
 	data := struct {
 		Package string
+		Imports []string
 		Tools   []toolView
 	}{Package: pkg.Name}
+	used := map[string]bool{}
 	for _, t := range pkg.Tools {
-		data.Tools = append(data.Tools, toolView{
+		v := toolView{
 			Name: t.Name, GoName: t.GoName,
 			InputType:  typeText(inputType(t)),
 			OutputType: typeText(outputType(t)),
-		})
+		}
+		for name, path := range stubImports {
+			if strings.Contains(v.InputType+" "+v.OutputType, name+".") {
+				used[path] = true
+			}
+		}
+		data.Tools = append(data.Tools, v)
 	}
+	for path := range used {
+		data.Imports = append(data.Imports, path)
+	}
+	sort.Strings(data.Imports)
 	var buf bytes.Buffer
 	if err := templates.Handlers.Execute(&buf, data); err != nil {
 		return nil, err
@@ -35,6 +49,12 @@ func Scaffold(pkg *Package) ([]byte, error) {
 		return nil, fmt.Errorf("formatting handler stubs: %w", err)
 	}
 	return out, nil
+}
+
+// stubImports are the packages a handler's types may come from, by the
+// name typeText qualifies them with.
+var stubImports = map[string]string{
+	"typed": typedPkg, "mcp": mcpPkg, "decimal": decimalPkg, "time": "time",
 }
 
 // typeText renders a type expression with the runtime package as "runtime".

@@ -25,6 +25,9 @@ type Tool struct {
 	PublishedInput  string // JSON, private policy keys removed
 	PublishedOutput string
 	Annotations     string // JSON of the annotations object, or ""
+	Icons           string // JSON of the icons array, or ""
+	Meta            string // JSON of the _meta object, or ""
+	Execution       string // JSON of the execution object, or ""
 
 	RateLimitPerMinute int
 	MaxArgsBytes       int
@@ -36,7 +39,7 @@ type Tool struct {
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var toolKeys = []string{"$schema", "$comment", "name", "title", "description", "inputSchema", "outputSchema",
-	"annotations", "icons", "_meta", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
+	"annotations", "icons", "_meta", "execution", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
 
 var annotationKeys = map[string]NodeKind{"title": KindString, "readOnlyHint": KindBool, "destructiveHint": KindBool,
 	"idempotentHint": KindBool, "openWorldHint": KindBool}
@@ -88,6 +91,27 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		}
 		t.Annotations = compactJSON(a)
 	}
+	if ic := n.Get("icons"); ic != nil && c.want(ic, KindArray, "icons") {
+		for _, icon := range ic.Items {
+			c.checkIcon(icon)
+		}
+		t.Icons = compactJSON(ic)
+	}
+	if m := n.Get("_meta"); m != nil && c.want(m, KindObject, "_meta") {
+		t.Meta = compactJSON(m)
+	}
+	if ex := n.Get("execution"); ex != nil && c.want(ex, KindObject, "execution") {
+		for _, m := range ex.Members {
+			if m.Key != "taskSupport" {
+				c.errorAtKey(m, "execution: unknown key %q; allowed: taskSupport", m.Key)
+				continue
+			}
+			if m.Value.Kind != KindString || !contains(taskSupports, m.Value.Str) {
+				c.errorf(m.Value, "execution.taskSupport must be one of %s, got %s", strings.Join(taskSupports, ", "), describe(m.Value))
+			}
+		}
+		t.Execution = compactJSON(ex)
+	}
 	if rl := n.Get("x-rate-limit"); rl != nil && c.want(rl, KindObject, "x-rate-limit") {
 		for _, m := range rl.Members {
 			if m.Key != "perMinute" {
@@ -126,6 +150,30 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		}
 	}
 	return t
+}
+
+// taskSupports are the values of execution.taskSupport (MCP 2025-11-25).
+var taskSupports = []string{"forbidden", "optional", "required"}
+
+var iconKeys = map[string]NodeKind{"src": KindString, "mimeType": KindString, "sizes": KindArray, "theme": KindString}
+
+// checkIcon checks one MCP Icon object: a src, and the optional members with
+// their types, so that the server can publish it.
+func (c *compiler) checkIcon(n *Node) {
+	if !c.want(n, KindObject, "icons item") {
+		return
+	}
+	if n.Get("src") == nil {
+		c.errorf(n, "an icon needs \"src\", a URI of the image")
+	}
+	for _, m := range n.Members {
+		kind, ok := iconKeys[m.Key]
+		if !ok {
+			c.errorAtKey(m, "unknown icon key %q%s", m.Key, suggestFrom(m.Key, sortedKeys(iconKeys)))
+			continue
+		}
+		c.want(m.Value, kind, "icon "+m.Key)
+	}
 }
 
 func (c *compiler) optString(n *Node, key string) string {

@@ -17,19 +17,19 @@ import (
 )
 
 // handlers implements the generated tools. Those that talk back to the
-// client (logging, sampling, elicitation) reach it through the session that
-// server.SessionFrom finds in the call's context.
+// client (logging, sampling, elicitation) reach it through the session of
+// the call's request, which server.Request finds in the call's context.
 type handlers struct{}
 
 var _ tools.Handlers = handlers{}
 
 // session returns the client session of the call, which every tool call has.
 func session(ctx context.Context) (*mcp.ServerSession, error) {
-	ss := server.SessionFrom(ctx)
-	if ss == nil {
+	req := server.Request(ctx)
+	if req == nil || req.Session == nil {
 		return nil, errors.New("no MCP session in the call's context")
 	}
-	return ss, nil
+	return req.Session, nil
 }
 
 func (handlers) TestSimpleText(context.Context, tools.TestSimpleTextInput) (tools.TestSimpleTextOutput, error) {

@@ -85,7 +85,7 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 
 // newServer builds the MCP server with the trading tools registered.
 func newServer(opts ...server.Option) (*server.Server, error) {
-	srv := server.NewServer(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, opts...)
+	srv := server.New(&mcp.Implementation{Name: "mcpgen-trading", Version: "0.1.0"}, opts...)
 	h, err := newHandlers()
 	if err != nil {
 		return nil, err

@@ -108,6 +108,9 @@ type Body struct {
 	Details       map[string]any `json:"details"`
 	Timestamp     string         `json:"timestamp"`
 	SecurityEvent bool           `json:"security_event"`
+	// CorrelationID names the tool call in the server's logs and audit
+	// events; empty for refusals before a call exists.
+	CorrelationID string `json:"correlation_id,omitempty"`
 }
 
 // Body returns the error's wire body stamped with now (in UTC, RFC 3339).

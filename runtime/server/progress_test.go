@@ -15,17 +15,17 @@ import (
 // TestNotifyProgress: a handler reports progress through its context, tied
 // to the progress token the client sent, and stays quiet when none was sent.
 func TestNotifyProgress(t *testing.T) {
-	srv := server.NewServer(&mcp.Implementation{Name: "progress", Version: "1"}, server.WithLogger(testLogger(t)))
+	srv := server.New(&mcp.Implementation{Name: "progress", Version: "1"}, server.WithLogger(testLogger(t)))
 	require.NoError(t, srv.AddTools(server.Tool{
 		Name:        "slow",
 		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Call: func(ctx context.Context, _ []byte) ([]byte, error) {
+		Call: func(ctx context.Context, _ []byte) (server.Result, error) {
 			for i := 1; i <= 3; i++ {
 				if err := server.NotifyProgress(ctx, float64(i), 3, "step"); err != nil {
-					return nil, err
+					return server.Result{}, err
 				}
 			}
-			return []byte(`{}`), nil
+			return server.Result{Structured: []byte(`{}`)}, nil
 		},
 	}))
 	got := make(chan *mcp.ProgressNotificationParams, 8)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -104,9 +105,9 @@ func WithMCPOptions(opts *mcp.ServerOptions) Option {
 	}
 }
 
-// NewServer returns a Server that introduces itself to clients as impl (its
+// New returns a Server that introduces itself to clients as impl (its
 // name and version), configured by opts.
-func NewServer(impl *mcp.Implementation, opts ...Option) *Server {
+func New(impl *mcp.Implementation, opts ...Option) *Server {
 	s := &Server{tools: make(map[string]*Tool)}
 	for _, o := range opts {
 		o(s)
@@ -118,6 +119,7 @@ func NewServer(impl *mcp.Implementation, opts ...Option) *Server {
 		s.mcpOpts.Logger = s.logger
 	}
 	s.mcp = mcp.NewServer(impl, &s.mcpOpts)
+	s.mcp.AddReceivingMiddleware(s.publishExtras)
 	return s
 }
 
@@ -204,6 +206,22 @@ func publishedTool(t *Tool) (*mcp.Tool, error) {
 			return nil, fmt.Errorf("annotations must be an MCP ToolAnnotations object: %v", err)
 		}
 	}
+	if len(t.Icons) > 0 {
+		if err := json.Unmarshal(t.Icons, &reg.Icons); err != nil {
+			return nil, fmt.Errorf("icons must be a JSON array of MCP Icon objects: %v", err)
+		}
+	}
+	if len(t.Meta) > 0 {
+		if err := json.Unmarshal(t.Meta, &reg.Meta); err != nil || reg.Meta == nil {
+			return nil, fmt.Errorf("_meta must be a JSON object")
+		}
+	}
+	if len(t.Execution) > 0 {
+		var exec map[string]json.RawMessage
+		if err := json.Unmarshal(t.Execution, &exec); err != nil || exec == nil {
+			return nil, fmt.Errorf("execution must be a JSON object")
+		}
+	}
 	return reg, nil
 }
 
@@ -225,7 +243,8 @@ func (s *Server) addTool(reg *mcp.Tool, t *Tool) (err error) {
 func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		ctx = callContext(ctx, req)
+		c := &call{req: req, correlationID: rand.Text()}
+		ctx = callContext(ctx, c)
 		args := []byte(req.Params.Arguments)
 		if len(args) == 0 || string(args) == "null" {
 			// The spec allows absent arguments for a tool without required
@@ -235,22 +254,30 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 		out, err := s.call(ctx, t, args)
 		info := CallInfo{
 			Tool:          t,
-			CorrelationID: CorrelationID(ctx),
+			CorrelationID: c.correlationID,
 			ArgsBytes:     len(req.Params.Arguments),
 		}
-		if err == nil && !json.Valid(out) {
-			err = errInvalidOutput
+		if err == nil {
+			err = checkResult(t, out)
 		}
 		var res *mcp.CallToolResult
 		if err == nil {
-			info.OutputBytes = len(out)
-			res = &mcp.CallToolResult{
-				StructuredContent: json.RawMessage(out),
-				Content:           []mcp.Content{&mcp.TextContent{Text: string(out)}},
+			info.OutputBytes = len(out.Structured)
+			res = &mcp.CallToolResult{}
+			if out.Structured != nil {
+				res.StructuredContent = json.RawMessage(out.Structured)
+				res.Content = append(res.Content, &mcp.TextContent{Text: string(out.Structured)})
+			}
+			res.Content = append(res.Content, out.Content...)
+			c.mu.Lock()
+			res.Content = append(res.Content, c.content...)
+			c.mu.Unlock()
+			if res.Content == nil {
+				res.Content = []mcp.Content{} // the spec requires the member
 			}
 		} else {
 			info.Err = s.toolError(ctx, t, err)
-			body := info.Err.MarshalBody(time.Now())
+			body := errorBody(info.Err, c.correlationID)
 			res = &mcp.CallToolResult{
 				IsError: true,
 				Content: []mcp.Content{&mcp.TextContent{Text: string(body)}},
@@ -269,21 +296,50 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 	}
 }
 
-// callContext adds what a handler reads through the context: the session,
-// a fresh correlation ID and the client's ID.
-func callContext(ctx context.Context, req *mcp.CallToolRequest) context.Context {
-	ctx = context.WithValue(ctx, sessionKey{}, req.Session)
-	ctx = context.WithValue(ctx, correlationKey{}, rand.Text())
-	if req.Params != nil {
-		if token := req.Params.GetProgressToken(); token != nil {
-			ctx = context.WithValue(ctx, progressTokenKey{}, token)
+// errorBody is the JSON error body of a failed call, carrying the call's
+// correlation ID so that a caller can quote it to the operator.
+func errorBody(e *mcperr.Error, correlationID string) []byte {
+	body := e.Body(time.Now())
+	body.CorrelationID = correlationID
+	b, err := json.Marshal(body)
+	if err != nil { // only reachable through an unencodable Details value
+		return mcperr.Errorf(mcperr.CodeInternal, "internal error").MarshalBody(time.Now())
+	}
+	return b
+}
+
+// checkResult refuses a result the client could not read: structured output
+// that is not a JSON object, none from a tool with an outputSchema (which
+// promises it), or a nil content block.
+func checkResult(t *Tool, out Result) error {
+	switch {
+	case len(t.OutputSchema) > 0 && out.Structured == nil:
+		return errors.New("the tool declares an outputSchema but returned no structured output")
+	case out.Structured != nil && !isJSONObject(out.Structured):
+		return errors.New("the tool returned structured output that is not a JSON object")
+	}
+	for _, c := range out.Content {
+		if c == nil {
+			return errors.New("the tool returned a nil content block")
 		}
 	}
-	if req.Extra != nil && req.Extra.Header != nil {
+	return nil
+}
+
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// callContext adds what a handler reads through the context: the call (its
+// request and correlation ID) and the client's ID.
+func callContext(ctx context.Context, c *call) context.Context {
+	ctx = context.WithValue(ctx, callKey{}, c)
+	if c.req.Extra != nil && c.req.Extra.Header != nil {
 		// An HTTP call: the header set by clientIDBridge is the only source,
 		// since the session's context holds the values of whichever request
 		// opened the session.
-		id := req.Extra.Header.Get(clientIDHeader)
+		id := c.req.Extra.Header.Get(clientIDHeader)
 		if id == "" {
 			id = ClientAnonymous
 		}
@@ -296,25 +352,25 @@ func callContext(ctx context.Context, req *mcp.CallToolRequest) context.Context 
 }
 
 // call runs the checks and the tool, in the order of the request path.
-func (s *Server) call(ctx context.Context, t *Tool, args []byte) ([]byte, error) {
+func (s *Server) call(ctx context.Context, t *Tool, args []byte) (Result, error) {
 	limit := t.Policy.MaxArgsBytes
 	if limit <= 0 {
 		limit = DefaultMaxArgsBytes
 	}
 	if len(args) > limit {
-		return nil, &mcperr.Error{
+		return Result{}, &mcperr.Error{
 			Code:    mcperr.CodePayloadTooLarge,
 			Message: fmt.Sprintf("arguments are %d bytes, more than the %d this tool accepts", len(args), limit),
 			Details: map[string]any{"limit_bytes": limit},
 		}
 	}
 	for _, gate := range s.gates {
-		if _, err := s.recovered(ctx, t, "tool gate", func() ([]byte, error) { return nil, gate(ctx, t) }); err != nil {
-			return nil, err
+		if _, err := s.recovered(ctx, t, "tool gate", func() (Result, error) { return Result{}, gate(ctx, t) }); err != nil {
+			return Result{}, err
 		}
 	}
 	if t.Policy.Timeout <= 0 {
-		return s.recovered(ctx, t, "tool", func() ([]byte, error) { return t.Call(ctx, args) })
+		return s.recovered(ctx, t, "tool", func() (Result, error) { return t.Call(ctx, args) })
 	}
 	return s.callWithDeadline(ctx, t, args)
 }
@@ -322,16 +378,16 @@ func (s *Server) call(ctx context.Context, t *Tool, args []byte) ([]byte, error)
 // callWithDeadline runs Call on its own goroutine, so the client gets MCP-004
 // when the deadline passes even if Call ignores its context (such a Call
 // keeps running until it returns; its result is dropped).
-func (s *Server) callWithDeadline(ctx context.Context, t *Tool, args []byte) ([]byte, error) {
+func (s *Server) callWithDeadline(ctx context.Context, t *Tool, args []byte) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.Policy.Timeout)
 	defer cancel()
 	type outcome struct {
-		out []byte
+		out Result
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		out, err := s.recovered(ctx, t, "tool", func() ([]byte, error) { return t.Call(ctx, args) })
+		out, err := s.recovered(ctx, t, "tool", func() (Result, error) { return t.Call(ctx, args) })
 		done <- outcome{out, err}
 	}()
 	var o outcome
@@ -346,7 +402,7 @@ func (s *Server) callWithDeadline(ctx context.Context, t *Tool, args []byte) ([]
 	}
 	var e *mcperr.Error
 	if o.err != nil && !errors.As(o.err, &e) && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, &mcperr.Error{
+		return Result{}, &mcperr.Error{
 			Code:    mcperr.CodeTimeout,
 			Message: fmt.Sprintf("the tool did not finish within %s", t.Policy.Timeout),
 			Details: map[string]any{"timeout": t.Policy.Timeout.String()},
@@ -357,22 +413,19 @@ func (s *Server) callWithDeadline(ctx context.Context, t *Tool, args []byte) ([]
 
 // recovered runs f, turning a panic into MCP-999 and logging it with its
 // stack; the panic's text stays in the log, never in the result.
-func (s *Server) recovered(ctx context.Context, t *Tool, what string, f func() ([]byte, error)) (out []byte, err error) {
+func (s *Server) recovered(ctx context.Context, t *Tool, what string, f func() (Result, error)) (out Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.logger.ErrorContext(ctx, what+" panicked",
 				"tool", t.Name, "correlation_id", CorrelationID(ctx),
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			out, err = nil, errPanic
+			out, err = Result{}, errPanic
 		}
 	}()
 	return f()
 }
 
-var (
-	errPanic         = errors.New("panic") // a recovered panic, already logged
-	errInvalidOutput = errors.New("the tool returned output that is not valid JSON")
-)
+var errPanic = errors.New("panic") // a recovered panic, already logged
 
 // toolError maps a failed call's error to what the client is sent, logging
 // the errors whose text the client does not see.
@@ -392,6 +445,6 @@ func (s *Server) toolError(ctx context.Context, t *Tool, err error) *mcperr.Erro
 // and does not reach the call.
 func (s *Server) observe(ctx context.Context, info CallInfo) {
 	for _, o := range s.observers {
-		s.recovered(ctx, info.Tool, "observer", func() ([]byte, error) { o(ctx, info); return nil, nil })
+		s.recovered(ctx, info.Tool, "observer", func() (Result, error) { o(ctx, info); return Result{}, nil })
 	}
 }

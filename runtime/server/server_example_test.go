@@ -18,13 +18,13 @@ import (
 // flags, SIGINT and SIGTERM for a graceful shutdown. Generated Register
 // functions hand their tools to AddTools the same way.
 func Example() {
-	srv := server.NewServer(&mcp.Implementation{Name: "quotes", Version: "1.0.0"})
+	srv := server.New(&mcp.Implementation{Name: "quotes", Version: "1.0.0"})
 	err := srv.AddTools(server.Tool{
 		Name:        "quote.get",
 		Description: "Returns the last price of a symbol.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"}},"required":["symbol"]}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			return []byte(`{"price":"101.25"}`), nil
+		Call: func(ctx context.Context, args []byte) (server.Result, error) {
+			return server.Result{Structured: []byte(`{"price":"101.25"}`)}, nil
 		},
 	})
 	if err != nil {

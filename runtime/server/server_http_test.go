@@ -78,7 +78,7 @@ func TestHTTPHostAndOrigin(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"},
+			srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"},
 				server.WithLogger(testLogger(t)), server.WithHTTPMiddleware(reached))
 			ts := httptest.NewServer(srv.HTTPHandler(tc.cfg))
 			defer ts.Close()
@@ -204,7 +204,7 @@ func TestHTTPBodyCap(t *testing.T) {
 }
 
 func TestHTTPOtherPathsAreNotFound(t *testing.T) {
-	srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"},
+	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"},
 		server.WithLogger(testLogger(t)), server.WithHTTPMiddleware(reached))
 	ts := httptest.NewServer(srv.HTTPHandler(server.Config{HTTPPath: "/tools/mcp"}))
 	defer ts.Close()
@@ -304,19 +304,19 @@ func untilRefused(ctx context.Context, addr string) error {
 func TestHTTPShutdownLetsCallsInFlightFinish(t *testing.T) {
 	entered, shutdown := make(chan struct{}), make(chan struct{})
 	var addr string
-	srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
+	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
 	require.NoError(t, srv.AddTools(server.Tool{
 		Name:        "drain",
 		InputSchema: objectSchema,
-		Call: func(context.Context, []byte) ([]byte, error) {
+		Call: func(context.Context, []byte) (server.Result, error) {
 			close(entered)
 			<-shutdown
 			// Finish only once the listener is closed, so the call is
 			// certainly in flight while the server shuts down.
 			if err := untilRefused(testContext(t), addr); err != nil {
-				return nil, err
+				return server.Result{}, err
 			}
-			return []byte(`{"finished":true}`), nil
+			return server.Result{Structured: []byte(`{"finished":true}`)}, nil
 		},
 	}))
 	addr, stop := serve(t, srv, server.Config{ShutdownTimeout: 30 * time.Second})
@@ -351,14 +351,14 @@ func TestHTTPShutdownLetsCallsInFlightFinish(t *testing.T) {
 
 func TestHTTPShutdownGivesUpAfterTimeout(t *testing.T) {
 	entered := make(chan struct{})
-	srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
+	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
 	require.NoError(t, srv.AddTools(server.Tool{
 		Name:        "forever",
 		InputSchema: objectSchema,
-		Call: func(context.Context, []byte) ([]byte, error) {
+		Call: func(context.Context, []byte) (server.Result, error) {
 			close(entered)
 			<-t.Context().Done() // ignores its context and outlives the shutdown
-			return []byte(`{}`), nil
+			return server.Result{Structured: []byte(`{}`)}, nil
 		},
 	}))
 	addr, stop := serve(t, srv, server.Config{ShutdownTimeout: 100 * time.Millisecond})

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 // stdioServerMain is the main of the stdio server the stdio tests start: the
 // pattern a generated server's main follows.
 func stdioServerMain() int {
-	srv := server.NewServer(&mcp.Implementation{Name: "runtime-test", Version: "v0.0.1"})
+	srv := server.New(&mcp.Implementation{Name: "runtime-test", Version: "v0.0.1"})
 	if err := srv.AddTools(testTools(nil)...); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -56,7 +56,7 @@ func stdioServerMain() int {
 
 var objectSchema = json.RawMessage(`{"type":"object"}`)
 
-func echo(_ context.Context, args []byte) ([]byte, error) { return args, nil }
+func echo(_ context.Context, args []byte) (server.Result, error) { return server.Result{Structured: args}, nil }
 
 // testTools are the tools every transport is tested with. Calls of "hangs"
 // ignore their context and return once release is closed.
@@ -74,49 +74,49 @@ func testTools(release <-chan struct{}) []server.Tool {
 		{
 			Name:        "insufficient",
 			InputSchema: objectSchema,
-			Call: func(context.Context, []byte) ([]byte, error) {
-				return nil, mcperr.Errorf(mcperr.CodeInsufficientData, "need 20 bars, got 3")
+			Call: func(context.Context, []byte) (server.Result, error) {
+				return server.Result{}, mcperr.Errorf(mcperr.CodeInsufficientData, "need 20 bars, got 3")
 			},
 		},
 		{
 			Name:        "invalid",
 			InputSchema: objectSchema,
-			Call: func(context.Context, []byte) ([]byte, error) {
+			Call: func(context.Context, []byte) (server.Result, error) {
 				var vs typed.Violations
 				var root typed.Path
 				qty := root.Field("qty")
 				vs.Add(&qty, "minimum", "must be at least 1, got 0")
-				return nil, vs.Err("arguments")
+				return server.Result{}, vs.Err("arguments")
 			},
 		},
 		{
 			Name:        "leaky",
 			InputSchema: objectSchema,
-			Call: func(context.Context, []byte) ([]byte, error) {
-				return nil, errors.New("dial 10.0.0.7:5432: password authentication failed for user trader")
+			Call: func(context.Context, []byte) (server.Result, error) {
+				return server.Result{}, errors.New("dial 10.0.0.7:5432: password authentication failed for user trader")
 			},
 		},
 		{
 			Name:        "panics",
 			InputSchema: objectSchema,
-			Call:        func(context.Context, []byte) ([]byte, error) { panic("secret panic text") },
+			Call:        func(context.Context, []byte) (server.Result, error) { panic("secret panic text") },
 		},
 		{
 			Name:        "hangs",
 			InputSchema: objectSchema,
 			Policy:      server.Policy{Timeout: 50 * time.Millisecond},
-			Call: func(context.Context, []byte) ([]byte, error) {
+			Call: func(context.Context, []byte) (server.Result, error) {
 				<-release
-				return []byte(`{}`), nil
+				return server.Result{Structured: []byte(`{}`)}, nil
 			},
 		},
 		{
 			Name:        "waits",
 			InputSchema: objectSchema,
 			Policy:      server.Policy{Timeout: 50 * time.Millisecond},
-			Call: func(ctx context.Context, _ []byte) ([]byte, error) {
+			Call: func(ctx context.Context, _ []byte) (server.Result, error) {
 				<-ctx.Done()
-				return nil, ctx.Err()
+				return server.Result{}, ctx.Err()
 			},
 		},
 		{
@@ -128,17 +128,18 @@ func testTools(release <-chan struct{}) []server.Tool {
 		{
 			Name:        "bad_output",
 			InputSchema: objectSchema,
-			Call:        func(context.Context, []byte) ([]byte, error) { return []byte(`{"unterminated":`), nil },
+			Call:        func(context.Context, []byte) (server.Result, error) { return server.Result{Structured: []byte(`{"unterminated":`)}, nil },
 		},
 		{
 			Name:        "whoami",
 			InputSchema: objectSchema,
-			Call: func(ctx context.Context, _ []byte) ([]byte, error) {
-				return json.Marshal(map[string]any{
+			Call: func(ctx context.Context, _ []byte) (server.Result, error) {
+				b, err := json.Marshal(map[string]any{
 					"client":      server.ClientID(ctx),
 					"correlation": server.CorrelationID(ctx),
-					"session":     server.SessionFrom(ctx) != nil,
+					"session":     server.Request(ctx).Session != nil,
 				})
+				return server.Result{Structured: b}, err
 			},
 		},
 	}
@@ -155,7 +156,7 @@ func newTestServer(t *testing.T, opts ...server.Option) *server.Server {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
 	opts = append([]server.Option{server.WithLogger(testLogger(t))}, opts...)
-	srv := server.NewServer(&mcp.Implementation{Name: "runtime-test", Version: "v0.0.1"}, opts...)
+	srv := server.New(&mcp.Implementation{Name: "runtime-test", Version: "v0.0.1"}, opts...)
 	require.NoError(t, srv.AddTools(testTools(release)...))
 	return srv
 }
@@ -448,13 +449,13 @@ func TestArgumentsReachCallUntouched(t *testing.T) {
 	// Key order and spacing survive: nothing decodes and re-encodes them.
 	const args = `{"b":1, "a":[2,1], "c":{"z":null,"y":"\u00e9"}}`
 	got := make(chan string, 1)
-	srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
+	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
 	require.NoError(t, srv.AddTools(server.Tool{
 		Name:        "record",
 		InputSchema: objectSchema,
-		Call: func(_ context.Context, b []byte) ([]byte, error) {
+		Call: func(_ context.Context, b []byte) (server.Result, error) {
 			got <- string(b)
-			return []byte(`{}`), nil
+			return server.Result{Structured: []byte(`{}`)}, nil
 		},
 	}))
 	cs := connectInMemory(t, srv)
@@ -533,13 +534,13 @@ func TestToolGate(t *testing.T) {
 		}
 		return nil
 	}
-	srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"},
+	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"},
 		server.WithLogger(testLogger(t)), server.WithToolGate(gate))
 	require.NoError(t, srv.AddTools(
 		server.Tool{Name: "open", InputSchema: objectSchema, Call: echo},
 		server.Tool{
 			Name: "limited", InputSchema: objectSchema, Policy: server.Policy{MaxArgsBytes: 8},
-			Call: func(context.Context, []byte) ([]byte, error) { called = true; return []byte(`{}`), nil },
+			Call: func(context.Context, []byte) (server.Result, error) { called = true; return server.Result{Structured: []byte(`{}`)}, nil },
 		},
 	))
 	cs := connectInMemory(t, srv)
@@ -625,7 +626,7 @@ func TestAddToolsRejects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
+			srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
 			// valid first: a failing batch must add none of its tools.
 			err := srv.AddTools(append([]server.Tool{with(func(t *server.Tool) { t.Name = "first" })}, tc.tools...)...)
 			require.EqualError(t, err, tc.want)
@@ -634,7 +635,7 @@ func TestAddToolsRejects(t *testing.T) {
 	}
 
 	t.Run("name already served", func(t *testing.T) {
-		srv := server.NewServer(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
+		srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"}, server.WithLogger(testLogger(t)))
 		require.NoError(t, srv.AddTools(valid))
 		require.EqualError(t, srv.AddTools(valid), `runtime: tool "valid" is added twice; tool names must be unique`)
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -18,6 +19,11 @@ type Handlers interface {
 	//
 	// Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).
 	JSONSchema202012Tool(ctx context.Context, in typed.Value) (JSONSchema202012ToolOutput, error)
+
+	// TestAudioContent handles tool "test_audio_content".
+	//
+	// Returns a short silent WAV file as audio content (conformance scenario tools-call-audio).
+	TestAudioContent(ctx context.Context, in TestAudioContentInput) ([]mcp.Content, error)
 
 	// TestElicitation handles tool "test_elicitation".
 	//
@@ -34,10 +40,30 @@ type Handlers interface {
 	// Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).
 	TestElicitationSep1330Enums(ctx context.Context, in TestElicitationSep1330EnumsInput) (TestElicitationSep1330EnumsOutput, error)
 
+	// TestEmbeddedResource handles tool "test_embedded_resource".
+	//
+	// Returns a text resource embedded in the result (conformance scenario tools-call-embedded-resource).
+	TestEmbeddedResource(ctx context.Context, in TestEmbeddedResourceInput) ([]mcp.Content, error)
+
 	// TestErrorHandling handles tool "test_error_handling".
 	//
 	// Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).
 	TestErrorHandling(ctx context.Context, in TestErrorHandlingInput) (TestErrorHandlingOutput, error)
+
+	// TestImageContent handles tool "test_image_content".
+	//
+	// Returns a 1x1 PNG image as image content (conformance scenario tools-call-image).
+	TestImageContent(ctx context.Context, in TestImageContentInput) ([]mcp.Content, error)
+
+	// TestMultipleContentTypes handles tool "test_multiple_content_types".
+	//
+	// Returns text, image and embedded-resource content in one result (conformance scenario tools-call-mixed-content).
+	TestMultipleContentTypes(ctx context.Context, in TestMultipleContentTypesInput) ([]mcp.Content, error)
+
+	// TestReconnection handles tool "test_reconnection".
+	//
+	// Closes the call's SSE stream before answering, so the client must reconnect to get the result (SEP-1699; conformance scenario server-sse-polling).
+	TestReconnection(ctx context.Context, in TestReconnectionInput) ([]mcp.Content, error)
 
 	// TestSampling handles tool "test_sampling".
 	//
@@ -53,6 +79,11 @@ type Handlers interface {
 	//
 	// Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).
 	TestToolWithLogging(ctx context.Context, in TestToolWithLoggingInput) (TestToolWithLoggingOutput, error)
+
+	// TestToolWithProgress handles tool "test_tool_with_progress".
+	//
+	// Reports progress 0, 50 and 100 of 100, 50 ms apart, when the call carries a progress token (conformance scenario tools-call-with-progress).
+	TestToolWithProgress(ctx context.Context, in TestToolWithProgressInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
@@ -62,6 +93,12 @@ type UnimplementedHandlers struct{}
 func (UnimplementedHandlers) JSONSchema202012Tool(context.Context, typed.Value) (JSONSchema202012ToolOutput, error) {
 	var out JSONSchema202012ToolOutput
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "json_schema_2020_12_tool")
+}
+
+// TestAudioContent returns MCP-008.
+func (UnimplementedHandlers) TestAudioContent(context.Context, TestAudioContentInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_audio_content")
 }
 
 // TestElicitation returns MCP-008.
@@ -82,10 +119,34 @@ func (UnimplementedHandlers) TestElicitationSep1330Enums(context.Context, TestEl
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_elicitation_sep1330_enums")
 }
 
+// TestEmbeddedResource returns MCP-008.
+func (UnimplementedHandlers) TestEmbeddedResource(context.Context, TestEmbeddedResourceInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_embedded_resource")
+}
+
 // TestErrorHandling returns MCP-008.
 func (UnimplementedHandlers) TestErrorHandling(context.Context, TestErrorHandlingInput) (TestErrorHandlingOutput, error) {
 	var out TestErrorHandlingOutput
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_error_handling")
+}
+
+// TestImageContent returns MCP-008.
+func (UnimplementedHandlers) TestImageContent(context.Context, TestImageContentInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_image_content")
+}
+
+// TestMultipleContentTypes returns MCP-008.
+func (UnimplementedHandlers) TestMultipleContentTypes(context.Context, TestMultipleContentTypesInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_multiple_content_types")
+}
+
+// TestReconnection returns MCP-008.
+func (UnimplementedHandlers) TestReconnection(context.Context, TestReconnectionInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_reconnection")
 }
 
 // TestSampling returns MCP-008.
@@ -106,161 +167,93 @@ func (UnimplementedHandlers) TestToolWithLogging(context.Context, TestToolWithLo
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_tool_with_logging")
 }
 
+// TestToolWithProgress returns MCP-008.
+func (UnimplementedHandlers) TestToolWithProgress(context.Context, TestToolWithProgressInput) ([]mcp.Content, error) {
+	var out []mcp.Content
+	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_tool_with_progress")
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeJSONSchema202012ToolInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.JSONSchema202012Tool(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeJSONSchema202012ToolInput, h.JSONSchema202012Tool, (*JSONSchema202012ToolOutput).Validate, (*JSONSchema202012ToolOutput).AppendJSON),
 		Description:  "Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).",
 		InputSchema:  json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false,"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}}}`),
 		Name:         "json_schema_2020_12_tool",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"contact":{"type":"string","description":"The phone number or email address the caller chose."}},"required":["contact"],"additionalProperties":false}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestElicitationInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestElicitation(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeTestAudioContentInput, h.TestAudioContent),
+		Description: "Returns a short silent WAV file as audio content (conformance scenario tools-call-audio).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_audio_content",
+	}, {
+		Call:         server.Bind(DecodeTestElicitationInput, h.TestElicitation, (*TestElicitationOutput).Validate, (*TestElicitationOutput).AppendJSON),
 		Description:  "Asks the user for a username and an email (elicitation/create) and returns the answer (conformance scenario tools-call-elicitation).",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","minLength":1,"maxLength":1000,"description":"The message to show the user."}},"required":["message"],"additionalProperties":false}`),
 		Name:         "test_elicitation",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestElicitationSep1034DefaultsInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestElicitationSep1034Defaults(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeTestElicitationSep1034DefaultsInput, h.TestElicitationSep1034Defaults, (*TestElicitationSep1034DefaultsOutput).Validate, (*TestElicitationSep1034DefaultsOutput).AppendJSON),
 		Description:  "Asks the user for a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034; conformance scenario elicitation-sep1034-defaults).",
 		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_elicitation_sep1034_defaults",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestElicitationSep1330EnumsInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestElicitationSep1330Enums(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeTestElicitationSep1330EnumsInput, h.TestElicitationSep1330Enums, (*TestElicitationSep1330EnumsOutput).Validate, (*TestElicitationSep1330EnumsOutput).AppendJSON),
 		Description:  "Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).",
 		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_elicitation_sep1330_enums",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestErrorHandlingInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestErrorHandling(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeTestEmbeddedResourceInput, h.TestEmbeddedResource),
+		Description: "Returns a text resource embedded in the result (conformance scenario tools-call-embedded-resource).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_embedded_resource",
+	}, {
+		Call:         server.Bind(DecodeTestErrorHandlingInput, h.TestErrorHandling, (*TestErrorHandlingOutput).Validate, (*TestErrorHandlingOutput).AppendJSON),
 		Description:  "Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).",
 		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_error_handling",
 		OutputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestSamplingInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestSampling(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeTestImageContentInput, h.TestImageContent),
+		Description: "Returns a 1x1 PNG image as image content (conformance scenario tools-call-image).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_image_content",
+	}, {
+		Call:        server.BindContent(DecodeTestMultipleContentTypesInput, h.TestMultipleContentTypes),
+		Description: "Returns text, image and embedded-resource content in one result (conformance scenario tools-call-mixed-content).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_multiple_content_types",
+	}, {
+		Call:        server.BindContent(DecodeTestReconnectionInput, h.TestReconnection),
+		Description: "Closes the call's SSE stream before answering, so the client must reconnect to get the result (SEP-1699; conformance scenario server-sse-polling).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_reconnection",
+	}, {
+		Call:         server.Bind(DecodeTestSamplingInput, h.TestSampling, (*TestSamplingOutput).Validate, (*TestSamplingOutput).AppendJSON),
 		Description:  "Asks the client's LLM to complete a prompt (sampling/createMessage) and returns its answer (conformance scenario tools-call-sampling).",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","minLength":1,"maxLength":10000,"description":"The prompt to send to the LLM."}},"required":["prompt"],"additionalProperties":false}`),
 		Name:         "test_sampling",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"\"LLM response: \" followed by the text the client's model returned."},"model":{"type":"string","description":"The model the client used."}},"required":["text","model"],"additionalProperties":false}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestSimpleTextInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestSimpleText(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeTestSimpleTextInput, h.TestSimpleText, (*TestSimpleTextOutput).Validate, (*TestSimpleTextOutput).AppendJSON),
 		Description:  "Returns a fixed text (conformance scenario tools-call-simple-text).",
 		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_simple_text",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"The fixed text."}},"required":["text"],"additionalProperties":false}`),
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTestToolWithLoggingInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TestToolWithLogging(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeTestToolWithLoggingInput, h.TestToolWithLogging, (*TestToolWithLoggingOutput).Validate, (*TestToolWithLoggingOutput).AppendJSON),
 		Description:  "Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).",
 		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
 		Name:         "test_tool_with_logging",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"logged":{"type":"integer","minimum":0,"description":"How many log messages were sent."}},"required":["logged"],"additionalProperties":false}`),
+	}, {
+		Call:        server.BindContent(DecodeTestToolWithProgressInput, h.TestToolWithProgress),
+		Description: "Reports progress 0, 50 and 100 of 100, 50 ms apart, when the call carries a progress token (conformance scenario tools-call-with-progress).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_tool_with_progress",
 	}}
 }
 

@@ -80,21 +80,8 @@ func (UnimplementedHandlers) StorageSharedStateSet(context.Context, StorageShare
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeExecutionSimQuoteInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ExecutionSimQuote(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:         server.Bind(DecodeExecutionSimQuoteInput, h.ExecutionSimQuote, (*ExecutionSimQuoteOutput).Validate, (*ExecutionSimQuoteOutput).AppendJSON),
 		Description:  "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"orderType":{"$ref":"#/$defs/common.json/$defs/orderType"},"limitPrice":{"$ref":"#/$defs/common.json/$defs/price","description":"Required for limit and stop orders."}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "execution.sim_quote",
@@ -102,21 +89,8 @@ func Tools(h Handlers) []server.Tool {
 		Policy:       server.Policy{RateLimitPerMinute: 200},
 		Title:        "Simulated quote",
 	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeFeaturesOHLCVWindowInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.FeaturesOHLCVWindow(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:         server.Bind(DecodeFeaturesOHLCVWindowInput, h.FeaturesOHLCVWindow, (*FeaturesOHLCVWindowOutput).Validate, (*FeaturesOHLCVWindowOutput).AppendJSON),
 		Description:  "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"interval":{"type":"string","description":"Candle interval.","enum":["1m","5m","15m","1h","4h","1d"]},"end":{"type":"string","format":"date-time","description":"End of the window (RFC 3339); at most two years back and one day ahead."},"window":{"type":"integer","description":"Number of candles in the window.","minimum":2,"maximum":1000,"default":50}},"required":["symbol","interval","end"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "features.ohlcv_window",
@@ -128,21 +102,8 @@ func Tools(h Handlers) []server.Tool {
 		},
 		Title: "OHLCV window features",
 	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeRiskPositionLimitsCheckInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.RiskPositionLimitsCheck(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
+		Call:         server.Bind(DecodeRiskPositionLimitsCheckInput, h.RiskPositionLimitsCheck, (*RiskPositionLimitsCheckOutput).Validate, (*RiskPositionLimitsCheckOutput).AppendJSON),
 		Description:  "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"price":{"$ref":"#/$defs/common.json/$defs/price","description":"Limit price; the last close is used when absent."},"currentPosition":{"type":"number","description":"Signed position already held, in units.","minimum":-1000000000000,"maximum":1000000000000}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
 		Name:         "risk.position_limits_check",
@@ -150,21 +111,8 @@ func Tools(h Handlers) []server.Tool {
 		Policy:       server.Policy{RateLimitPerMinute: 500},
 		Title:        "Position limits check",
 	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeStorageSharedStateGetInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.StorageSharedStateGet(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"readOnlyHint":true}`),
+		Call:         server.Bind(DecodeStorageSharedStateGetInput, h.StorageSharedStateGet, (*StorageSharedStateGetOutput).Validate, (*StorageSharedStateGetOutput).AppendJSON),
 		Description:  "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"$ref":"#/$defs/key"}},"required":["key"],"additionalProperties":false,"$defs":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"}}}`),
 		Name:         "storage.shared_state.get",
@@ -175,21 +123,8 @@ func Tools(h Handlers) []server.Tool {
 		},
 		Title: "Read shared state",
 	}, {
-		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeStorageSharedStateSetInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.StorageSharedStateSet(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
+		Call:         server.Bind(DecodeStorageSharedStateSetInput, h.StorageSharedStateSet, (*StorageSharedStateSetOutput).Validate, (*StorageSharedStateSetOutput).AppendJSON),
 		Description:  "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"},"value":{"description":"Any JSON value."},"ttlSeconds":{"type":"integer","minimum":1,"maximum":2592000,"description":"Expiry in seconds (at most 30 days)."},"ifVersion":{"type":"integer","minimum":0,"description":"Only write when the stored version is this one (0: only when absent)."}},"required":["key","value"],"additionalProperties":false}`),
 		Name:         "storage.shared_state.set",
