@@ -110,6 +110,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if v := get("MCP_HTTP_PATH"); v != "" {
 		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, "?# \t") {
 			bad("MCP_HTTP_PATH must be a path starting with / (like %s), without query or spaces, got %q", DefaultHTTPPath, v)
+		} else if v == LivenessPath || v == ReadinessPath {
+			bad("MCP_HTTP_PATH must not be %s or %s, the health endpoints, got %q", LivenessPath, ReadinessPath, v)
 		} else {
 			cfg.HTTPPath = v
 		}

@@ -33,6 +33,7 @@ type Server struct {
 	gates      []ToolGate
 	observers  []Observer
 	middleware []func(http.Handler) http.Handler
+	readiness  []func(context.Context) error
 
 	mu    sync.Mutex
 	tools map[string]*Tool

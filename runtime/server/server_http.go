@@ -147,7 +147,8 @@ func endStreamsOnShutdown(ctx context.Context, next http.Handler) http.Handler {
 }
 
 // HTTPHandler returns the Streamable HTTP endpoint of the server with its
-// first defences, in the order of the request path: the body cap (413,
+// first defences, in the order of the request path: the health endpoints
+// (GET /healthz and /readyz, outside every other layer), the body cap (413,
 // MCP-017), the Host and Origin checks against DNS rebinding (403, MCP-002),
 // the path (404), then the WithHTTPMiddleware layers and the protocol. Run
 // uses it in http mode; call it to mount the endpoint in a server of your own.
@@ -169,7 +170,7 @@ func (s *Server) HTTPHandler(cfg Config) http.Handler {
 	}
 	h = onlyPath(cfg.HTTPPath, h)
 	h = newHostPolicy(cfg).handler(h)
-	return limitBody(MaxBodyBytes, h)
+	return s.health(limitBody(MaxBodyBytes, h))
 }
 
 // clientIDBridge copies the client ID that the middleware put in the

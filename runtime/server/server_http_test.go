@@ -410,3 +410,45 @@ func TestRunRefuses(t *testing.T) {
 	assert.Equal(t, mcperr.CodeMissingConfiguration, e.Code)
 	assert.Equal(t, `server mode must be "stdio" or "http", got "grpc"`, e.Message)
 }
+
+func TestHealthEndpoints(t *testing.T) {
+	storeDown := true
+	srv := newTestServer(t, server.WithReadinessCheck(func(context.Context) error {
+		if storeDown {
+			return fmt.Errorf("redis: connection refused to 10.1.2.3:6379")
+		}
+		return nil
+	}))
+	ts := httptest.NewServer(srv.HTTPHandler(server.Config{Mode: server.ModeHTTP}))
+	defer ts.Close()
+	get := func(method, path, host string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(method, ts.URL+path, nil)
+		require.NoError(t, err)
+		req.Host = host // a probe's Host is the pod's address, not an allowed host
+		resp, err := ts.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(b)
+	}
+	status, body := get(http.MethodGet, "/healthz", "10.0.0.9:8080")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "ok\n", body)
+
+	status, body = get(http.MethodGet, "/readyz", "10.0.0.9:8080")
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, "unavailable\n", body, "readiness reveals nothing about why")
+
+	storeDown = false
+	status, body = get(http.MethodGet, "/readyz", "10.0.0.9:8080")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "ok\n", body)
+
+	status, _ = get(http.MethodPost, "/healthz", "localhost")
+	assert.Equal(t, http.StatusMethodNotAllowed, status)
+
+	status, _ = get(http.MethodGet, "/mcp", "10.0.0.9:8080")
+	assert.Equal(t, http.StatusForbidden, status, "the MCP endpoint keeps its Host check")
+}
