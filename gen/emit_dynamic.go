@@ -221,8 +221,7 @@ func (e *emitter) dynamicString(s *Schema) []jen.Code {
 		out = append(out, jen.If(jen.Op("!").Add(rt(formatFunc(s.Format))).Call(text)).Block(addAt("format", formatMessage(s.Format))))
 	}
 	if s.Allowlist != "" {
-		out = append(out, jen.If(jen.Op("!").Id(allowlistVar(s.Allowlist)).Dot("Contains").Call(text)).Block(
-			addAt("x-allowlist", "must be one of the values of allowlist "+strconv.Quote(s.Allowlist))))
+		out = append(out, allowlistCheck(s.Allowlist, text, jen.Id("p")))
 	}
 	if s.OutboundURL {
 		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(text), jen.Id("err").Op("!=").Nil()).Block(

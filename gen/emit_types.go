@@ -283,6 +283,15 @@ func pathExpr(p jen.Code) *jen.Statement { return jen.Parens(p) }
 
 func allowlistVar(name string) string { return "Allowlist" + GoName(name) }
 
+// allowlistCheck reports v at path p when allowlist name does not hold it.
+// The message comes from the list as it is when checked (it names the
+// allowed values, or counts them), so a list replaced at run time reports
+// its new values.
+func allowlistCheck(name string, v *jen.Statement, p jen.Code) jen.Code {
+	return jen.If(jen.Id("msg").Op(":=").Id(allowlistVar(name)).Dot("Violation").Call(v), jen.Id("msg").Op("!=").Lit("")).Block(
+		jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-allowlist"), jen.Id("msg")))
+}
+
 func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 	f.Comment("// Validate checks x against its schema and returns every violation as a")
 	f.Comment("// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).")
@@ -413,8 +422,7 @@ func (e *emitter) stringChecks(v *jen.Statement, s *Schema, p jen.Code) []jen.Co
 			add("format", formatMessage(s.Format))))
 	}
 	if s.Allowlist != "" {
-		out = append(out, jen.If(jen.Op("!").Id(allowlistVar(s.Allowlist)).Dot("Contains").Call(v)).Block(
-			add("x-allowlist", "must be one of the values of allowlist "+strconv.Quote(s.Allowlist))))
+		out = append(out, allowlistCheck(s.Allowlist, v, p))
 	}
 	if s.OutboundURL {
 		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(v), jen.Id("err").Op("!=").Nil()).Block(

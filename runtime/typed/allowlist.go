@@ -1,14 +1,35 @@
 package typed
 
 import (
+	"sort"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of the values an allowlist violation names.
+const (
+	// MaxListedValues is the most values a violation lists; a longer list
+	// is described by its size.
+	MaxListedValues = 32
+	// maxListedBytes bounds the listed text, for lists of a few long values.
+	maxListedBytes = 2048
 )
 
 // Allowlist is a named set of allowed strings (symbols, say) that an operator
 // can replace at run time without regenerating code. Lookups are lock-free.
 type Allowlist struct {
-	name   string
-	values atomic.Pointer[map[string]string]
+	name    string
+	current atomic.Pointer[allowSet]
+}
+
+// allowSet is one version of an allowlist: its values and the violation
+// message that describes them, made together so they always agree.
+type allowSet struct {
+	values  map[string]string
+	message string
 }
 
 // NewAllowlist returns an allowlist holding values.
@@ -22,24 +43,91 @@ func NewAllowlist(name string, values ...string) *Allowlist {
 func (a *Allowlist) Name() string { return a.name }
 
 // Replace swaps the whole list atomically; calls in flight see the old or
-// the new list, never a mix.
+// the new list, never a mix. The message a violation reports is made here,
+// so checking a value costs one map lookup whatever the list holds.
 func (a *Allowlist) Replace(values []string) {
 	m := make(map[string]string, len(values))
 	for _, v := range values {
 		m[v] = v
 	}
-	a.values.Store(&m)
+	a.current.Store(&allowSet{values: m, message: allowMessage(a.name, m)})
 }
 
 // Lookup returns the list's own copy of b when b is allowed, so a decoder can
 // keep the value without allocating.
 func (a *Allowlist) Lookup(b []byte) (string, bool) {
-	s, ok := (*a.values.Load())[string(b)]
+	s, ok := a.current.Load().values[string(b)]
 	return s, ok
 }
 
 // Contains reports whether s is allowed.
 func (a *Allowlist) Contains(s string) bool {
-	_, ok := (*a.values.Load())[s]
+	_, ok := a.current.Load().values[s]
 	return ok
+}
+
+// Violation returns "" when s is allowed and otherwise the message of the
+// violation, which names the allowed values when there are at most
+// MaxListedValues of them (sorted), and otherwise says how many there are:
+//
+//	must be one of the allowed symbols: AUDUSD, BTC/USD, EURUSD
+//	must be one of the 40 allowed symbols (too many to list)
+//
+// The message describes the list s was checked against, even when Replace
+// runs at the same time.
+func (a *Allowlist) Violation(s string) string {
+	set := a.current.Load()
+	if _, ok := set.values[s]; ok {
+		return ""
+	}
+	return set.message
+}
+
+// allowMessage describes the values of list name for a violation. Values
+// (and a name) that could be misread inside the list, such as one holding a
+// comma, a quote, a control character or nothing at all, are quoted as Go
+// and JSON quote them.
+func allowMessage(name string, values map[string]string) string {
+	what := "allowed " + listText(name)
+	switch n := len(values); {
+	case n == 0:
+		return "must be one of the " + what + ", but the list is empty"
+	case n > MaxListedValues:
+		return "must be one of the " + strconv.Itoa(n) + " " + what + " (too many to list)"
+	}
+	sorted := make([]string, 0, len(values))
+	for v := range values {
+		sorted = append(sorted, v)
+	}
+	sort.Strings(sorted)
+	size := 0
+	for i, v := range sorted {
+		sorted[i] = listText(v)
+		size += len(sorted[i]) + 2
+	}
+	if size > maxListedBytes {
+		return "must be one of the " + strconv.Itoa(len(values)) + " " + what + " (too long to list)"
+	}
+	return "must be one of the " + what + ": " + strings.Join(sorted, ", ")
+}
+
+// listText returns s as it reads in a list: as it is when that is
+// unambiguous, and otherwise quoted.
+func listText(s string) string {
+	if plain(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func plain(s string) bool {
+	if s == "" || !utf8.ValidString(s) || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for _, r := range s {
+		if r == ',' || r == '"' || r == '\\' || !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }

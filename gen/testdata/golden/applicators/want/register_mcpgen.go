@@ -11,6 +11,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/shopspring/decimal"
 )
 
@@ -20,15 +21,15 @@ type Handlers interface {
 	// AlertsConfigure handles tool "alerts.configure".
 	//
 	// Configures an alert whose target is one of several kinds.
-	AlertsConfigure(ctx context.Context, in AlertsConfigureInput) (typed.Value, error)
+	AlertsConfigure(ctx context.Context, in AlertsConfigureInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // AlertsConfigure returns MCP-008.
-func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "alerts.configure")
 }
 
@@ -36,17 +37,7 @@ func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInp
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeAlertsConfigureInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.AlertsConfigure(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeAlertsConfigureInput, h.AlertsConfigure),
 		Description: "Configures an alert whose target is one of several kinds.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"target":{"oneOf":[{"type":"object","properties":{"email":{"type":"string","format":"email"}},"required":["email"],"additionalProperties":false},{"type":"object","properties":{"webhook":{"type":"string","format":"uri"}},"required":["webhook"],"additionalProperties":false}]},"threshold":{"anyOf":[{"type":"number","minimum":0},{"type":"string","enum":["auto"]}]},"window":{"allOf":[{"type":"integer"},{"minimum":60},{"maximum":86400}]},"label":{"type":"string","not":{"pattern":"^\\s*$"}},"mode":{"type":"string","enum":["above","below","between"]},"bounds":{"type":"object","properties":{"mode":{"type":"string"},"low":{"type":"number"},"high":{"type":"number"}},"if":{"properties":{"mode":{"const":"between"}},"required":["mode"]},"then":{"required":["low","high"]},"else":{"required":["low"]}},"anything":true},"required":["target"],"additionalProperties":false}`),
 		Name:        "alerts.configure",

@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -17,15 +18,15 @@ type Handlers interface {
 	// LegacySearch handles tool "legacy.search".
 	//
 	// A tool whose schema an older server published in draft-07.
-	LegacySearch(ctx context.Context, in LegacySearchInput) (typed.Value, error)
+	LegacySearch(ctx context.Context, in LegacySearchInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // LegacySearch returns MCP-008.
-func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "legacy.search")
 }
 
@@ -33,17 +34,7 @@ func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) (t
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeLegacySearchInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.LegacySearch(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeLegacySearchInput, h.LegacySearch),
 		Description: "A tool whose schema an older server published in draft-07.",
 		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","minLength":1},"range":{"type":"array","items":[{"type":"integer"},{"type":"integer"}],"additionalItems":false},"page":{"$ref":"#/definitions/page"},"sort":{"type":"string","enum":["relevance","date"]},"filters":{"type":"object","properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"}},"dependencies":{"to":["from"]}}},"required":["query"],"additionalProperties":false,"definitions":{"page":{"type":"object","properties":{"size":{"type":"integer","minimum":1,"maximum":100},"cursor":{"type":"string"}},"additionalProperties":false}}}`),
 		Name:        "legacy.search",

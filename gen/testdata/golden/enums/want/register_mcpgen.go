@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -17,15 +18,15 @@ type Handlers interface {
 	// TicketsUpdate handles tool "tickets.update".
 	//
 	// Changes the state of a support ticket.
-	TicketsUpdate(ctx context.Context, in TicketsUpdateInput) (typed.Value, error)
+	TicketsUpdate(ctx context.Context, in TicketsUpdateInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // TicketsUpdate returns MCP-008.
-func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "tickets.update")
 }
 
@@ -33,17 +34,7 @@ func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) 
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeTicketsUpdateInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.TicketsUpdate(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeTicketsUpdateInput, h.TicketsUpdate),
 		Description: "Changes the state of a support ticket.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"status":{"type":"string","description":"New status.","enum":["open","in_progress","waiting-on-customer","closed"]},"priority":{"type":"string","enum":["P1","P2","P3"]},"resolution":{"type":["string","null"],"enum":["fixed","wont_fix","duplicate",null]},"kind":{"type":"string","const":"ticket"},"odd":{"type":"string","enum":["","1st","a b","A_B","ünïcode","--"]},"severity":{"type":"integer","enum":[1,2,3,5,8]},"mixed":{"enum":["auto",0,true,null]},"channels":{"type":"array","items":{"type":"string","enum":["email","sms","push"]},"uniqueItems":true}},"required":["status"],"additionalProperties":false}`),
 		Name:        "tickets.update",

@@ -41,21 +41,8 @@ func (UnimplementedHandlers) EvilToolName1(context.Context, EvilToolName1Input) 
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Annotations: json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeEvilToolName1Input(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.EvilToolName1(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
+		Call:         server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
 		Description:  "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
 		InputSchema:  json.RawMessage("{\"type\":\"object\",\"title\":\"input */ title\\n//go:generate rm -rf /\",\"description\":\"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\"$comment\":\"*/ comment \\u2028 package main\",\"properties\":{\"mode\":{\"type\":\"string\",\"description\":\"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\"enum\":[\"*/ evil\",\"\\\"quoted\\\"\",\"`tick`\",\"line\\nbreak\",\"nul\\u0000byte\",\"//go:generate rm -rf /\",\"package main\",\"func init() { os.Exit(1) }\",\"sep\\u2028arator\",\"a\u202eb\",\"%s%v%!\"],\"default\":\"*/ package main\\n//go:generate rm -rf /\",\"examples\":[\"`rm -rf /`\",\"\\\"; os.Exit(1); \\\"\"]},\"query\":{\"type\":\"string\",\"title\":\"Query */ `title`\",\"pattern\":\"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\"maxLength\":64,\"default\":\"`\\\"*/\\n//go:generate rm -rf /\"},\"*/ func init() { os.Exit(1) } /*\":{\"type\":\"string\",\"description\":\"A property whose name is Go code.\"},\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":{\"type\":\"integer\",\"default\":0},\"label\":{\"type\":\"string\"},\"const\":{\"type\":\"string\",\"const\":\"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"},\"meta\":{\"type\":\"object\",\"description\":\"An object whose property names have no Go name at all, so it is checked dynamically.\",\"properties\":{\"*/\":{\"type\":\"string\",\"enum\":[\"\\n\",\"\\u0000\"]},\"`\":{\"type\":\"string\",\"pattern\":\"^`*$\"}},\"default\":{\"*/\":\"\\n\",\"`\":\"``\"},\"additionalProperties\":false},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[^\\\\x00*/]+$\"},\"default\":[\"*/\",\"//go:generate rm -rf /\"]}},\"required\":[\"mode\"],\"additionalProperties\":false}"),
 		Name:         "evil.tool-name_1",

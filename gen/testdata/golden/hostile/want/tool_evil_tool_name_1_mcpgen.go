@@ -152,8 +152,8 @@ func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Label.Set {
 		q := p.Field("label")
-		if !AllowlistNamesFuncInitOsExit1.Contains(x.Label.Value) {
-			vs.Add(&q, "x-allowlist", "must be one of the values of allowlist \"names */ func init() { os.Exit(1) } /*\"")
+		if msg := AllowlistNamesFuncInitOsExit1.Violation(x.Label.Value); msg != "" {
+			vs.Add(&q, "x-allowlist", msg)
 		}
 	}
 	if x.Const.Set {

@@ -9,6 +9,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -17,15 +18,15 @@ type Handlers interface {
 	// ProfileUpdate handles tool "profile.update".
 	//
 	// Updates a user profile; null clears a field, absence keeps it.
-	ProfileUpdate(ctx context.Context, in ProfileUpdateInput) (typed.Value, error)
+	ProfileUpdate(ctx context.Context, in ProfileUpdateInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
 type UnimplementedHandlers struct{}
 
 // ProfileUpdate returns MCP-008.
-func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "profile.update")
 }
 
@@ -33,17 +34,7 @@ func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) 
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeProfileUpdateInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ProfileUpdate(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeProfileUpdateInput, h.ProfileUpdate),
 		Description: "Updates a user profile; null clears a field, absence keeps it.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"userId":{"type":"string"},"nickname":{"type":["string","null"],"maxLength":32},"age":{"type":["integer","null"],"minimum":0,"maximum":150},"score":{"type":["number","null"]},"verified":{"type":["boolean","null"]},"balance":{"type":["number","null"]},"birthday":{"type":["string","null"],"format":"date"},"lastSeen":{"type":["string","null"],"format":"date-time"},"address":{"type":["object","null"],"properties":{"line1":{"type":"string"},"line2":{"type":["string","null"]}},"required":["line1"],"additionalProperties":false},"aliases":{"type":["array","null"],"items":{"type":"string"}},"theme":{"type":"string","enum":["light","dark"],"default":"light"},"requiredNullable":{"type":["string","null"]},"extra":{}},"required":["userId","requiredNullable"],"additionalProperties":false}`),
 		Name:        "profile.update",

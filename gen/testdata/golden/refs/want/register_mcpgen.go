@@ -10,6 +10,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/shopspring/decimal"
 )
 
@@ -19,7 +20,7 @@ type Handlers interface {
 	// ShipmentsCreate handles tool "shipments.create".
 	//
 	// Books a shipment between two addresses.
-	ShipmentsCreate(ctx context.Context, in ShipmentsCreateInput) (typed.Value, error)
+	ShipmentsCreate(ctx context.Context, in ShipmentsCreateInput) ([]mcp.Content, error)
 
 	// ShipmentsTrack handles tool "shipments.track".
 	//
@@ -31,8 +32,8 @@ type Handlers interface {
 type UnimplementedHandlers struct{}
 
 // ShipmentsCreate returns MCP-008.
-func (UnimplementedHandlers) ShipmentsCreate(context.Context, ShipmentsCreateInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) ShipmentsCreate(context.Context, ShipmentsCreateInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "shipments.create")
 }
 
@@ -46,35 +47,12 @@ func (UnimplementedHandlers) ShipmentsTrack(context.Context, ShipmentsTrackInput
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeShipmentsCreateInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ShipmentsCreate(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeShipmentsCreateInput, h.ShipmentsCreate),
 		Description: "Books a shipment between two addresses.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"from":{"$ref":"#/$defs/common.json/$defs/address","description":"Pick-up address."},"to":{"$ref":"#/$defs/common.json/$defs/address","description":"Delivery address."},"parcels":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/parcel"}},"origin":{"$ref":"#/$defs/common.json/$defs/country"},"contents":{"$ref":"#/$defs/category"}},"required":["from","to","parcels"],"additionalProperties":false,"$defs":{"parcel":{"type":"object","properties":{"weightKg":{"$ref":"#/$defs/common.json/$defs/weight"},"fragile":{"type":"boolean"}},"required":["weightKg"],"additionalProperties":false},"category":{"type":"object","description":"A category with sub-categories (recursive through items).","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/category"}}},"required":["name"],"additionalProperties":false},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}},"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}}}}`),
 		Name:        "shipments.create",
 	}, {
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeShipmentsTrackInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ShipmentsTrack(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:         server.Bind(DecodeShipmentsTrackInput, h.ShipmentsTrack, (*ShipmentsTrackOutput).Validate, (*ShipmentsTrackOutput).AppendJSON),
 		Description:  "Reports where a shipment is.",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"shipmentId":{"type":"string","format":"uuid"}},"required":["shipmentId"],"additionalProperties":false}`),
 		Name:         "shipments.track",

@@ -119,7 +119,7 @@ func TestDecodeInvalid(t *testing.T) {
 		name:  "value outside the allowlist is MCP-015",
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":1,"currency":"CHF"}`,
 		code:  mcperr.CodeInvalidSymbol,
-		want:  []mcperr.Violation{v("/currency", "x-allowlist", `must be one of the values of allowlist "currencies"`)},
+		want:  []mcperr.Violation{v("/currency", "x-allowlist", "must be one of the allowed currencies: EUR, GBP, JPY, USD")},
 	}, {
 		name:  "pattern, lengths and normalization",
 		input: `{"from":"DE89","to":` + iban2 + `,"amount":1,"currency":"EUR","reference":"","pin":"12a4"}`,
@@ -151,7 +151,7 @@ func TestDecodeInvalid(t *testing.T) {
 		input: `{"from":` + iban1 + `,"to":` + iban2 + `,"amount":1,"currency":"CHF","callback":"http://127.0.0.1:8080/hook"}`,
 		code:  mcperr.CodeSSRFBlocked,
 		want: []mcperr.Violation{
-			v("/currency", "x-allowlist", `must be one of the values of allowlist "currencies"`),
+			v("/currency", "x-allowlist", "must be one of the allowed currencies: EUR, GBP, JPY, USD"),
 			v("/callback", "x-outbound-url", "blocked by the outbound URL policy: address 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)"),
 		},
 	}, {

@@ -289,8 +289,8 @@ func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	{
 		q := p.Field("currency")
-		if !AllowlistCurrencies.Contains(x.Currency) {
-			vs.Add(&q, "x-allowlist", "must be one of the values of allowlist \"currencies\"")
+		if msg := AllowlistCurrencies.Violation(x.Currency); msg != "" {
+			vs.Add(&q, "x-allowlist", msg)
 		}
 	}
 	if x.Instalments.Set {

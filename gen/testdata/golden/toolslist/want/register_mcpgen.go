@@ -10,7 +10,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -24,47 +24,47 @@ type Handlers interface {
 	// CreateOrUpdateFile handles tool "create_or_update_file".
 	//
 	// Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.
-	CreateOrUpdateFile(ctx context.Context, in CreateOrUpdateFileInput) (typed.Value, error)
+	CreateOrUpdateFile(ctx context.Context, in CreateOrUpdateFileInput) ([]mcp.Content, error)
 
 	// EditFile handles tool "edit_file".
 	//
 	// Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.
-	EditFile(ctx context.Context, in EditFileInput) (typed.Value, error)
+	EditFile(ctx context.Context, in EditFileInput) ([]mcp.Content, error)
 
 	// ListDirectory handles tool "list_directory".
 	//
 	// Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.
-	ListDirectory(ctx context.Context, in ListDirectoryInput) (typed.Value, error)
+	ListDirectory(ctx context.Context, in ListDirectoryInput) ([]mcp.Content, error)
 
 	// ListPullRequests handles tool "list_pull_requests".
 	//
 	// List pull requests in a GitHub repository.
-	ListPullRequests(ctx context.Context, in ListPullRequestsInput) (typed.Value, error)
+	ListPullRequests(ctx context.Context, in ListPullRequestsInput) ([]mcp.Content, error)
 
 	// MoveFile handles tool "move_file".
 	//
 	// Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.
-	MoveFile(ctx context.Context, in MoveFileInput) (typed.Value, error)
+	MoveFile(ctx context.Context, in MoveFileInput) ([]mcp.Content, error)
 
 	// ReadTextFile handles tool "read_text_file".
 	//
 	// Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.
-	ReadTextFile(ctx context.Context, in ReadTextFileInput) (typed.Value, error)
+	ReadTextFile(ctx context.Context, in ReadTextFileInput) ([]mcp.Content, error)
 
 	// SearchFiles handles tool "search_files".
 	//
 	// Recursively search for files and directories matching a pattern. Only searches within allowed directories.
-	SearchFiles(ctx context.Context, in SearchFilesInput) (typed.Value, error)
+	SearchFiles(ctx context.Context, in SearchFilesInput) ([]mcp.Content, error)
 
 	// SearchRepositories handles tool "search_repositories".
 	//
 	// Search for GitHub repositories
-	SearchRepositories(ctx context.Context, in SearchRepositoriesInput) (typed.Value, error)
+	SearchRepositories(ctx context.Context, in SearchRepositoriesInput) ([]mcp.Content, error)
 
 	// WriteFile handles tool "write_file".
 	//
 	// Create a new file or completely overwrite an existing file with new content. Use with caution as it will overwrite existing files without warning. Handles text content with proper encoding. Only works within allowed directories.
-	WriteFile(ctx context.Context, in WriteFileInput) (typed.Value, error)
+	WriteFile(ctx context.Context, in WriteFileInput) ([]mcp.Content, error)
 }
 
 // UnimplementedHandlers answers every tool with MCP-008 (NO_HANDLER).
@@ -77,56 +77,56 @@ func (UnimplementedHandlers) CreateIssue(context.Context, CreateIssueInput) (Cre
 }
 
 // CreateOrUpdateFile returns MCP-008.
-func (UnimplementedHandlers) CreateOrUpdateFile(context.Context, CreateOrUpdateFileInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) CreateOrUpdateFile(context.Context, CreateOrUpdateFileInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "create_or_update_file")
 }
 
 // EditFile returns MCP-008.
-func (UnimplementedHandlers) EditFile(context.Context, EditFileInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) EditFile(context.Context, EditFileInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "edit_file")
 }
 
 // ListDirectory returns MCP-008.
-func (UnimplementedHandlers) ListDirectory(context.Context, ListDirectoryInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) ListDirectory(context.Context, ListDirectoryInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "list_directory")
 }
 
 // ListPullRequests returns MCP-008.
-func (UnimplementedHandlers) ListPullRequests(context.Context, ListPullRequestsInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) ListPullRequests(context.Context, ListPullRequestsInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "list_pull_requests")
 }
 
 // MoveFile returns MCP-008.
-func (UnimplementedHandlers) MoveFile(context.Context, MoveFileInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) MoveFile(context.Context, MoveFileInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "move_file")
 }
 
 // ReadTextFile returns MCP-008.
-func (UnimplementedHandlers) ReadTextFile(context.Context, ReadTextFileInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) ReadTextFile(context.Context, ReadTextFileInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "read_text_file")
 }
 
 // SearchFiles returns MCP-008.
-func (UnimplementedHandlers) SearchFiles(context.Context, SearchFilesInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) SearchFiles(context.Context, SearchFilesInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "search_files")
 }
 
 // SearchRepositories returns MCP-008.
-func (UnimplementedHandlers) SearchRepositories(context.Context, SearchRepositoriesInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) SearchRepositories(context.Context, SearchRepositoriesInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "search_repositories")
 }
 
 // WriteFile returns MCP-008.
-func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) (typed.Value, error) {
-	var out typed.Value
+func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) ([]mcp.Content, error) {
+	var out []mcp.Content
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "write_file")
 }
 
@@ -134,21 +134,8 @@ func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) (typed.V
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
 	return []server.Tool{{
-		Annotations: json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeCreateIssueInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.CreateIssue(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			if err := out.Validate(); err != nil {
-				return nil, typed.OutputInvalid(err)
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Annotations:  json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
+		Call:         server.Bind(DecodeCreateIssueInput, h.CreateIssue, (*CreateIssueOutput).Validate, (*CreateIssueOutput).AppendJSON),
 		Description:  "Create a new issue in a GitHub repository",
 		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
 		Name:         "create_issue",
@@ -160,17 +147,7 @@ func Tools(h Handlers) []server.Tool {
 		Title: "Create issue",
 	}, {
 		Annotations: json.RawMessage(`{"destructiveHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeCreateOrUpdateFileInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.CreateOrUpdateFile(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeCreateOrUpdateFileInput, h.CreateOrUpdateFile),
 		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
 		Name:        "create_or_update_file",
@@ -180,130 +157,50 @@ func Tools(h Handlers) []server.Tool {
 		},
 	}, {
 		Annotations: json.RawMessage(`{"destructiveHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeEditFileInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.EditFile(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeEditFileInput, h.EditFile),
 		Description: "Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"edits":{"type":"array","items":{"type":"object","properties":{"oldText":{"type":"string","description":"Text to search for - must match exactly"},"newText":{"type":"string","description":"Text to replace with"}},"required":["oldText","newText"],"additionalProperties":false}},"dryRun":{"type":"boolean","default":false,"description":"Preview changes using git-style diff format"}},"required":["path","edits"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "edit_file",
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeListDirectoryInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ListDirectory(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeListDirectoryInput, h.ListDirectory),
 		Description: "Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"sortBy":{"type":"string","enum":["name","size"],"default":"name","description":"Sort entries by name or size"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "list_directory",
 	}, {
 		Annotations: json.RawMessage(`{"title":"List pull requests","readOnlyHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeListPullRequestsInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ListPullRequests(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeListPullRequestsInput, h.ListPullRequests),
 		Description: "List pull requests in a GitHub repository.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner"},"repo":{"type":"string","description":"Repository name"},"state":{"type":"string","enum":["open","closed","all"],"description":"Filter by state"},"sort":{"type":"string","enum":["created","updated","popularity","long-running"],"description":"Sort by"},"direction":{"type":"string","enum":["asc","desc"],"description":"Sort direction"},"perPage":{"type":"integer","minimum":1,"maximum":100,"description":"Results per page for pagination (min 1, max 100)"},"page":{"type":"integer","minimum":1,"description":"Page number for pagination (min 1)"}},"required":["owner","repo"],"additionalProperties":false}`),
 		Name:        "list_pull_requests",
 	}, {
 		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":false}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeMoveFileInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.MoveFile(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeMoveFileInput, h.MoveFile),
 		Description: "Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"source":{"type":"string"},"destination":{"type":"string"}},"required":["source","destination"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "move_file",
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeReadTextFileInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.ReadTextFile(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeReadTextFileInput, h.ReadTextFile),
 		Description: "Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"tail":{"type":"number","description":"If provided, returns only the last N lines of the file"},"head":{"type":"number","description":"If provided, returns only the first N lines of the file"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "read_text_file",
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeSearchFilesInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.SearchFiles(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeSearchFilesInput, h.SearchFiles),
 		Description: "Recursively search for files and directories matching a pattern. Only searches within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"pattern":{"type":"string"},"excludePatterns":{"type":"array","items":{"type":"string"},"default":[]}},"required":["path","pattern"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "search_files",
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeSearchRepositoriesInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.SearchRepositories(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeSearchRepositoriesInput, h.SearchRepositories),
 		Description: "Search for GitHub repositories",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
 		Name:        "search_repositories",
 		Policy:      server.Policy{Timeout: 10 * time.Second},
 	}, {
 		Annotations: json.RawMessage(`{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
-			in, err := DecodeWriteFileInput(args)
-			if err != nil {
-				return nil, err
-			}
-			out, err := h.WriteFile(ctx, in)
-			if err != nil {
-				return nil, err
-			}
-			return out.AppendJSON(nil), nil
-		},
+		Call:        server.BindContent(DecodeWriteFileInput, h.WriteFile),
 		Description: "Create a new file or completely overwrite an existing file with new content. Use with caution as it will overwrite existing files without warning. Handles text content with proper encoding. Only works within allowed directories.",
 		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}},"required":["path","content"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
 		Name:        "write_file",
