@@ -106,8 +106,8 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 		if !pattern1.MatchString(x.Symbol) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 		}
-		if !AllowlistSymbols.Contains(x.Symbol) {
-			vs.Add(&q, "x-allowlist", "must be one of the values of allowlist \"symbols\"")
+		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
+			vs.Add(&q, "x-allowlist", msg)
 		}
 	}
 	{
