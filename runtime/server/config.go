@@ -27,6 +27,13 @@ const (
 	DefaultHTTPAddr        = "127.0.0.1:8080"
 	DefaultHTTPPath        = "/mcp"
 	DefaultShutdownTimeout = 10 * time.Second
+
+	// DefaultSessionIdleTimeout closes a stateful HTTP session that saw no
+	// request for this long.
+	DefaultSessionIdleTimeout = 30 * time.Minute
+	// DefaultSessionsPerClient is how many stateful HTTP sessions one
+	// client may hold open at once.
+	DefaultSessionsPerClient = 16
 )
 
 // Config is how a server is run: the transport and, for HTTP, where it
@@ -54,6 +61,20 @@ type Config struct {
 	// ShutdownTimeout (MCP_SHUTDOWN_TIMEOUT) bounds how long Run waits for
 	// in-flight calls once its context is cancelled.
 	ShutdownTimeout time.Duration
+
+	// Stateless (MCP_HTTP_STATELESS) serves Streamable HTTP without
+	// sessions: every request stands alone, so any replica behind a plain
+	// load balancer can answer it. The server can then send the client
+	// nothing outside the response to the client's own request: no
+	// sampling, elicitation or roots requests, and no notifications on the
+	// standalone GET stream (GET and DELETE get 405).
+	Stateless bool
+	// SessionIdleTimeout (MCP_SESSION_IDLE_TIMEOUT) closes a stateful
+	// session that saw no request for this long.
+	SessionIdleTimeout time.Duration
+	// SessionsPerClient (MCP_SESSIONS_PER_CLIENT) caps the stateful
+	// sessions one client holds; one more initialize gets 429 and MCP-006.
+	SessionsPerClient int
 }
 
 // configVar is one environment variable LoadConfig reads, with the flag that
@@ -69,6 +90,9 @@ var configVars = []configVar{
 	{"MCP_ALLOWED_HOSTS", "allowed-hosts", "comma-separated Host header values accepted in http mode, or * (default: loopback names when listening on loopback)"},
 	{"MCP_ALLOWED_ORIGINS", "allowed-origins", "comma-separated browser origins accepted in http mode, or * (default: the allowed hosts' origins)"},
 	{"MCP_SHUTDOWN_TIMEOUT", "shutdown-timeout", "how long shutdown waits for in-flight calls, as a Go duration (default " + DefaultShutdownTimeout.String() + ")"},
+	{"MCP_HTTP_STATELESS", "http-stateless", `"true" serves HTTP without sessions, for several replicas behind a load balancer (default "false")`},
+	{"MCP_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "how long an idle stateful HTTP session is kept, as a Go duration (default " + DefaultSessionIdleTimeout.String() + ")"},
+	{"MCP_SESSIONS_PER_CLIENT", "sessions-per-client", "how many stateful HTTP sessions one client may hold (default " + strconv.Itoa(DefaultSessionsPerClient) + ")"},
 }
 
 // loopbackHosts are the names that reach a loopback listener without DNS,
@@ -92,6 +116,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		HTTPAddr:        DefaultHTTPAddr,
 		HTTPPath:        DefaultHTTPPath,
 		ShutdownTimeout: DefaultShutdownTimeout,
+
+		SessionIdleTimeout: DefaultSessionIdleTimeout,
+		SessionsPerClient:  DefaultSessionsPerClient,
 	}
 	switch v := strings.ToLower(get("MCP_SERVER_MODE")); v {
 	case "":
@@ -136,6 +163,29 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad(`MCP_SHUTDOWN_TIMEOUT must be a positive Go duration like "10s", got %q`, v)
 		} else {
 			cfg.ShutdownTimeout = d
+		}
+	}
+	switch v := strings.ToLower(get("MCP_HTTP_STATELESS")); v {
+	case "", "false":
+	case "true":
+		cfg.Stateless = true
+	default:
+		bad(`MCP_HTTP_STATELESS must be "true" or "false", got %q`, v)
+	}
+	if v := get("MCP_SESSION_IDLE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			bad(`MCP_SESSION_IDLE_TIMEOUT must be a positive Go duration like "30m", got %q`, v)
+		} else {
+			cfg.SessionIdleTimeout = d
+		}
+	}
+	if v := get("MCP_SESSIONS_PER_CLIENT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			bad(`MCP_SESSIONS_PER_CLIENT must be an integer 1..10000, got %q`, v)
+		} else {
+			cfg.SessionsPerClient = n
 		}
 	}
 	if get("MCP_ALLOWED_HOSTS") == "" {
@@ -191,6 +241,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.SessionIdleTimeout <= 0 {
+		c.SessionIdleTimeout = DefaultSessionIdleTimeout
+	}
+	if c.SessionsPerClient <= 0 {
+		c.SessionsPerClient = DefaultSessionsPerClient
 	}
 	return c
 }

@@ -25,6 +25,9 @@ func TestLoadConfig(t *testing.T) {
 		HTTPPath:        "/mcp",
 		AllowedHosts:    loopback,
 		ShutdownTimeout: 10 * time.Second,
+
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionsPerClient:  16,
 	}
 	with := func(change func(*server.Config)) server.Config {
 		c := defaults
@@ -58,6 +61,9 @@ func TestLoadConfig(t *testing.T) {
 			AllowedHosts:    []string{"mcp.example.com", "mcp.example.com:8443"},
 			AllowedOrigins:  []string{"https://app.example.com", "http://localhost:3000"},
 			ShutdownTimeout: 10 * time.Second,
+
+			SessionIdleTimeout: 30 * time.Minute,
+			SessionsPerClient:  16,
 		}},
 		{"any host", map[string]string{"MCP_SERVER_MODE": "http", "MCP_HTTP_ADDR": ":8080", "MCP_ALLOWED_HOSTS": "*"}, with(func(c *server.Config) {
 			c.Mode, c.HTTPAddr, c.AllowedHosts = server.ModeHTTP, ":8080", []string{"*"}
@@ -66,6 +72,10 @@ func TestLoadConfig(t *testing.T) {
 			c.HTTPAddr, c.AllowedHosts = "0.0.0.0:8080", nil
 		})},
 		{"shutdown timeout", map[string]string{"MCP_SHUTDOWN_TIMEOUT": "1m30s"}, with(func(c *server.Config) { c.ShutdownTimeout = 90 * time.Second })},
+		{"stateless", map[string]string{"MCP_HTTP_STATELESS": "true"}, with(func(c *server.Config) { c.Stateless = true })},
+		{"session bounds", map[string]string{"MCP_SESSION_IDLE_TIMEOUT": "5m", "MCP_SESSIONS_PER_CLIENT": "3"}, with(func(c *server.Config) {
+			c.SessionIdleTimeout, c.SessionsPerClient = 5*time.Minute, 3
+		})},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +95,10 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"unknown mode", map[string]string{"MCP_SERVER_MODE": "grpc"}, `MCP_SERVER_MODE must be "stdio" or "http", got "grpc"`},
 		{"port only", map[string]string{"MCP_HTTP_ADDR": "8080"}, `MCP_HTTP_ADDR must be host:port with a port 0..65535 (like 127.0.0.1:8080), got "8080"`},
 		{"port out of range", map[string]string{"MCP_HTTP_ADDR": "127.0.0.1:65536"}, `MCP_HTTP_ADDR must be host:port with a port 0..65535 (like 127.0.0.1:8080), got "127.0.0.1:65536"`},
+		{"health path", map[string]string{"MCP_HTTP_PATH": "/readyz"}, `MCP_HTTP_PATH must not be /healthz or /readyz, the health endpoints, got "/readyz"`},
+		{"stateless not a bool", map[string]string{"MCP_HTTP_STATELESS": "yes"}, `MCP_HTTP_STATELESS must be "true" or "false", got "yes"`},
+		{"idle timeout", map[string]string{"MCP_SESSION_IDLE_TIMEOUT": "-1s"}, `MCP_SESSION_IDLE_TIMEOUT must be a positive Go duration like "30m", got "-1s"`},
+		{"session cap", map[string]string{"MCP_SESSIONS_PER_CLIENT": "0"}, `MCP_SESSIONS_PER_CLIENT must be an integer 1..10000, got "0"`},
 		{"relative path", map[string]string{"MCP_HTTP_PATH": "mcp"}, `MCP_HTTP_PATH must be a path starting with / (like /mcp), without query or spaces, got "mcp"`},
 		{"path with a query", map[string]string{"MCP_HTTP_PATH": "/mcp?x=1"}, `MCP_HTTP_PATH must be a path starting with / (like /mcp), without query or spaces, got "/mcp?x=1"`},
 		{"host with a scheme", map[string]string{"MCP_ALLOWED_HOSTS": "https://mcp.example.com"}, `MCP_ALLOWED_HOSTS entries must be a host name, host:port or *, got "https://mcp.example.com"`},
@@ -124,6 +138,9 @@ func TestConfigFlagsOverrideTheEnvironment(t *testing.T) {
 		HTTPPath:        "/from-env",
 		AllowedHosts:    []string{"mcp.example.com"},
 		ShutdownTimeout: 10 * time.Second,
+
+		SessionIdleTimeout: 30 * time.Minute,
+		SessionsPerClient:  16,
 	}, cfg)
 }
 

@@ -163,14 +163,28 @@ func (s *Server) HTTPHandler(cfg Config) http.Handler {
 		// The SDK's check only knows loopback names; hostPolicy enforces
 		// the configured list, which may name a reverse proxy's host.
 		DisableLocalhostProtection: true,
+		Stateless:                  cfg.Stateless,
+		SessionTimeout:             cfg.SessionIdleTimeout,
 	})
 	var h http.Handler = clientIDBridge(sdk)
+	if !cfg.Stateless {
+		h = newSessionGuard(cfg.SessionsPerClient, s.liveSessions).handler(h)
+	}
 	for i := len(s.middleware) - 1; i >= 0; i-- {
 		h = s.middleware[i](h)
 	}
 	h = onlyPath(cfg.HTTPPath, h)
 	h = newHostPolicy(cfg).handler(h)
 	return s.health(limitBody(MaxBodyBytes, h))
+}
+
+// liveSessions returns the IDs of the sessions the SDK holds.
+func (s *Server) liveSessions() map[string]bool {
+	live := make(map[string]bool)
+	for ss := range s.mcp.Sessions() {
+		live[ss.ID()] = true
+	}
+	return live
 }
 
 // clientIDBridge copies the client ID that the middleware put in the

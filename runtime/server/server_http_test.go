@@ -452,3 +452,96 @@ func TestHealthEndpoints(t *testing.T) {
 	status, _ = get(http.MethodGet, "/mcp", "10.0.0.9:8080")
 	assert.Equal(t, http.StatusForbidden, status, "the MCP endpoint keeps its Host check")
 }
+
+// asClient is test middleware that authenticates every request as the client
+// its X-Test-Client header names, standing in for the security layers.
+func asClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(principal.WithClientID(r.Context(), r.Header.Get("X-Test-Client"))))
+	})
+}
+
+// rawPost sends one JSON-RPC message as client, in session (when not ""),
+// and returns the response's status, session header and body.
+func rawPost(t *testing.T, url, client, session, method, body string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("X-Test-Client", client)
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, resp.Header.Get("Mcp-Session-Id"), string(b)
+}
+
+const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+
+func TestSessionsAreBoundAndCapped(t *testing.T) {
+	srv := newTestServer(t, server.WithHTTPMiddleware(asClient))
+	ts := httptest.NewServer(srv.HTTPHandler(server.Config{SessionsPerClient: 2}))
+	defer ts.Close()
+	url := ts.URL + "/mcp"
+
+	status, alice1, _ := rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	require.Equal(t, http.StatusOK, status)
+	require.NotEmpty(t, alice1)
+	status, alice2, _ := rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	require.Equal(t, http.StatusOK, status)
+
+	status, _, body := rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	assert.Equal(t, http.StatusTooManyRequests, status, "a third session is over alice's cap")
+	assert.Contains(t, body, `"code":"MCP-006"`)
+	assert.Contains(t, body, "this client holds 2 open sessions, the most it may (MCP_SESSIONS_PER_CLIENT)")
+
+	status, _, _ = rawPost(t, url, "bob", "", http.MethodPost, initialize)
+	assert.Equal(t, http.StatusOK, status, "bob has a cap of his own")
+
+	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	status, _, body = rawPost(t, url, "bob", alice1, http.MethodPost, list)
+	assert.Equal(t, http.StatusNotFound, status, "bob cannot use alice's session")
+	assert.Equal(t, "session not found\n", body)
+	status, _, _ = rawPost(t, url, "bob", alice1, http.MethodDelete, "")
+	assert.Equal(t, http.StatusNotFound, status, "nor delete it")
+
+	status, _, _ = rawPost(t, url, "alice", alice1, http.MethodPost, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	assert.Equal(t, http.StatusAccepted, status, "alice still can")
+
+	status, _, _ = rawPost(t, url, "alice", alice2, http.MethodDelete, "")
+	require.Less(t, status, 300)
+	status, _, _ = rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	assert.Equal(t, http.StatusOK, status, "ending a session frees its place")
+}
+
+func TestIdleSessionsAreClosed(t *testing.T) {
+	srv := newTestServer(t, server.WithHTTPMiddleware(asClient))
+	ts := httptest.NewServer(srv.HTTPHandler(server.Config{SessionsPerClient: 1, SessionIdleTimeout: 50 * time.Millisecond}))
+	defer ts.Close()
+	url := ts.URL + "/mcp"
+	status, first, _ := rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	require.Equal(t, http.StatusOK, status)
+	require.Eventually(t, func() bool {
+		status, _, _ := rawPost(t, url, "alice", first, http.MethodPost, `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
+		return status == http.StatusNotFound
+	}, 5*time.Second, 100*time.Millisecond, "the idle session is closed")
+	status, _, _ = rawPost(t, url, "alice", "", http.MethodPost, initialize)
+	assert.Equal(t, http.StatusOK, status, "and no longer counts against the cap")
+}
+
+func TestStatelessServesEveryRequestAlone(t *testing.T) {
+	srv := newTestServer(t)
+	ts := httptest.NewServer(srv.HTTPHandler(server.Config{Stateless: true}))
+	defer ts.Close()
+	status, session, body := rawPost(t, ts.URL+"/mcp", "", "", http.MethodPost, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	assert.Equal(t, http.StatusOK, status, "no initialize needed")
+	assert.Empty(t, session, "no session is opened")
+	assert.Contains(t, body, `"name":"echo"`)
+	status, _, _ = rawPost(t, ts.URL+"/mcp", "", "", http.MethodGet, "")
+	assert.Equal(t, http.StatusMethodNotAllowed, status, "no standalone stream without sessions")
+}
