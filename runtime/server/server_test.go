@@ -56,7 +56,9 @@ func stdioServerMain() int {
 
 var objectSchema = json.RawMessage(`{"type":"object"}`)
 
-func echo(_ context.Context, args []byte) (server.Result, error) { return server.Result{Structured: args}, nil }
+func echo(_ context.Context, args []byte) (server.Result, error) {
+	return server.Result{Structured: args}, nil
+}
 
 // testTools are the tools every transport is tested with. Calls of "hangs"
 // ignore their context and return once release is closed.
@@ -128,7 +130,9 @@ func testTools(release <-chan struct{}) []server.Tool {
 		{
 			Name:        "bad_output",
 			InputSchema: objectSchema,
-			Call:        func(context.Context, []byte) (server.Result, error) { return server.Result{Structured: []byte(`{"unterminated":`)}, nil },
+			Call: func(context.Context, []byte) (server.Result, error) {
+				return server.Result{Structured: []byte(`{"unterminated":`)}, nil
+			},
 		},
 		{
 			Name:        "whoami",
@@ -540,7 +544,10 @@ func TestToolGate(t *testing.T) {
 		server.Tool{Name: "open", InputSchema: objectSchema, Call: echo},
 		server.Tool{
 			Name: "limited", InputSchema: objectSchema, Policy: server.Policy{MaxArgsBytes: 8},
-			Call: func(context.Context, []byte) (server.Result, error) { called = true; return server.Result{Structured: []byte(`{}`)}, nil },
+			Call: func(context.Context, []byte) (server.Result, error) {
+				called = true
+				return server.Result{Structured: []byte(`{}`)}, nil
+			},
 		},
 	))
 	cs := connectInMemory(t, srv)

@@ -172,4 +172,3 @@ func (w *sessionRecorder) Flush() { http.NewResponseController(w.ResponseWriter)
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *sessionRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
