@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -60,8 +61,7 @@ func (s *Server) Run(ctx context.Context, cfg Config) error {
 }
 
 func (s *Server) runStdio(ctx context.Context, cfg Config) error {
-	// The same cap as an HTTP body: a longer line is a broken or hostile peer.
-	ss, err := s.mcp.Connect(ctx, &mcp.StdioTransport{MaxLineLength: MaxBodyBytes}, nil)
+	ss, err := s.mcp.Connect(ctx, stdioTransport(os.Stdin, os.Stdout), nil)
 	if err != nil {
 		return fmt.Errorf("runtime: stdio: %w", err)
 	}
@@ -167,6 +167,7 @@ func (s *Server) HTTPHandler(cfg Config) http.Handler {
 		SessionTimeout:             cfg.SessionIdleTimeout,
 	})
 	var h http.Handler = clientIDBridge(sdk)
+	h = strictEnvelope(h)
 	if !cfg.Stateless {
 		h = newSessionGuard(cfg.SessionsPerClient, s.liveSessions).handler(h)
 	}
