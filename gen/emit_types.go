@@ -243,13 +243,18 @@ func (e *emitter) decodeValue(g *jen.Group, target *jen.Statement, t *Type, p je
 		}
 		g.If(jen.List(jen.Id("b"), jen.Id("ok")).Op(":=").Id("r").Dot("StringBytes").Call(p), jen.Id("ok")).BlockFunc(func(b *jen.Group) {
 			normalize(b, s)
-			if s.Allowlist != "" {
-				b.If(jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id(allowlistVar(s.Allowlist)).Dot("Lookup").Call(jen.Id("b")), jen.Id("ok")).Block(
-					cp(target).Op("=").Id("s"),
-					jen.Return(),
-				)
+			if s.Allowlist == "" {
+				b.Add(cp(target).Op("=").String().Parens(jen.Id("b")))
+				return
 			}
-			b.Add(cp(target).Op("=").String().Parens(jen.Id("b")))
+			// An allowed value is the list's own string (no allocation); the
+			// validator reports any other. No return here: inside an array
+			// the item is appended after this.
+			b.If(jen.List(jen.Id("s"), jen.Id("ok")).Op(":=").Id(allowlistVar(s.Allowlist)).Dot("Lookup").Call(jen.Id("b")), jen.Id("ok")).Block(
+				cp(target).Op("=").Id("s"),
+			).Else().Block(
+				cp(target).Op("=").String().Parens(jen.Id("b")),
+			)
 		})
 	case TInt:
 		read("Int")

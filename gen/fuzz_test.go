@@ -15,7 +15,7 @@ import (
 // not panic or hang: it returns problems with positions, or Go source that
 // parses and is gofmt-clean.
 func FuzzGenerate(f *testing.F) {
-	for _, pattern := range []string{"testdata/negative/*.json", "testdata/golden/*/defs/*.json"} {
+	for _, pattern := range []string{"testdata/negative/*.json", "testdata/negative/*/*.json", "testdata/golden/*/defs/*.json"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Config says what to generate.
@@ -141,6 +143,8 @@ func Load(cfg Config) (*Package, error) {
 	}
 
 	sort.SliceStable(pkg.Tools, func(i, j int) bool { return pkg.Tools[i].Name < pkg.Tools[j].Name })
+	enums := publishedEnums(c.order, pkg.Allowlists)
+	refused := map[*Node]bool{}
 	ty := newTyper(problems)
 	for _, t := range pkg.Tools {
 		before := len(ty.types)
@@ -149,9 +153,16 @@ func Load(cfg Config) (*Package, error) {
 			t.Output = ty.typeOf(t.OutputSchema, t.GoName+"Output")
 		}
 		pkg.toolTypes = append(pkg.toolTypes, ty.types[before:])
-		t.PublishedInput = publishSchema(set, t.InputSchema.Node)
+		t.PublishedInput, _ = publishSchema(set, t.InputSchema.Node, enums)
 		if t.OutputSchema != nil {
-			t.PublishedOutput = publishSchema(set, t.OutputSchema.Node)
+			var used []*Node
+			t.PublishedOutput, used = publishSchema(set, t.OutputSchema.Node, enums)
+			for _, n := range used {
+				if !refused[n] {
+					refused[n] = true
+					c.errorf(n.Get("x-allowlist").Get("publish"), "x-allowlist: \"publish\": true is reached from the outputSchema of tool %q; clients check results against the published schema, and a list replaced at run time would make them refuse valid results; publish allowlists of inputs only", t.Name)
+				}
+			}
 		}
 		t.Sensitive = sensitivePointers(t.InputSchema, "", map[*Schema]bool{})
 	}
@@ -164,6 +175,35 @@ func Load(cfg Config) (*Package, error) {
 	pkg.Dynamic = ty.dynamic
 	sort.Slice(pkg.Dynamic, func(i, j int) bool { return pkg.Dynamic[i].ID < pkg.Dynamic[j].ID })
 	return pkg, nil
+}
+
+// publishedEnums returns, for each schema whose x-allowlist publishes its
+// list, the enum published in its place: the values declared in the
+// definitions (the generated list's initial values), in their order, and
+// null when the schema allows null.
+func publishedEnums(schemas []*Schema, lists []*AllowlistDecl) map[*Node]string {
+	values := map[string][]string{}
+	for _, a := range lists {
+		values[a.Name] = a.Values
+	}
+	enums := map[*Node]string{}
+	for _, s := range schemas {
+		if !s.PublishList || s.Allowlist == "" {
+			continue
+		}
+		b := []byte{'['}
+		for i, v := range values[s.Allowlist] {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = typed.AppendString(b, v)
+		}
+		if s.Nullable {
+			b = append(b, ",null"...)
+		}
+		enums[s.Node] = string(append(b, ']'))
+	}
+	return enums
 }
 
 func sourceNames(srcs []Source) string {

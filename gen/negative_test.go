@@ -13,18 +13,35 @@ import (
 
 // negativeDir holds broken definition files, each <name>.json next to
 // <name>.stderr: exactly what "mcpgen lint testdata/negative/<name>.json"
-// prints, run from this folder. Files under shared/ are only reached
-// through "$ref".
+// prints, run from this folder. A case that needs several files (a tool
+// and the allowlists it uses) is a folder <name>/ linted as a whole. Files
+// under shared/ are only reached through "$ref".
 const negativeDir = "testdata/negative"
+
+// negativeCases returns the case files and folders of negativeDir.
+func negativeCases(t *testing.T) []string {
+	t.Helper()
+	cases, err := filepath.Glob(filepath.Join(negativeDir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(negativeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "shared" {
+			cases = append(cases, filepath.Join(negativeDir, e.Name()))
+		}
+	}
+	return cases
+}
 
 // problemLine is the shape of every problem line: file:line:col: /pointer: message.
 var problemLine = regexp.MustCompile(`^testdata/negative/[a-z0-9_/]+\.json:[1-9][0-9]*:[1-9][0-9]*: /[^ ]*: [^ ].*$`)
 
 func TestNegative(t *testing.T) {
-	cases, err := filepath.Glob(filepath.Join(negativeDir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cases := negativeCases(t)
 	if len(cases) < 30 {
 		t.Fatalf("%d negative cases in %s; want at least 30", len(cases), negativeDir)
 	}
@@ -51,8 +68,11 @@ func TestNegativeStderrHasCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, g := range goldens {
-		if _, err := os.Stat(strings.TrimSuffix(g, ".stderr") + ".json"); err != nil {
-			t.Errorf("%s has no definition file: %v", g, err)
+		base := strings.TrimSuffix(g, ".stderr")
+		if _, err := os.Stat(base + ".json"); err != nil {
+			if info, dirErr := os.Stat(base); dirErr != nil || !info.IsDir() {
+				t.Errorf("%s has no definition file or folder: %v", g, err)
+			}
 		}
 	}
 }

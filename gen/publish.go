@@ -15,19 +15,24 @@ func compactJSON(n *Node) string {
 
 // publisher renders a tool's schema as clients see it in tools/list: the
 // author's schema without the private x- policy keys, with schemas from
-// sibling files bundled under "$defs" (clients cannot read our files).
+// sibling files bundled under "$defs" (clients cannot read our files), and
+// the allowlists a schema publishes as an "enum" where its x-allowlist was.
 type publisher struct {
 	set     *fileSet
+	enums   map[*Node]string // schema node → the JSON array its x-allowlist publishes
+	used    []*Node          // schema nodes whose enum was published, in order
+	seen    map[*Node]bool
 	bundled map[*File]string // file → its key under $defs
 	order   []*File
 }
 
-// publishSchema returns the published JSON of the schema rooted at root.
+// publishSchema returns the published JSON of the schema rooted at root,
+// and the schema nodes that published their allowlist as an enum in it.
 // The root's "$defs" is rendered last so files bundled on the way can join it.
-func publishSchema(set *fileSet, root *Node) string {
-	p := &publisher{set: set, bundled: map[*File]string{}}
+func publishSchema(set *fileSet, root *Node, enums map[*Node]string) (string, []*Node) {
+	p := &publisher{set: set, enums: enums, seen: map[*Node]bool{}, bundled: map[*File]string{}}
 	if root.Kind != KindObject {
-		return compactJSON(root)
+		return compactJSON(root), nil
 	}
 	b := p.appendMembers(nil, root, root.File, "", func(key string) bool { return key == "$defs" })
 	var defs []byte
@@ -54,7 +59,7 @@ func publishSchema(set *fileSet, root *Node) string {
 		b = append(b, defs[1:]...)
 		b = append(b, '}')
 	}
-	return string(append(b, '}'))
+	return string(append(b, '}')), p.used
 }
 
 func (p *publisher) bundle(f *File) string {
@@ -90,7 +95,21 @@ func (p *publisher) appendSchema(b []byte, n *Node, f *File, prefix string) []by
 func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, skip func(string) bool) []byte {
 	b = append(b, '{')
 	first := true
+	enum, publish := p.enums[n]
 	for _, m := range n.Members {
+		if publish && m.Key == "x-allowlist" {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, `"enum":`...)
+			b = append(b, enum...)
+			if !p.seen[n] {
+				p.seen[n] = true
+				p.used = append(p.used, n)
+			}
+			continue
+		}
 		if strings.HasPrefix(m.Key, "x-") || skip != nil && skip(m.Key) {
 			continue
 		}

@@ -72,7 +72,8 @@ type Schema struct {
 
 	// Extension keywords (DESIGN.md §5).
 	DecimalScale *int           // x-decimal.scale
-	Allowlist    string         // x-allowlist
+	Allowlist    string         // x-allowlist, or its name
+	PublishList  bool           // x-allowlist.publish: the list's declared values are published as an enum
 	NotBefore    *time.Duration // x-datetime.notBefore
 	NotAfter     *time.Duration // x-datetime.notAfter
 	Normalize    []string       // x-normalize, in order
@@ -419,12 +420,7 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		case "x-decimal":
 			c.decimalExt(s, v)
 		case "x-allowlist":
-			if c.want(v, KindString, m.Key) {
-				if c.allow[v.Str] == nil {
-					c.errorf(v, "x-allowlist %q is not declared; declare it in a file's x-allowlists (declared: %s)", v.Str, c.allowNames())
-				}
-				s.Allowlist = v.Str
-			}
+			c.allowlistExt(s, v)
 		case "x-datetime":
 			c.dateTimeExt(s, v)
 		case "x-normalize":
@@ -444,6 +440,41 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			}
 		}
 	}
+}
+
+// allowlistKeys are the members of the object form of x-allowlist.
+var allowlistKeys = []string{"name", "publish"}
+
+// allowlistExt compiles x-allowlist: the name of a declared list, or
+// {"name": ..., "publish": true} to publish the list's values as an enum.
+func (c *compiler) allowlistExt(s *Schema, n *Node) {
+	name := n
+	switch n.Kind {
+	case KindString:
+	case KindObject:
+		for _, m := range n.Members {
+			if !contains(allowlistKeys, m.Key) {
+				c.errorAtKey(m, "x-allowlist: unknown key %q%s", m.Key, suggestFrom(m.Key, allowlistKeys))
+			}
+		}
+		if p := n.Get("publish"); p != nil && c.want(p, KindBool, "x-allowlist.publish") {
+			s.PublishList = p.Bool
+		}
+		if name = n.Get("name"); name == nil {
+			c.errorf(n, "x-allowlist needs name, the name of a list declared in x-allowlists (declared: %s)", c.allowNames())
+			return
+		}
+		if !c.want(name, KindString, "x-allowlist.name") {
+			return
+		}
+	default:
+		c.errorf(n, "x-allowlist must be the name of a list declared in x-allowlists, or an object such as {\"name\": \"symbols\", \"publish\": true}; got %s", n.Kind)
+		return
+	}
+	if c.allow[name.Str] == nil {
+		c.errorf(name, "x-allowlist %q is not declared; declare it in a file's x-allowlists (declared: %s)", name.Str, c.allowNames())
+	}
+	s.Allowlist = name.Str
 }
 
 func (c *compiler) allowNames() string {
@@ -677,6 +708,9 @@ func (c *compiler) checkSatisfiable(s *Schema) {
 	}
 	if s.Allowlist != "" && !s.isOnly("string") {
 		c.errorf(n.Get("x-allowlist"), "x-allowlist applies to type string, not %s", typesText(s.Types))
+	}
+	if s.PublishList && len(s.Enum) > 0 {
+		c.errorf(n.Get("x-allowlist").Get("publish"), "x-allowlist: \"publish\": true publishes the list as an enum, and this schema has an enum of its own; drop one of them")
 	}
 	if len(s.Normalize) > 0 && !s.isOnly("string") {
 		c.errorf(n.Get("x-normalize"), "x-normalize applies to type string, not %s", typesText(s.Types))

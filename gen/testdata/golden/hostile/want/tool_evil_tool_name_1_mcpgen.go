@@ -85,9 +85,9 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 			if b, ok := r.StringBytes(&q); ok {
 				if s, ok := AllowlistNamesFuncInitOsExit1.Lookup(b); ok {
 					x.Label.Value = s
-					return
+				} else {
+					x.Label.Value = string(b)
 				}
-				x.Label.Value = string(b)
 			}
 		case "const":
 			q := p.Field("const")

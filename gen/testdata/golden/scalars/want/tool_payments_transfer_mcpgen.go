@@ -127,9 +127,9 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 				b = typed.Upper(b)
 				if s, ok := AllowlistCurrencies.Lookup(b); ok {
 					x.Currency = s
-					return
+				} else {
+					x.Currency = string(b)
 				}
-				x.Currency = string(b)
 			}
 		case "instalments":
 			q := p.Field("instalments")
