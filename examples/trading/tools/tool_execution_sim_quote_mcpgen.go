@@ -52,9 +52,9 @@ func (x *ExecutionSimQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 				b = typed.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
-					return
+				} else {
+					x.Symbol = string(b)
 				}
-				x.Symbol = string(b)
 			}
 		case "side":
 			q := p.Field("side")

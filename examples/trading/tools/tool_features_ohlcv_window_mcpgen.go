@@ -48,9 +48,9 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 				b = typed.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
-					return
+				} else {
+					x.Symbol = string(b)
 				}
-				x.Symbol = string(b)
 			}
 		case "interval":
 			q := p.Field("interval")
