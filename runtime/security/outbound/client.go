@@ -72,7 +72,11 @@ type Resolver interface {
 // again just before it connects, so the address checked is the address used
 // (no DNS rebinding window). Refusals are *mcperr.Error with code MCP-016
 // (SSRF_BLOCKED), found with mcperr.AsError or errors.As; a response body
-// longer than opts.MaxBodyBytes fails with MCP-017 when read.
+// longer than opts.MaxBodyBytes fails with MCP-017 when read. A host that
+// does not resolve, refuses the connection or does not answer in
+// opts.DialTimeout is MCP-003 (BACKEND_UNAVAILABLE), with a message that
+// names the host but neither the addresses it resolved to nor the
+// resolver's text (the cause stays reachable with errors.Is and errors.As).
 //
 // Proxies are never used: HTTP_PROXY and HTTPS_PROXY are ignored, since a
 // proxy would connect on the client's behalf where this one cannot check.
@@ -222,7 +226,13 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{a}
 	} else if addrs, err = d.resolver.LookupNetIP(ctx, "ip", host); err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err // the caller gave up, the backend did not fail
+		}
+		return nil, unavailable(err, "connection to %s failed: %s", host, lookupFailure(err))
+	}
+	if len(addrs) == 0 {
+		return nil, unavailable(errors.New("no addresses"), "connection to %s failed: the host name does not resolve", host)
 	}
 	// One blocked address refuses the host: trying the others first would
 	// let whoever controls its DNS choose when the blocked one is used.
@@ -237,17 +247,66 @@ func (d *dialer) DialContext(ctx context.Context, network, address string) (net.
 		if err == nil {
 			return conn, nil
 		}
+		var refused *mcperr.Error
+		if errors.As(err, &refused) {
+			return nil, err // the socket check refused the address (MCP-016)
+		}
 		if first == nil {
 			first = err
 		}
 		if ctx.Err() != nil {
-			break
+			return nil, err
 		}
 	}
-	if first == nil {
-		first = errors.New("no addresses for " + host)
+	return nil, unavailable(first, "connection to %s failed: %s", net.JoinHostPort(host, portText), d.connectFailure(first))
+}
+
+// backendError is an MCP-003 failure to reach a backend. Its text is the safe
+// message only: the resolver's text and the addresses a name resolved to
+// stay out of it, even when a handler quotes the error. The cause is kept
+// for errors.Is and errors.As (syscall.ECONNREFUSED, *net.DNSError).
+type backendError struct {
+	safe  *mcperr.Error
+	cause error
+}
+
+func (e *backendError) Error() string   { return e.safe.Error() }
+func (e *backendError) Unwrap() []error { return []error{e.safe, e.cause} }
+
+func unavailable(cause error, format string, args ...any) error {
+	return &backendError{safe: mcperr.Errorf(mcperr.CodeBackendUnavailable, format, args...), cause: cause}
+}
+
+// lookupFailure says in fixed words why a name lookup failed.
+func lookupFailure(err error) string {
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return "the host name does not resolve"
+	case errors.As(err, &dns) && dns.IsTimeout, isTimeout(err):
+		return "looking up the host name timed out"
 	}
-	return nil, first
+	return "the host name could not be looked up"
+}
+
+// connectFailure says in fixed words why connecting failed.
+func (d *dialer) connectFailure(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case isTimeout(err):
+		return "connecting timed out after " + d.net.Timeout.String()
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "host unreachable"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	}
+	return "could not connect"
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // control is the net.Dialer's last check, on the address the socket is about

@@ -15,7 +15,9 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 
@@ -290,4 +292,112 @@ func TestClientTLS(t *testing.T) {
 	if got := get(c, fmt.Sprintf("https://example.com:%d/", ap.Port())); got != "200 secure" {
 		t.Errorf("got %q, want %q", got, "200 secure")
 	}
+}
+
+// failingResolver fails every lookup with err, standing in for a resolver
+// that times out or answers with text naming internal servers.
+type failingResolver struct{ err error }
+
+func (r failingResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return nil, r.err
+}
+
+// closedPort returns a loopback address:port that nothing listens on: a
+// listener's, closed again.
+func closedPort(t *testing.T) netip.AddrPort {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return ap
+}
+
+// TestClientBackendUnavailable: a backend that cannot be resolved or
+// reached is MCP-003 with a message that names the host, never the
+// addresses it resolved to or the resolver's own text.
+func TestClientBackendUnavailable(t *testing.T) {
+	ap := closedPort(t)
+	port := ap.Port()
+	api := fmt.Sprintf("http://api.example.com:%d/", port)
+	dns := hosts{"api.example.com": {"127.0.0.1"}}
+	closed := outbound.Options{Resolver: dns, Ports: []uint16{port}, Allow: []netip.AddrPort{ap}}
+	tests := []struct {
+		name string
+		opts outbound.Options
+		url  string
+		want string
+	}{
+		{"connection refused, by name", closed, api,
+			fmt.Sprintf("MCP-003 connection to api.example.com:%d failed: connection refused", port)},
+		{"connection refused, by address", closed, "http://" + ap.String() + "/",
+			fmt.Sprintf("MCP-003 connection to 127.0.0.1:%d failed: connection refused", port)},
+		{"timeout connecting", outbound.Options{Resolver: dns, Ports: []uint16{port}, Allow: []netip.AddrPort{ap}, DialTimeout: time.Nanosecond}, api,
+			fmt.Sprintf("MCP-003 connection to api.example.com:%d failed: connecting timed out after 1ns", port)},
+		{"name that does not resolve", outbound.Options{Resolver: hosts{}}, "https://nowhere.example.com/x",
+			"MCP-003 connection to nowhere.example.com failed: the host name does not resolve"},
+		{"name with no addresses", outbound.Options{Resolver: hosts{"empty.example.com": {}}}, "https://empty.example.com/",
+			"MCP-003 connection to empty.example.com failed: the host name does not resolve"},
+		{"resolver timeout", outbound.Options{Resolver: failingResolver{&net.DNSError{Err: "i/o timeout", Name: "api.example.com", Server: "10.0.0.53:53", IsTimeout: true}}},
+			"https://api.example.com/", "MCP-003 connection to api.example.com failed: looking up the host name timed out"},
+		{"resolver failure", outbound.Options{Resolver: failingResolver{errors.New("lookup api.example.com on 10.0.0.53:53: server misbehaving")}},
+			"https://api.example.com/", "MCP-003 connection to api.example.com failed: the host name could not be looked up"},
+		{"SSRF refusal still wins", outbound.Options{Resolver: dns, Ports: []uint16{port}}, api,
+			"MCP-016 connection to api.example.com blocked: 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := outbound.NewClient(tt.opts).Get(tt.url)
+			if err == nil {
+				t.Fatal("request succeeded")
+			}
+			if got := describe(err); got != tt.want {
+				t.Errorf("GET %s\n got: %s\nwant: %s", tt.url, got, tt.want)
+			}
+			// What a handler could pass on, quoting the error, is safe too.
+			for _, secret := range []string{"10.0.0.53", "misbehaving", "dial tcp"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error text %q contains %q", err.Error(), secret)
+				}
+			}
+			if strings.Contains(tt.url, "api.example.com") && strings.Contains(err.Error(), "127.0.0.1:") {
+				t.Errorf("error text %q names the address the host resolved to", err.Error())
+			}
+		})
+	}
+
+	t.Run("the cause stays reachable", func(t *testing.T) {
+		_, err := outbound.NewClient(closed).Get(api)
+		if !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("errors.Is(err, ECONNREFUSED) is false for %v", err)
+		}
+		_, err = outbound.NewClient(outbound.Options{Resolver: hosts{}}).Get("https://nowhere.example.com/")
+		var dns *net.DNSError
+		if !errors.As(err, &dns) || !dns.IsNotFound {
+			t.Errorf("no *net.DNSError in %v", err)
+		}
+	})
+
+	t.Run("a request the caller cancels is not MCP-003", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		resolver := blockingResolver(cancel)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://slow.example.com/", nil)
+		_, err := outbound.NewClient(outbound.Options{Resolver: resolver}).Do(req)
+		if e := mcperr.AsError(err); e.Code == mcperr.CodeBackendUnavailable || !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v (%s); want the context's cancellation", err, e.Code)
+		}
+	})
+}
+
+// blockingResolver cancels the request it serves, then waits for it to end.
+type blockingResolver func()
+
+func (cancel blockingResolver) LookupNetIP(ctx context.Context, _, _ string) ([]netip.Addr, error) {
+	cancel()
+	<-ctx.Done()
+	return nil, &net.DNSError{Err: ctx.Err().Error(), IsTimeout: false}
 }
