@@ -12,6 +12,8 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
@@ -51,7 +53,7 @@ type Authenticator struct {
 	keys     map[string]*hmacKey
 	onlyKey  *hmacKey // the key used when X-Key-Id is absent: set when there is one key
 	versions []string
-	nonces   NonceStore
+	nonces   store.Nonces
 	decoy    []byte // the random secret unknown key IDs are checked with
 }
 
@@ -109,7 +111,7 @@ func New(cfg Config) (*Authenticator, error) {
 		a.versions = DefaultAPIVersions
 	}
 	if a.nonces == nil {
-		a.nonces = NewMemoryNonceStore(MemoryNonceOptions{Now: a.now})
+		a.nonces = memstore.NewNonces(memstore.NonceOptions{Now: a.now})
 	}
 	return a, nil
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
 // Scheme is the tag that starts every HMAC v1 canonical string, and the
@@ -24,7 +24,7 @@ const (
 	HeaderNonce          = "X-Nonce"
 	HeaderSignature      = "X-Signature"
 	HeaderAPIVersion     = "X-API-Version"
-	HeaderIdempotencyKey = idempotency.HeaderKey
+	HeaderIdempotencyKey = idemkey.Header
 )
 
 // canonical holds the signed fields of a request, each already in its

@@ -1,11 +1,7 @@
 package auth
 
 import (
-	"context"
-	"fmt"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,62 +56,4 @@ func TestCanonicalString(t *testing.T) {
 	}
 	assert.Equal(t, "MCP-HMAC-SHA256-V1\nk\n1\nn\nPOST\nh\n/p\n\n1.0.0\ni\n\ne3b0", c.String(),
 		"twelve lines, empty fields kept, no final line feed")
-}
-
-func TestMemoryNonceStore(t *testing.T) {
-	clock := newFakeClock()
-	s := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 3, MaxPerClient: 3, Now: clock.Now})
-	remember := func(client, nonce string) (bool, error) {
-		return s.Remember(context.Background(), client, nonce, NonceTTL)
-	}
-	steps := []struct {
-		name    string
-		advance time.Duration
-		client  string
-		nonce   string
-		fresh   bool
-		err     error
-	}{
-		{"new", 0, "a", "n1", true, nil},
-		{"replayed", 0, "a", "n1", false, nil},
-		{"same nonce, other client", 0, "b", "n1", true, nil},
-		{"third", time.Second, "a", "n2", true, nil},
-		{"full of unexpired nonces", 0, "a", "n3", false, ErrNonceStoreFull},
-		{"still remembered just before it expires", NonceTTL - time.Second - 1, "a", "n1", false, nil},
-		{"forgotten once expired, making room", 1, "a", "n1", true, nil},
-		{"a nonce recorded again is kept by its new expiry", NonceTTL - 1, "a", "n1", false, nil},
-	}
-	for _, st := range steps {
-		clock.Add(st.advance)
-		fresh, err := remember(st.client, st.nonce)
-		assert.Equal(t, st.fresh, fresh, st.name)
-		assert.Equal(t, st.err, err, st.name)
-	}
-	clock.Add(NonceTTL)
-	assert.Zero(t, s.Len())
-}
-
-func TestMemoryNonceStoreConcurrent(t *testing.T) {
-	s := NewMemoryNonceStore(MemoryNonceOptions{})
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	fresh := 0
-	for g := range 8 {
-		wg.Go(func() {
-			for i := range 1000 {
-				ok, err := s.Remember(context.Background(), "c", fmt.Sprint("nonce-", i%500), NonceTTL)
-				if err == nil && ok {
-					mu.Lock()
-					fresh++
-					mu.Unlock()
-				}
-				if i%100 == g {
-					s.Len()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	assert.Equal(t, 500, fresh, "each nonce fresh exactly once")
-	assert.Equal(t, 500, s.Len())
 }

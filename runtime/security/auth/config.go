@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
 
-	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
@@ -103,8 +103,8 @@ type Config struct {
 	// (DefaultAPIVersions when empty).
 	APIVersions []string
 	// Nonces remembers the nonces of verified requests (a fresh
-	// MemoryNonceStore when nil; share one store between replicas).
-	Nonces NonceStore
+	// memstore.Nonces when nil; share one store between replicas).
+	Nonces store.Nonces
 	// Now is the clock the timestamp window is checked against (time.Now
 	// when nil).
 	Now func() time.Time
@@ -124,14 +124,14 @@ type Config struct {
 	// RateLimit is the per-client limit (ratelimit.DefaultRule when zero;
 	// a negative Limit turns it off).
 	RateLimit ratelimit.Rule
-	// RateLimiter counts requests (a fresh ratelimit.Memory when nil).
-	RateLimiter ratelimit.Limiter
+	// RateLimiter counts requests (a fresh memstore.Limiter when nil).
+	RateLimiter store.Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed when a request has no client ID (mode none).
 	TrustedProxies []netip.Prefix
 	// Idempotency keeps idempotency records (a fresh
-	// idempotency.MemoryStore when nil).
-	Idempotency idempotency.Store
+	// memstore.Idempotency when nil).
+	Idempotency store.Idempotency
 	// IdempotencyTTL is how long records are kept
 	// (idempotency.DefaultTTL when zero).
 	IdempotencyTTL time.Duration

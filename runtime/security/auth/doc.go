@@ -21,7 +21,7 @@
 //	...
 //	mw, err := auth.Middleware(cfg)
 //	...
-//	srv := server.NewServer(impl, server.WithHTTPMiddleware(mw))
+//	srv := server.New(impl, server.WithHTTPMiddleware(mw))
 //
 // Authentication passes the client's ID on in the request's context
 // (principal.WithClientID): an HMAC key's client or ID, a bearer token's

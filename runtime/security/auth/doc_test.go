@@ -39,7 +39,7 @@ var (
 )
 
 const (
-	beginExample = "<!-- BEGIN GENERATED EXAMPLE (go test ./runtime/auth -run TestDocExample -update) -->\n"
+	beginExample = "<!-- BEGIN GENERATED EXAMPLE (go test ./runtime/security/auth -run TestDocExample -update) -->\n"
 	endExample   = "<!-- END GENERATED EXAMPLE -->\n"
 )
 
@@ -90,7 +90,7 @@ func TestDocExample(t *testing.T) {
 		return
 	}
 	assert.Equal(t, want, doc[begin+len(beginExample):end],
-		"docs/hmac-v1.md is stale: go test ./runtime/auth -run TestDocExample -update")
+		"docs/hmac-v1.md is stale: go test ./runtime/security/auth -run TestDocExample -update")
 }
 
 // TestDocExampleVerifies sends the documented request, headers and all, to

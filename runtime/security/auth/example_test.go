@@ -7,30 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime/server"
-
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgen/mcpgen/runtime/security/auth"
 )
-
-// A server's main mounts the security layers, configured from the
-// environment (AUTH_MODE, AUTH_TOKEN, API_KEY_HMAC_SECRET, ...), in front of
-// the MCP endpoint.
-func ExampleMiddleware() {
-	cfg, err := auth.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err) // MCP-011, naming every variable that is wrong
-		os.Exit(2)
-	}
-	mw, err := auth.Middleware(cfg)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
-	srv := server.NewServer(&mcp.Implementation{Name: "orders", Version: "1.0.0"}, server.WithHTTPMiddleware(mw))
-	_ = srv // AddTools, then Run
-}
 
 // A Go client signs its requests by giving the SDK's transport an HTTP
 // client with a Signer.

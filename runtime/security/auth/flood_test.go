@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
@@ -18,11 +20,11 @@ func TestFloodRefusedByTheRateLimitUsesNoNonces(t *testing.T) {
 	clock := newFakeClock()
 	// No per-client quota to speak of: the order of the layers alone keeps
 	// the store from filling up.
-	nonces := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 8, MaxPerClient: 8, Now: clock.Now})
+	nonces := memstore.NewNonces(memstore.NonceOptions{MaxEntries: 8, MaxPerClient: 8, Now: clock.Now})
 	mw, err := Middleware(Config{
 		Mode: ModeHMAC, Keys: []Key{keyA, keyB}, Now: clock.Now, Nonces: nonces,
 		RateLimit:   ratelimit.Rule{Limit: 3, Window: time.Minute},
-		RateLimiter: ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clock.Now}),
+		RateLimiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}),
 	})
 	require.NoError(t, err)
 	srv, d := serve(t, mw)
@@ -50,7 +52,7 @@ func TestFloodRefusedByTheRateLimitUsesNoNonces(t *testing.T) {
 // of the nonce store refuses the flooding client alone.
 func TestFloodStopsAtTheClientsNonceQuota(t *testing.T) {
 	clock := newFakeClock()
-	nonces := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 8, MaxPerClient: 4, Now: clock.Now})
+	nonces := memstore.NewNonces(memstore.NonceOptions{MaxEntries: 8, MaxPerClient: 4, Now: clock.Now})
 	mw, err := Middleware(Config{
 		Mode: ModeHMAC, Keys: []Key{keyA, keyB}, Now: clock.Now, Nonces: nonces,
 		RateLimit: ratelimit.Rule{Limit: -1},
@@ -104,7 +106,7 @@ func TestFloodStopsAtTheClientsNonceQuota(t *testing.T) {
 // refuses with 503.
 func TestNonceStoreFull(t *testing.T) {
 	clock := newFakeClock()
-	nonces := NewMemoryNonceStore(MemoryNonceOptions{MaxEntries: 2, MaxPerClient: 2, Now: clock.Now})
+	nonces := memstore.NewNonces(memstore.NonceOptions{MaxEntries: 2, MaxPerClient: 2, Now: clock.Now})
 	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA, keyB}, Nonces: nonces, Now: clock.Now})
 	require.NoError(t, err)
 	srv, _ := serve(t, a.Handler)

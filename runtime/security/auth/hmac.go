@@ -17,8 +17,9 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
 
-	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
 // The grammars of the HMAC v1 headers, as error messages state them. None
@@ -90,8 +91,8 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		return r, hmacFailure("%s must be %s", HeaderTimestamp, timestampGrammar)
 	case !validNonce(nonce):
 		return r, hmacFailure("%s must be %s", HeaderNonce, nonceGrammar)
-	case !idempotency.ValidKey(idemKey):
-		return r, hmacFailure("%s must be %s", HeaderIdempotencyKey, idempotency.KeyGrammar)
+	case !idemkey.Valid(idemKey):
+		return r, hmacFailure("%s must be %s", HeaderIdempotencyKey, idemkey.Grammar)
 	case !validSignature(sig):
 		return r, hmacFailure("%s must be %s", HeaderSignature, signatureGrammar)
 	case !slices.Contains(a.versions, version):
@@ -153,7 +154,7 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	ctx := principal.WithClientID(r.Context(), key.client)
 	// The fingerprint is the signed request without key, timestamp and
 	// nonce, so a retry signed afresh, even with a rotated key, matches.
-	ctx = idempotency.WithFingerprint(ctx, idempotency.NewFingerprint(
+	ctx = idemkey.WithFingerprint(ctx, idemkey.NewFingerprint(
 		c.method, c.host, c.path, c.query, c.contentType, c.apiVersion, bodySum))
 	// The nonce is recorded by the replay layer, once the client's rate
 	// limit has admitted the request (Middleware) or right away (Handler).
@@ -197,7 +198,7 @@ func (a *Authenticator) replay(next http.Handler) http.Handler {
 // remember records a verified request's nonce.
 func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
 	fresh, err := a.nonces.Remember(r.Context(), p.client, p.nonce, NonceTTL)
-	var quota *NonceQuotaError
+	var quota *store.NonceQuotaError
 	switch {
 	case errors.As(err, &quota):
 		retry := max(int64(math.Ceil(quota.RetryAfter.Seconds())), 1)

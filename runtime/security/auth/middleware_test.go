@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
@@ -21,7 +23,7 @@ func TestMiddlewareLayers(t *testing.T) {
 		Keys:        []Key{keyA, keyA2},
 		Now:         clock.Now,
 		RateLimit:   ratelimit.Rule{Limit: 5, Window: time.Minute},
-		RateLimiter: ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clock.Now}),
+		RateLimiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}),
 	})
 	require.NoError(t, err)
 	srv, d := serve(t, mw)

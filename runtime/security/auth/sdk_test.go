@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
-	"github.com/mcpgen/mcpgen/runtime/server"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
@@ -24,26 +22,31 @@ import (
 
 var deskKey = auth.Key{ID: "desk-a-2026", Client: "desk-a", Secret: "sdk-test-secret-0123456789abcdef0123"}
 
-// mcpServer serves a server.Server with one counting tool behind the
-// assembled security layers.
+// mcpServer serves an MCP server of the SDK with one counting tool behind
+// the assembled security layers.
 func mcpServer(t *testing.T) (endpoint string, runs *atomic.Int64) {
 	t.Helper()
 	runs = new(atomic.Int64)
 	mw, err := auth.Middleware(auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{deskKey}})
 	require.NoError(t, err)
-	srv := server.NewServer(&mcp.Implementation{Name: "orders", Version: "1.0.0"}, server.WithHTTPMiddleware(mw), server.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, srv.AddTools(server.Tool{
-		Name:        "order.place",
-		Description: "Places an order.",
-		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "orders", Version: "1.0.0"}, nil)
+	srv.AddTool(&mcp.Tool{Name: "order.place", Description: "Places an order.", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			runs.Add(1)
-			return json.Marshal(map[string]string{"client": principal.ClientID(ctx)})
-		},
-	}))
-	hs := httptest.NewServer(srv.HTTPHandler(server.Config{Mode: server.ModeHTTP}))
+			client := req.Extra.Header.Get("X-Test-Client")
+			return &mcp.CallToolResult{StructuredContent: map[string]string{"client": client},
+				Content: []mcp.Content{&mcp.TextContent{Text: `{"client":"` + client + `"}`}}}, nil
+		})
+	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	// The tool reads the client ID from a header, as the runtime's server
+	// bridges it, since a session's context is the first request's.
+	bridge := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("X-Test-Client", principal.ClientID(r.Context()))
+		sdk.ServeHTTP(w, r)
+	})
+	hs := httptest.NewServer(mw(bridge))
 	t.Cleanup(hs.Close)
-	return hs.URL + server.DefaultHTTPPath, runs
+	return hs.URL + "/mcp", runs
 }
 
 func TestSignerWithTheSDKClient(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
 // Signer is an http.RoundTripper that signs every request with HMAC v1:
@@ -180,8 +180,8 @@ func sign(key Key, in signInput) (http.Header, string, error) {
 		problem = "the key has no secret"
 	case !validNonce(in.nonce):
 		problem = "nonce must be " + nonceGrammar
-	case !idempotency.ValidKey(in.idempotencyKey):
-		problem = "Idempotency-Key must be " + idempotency.KeyGrammar
+	case !idemkey.Valid(in.idempotencyKey):
+		problem = "Idempotency-Key must be " + idemkey.Grammar
 	case !validVersion(in.apiVersion):
 		problem = "API version must be " + versionGrammar
 	case !validContentType(in.contentType):

@@ -14,13 +14,17 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
 // Header names.
 const (
-	// HeaderKey is the request header that carries the idempotency key.
-	HeaderKey = "Idempotency-Key"
+	// HeaderKey is the request header that carries the idempotency key:
+	// 1 to 128 characters of A-Z a-z 0-9 _ . : -.
+	HeaderKey = idemkey.Header
 	// HeaderReplayed marks a response that was replayed from a record.
 	HeaderReplayed = "Idempotent-Replayed"
 )
@@ -30,26 +34,9 @@ const (
 	DefaultTTL              = 24 * time.Hour
 	DefaultLease            = time.Hour
 	DefaultMaxResponseBytes = 1 << 20
+	// DefaultMaxBodyBytes is the server's body cap, 10 MiB.
+	DefaultMaxBodyBytes = 10 << 20
 )
-
-// KeyGrammar says what a valid Idempotency-Key is, for error messages.
-const KeyGrammar = "1 to 128 characters of A-Z a-z 0-9 _ . : -"
-
-// ValidKey reports whether s is a valid Idempotency-Key (KeyGrammar). The
-// grammar keeps keys printable and free of separators, so they can be
-// stored, logged and signed as they are.
-func ValidKey(s string) bool {
-	if len(s) < 1 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_.:-", c) >= 0) {
-			return false
-		}
-	}
-	return true
-}
 
 // ReplayedHeaders are the response headers kept with a record and sent again
 // on a replay: what describes the body (its type, an MCP session created by
@@ -62,8 +49,8 @@ var ReplayedHeaders = []string{
 
 // Config configures Middleware.
 type Config struct {
-	// Store keeps the records (a fresh MemoryStore when nil).
-	Store Store
+	// Store keeps the records (a fresh memstore.Idempotency when nil).
+	Store store.Idempotency
 	// TTL is how long a completed record is kept (DefaultTTL when zero).
 	TTL time.Duration
 	// Lease is how long a claim holds if its holder vanishes without
@@ -79,7 +66,7 @@ type Config struct {
 	// it to ratelimit.ClientKey to keep clients apart by address.
 	Client func(*http.Request) string
 	// MaxBodyBytes caps the body read to fingerprint a request when no
-	// fingerprint is in its context (server.MaxBodyBytes when zero).
+	// fingerprint is in its context (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
 	// OnReject, when set, is told about every refused request.
 	OnReject func(r *http.Request, status int, err *mcperr.Error)
@@ -96,12 +83,12 @@ type Config struct {
 // limit, so that records are written only for authenticated, admitted
 // requests and belong to the right client.
 //
-// The request's fingerprint comes from its context (WithFingerprint) or is
-// computed from the method, host, path, query, Content-Type, X-API-Version
-// and body.
+// The request's fingerprint is the one the HMAC layer computed from the
+// signed request, or else is computed from the method, host, path, query,
+// Content-Type, X-API-Version and body.
 func Middleware(cfg Config) func(http.Handler) http.Handler {
 	if cfg.Store == nil {
-		cfg.Store = NewMemoryStore(MemoryOptions{})
+		cfg.Store = memstore.NewIdempotency(memstore.IdempotencyOptions{})
 	}
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
@@ -113,7 +100,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = server.MaxBodyBytes
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.Client == nil {
 		cfg.Client = func(r *http.Request) string { return principal.ClientID(r.Context()) }
@@ -137,12 +124,12 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		l.next.ServeHTTP(w, r)
 		return
 	}
-	if len(keys) > 1 || !ValidKey(keys[0]) {
+	if len(keys) > 1 || !idemkey.Valid(keys[0]) {
 		l.reject(w, r, http.StatusBadRequest, mcperr.Errorf(mcperr.CodeInvalidArgs,
-			"%s must appear once and be %s", HeaderKey, KeyGrammar))
+			"%s must appear once and be %s", HeaderKey, idemkey.Grammar))
 		return
 	}
-	fp, ok := fingerprintFrom(r.Context())
+	fp, ok := idemkey.Fingerprint(r.Context())
 	if !ok {
 		var body []byte
 		var err error
@@ -164,25 +151,25 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r2
 	}
 
-	k := Key{Client: l.cfg.Client(r), Key: keys[0]}
+	k := store.RecordKey{Client: l.cfg.Client(r), Key: keys[0]}
 	state, resp, err := l.cfg.Store.Begin(r.Context(), k, fp, l.cfg.Lease)
 	switch {
 	case err != nil:
 		w.Header().Set("Retry-After", "1")
 		l.reject(w, r, http.StatusServiceUnavailable, mcperr.Errorf(mcperr.CodeBackendUnavailable,
 			"the idempotency store cannot take the request now; retry shortly"))
-	case state == Mismatch:
+	case state == store.Mismatch:
 		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"this %s was already used for a different request; use a new key for a new request", HeaderKey))
-	case state == InFlight:
+	case state == store.InFlight:
 		w.Header().Set("Retry-After", "1")
 		l.reject(w, r, http.StatusConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"a request with this %s is still in progress; retry once it has completed", HeaderKey))
-	case state == Completed && resp.Dropped:
+	case state == store.Completed && resp.Dropped:
 		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"the request with this %s completed, but its response was larger than %d bytes and was not kept; it does not run again",
 			HeaderKey, l.cfg.MaxResponseBytes))
-	case state == Completed:
+	case state == store.Completed:
 		replay(w, r, resp)
 	default:
 		l.run(w, r, k, fp)
@@ -191,7 +178,7 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // run serves a request that claimed its key, and stores or releases the
 // claim when the handler is done, also when it panics.
-func (l *layer) run(w http.ResponseWriter, r *http.Request, k Key, fp Fingerprint) {
+func (l *layer) run(w http.ResponseWriter, r *http.Request, k store.RecordKey, fp store.Fingerprint) {
 	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes}
 	// The record must be settled even when the client has gone away.
 	ctx := context.WithoutCancel(r.Context())
@@ -219,7 +206,7 @@ func (l *layer) run(w http.ResponseWriter, r *http.Request, k Key, fp Fingerprin
 		l.cfg.Store.Release(ctx, k, fp)
 		return
 	}
-	resp := &Response{Status: status, Header: rec.header, Body: rec.body, Dropped: rec.overflow}
+	resp := &store.Response{Status: status, Header: rec.header, Body: rec.body, Dropped: rec.overflow}
 	if resp.Dropped {
 		resp.Body = nil
 	}
@@ -238,21 +225,21 @@ func (l *layer) reject(w http.ResponseWriter, r *http.Request, status int, e *mc
 var errTooLarge = errors.New("idempotency: request body too large")
 
 // fingerprint reads r's body and computes its fingerprint.
-func (l *layer) fingerprint(r *http.Request) (Fingerprint, []byte, error) {
+func (l *layer) fingerprint(r *http.Request) (store.Fingerprint, []byte, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, l.cfg.MaxBodyBytes+1))
 	if err != nil {
-		return Fingerprint{}, nil, err
+		return store.Fingerprint{}, nil, err
 	}
 	if int64(len(body)) > l.cfg.MaxBodyBytes {
-		return Fingerprint{}, nil, errTooLarge
+		return store.Fingerprint{}, nil, errTooLarge
 	}
-	fp := NewFingerprint(r.Method, strings.ToLower(r.Host), r.URL.EscapedPath(), r.URL.RawQuery,
+	fp := idemkey.NewFingerprint(r.Method, strings.ToLower(r.Host), r.URL.EscapedPath(), r.URL.RawQuery,
 		r.Header.Get("Content-Type"), r.Header.Get("X-API-Version"), sha256.Sum256(body))
 	return fp, body, nil
 }
 
 // replay writes a stored response for r.
-func replay(w http.ResponseWriter, r *http.Request, resp *Response) {
+func replay(w http.ResponseWriter, r *http.Request, resp *store.Response) {
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = append([]string(nil), vs...)

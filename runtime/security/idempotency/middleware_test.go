@@ -2,6 +2,7 @@ package idempotency
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,9 +15,13 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
 // errorBody is the part of the runtime error body the tests look at.
@@ -262,7 +267,7 @@ func TestFingerprintFromContext(t *testing.T) {
 	for _, body := range []string{`{"a":1}`, `{"a":2}`} {
 		r := httptest.NewRequest(http.MethodPost, "/mcp", strings.NewReader(body))
 		r.Header.Set(HeaderKey, "order-1")
-		r = r.WithContext(WithFingerprint(r.Context(), fp("signed request")))
+		r = r.WithContext(idemkey.WithFingerprint(r.Context(), sha256.Sum256([]byte("signed request"))))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		assert.Equal(t, http.StatusOK, w.Code)
@@ -270,9 +275,9 @@ func TestFingerprintFromContext(t *testing.T) {
 	assert.Equal(t, int64(1), runs.Load())
 }
 
-type brokenStore struct{ Store }
+type brokenStore struct{ store.Idempotency }
 
-func (brokenStore) Begin(context.Context, Key, Fingerprint, time.Duration) (State, *Response, error) {
+func (brokenStore) Begin(context.Context, store.RecordKey, store.Fingerprint, time.Duration) (store.RecordState, *store.Response, error) {
 	return 0, nil, errors.New("redis: connection refused")
 }
 
@@ -302,7 +307,7 @@ func TestBodyOverTheCap(t *testing.T) {
 func TestOneClientCannotEvictAnother(t *testing.T) {
 	var runs atomic.Int64
 	h := Middleware(Config{
-		Store:  NewMemoryStore(MemoryOptions{MaxEntries: 8, MaxEntriesPerClient: 2}),
+		Store:  memstore.NewIdempotency(memstore.IdempotencyOptions{MaxEntries: 8, MaxEntriesPerClient: 2}),
 		Client: func(r *http.Request) string { return r.Header.Get("X-Client") },
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		runs.Add(1)

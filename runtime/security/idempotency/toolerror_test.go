@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
@@ -35,33 +34,37 @@ func (c *testClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// mcpEndpoint serves a server.Server behind Middleware, with a tool
-// limited to one call a minute (per-tool MCP-006) that fails with MCP-015
-// for the symbol "BAD".
+// mcpEndpoint serves an MCP server of the SDK behind Middleware, with a
+// tool limited to one call a minute (a per-tool MCP-006, as the runtime
+// answers it) that fails with MCP-015 for the symbol "BAD". Its error
+// results carry the runtime's error body as their text, as the runtime's
+// server sends them.
 func mcpEndpoint(t *testing.T, clock *testClock) (url string, runs *atomic.Int64) {
 	t.Helper()
 	runs = new(atomic.Int64)
-	srv := server.NewServer(&mcp.Implementation{Name: "quotes", Version: "1.0.0"},
-		server.WithHTTPMiddleware(Middleware(Config{})),
-		server.WithToolGate(ratelimit.ToolGate(ratelimit.NewMemory(ratelimit.MemoryOptions{Now: clock.Now}))),
-		server.WithLogger(slog.New(slog.DiscardHandler)))
-	require.NoError(t, srv.AddTools(server.Tool{
-		Name:        "quote.get",
-		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Policy:      server.Policy{RateLimitPerMinute: 1},
-		Call: func(ctx context.Context, args []byte) ([]byte, error) {
+	limiter := memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now})
+	srv := mcp.NewServer(&mcp.Implementation{Name: "quotes", Version: "1.0.0"}, nil)
+	fail := func(err error) *mcp.CallToolResult {
+		body := mcperr.AsError(err).MarshalBody(clock.Now())
+		return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: string(body)}}}
+	}
+	srv.AddTool(&mcp.Tool{Name: "quote.get", InputSchema: json.RawMessage(`{"type":"object"}`)},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			if err := ratelimit.AllowTool(ctx, limiter, "desk-a", "quote.get", 1); err != nil {
+				return fail(err), nil
+			}
 			runs.Add(1)
 			var in struct{ Symbol string }
-			json.Unmarshal(args, &in)
+			json.Unmarshal(req.Params.Arguments, &in)
 			if in.Symbol == "BAD" {
-				return nil, mcperr.Errorf(mcperr.CodeInvalidSymbol, "unknown symbol")
+				return fail(mcperr.Errorf(mcperr.CodeInvalidSymbol, "unknown symbol")), nil
 			}
-			return json.Marshal(map[string]any{"symbol": in.Symbol, "price": "1.10"})
-		},
-	}))
-	hs := httptest.NewServer(srv.HTTPHandler(server.Config{Mode: server.ModeHTTP}))
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: `{"price":"1.10"}`}}}, nil
+		})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	hs := httptest.NewServer(Middleware(Config{})(h))
 	t.Cleanup(hs.Close)
-	return hs.URL + server.DefaultHTTPPath, runs
+	return hs.URL, runs
 }
 
 type rpcReply struct {

@@ -9,12 +9,14 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 )
 
 // Config configures Middleware.
 type Config struct {
-	// Limiter counts the requests (a fresh Memory when nil).
-	Limiter Limiter
+	// Limiter counts the requests (a fresh memstore.Limiter when nil).
+	Limiter store.Limiter
 	// Rule is the limit per client (DefaultRule when zero).
 	Rule Rule
 	// Key names the client a request counts against (ClientKey(nil) when
@@ -42,7 +44,7 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 		return nil, err
 	}
 	if cfg.Limiter == nil {
-		cfg.Limiter = NewMemory(MemoryOptions{})
+		cfg.Limiter = memstore.NewLimiter(memstore.LimiterOptions{})
 	}
 	if cfg.Key == nil {
 		cfg.Key = ClientKey(nil)

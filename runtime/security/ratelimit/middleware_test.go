@@ -9,11 +9,14 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,7 +49,7 @@ func TestMiddlewareHeaders(t *testing.T) {
 	start := clock.Now()
 	served := 0
 	mw, err := Middleware(Config{
-		Limiter: NewMemory(MemoryOptions{Now: clock.Now}),
+		Limiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}),
 		Rule:    Rule{Limit: 2, Window: time.Minute},
 	})
 	require.NoError(t, err)
@@ -94,7 +97,7 @@ func mustFloat(s string) float64 {
 
 func TestMiddlewareCountsClientsApart(t *testing.T) {
 	clock := newFakeClock()
-	mw, err := Middleware(Config{Limiter: NewMemory(MemoryOptions{Now: clock.Now}), Rule: Rule{Limit: 1, Window: time.Minute}})
+	mw, err := Middleware(Config{Limiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}), Rule: Rule{Limit: 1, Window: time.Minute}})
 	require.NoError(t, err)
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	call := func(client string) int {
@@ -111,8 +114,8 @@ func TestMiddlewareCountsClientsApart(t *testing.T) {
 
 type brokenLimiter struct{}
 
-func (brokenLimiter) Allow(context.Context, string, int, time.Duration) (Decision, error) {
-	return Decision{}, errors.New("redis: connection refused")
+func (brokenLimiter) Allow(context.Context, string, int, time.Duration) (store.Decision, error) {
+	return store.Decision{}, errors.New("redis: connection refused")
 }
 
 func TestMiddlewareFailsClosed(t *testing.T) {
@@ -190,4 +193,27 @@ func TestParsePrefixes(t *testing.T) {
 	}, got)
 	_, err = ParsePrefixes("10.0.0.0/33")
 	assert.Error(t, err)
+}
+
+// fakeClock is a settable clock for tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	// An epoch-aligned start makes window boundaries easy to reason about.
+	return &fakeClock{t: time.Unix(1_700_000_040, 0)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }

@@ -2,12 +2,13 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,28 +16,37 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
-func TestToolGateLimitsEachClientAndTool(t *testing.T) {
+func TestAllowToolLimitsEachClientAndTool(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	gate := ratelimit.ToolGate(ratelimit.NewMemory(ratelimit.MemoryOptions{Now: func() time.Time { return now }}))
-	quote := &server.Tool{Name: "execution.sim_quote", Policy: server.Policy{RateLimitPerMinute: 2}}
-	free := &server.Tool{Name: "storage.shared_state.get"}
-	alice := principal.WithClientID(context.Background(), "alice")
-	bob := principal.WithClientID(context.Background(), "bob")
+	l := memstore.NewLimiter(memstore.LimiterOptions{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	quote := func(client string) error { return ratelimit.AllowTool(ctx, l, client, "execution.sim_quote", 2) }
 
-	require.NoError(t, gate(alice, quote))
-	require.NoError(t, gate(alice, quote))
-	err := gate(alice, quote)
+	require.NoError(t, quote("alice"))
+	require.NoError(t, quote("alice"))
+	err := quote("alice")
 	var e *mcperr.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, mcperr.CodeRateLimitExceeded, e.Code)
 	assert.Equal(t, `rate limit of tool "execution.sim_quote" exceeded: 2 calls per minute; retry in 61s`, e.Message)
-	assert.Equal(t, 2, e.Details["limit"])
-	assert.Equal(t, 0, e.Details["remaining"])
+	assert.Equal(t, map[string]any{"limit": 2, "remaining": 0, "reset": now.Add(2 * time.Minute).Unix(), "retry_after_seconds": int64(61)}, e.Details)
 
-	assert.NoError(t, gate(bob, quote), "another client has its own count")
+	assert.NoError(t, quote("bob"), "another client has its own count")
+	assert.NoError(t, ratelimit.AllowTool(ctx, l, "alice", "execution.other", 2), "another tool has its own count")
 	for range 10 {
-		assert.NoError(t, gate(alice, free), "a tool without x-rate-limit is not limited")
+		assert.NoError(t, ratelimit.AllowTool(ctx, l, "alice", "storage.shared_state.get", 0), "a tool without x-rate-limit is not limited")
 	}
 	now = now.Add(2 * time.Minute)
-	assert.NoError(t, gate(alice, quote), "the window moves on")
+	assert.NoError(t, quote("alice"), "the window moves on")
+}
+
+type brokenLimiter struct{}
+
+func (brokenLimiter) Allow(context.Context, string, int, time.Duration) (store.Decision, error) {
+	return store.Decision{}, errors.New("redis: connection refused")
+}
+
+func TestAllowToolFailsClosed(t *testing.T) {
+	err := ratelimit.AllowTool(context.Background(), brokenLimiter{}, "alice", "quote.get", 5)
+	assert.Equal(t, mcperr.Errorf(mcperr.CodeBackendUnavailable, "rate limit store unavailable"), err)
 }

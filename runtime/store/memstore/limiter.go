@@ -1,19 +1,22 @@
-package ratelimit
+package memstore
 
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"math/bits"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
-// DefaultMaxKeys is how many keys a Memory tracks at most unless told
+// DefaultMaxKeys is how many keys a Limiter tracks at most unless told
 // otherwise: about 10 MB of state.
 const DefaultMaxKeys = 100_000
 
-// MemoryOptions configures NewMemory.
-type MemoryOptions struct {
+// LimiterOptions configures NewLimiter.
+type LimiterOptions struct {
 	// MaxKeys caps the number of tracked keys (DefaultMaxKeys when zero).
 	// When a new key arrives at the cap, the least recently used key is
 	// forgotten: its client starts again from a count of zero, which is the
@@ -24,10 +27,10 @@ type MemoryOptions struct {
 	Now func() time.Time
 }
 
-// Memory is an in-process Limiter. Its memory is bounded: a constant
-// amount per key, keys idle for two windows evicted, and at most MaxKeys
-// keys.
-type Memory struct {
+// Limiter is an in-process store.Limiter, with the window semantics
+// store.Limiter documents. Its memory is bounded: a constant amount per
+// key, keys idle for two windows evicted, and at most MaxKeys keys.
+type Limiter struct {
 	now     func() time.Time
 	maxKeys int
 
@@ -46,9 +49,9 @@ type entry struct {
 	curr   uint64 // admissions in [start, start+window)
 }
 
-// NewMemory returns an empty in-process Limiter.
-func NewMemory(opts MemoryOptions) *Memory {
-	m := &Memory{now: opts.Now, maxKeys: opts.MaxKeys, keys: make(map[string]*list.Element)}
+// NewLimiter returns an empty in-process Limiter.
+func NewLimiter(opts LimiterOptions) *Limiter {
+	m := &Limiter{now: opts.Now, maxKeys: opts.MaxKeys, keys: make(map[string]*list.Element)}
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -58,10 +61,10 @@ func NewMemory(opts MemoryOptions) *Memory {
 	return m
 }
 
-// Allow implements Limiter.
-func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Duration) (Decision, error) {
-	if err := (Rule{limit, window}).Validate(); err != nil {
-		return Decision{}, err
+// Allow implements store.Limiter.
+func (m *Limiter) Allow(_ context.Context, key string, limit int, window time.Duration) (store.Decision, error) {
+	if limit <= 0 || window <= 0 {
+		return store.Decision{}, fmt.Errorf("memstore: a limit needs a positive count and window, got %d per %s", limit, window)
 	}
 	now := m.now()
 	t, w := now.UnixNano(), int64(window)
@@ -77,7 +80,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 	e.roll(start)
 	s := decide(e.prev, e.curr, uint64(limit), uint64(w), uint64(t-start))
 	e.curr = s.curr
-	return Decision{
+	return store.Decision{
 		Allowed:    s.allowed,
 		Limit:      limit,
 		Remaining:  int(s.remaining),
@@ -87,7 +90,7 @@ func (m *Memory) Allow(_ context.Context, key string, limit int, window time.Dur
 }
 
 // Len returns the number of keys tracked, after forgetting the idle ones.
-func (m *Memory) Len() int {
+func (m *Limiter) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweep(m.now().UnixNano(), len(m.keys))
@@ -95,7 +98,7 @@ func (m *Memory) Len() int {
 }
 
 // entry returns key's state, tracking it anew if needed.
-func (m *Memory) entry(key string, w, start int64) *entry {
+func (m *Limiter) entry(key string, w, start int64) *entry {
 	if el, ok := m.keys[key]; ok {
 		m.lru.MoveToFront(el)
 		e := el.Value.(*entry)
@@ -114,7 +117,7 @@ func (m *Memory) entry(key string, w, start int64) *entry {
 
 // sweep looks at up to n of the least recently used keys and forgets those
 // idle for two windows, whose counts are both zero by now.
-func (m *Memory) sweep(t int64, n int) {
+func (m *Limiter) sweep(t int64, n int) {
 	for el := m.lru.Back(); el != nil && n > 0; n-- {
 		prev := el.Prev()
 		if e := el.Value.(*entry); t >= e.start+2*e.window {
@@ -124,7 +127,7 @@ func (m *Memory) sweep(t int64, n int) {
 	}
 }
 
-func (m *Memory) remove(el *list.Element) {
+func (m *Limiter) remove(el *list.Element) {
 	delete(m.keys, el.Value.(*entry).key)
 	m.lru.Remove(el)
 }
@@ -141,8 +144,8 @@ func (e *entry) roll(start int64) {
 	e.start = start
 }
 
-// state is the outcome of decide.
-type state struct {
+// verdict is the outcome of decide.
+type verdict struct {
 	allowed   bool
 	curr      uint64 // the current window's count after the request
 	remaining uint64
@@ -154,10 +157,10 @@ type state struct {
 // nanoseconds into a window of w nanoseconds, with prev and curr admissions
 // in the previous and current windows. It works on count×w in 128 bits, so
 // the comparison with the limit is exact for any window up to centuries.
-func decide(prev, curr, limit, w, elapsed uint64) state {
+func decide(prev, curr, limit, w, elapsed uint64) verdict {
 	weighted := mul(prev, w-elapsed).add(mul(curr, w)) // count × w
 	ceiling := mul(limit, w)
-	s := state{curr: curr}
+	s := verdict{curr: curr}
 	if weighted.less(ceiling) {
 		s.allowed = true
 		s.curr++

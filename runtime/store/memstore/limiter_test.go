@@ -1,4 +1,4 @@
-package ratelimit
+package memstore
 
 import (
 	"context"
@@ -12,40 +12,24 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/storetest"
 )
 
-// fakeClock is a settable clock for tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+func TestLimiterSuite(t *testing.T) {
+	storetest.Limiter(t, func(t *testing.T, clock *storetest.Clock) store.Limiter {
+		return NewLimiter(LimiterOptions{Now: clock.Now})
+	})
 }
-
-func newFakeClock() *fakeClock {
-	// An epoch-aligned start makes window boundaries easy to reason about.
-	return &fakeClock{t: time.Unix(1_700_000_040, 0)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
 
 // run feeds the arrival times (offsets from the clock's start, sorted) to a
-// fresh Memory and returns the offsets of the admitted ones.
+// fresh Limiter and returns the offsets of the admitted ones.
 func run(t *testing.T, limit int, window time.Duration, arrivals []time.Duration) []time.Duration {
 	t.Helper()
 	clock := newFakeClock()
 	start := clock.Now()
-	m := NewMemory(MemoryOptions{Now: clock.Now})
+	m := NewLimiter(LimiterOptions{Now: clock.Now})
 	var admitted []time.Duration
 	for _, a := range arrivals {
 		clock.Set(start.Add(a))
@@ -201,7 +185,7 @@ func TestLimiterAdmitsTheFullLimitUnderSteadyDemand(t *testing.T) {
 }
 
 // at evaluates decide at elapsed e, which may lie in the next window.
-func at(prev, curr, limit, w, e uint64) state {
+func at(prev, curr, limit, w, e uint64) verdict {
 	if e >= w {
 		return decide(curr, 0, limit, w, e-w)
 	}
@@ -233,32 +217,35 @@ func TestRetryAfterIsExact(t *testing.T) {
 func TestDecision(t *testing.T) {
 	clock := newFakeClock()
 	start := clock.Now()
-	m := NewMemory(MemoryOptions{Now: clock.Now})
-	allow := func() Decision {
+	m := NewLimiter(LimiterOptions{Now: clock.Now})
+	allow := func() store.Decision {
 		d, err := m.Allow(context.Background(), "k", 2, time.Minute)
 		require.NoError(t, err)
 		return d
 	}
-	assert.Equal(t, Decision{Allowed: true, Limit: 2, Remaining: 1, ResetAt: start.Add(2 * time.Minute)}, allow())
+	assert.Equal(t, store.Decision{Allowed: true, Limit: 2, Remaining: 1, ResetAt: start.Add(2 * time.Minute)}, allow())
 	clock.Add(30 * time.Second)
-	assert.Equal(t, Decision{Allowed: true, Limit: 2, Remaining: 0, ResetAt: start.Add(2 * time.Minute)}, allow())
-	assert.Equal(t, Decision{Allowed: false, Limit: 2, Remaining: 0, ResetAt: start.Add(2 * time.Minute), RetryAfter: 30*time.Second + 1}, allow())
+	assert.Equal(t, store.Decision{Allowed: true, Limit: 2, Remaining: 0, ResetAt: start.Add(2 * time.Minute)}, allow())
+	assert.Equal(t, store.Decision{Allowed: false, Limit: 2, Remaining: 0, ResetAt: start.Add(2 * time.Minute), RetryAfter: 30*time.Second + 1}, allow())
 	// Halfway into the next window the previous two weigh one.
 	clock.Set(start.Add(90 * time.Second))
-	assert.Equal(t, Decision{Allowed: true, Limit: 2, Remaining: 0, ResetAt: start.Add(3 * time.Minute)}, allow())
+	assert.Equal(t, store.Decision{Allowed: true, Limit: 2, Remaining: 0, ResetAt: start.Add(3 * time.Minute)}, allow())
 }
 
-func TestAllowRefusesABadRule(t *testing.T) {
-	m := NewMemory(MemoryOptions{})
-	for _, r := range []Rule{{0, time.Minute}, {-1, time.Minute}, {1, 0}} {
+func TestLimiterRefusesABadRule(t *testing.T) {
+	m := NewLimiter(LimiterOptions{})
+	for _, r := range []struct {
+		Limit  int
+		Window time.Duration
+	}{{0, time.Minute}, {-1, time.Minute}, {1, 0}} {
 		_, err := m.Allow(context.Background(), "k", r.Limit, r.Window)
-		assert.EqualError(t, err, fmt.Sprintf("ratelimit: a rule needs a positive limit and window, got %d per %s", r.Limit, r.Window))
+		assert.EqualError(t, err, fmt.Sprintf("memstore: a limit needs a positive count and window, got %d per %s", r.Limit, r.Window))
 	}
 }
 
-func TestMemoryForgetsIdleKeys(t *testing.T) {
+func TestLimiterForgetsIdleKeys(t *testing.T) {
 	clock := newFakeClock()
-	m := NewMemory(MemoryOptions{Now: clock.Now})
+	m := NewLimiter(LimiterOptions{Now: clock.Now})
 	for i := range 1000 {
 		window := time.Minute
 		if i%2 == 0 {
@@ -274,11 +261,11 @@ func TestMemoryForgetsIdleKeys(t *testing.T) {
 	assert.Equal(t, 0, m.Len())
 }
 
-func TestMemoryForgetsIdleKeysWhileServing(t *testing.T) {
+func TestLimiterForgetsIdleKeysWhileServing(t *testing.T) {
 	// Without Len's full sweep, steady traffic from other keys alone
 	// evicts the idle ones.
 	clock := newFakeClock()
-	m := NewMemory(MemoryOptions{Now: clock.Now})
+	m := NewLimiter(LimiterOptions{Now: clock.Now})
 	for i := range 100 {
 		_, err := m.Allow(context.Background(), fmt.Sprint("old-", i), 10, time.Second)
 		require.NoError(t, err)
@@ -293,9 +280,9 @@ func TestMemoryForgetsIdleKeysWhileServing(t *testing.T) {
 	assert.Len(t, m.keys, 1)
 }
 
-func TestMemoryCapsTrackedKeys(t *testing.T) {
+func TestLimiterCapsTrackedKeys(t *testing.T) {
 	clock := newFakeClock()
-	m := NewMemory(MemoryOptions{MaxKeys: 10, Now: clock.Now})
+	m := NewLimiter(LimiterOptions{MaxKeys: 10, Now: clock.Now})
 	for i := range 100 {
 		_, err := m.Allow(context.Background(), fmt.Sprint("client-", i), 1, time.Hour)
 		require.NoError(t, err)
@@ -310,9 +297,9 @@ func TestMemoryCapsTrackedKeys(t *testing.T) {
 	assert.True(t, d.Allowed, "client-0 was forgotten to make room")
 }
 
-func TestMemoryConcurrentCallersShareOneCount(t *testing.T) {
+func TestLimiterConcurrentCallersShareOneCount(t *testing.T) {
 	clock := newFakeClock() // frozen: every call falls in one window
-	m := NewMemory(MemoryOptions{Now: clock.Now})
+	m := NewLimiter(LimiterOptions{Now: clock.Now})
 	const limit = 500
 	var admitted atomic.Int64
 	var wg sync.WaitGroup

@@ -1,53 +1,21 @@
-package auth
+package memstore
 
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
-// NonceStore remembers the nonces of verified requests, so that a request
-// replayed within the timestamp window is refused.
-type NonceStore interface {
-	// Remember records nonce for clientID for ttl and reports whether it
-	// was fresh: not recorded before, or recorded and expired. Check and
-	// record are one atomic step, so of two concurrent requests with one
-	// nonce exactly one is fresh.
-	//
-	// A store that caps what one client may hold returns a
-	// *NonceQuotaError when clientID is at its cap, so that the client is
-	// refused with 429 and others are not; any other error refuses the
-	// request with 503.
-	Remember(ctx context.Context, clientID, nonce string, ttl time.Duration) (fresh bool, err error)
-}
-
-// DefaultMaxNonces is how many nonces a MemoryNonceStore holds unless told
+// DefaultMaxNonces is how many nonces a Nonces holds unless told
 // otherwise: ten minutes of about 400 signed requests a second, in roughly
 // 25 MB.
 const DefaultMaxNonces = 1 << 18
 
-// ErrNonceStoreFull is returned when a MemoryNonceStore holds its maximum
-// of unexpired nonces. Dropping one would let its request be replayed, so
-// the store refuses the new one instead, and the request fails with 503.
-var ErrNonceStoreFull = errors.New("auth: nonce store is full")
-
-// NonceQuotaError is returned when one client holds as many unexpired
-// nonces as a store allows a single client. Only that client is refused
-// (429, MCP-006), until its oldest nonces expire.
-type NonceQuotaError struct {
-	Limit      int           // the nonces one client may hold
-	RetryAfter time.Duration // until the client's oldest nonce expires
-}
-
-func (e *NonceQuotaError) Error() string {
-	return fmt.Sprintf("auth: client holds %d unexpired nonces, its quota", e.Limit)
-}
-
-// MemoryNonceOptions configures NewMemoryNonceStore.
-type MemoryNonceOptions struct {
+// NonceOptions configures NewNonces.
+type NonceOptions struct {
 	MaxEntries int // DefaultMaxNonces when zero
 	// MaxPerClient caps the unexpired nonces of one client (MaxEntries/8
 	// when zero: 32768 by default, about 55 signed requests a second
@@ -58,11 +26,14 @@ type MemoryNonceOptions struct {
 	Now          func() time.Time // time.Now when nil
 }
 
-// MemoryNonceStore is an in-process NonceStore with bounded memory: each
-// nonce costs a fixed-size hash and an expiry, expired nonces are dropped
-// oldest first as new ones arrive, and the number held is capped, in all
-// and per client.
-type MemoryNonceStore struct {
+// Nonces is an in-process store.Nonces with bounded memory: each nonce
+// costs a fixed-size hash and an expiry, expired nonces are dropped oldest
+// first as new ones arrive, and the number held is capped, in all
+// (store.ErrFull) and per client (*store.NonceQuotaError).
+//
+// Nonces must be remembered with one TTL (the HMAC layer's is fixed), so
+// that they expire in the order they were recorded.
+type Nonces struct {
 	now       func() time.Time
 	max       int
 	perClient int
@@ -94,9 +65,9 @@ type nonceClient struct {
 
 func (c *nonceClient) count() int { return len(c.expires) - c.head }
 
-// NewMemoryNonceStore returns an empty in-process NonceStore.
-func NewMemoryNonceStore(opts MemoryNonceOptions) *MemoryNonceStore {
-	s := &MemoryNonceStore{now: opts.Now, max: opts.MaxEntries, perClient: opts.MaxPerClient,
+// NewNonces returns an empty in-process Nonces.
+func NewNonces(opts NonceOptions) *Nonces {
+	s := &Nonces{now: opts.Now, max: opts.MaxEntries, perClient: opts.MaxPerClient,
 		seen: make(map[nonceID]int64), clients: make(map[string]*nonceClient)}
 	if s.now == nil {
 		s.now = time.Now
@@ -110,9 +81,8 @@ func NewMemoryNonceStore(opts MemoryNonceOptions) *MemoryNonceStore {
 	return s
 }
 
-// Remember implements NonceStore. A nonce already held is reported as not
-// fresh before any cap is checked, so a replay is always refused as one.
-func (s *MemoryNonceStore) Remember(_ context.Context, clientID, nonce string, ttl time.Duration) (bool, error) {
+// Remember implements store.Nonces.
+func (s *Nonces) Remember(_ context.Context, clientID, nonce string, ttl time.Duration) (bool, error) {
 	sum := sha256.Sum256([]byte(clientID + "\x00" + nonce)) // client IDs hold no NUL
 	id := nonceID(sum[:16])
 	now := s.now().UnixNano()
@@ -125,10 +95,10 @@ func (s *MemoryNonceStore) Remember(_ context.Context, clientID, nonce string, t
 	}
 	c := s.clients[clientID]
 	if c != nil && c.count() >= s.perClient {
-		return false, &NonceQuotaError{Limit: s.perClient, RetryAfter: time.Duration(c.expires[c.head] - now)}
+		return false, &store.NonceQuotaError{Limit: s.perClient, RetryAfter: time.Duration(c.expires[c.head] - now)}
 	}
 	if len(s.seen) >= s.max {
-		return false, ErrNonceStoreFull
+		return false, store.ErrFull
 	}
 	if c == nil {
 		c = &nonceClient{id: clientID}
@@ -142,7 +112,7 @@ func (s *MemoryNonceStore) Remember(_ context.Context, clientID, nonce string, t
 }
 
 // Len returns the number of unexpired nonces held.
-func (s *MemoryNonceStore) Len() int {
+func (s *Nonces) Len() int {
 	now := s.now().UnixNano()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -154,7 +124,7 @@ func (s *MemoryNonceStore) Len() int {
 // recorded with one TTL, so the queue is in order of expiry, and so is
 // each client's share of it; an entry whose nonce was recorded again later
 // only leaves the map with the later entry.
-func (s *MemoryNonceStore) expire(now int64) {
+func (s *Nonces) expire(now int64) {
 	for s.head < len(s.queue) && s.queue[s.head].expires <= now {
 		e := s.queue[s.head]
 		if s.seen[e.id] == e.expires {

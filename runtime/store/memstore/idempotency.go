@@ -1,24 +1,26 @@
-package idempotency
+package memstore
 
 import (
 	"container/list"
 	"context"
 	"sync"
 	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
-// Defaults of MemoryOptions.
+// Defaults of IdempotencyOptions.
 const (
-	DefaultMaxEntries = 100_000
-	DefaultMaxBytes   = 64 << 20
+	DefaultMaxRecords     = 100_000
+	DefaultMaxRecordBytes = 64 << 20
 )
 
-// MemoryOptions configures NewMemoryStore.
-type MemoryOptions struct {
-	// MaxEntries caps the number of records (DefaultMaxEntries when zero).
+// IdempotencyOptions configures NewIdempotency.
+type IdempotencyOptions struct {
+	// MaxEntries caps the number of records (DefaultMaxRecords when zero).
 	MaxEntries int
 	// MaxBytes caps the stored responses' bodies and headers
-	// (DefaultMaxBytes when zero).
+	// (DefaultMaxRecordBytes when zero).
 	MaxBytes int64
 	// MaxEntriesPerClient and MaxBytesPerClient cap one client's records
 	// (an eighth of MaxEntries and MaxBytes when zero). A client at its cap
@@ -30,13 +32,13 @@ type MemoryOptions struct {
 	Now func() time.Time
 }
 
-// MemoryStore is an in-process Store with bounded memory. Expired records
+// Idempotency is an in-process store.Idempotency with bounded memory. Expired records
 // are dropped as new ones arrive; when a cap is reached, the oldest
 // completed records go first, so a retry arriving after that runs again:
 // the client's own when it is at its per-client cap, anyone's when the
 // whole store is full. Records in flight are never dropped: a store or a
-// client full of them refuses new ones with ErrFull.
-type MemoryStore struct {
+// client full of them refuses new ones with store.ErrFull.
+type Idempotency struct {
 	now              func() time.Time
 	maxEntries       int
 	maxBytes         int64
@@ -44,8 +46,8 @@ type MemoryStore struct {
 	clientMaxBytes   int64
 
 	mu      sync.Mutex
-	records map[Key]*list.Element // of *record
-	order   list.List             // by claim, then by completion; oldest first
+	records map[store.RecordKey]*list.Element // of *record
+	order   list.List                         // by claim, then by completion; oldest first
 	bytes   int64
 	clients map[string]*clientRecords
 }
@@ -57,29 +59,29 @@ type clientRecords struct {
 }
 
 type record struct {
-	key      Key
-	fp       Fingerprint
+	key      store.RecordKey
+	fp       store.Fingerprint
 	inFlight bool
-	resp     *Response
+	resp     *store.Response
 	expires  time.Time
 	size     int64
 	client   *clientRecords
 	clientEl *list.Element
 }
 
-// NewMemoryStore returns an empty in-process Store.
-func NewMemoryStore(opts MemoryOptions) *MemoryStore {
-	s := &MemoryStore{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes,
+// NewIdempotency returns an empty in-process Idempotency.
+func NewIdempotency(opts IdempotencyOptions) *Idempotency {
+	s := &Idempotency{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes,
 		clientMaxEntries: opts.MaxEntriesPerClient, clientMaxBytes: opts.MaxBytesPerClient,
-		records: make(map[Key]*list.Element), clients: make(map[string]*clientRecords)}
+		records: make(map[store.RecordKey]*list.Element), clients: make(map[string]*clientRecords)}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.maxEntries <= 0 {
-		s.maxEntries = DefaultMaxEntries
+		s.maxEntries = DefaultMaxRecords
 	}
 	if s.maxBytes <= 0 {
-		s.maxBytes = DefaultMaxBytes
+		s.maxBytes = DefaultMaxRecordBytes
 	}
 	if s.clientMaxEntries <= 0 {
 		s.clientMaxEntries = max(s.maxEntries/8, 1)
@@ -90,8 +92,8 @@ func NewMemoryStore(opts MemoryOptions) *MemoryStore {
 	return s
 }
 
-// Begin implements Store.
-func (s *MemoryStore) Begin(_ context.Context, k Key, fp Fingerprint, lease time.Duration) (State, *Response, error) {
+// Begin implements store.Idempotency.
+func (s *Idempotency) Begin(_ context.Context, k store.RecordKey, fp store.Fingerprint, lease time.Duration) (store.RecordState, *store.Response, error) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,20 +104,20 @@ func (s *MemoryStore) Begin(_ context.Context, k Key, fp Fingerprint, lease time
 		case !now.Before(rec.expires):
 			s.remove(el)
 		case rec.fp != fp:
-			return Mismatch, nil, nil
+			return store.Mismatch, nil, nil
 		case rec.inFlight:
-			return InFlight, nil, nil
+			return store.InFlight, nil, nil
 		default:
-			return Completed, rec.resp, nil
+			return store.Completed, rec.resp, nil
 		}
 	}
 	c := s.clients[k.Client]
 	if c != nil && c.order.Len() >= s.clientMaxEntries &&
 		!s.evictClient(c, now, func() bool { return c.order.Len() < s.clientMaxEntries }) {
-		return 0, nil, ErrFull
+		return 0, nil, store.ErrFull
 	}
 	if len(s.records) >= s.maxEntries && !s.evict(now, func() bool { return len(s.records) < s.maxEntries }) {
-		return 0, nil, ErrFull
+		return 0, nil, store.ErrFull
 	}
 	c = s.clients[k.Client] // evicting may have dropped it
 	if c == nil {
@@ -125,12 +127,11 @@ func (s *MemoryStore) Begin(_ context.Context, k Key, fp Fingerprint, lease time
 	rec := &record{key: k, fp: fp, inFlight: true, expires: now.Add(lease), client: c}
 	rec.clientEl = c.order.PushBack(rec)
 	s.records[k] = s.order.PushBack(rec)
-	return Started, nil, nil
+	return store.Started, nil, nil
 }
 
-// Complete implements Store. A claim that has lapsed, or been taken over,
-// is left alone.
-func (s *MemoryStore) Complete(_ context.Context, k Key, fp Fingerprint, resp *Response, ttl time.Duration) error {
+// Complete implements store.Idempotency.
+func (s *Idempotency) Complete(_ context.Context, k store.RecordKey, fp store.Fingerprint, resp *store.Response, ttl time.Duration) error {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,10 +140,10 @@ func (s *MemoryStore) Complete(_ context.Context, k Key, fp Fingerprint, resp *R
 		return nil
 	}
 	rec := el.Value.(*record)
-	if resp.size() > min(s.maxBytes, s.clientMaxBytes) {
-		resp = &Response{Status: resp.Status, Dropped: true}
+	if responseSize(resp) > min(s.maxBytes, s.clientMaxBytes) {
+		resp = &store.Response{Status: resp.Status, Dropped: true}
 	}
-	rec.inFlight, rec.resp, rec.expires, rec.size = false, resp, now.Add(ttl), resp.size()
+	rec.inFlight, rec.resp, rec.expires, rec.size = false, resp, now.Add(ttl), responseSize(resp)
 	s.bytes += rec.size
 	rec.client.bytes += rec.size
 	s.order.MoveToBack(el)
@@ -153,8 +154,8 @@ func (s *MemoryStore) Complete(_ context.Context, k Key, fp Fingerprint, resp *R
 	return nil
 }
 
-// Release implements Store.
-func (s *MemoryStore) Release(_ context.Context, k Key, fp Fingerprint) error {
+// Release implements store.Idempotency.
+func (s *Idempotency) Release(_ context.Context, k store.RecordKey, fp store.Fingerprint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if el, ok := s.records[k]; ok && el.Value.(*record).inFlight && el.Value.(*record).fp == fp {
@@ -164,7 +165,7 @@ func (s *MemoryStore) Release(_ context.Context, k Key, fp Fingerprint) error {
 }
 
 // Len returns the number of records, after dropping the expired ones.
-func (s *MemoryStore) Len() int {
+func (s *Idempotency) Len() int {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,7 +174,7 @@ func (s *MemoryStore) Len() int {
 }
 
 // sweep looks at up to n of the oldest records and drops the expired ones.
-func (s *MemoryStore) sweep(now time.Time, n int) {
+func (s *Idempotency) sweep(now time.Time, n int) {
 	for el := s.order.Front(); el != nil && n > 0; n-- {
 		next := el.Next()
 		if !now.Before(el.Value.(*record).expires) {
@@ -187,7 +188,7 @@ func (s *MemoryStore) sweep(now time.Time, n int) {
 // done reports true, and reports whether it does. Records in flight stay.
 // The order is by completion, so with one TTL the oldest completed records
 // are also the first to expire.
-func (s *MemoryStore) evict(now time.Time, done func() bool) bool {
+func (s *Idempotency) evict(now time.Time, done func() bool) bool {
 	for el := s.order.Front(); el != nil && !done(); {
 		next := el.Next()
 		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
@@ -199,7 +200,7 @@ func (s *MemoryStore) evict(now time.Time, done func() bool) bool {
 }
 
 // evictClient is evict over one client's records.
-func (s *MemoryStore) evictClient(c *clientRecords, now time.Time, done func() bool) bool {
+func (s *Idempotency) evictClient(c *clientRecords, now time.Time, done func() bool) bool {
 	for el := c.order.Front(); el != nil && !done(); {
 		next := el.Next()
 		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
@@ -210,7 +211,7 @@ func (s *MemoryStore) evictClient(c *clientRecords, now time.Time, done func() b
 	return done()
 }
 
-func (s *MemoryStore) remove(el *list.Element) {
+func (s *Idempotency) remove(el *list.Element) {
 	rec := el.Value.(*record)
 	s.bytes -= rec.size
 	delete(s.records, rec.key)
@@ -221,4 +222,16 @@ func (s *MemoryStore) remove(el *list.Element) {
 	if c.order.Len() == 0 {
 		delete(s.clients, rec.key.Client)
 	}
+}
+
+// responseSize is what a response costs the byte budget: its body and
+// headers.
+func responseSize(r *store.Response) int64 {
+	n := int64(len(r.Body))
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += int64(len(k) + len(v))
+		}
+	}
+	return n
 }
