@@ -43,7 +43,7 @@ const DefaultMaxSignedBodyBytes = 2 << 20
 // Authenticator checks the credentials of HTTP requests, in the mode its
 // Config sets.
 type Authenticator struct {
-	mode     Mode
+	scheme   *scheme
 	now      func() time.Time
 	maxBody  int64
 	onReject func(*http.Request, int, *mcperr.Error)
@@ -67,8 +67,70 @@ type hmacKey struct {
 	secret     []byte
 }
 
+// scheme is one authentication mode: what its configuration needs, what
+// it keeps of it, and how it checks a request. Adding a mode is adding an
+// entry to schemes.
+type scheme struct {
+	mode Mode
+	// check returns what is wrong with cfg for this mode.
+	check func(cfg *Config) []string
+	// setup keeps what the mode needs of cfg in a.
+	setup func(a *Authenticator, cfg *Config)
+	// authenticate checks r's credentials and returns r with the client's
+	// ID in its context, or the failure. Nil lets every request pass
+	// untouched.
+	authenticate func(a *Authenticator, r *http.Request) (*http.Request, *failure)
+	// nonces is set when verified requests leave a nonce for the replay
+	// layer to record.
+	nonces bool
+}
+
+// schemes is the closed set of modes, in the order messages list them.
+var schemes = []scheme{
+	{mode: ModeNone},
+	{mode: ModeBearer, check: checkBearer, setup: setupBearer, authenticate: (*Authenticator).bearer},
+	{mode: ModeHMAC, check: checkHMAC, setup: setupHMAC, authenticate: (*Authenticator).hmac, nonces: true},
+}
+
+// Modes returns the authentication modes, in the order of AUTH_MODE's
+// documentation.
+func Modes() []Mode {
+	out := make([]Mode, len(schemes))
+	for i, sc := range schemes {
+		out[i] = sc.mode
+	}
+	return out
+}
+
+func lookup(m Mode) (*scheme, bool) {
+	for i := range schemes {
+		if schemes[i].mode == m {
+			return &schemes[i], true
+		}
+	}
+	return nil, false
+}
+
+// modeList is the modes as a message lists them: "none", "bearer" or
+// "hmac".
+func modeList() string {
+	var b strings.Builder
+	for i, sc := range schemes {
+		switch {
+		case i == 0:
+		case i == len(schemes)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(string(sc.mode)))
+	}
+	return b.String()
+}
+
 // New returns an Authenticator for cfg, or an *mcperr.Error with code
-// MCP-011 listing everything wrong with it.
+// MCP-011 listing everything wrong with it. An empty Mode is ModeNone; a
+// mode outside Modes is an error.
 func New(cfg Config) (*Authenticator, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = ModeNone
@@ -76,15 +138,24 @@ func New(cfg Config) (*Authenticator, error) {
 	if problems := cfg.check(); len(problems) > 0 {
 		return nil, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
 	}
-	a := &Authenticator{mode: cfg.Mode, now: cfg.Now, maxBody: cfg.MaxBodyBytes, onReject: cfg.OnReject, nonces: cfg.Nonces}
+	sc, _ := lookup(cfg.Mode) // check refused an unknown mode
+	a := &Authenticator{scheme: sc, now: cfg.Now, maxBody: cfg.MaxBodyBytes, onReject: cfg.OnReject, nonces: cfg.Nonces}
 	if a.now == nil {
 		a.now = time.Now
 	}
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxSignedBodyBytes
 	}
-	a.decoy = make([]byte, 32)
-	rand.Read(a.decoy)
+	if sc.setup != nil {
+		sc.setup(a, &cfg)
+	}
+	if a.nonces == nil {
+		a.nonces = memstore.NewNonces(memstore.NonceOptions{Now: a.now})
+	}
+	return a, nil
+}
+
+func setupBearer(a *Authenticator, cfg *Config) {
 	for _, t := range cfg.Tokens {
 		client := t.Client
 		if client == "" {
@@ -95,6 +166,11 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		a.tokens = append(a.tokens, bearerToken{digest: sha256.Sum256([]byte(t.Token)), client: client})
 	}
+}
+
+func setupHMAC(a *Authenticator, cfg *Config) {
+	a.decoy = make([]byte, 32)
+	rand.Read(a.decoy)
 	a.keys = make(map[string]*hmacKey, len(cfg.Keys))
 	for _, k := range cfg.Keys {
 		client := k.Client
@@ -110,18 +186,16 @@ func New(cfg Config) (*Authenticator, error) {
 	if len(a.versions) == 0 {
 		a.versions = DefaultAPIVersions
 	}
-	if a.nonces == nil {
-		a.nonces = memstore.NewNonces(memstore.NonceOptions{Now: a.now})
-	}
-	return a, nil
 }
+
+// Mode returns the mode requests are authenticated in.
+func (a *Authenticator) Mode() Mode { return a.scheme.mode }
 
 // Handler returns next behind authentication. A request that passes has its
 // client ID in its context (principal.WithClientID) and, in hmac mode, the
-// fingerprint of its signed fields (idempotency.WithFingerprint) and its
-// nonce recorded; one that fails gets 401 and MCP-002 with a
-// WWW-Authenticate challenge, and next never sees it. In mode none every
-// request passes untouched.
+// fingerprint of its signed fields and its nonce recorded; one that fails
+// gets 401 and MCP-002 with a WWW-Authenticate challenge, and next never
+// sees it. In mode none every request passes untouched.
 func (a *Authenticator) Handler(next http.Handler) http.Handler {
 	return a.authenticate(a.replay(next))
 }
@@ -129,16 +203,11 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 // authenticate checks the credentials, and in hmac mode leaves the nonce
 // for replay to record.
 func (a *Authenticator) authenticate(next http.Handler) http.Handler {
-	if a.mode == ModeNone {
+	if a.scheme.authenticate == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var f *failure
-		if a.mode == ModeBearer {
-			r, f = a.bearer(r)
-		} else {
-			r, f = a.hmac(r)
-		}
+		r, f := a.scheme.authenticate(a, r)
 		if f != nil {
 			a.reject(w, r, f)
 			return

@@ -186,10 +186,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		default:
 			cfg.Mode = ModeNone
 		}
-	case ModeNone, ModeBearer, ModeHMAC:
-		cfg.Mode = v
 	default:
-		bad(`AUTH_MODE must be "none", "bearer" or "hmac", got %q`, v)
+		if _, ok := lookup(v); !ok {
+			bad("AUTH_MODE must be %s, got %q", modeList(), v)
+			break
+		}
+		cfg.Mode = v
 	}
 	unused := func(names ...string) {
 		for _, n := range names {
@@ -390,24 +392,29 @@ func checkTokens(tokens []Token) []string {
 
 // check returns the problems of a Config that New would refuse.
 func (c Config) check() []string {
+	sc, ok := lookup(c.Mode)
+	if !ok {
+		return []string{fmt.Sprintf("mode must be %s, got %q", modeList(), c.Mode)}
+	}
 	var problems []string
-	switch c.Mode {
-	case ModeNone:
-	case ModeBearer:
-		problems = append(problems, checkTokens(c.Tokens)...)
-	case ModeHMAC:
-		problems = append(problems, checkKeys(c.Keys)...)
-		for _, v := range c.APIVersions {
-			if !validVersion(v) {
-				problems = append(problems, fmt.Sprintf("API version must be %s, got %q", versionGrammar, v))
-			}
-		}
-	default:
-		problems = append(problems, fmt.Sprintf(`mode must be "none", "bearer" or "hmac", got %q`, c.Mode))
+	if sc.check != nil {
+		problems = sc.check(&c)
 	}
 	if c.RateLimit.Limit >= 0 && c.RateLimit != (ratelimit.Rule{}) {
 		if err := c.RateLimit.Validate(); err != nil {
 			problems = append(problems, fmt.Sprintf("rate limit must have a positive limit and window, got %d per %s", c.RateLimit.Limit, c.RateLimit.Window))
+		}
+	}
+	return problems
+}
+
+func checkBearer(c *Config) []string { return checkTokens(c.Tokens) }
+
+func checkHMAC(c *Config) []string {
+	problems := checkKeys(c.Keys)
+	for _, v := range c.APIVersions {
+		if !validVersion(v) {
+			problems = append(problems, fmt.Sprintf("API version must be %s, got %q", versionGrammar, v))
 		}
 	}
 	return problems

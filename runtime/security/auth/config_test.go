@@ -178,3 +178,29 @@ func TestEnvUsage(t *testing.T) {
 	require.Len(t, usage, 7)
 	assert.Equal(t, `AUTH_MODE: "none", "bearer" or "hmac" (default: from the credentials set, else none)`, usage[0])
 }
+
+// Every mode of the table is one New accepts, and nothing else is.
+func TestModes(t *testing.T) {
+	assert.Equal(t, []Mode{ModeNone, ModeBearer, ModeHMAC}, Modes())
+	creds := map[Mode]Config{
+		ModeNone:   {},
+		ModeBearer: {Tokens: []Token{tokenA}},
+		ModeHMAC:   {Keys: []Key{keyA}},
+	}
+	for _, m := range Modes() {
+		cfg := creds[m]
+		cfg.Mode = m
+		a, err := New(cfg)
+		require.NoError(t, err, m)
+		assert.Equal(t, m, a.Mode())
+	}
+	a, err := New(Config{})
+	require.NoError(t, err)
+	assert.Equal(t, ModeNone, a.Mode(), "no mode is none")
+	for _, m := range []Mode{"oauth", "HMAC", " hmac"} {
+		_, err := New(Config{Mode: m, Keys: []Key{keyA}})
+		require.Error(t, err, m)
+		assert.Equal(t, mcperr.CodeMissingConfiguration, mcperr.AsError(err).Code)
+		assert.Equal(t, `auth: mode must be "none", "bearer" or "hmac", got "`+string(m)+`"`, mcperr.AsError(err).Message)
+	}
+}

@@ -177,7 +177,7 @@ type pendingNonceKey struct{}
 // in Middleware after the client rate limit, so a request refused there
 // uses up no nonce.
 func (a *Authenticator) replay(next http.Handler) http.Handler {
-	if a.mode != ModeHMAC {
+	if !a.scheme.nonces {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
