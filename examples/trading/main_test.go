@@ -135,7 +135,7 @@ func TestTradingInvalidArguments(t *testing.T) {
 			name: "symbol outside the allowlist", tool: "risk.position_limits_check",
 			args: `{"symbol":"XAUUSD","side":"buy","quantity":1}`,
 			code: "MCP-015", message: `invalid arguments for tool "risk.position_limits_check": 1 violation`,
-			violations: []any{map[string]any{"pointer": "/symbol", "keyword": "x-allowlist", "message": `must be one of the values of allowlist "symbols"`}},
+			violations: []any{map[string]any{"pointer": "/symbol", "keyword": "x-allowlist", "message": `must be one of the allowed symbols: AUDUSD, BTC/USD, ETH/USD, EURUSD, GBPUSD, IWM, QQQ, SPY, USDCAD, USDJPY`}},
 		},
 		{
 			name: "too precise, negative quantity and unknown side", tool: "risk.position_limits_check",
