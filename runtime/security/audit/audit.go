@@ -5,23 +5,24 @@
 // Events are typed: their fields are identifiers, names, codes, sizes and
 // durations, never a request or response body, a credential or a signature.
 // The few free-form fields (reasons, details, configuration values, URLs)
-// pass through a redact.Redactor before they are written.
+// pass through a Redactor (a *redact.Redactor) before they are written.
+//
+// Who imports it: runtime/security, which writes an event for every
+// refused request and every finished tool call (Logger.Record); a server's
+// main names it only to pass its own Sink. Events carry the seed's field
+// names: event_type, severity, client_id, tool.
 package audit
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 
-	"github.com/mcpgen/mcpgen/runtime/security/redact"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 )
 
 // Class is an audit class; it decides how long events are kept.
@@ -55,28 +56,33 @@ type SecurityType string
 // The security event types. AuthFailure events belong to ClassAuthEvents,
 // the others to ClassSecurityEvents.
 const (
-	AuthFailure         SecurityType = "auth_failure"
-	Replay              SecurityType = "replay"
-	RateLimit           SecurityType = "rate_limit"
-	SSRFBlocked         SecurityType = "ssrf_blocked"
-	InputValidation     SecurityType = "input_validation"
-	PayloadTooLarge     SecurityType = "payload_too_large"
-	IdempotencyConflict SecurityType = "idempotency_conflict"
+	AuthFailure         SecurityType = event.AuthFailure
+	StaleTimestamp      SecurityType = event.StaleTimestamp // a signed request outside the ±300 s window
+	Replay              SecurityType = event.Replay
+	RateLimit           SecurityType = event.RateLimit
+	SSRFBlocked         SecurityType = event.SSRFBlocked
+	InputValidation     SecurityType = event.InputValidation
+	PayloadTooLarge     SecurityType = event.PayloadTooLarge
+	IdempotencyConflict SecurityType = event.IdempotencyConflict
 )
 
-// severity follows the seed: blocked SSRF is critical, failed authentication
-// and replays high, the rest medium.
-func (t SecurityType) severity() string {
+// Severity returns the event type's severity, as the seed grades them:
+// blocked SSRF is "critical"; failed authentication, replays and stale
+// timestamps (a replay from outside the window) "high"; the rest
+// "medium".
+func (t SecurityType) Severity() string {
 	switch t {
 	case SSRFBlocked:
 		return "critical"
-	case AuthFailure, Replay:
+	case AuthFailure, Replay, StaleTimestamp:
 		return "high"
 	}
 	return "medium"
 }
 
-func (t SecurityType) class() Class {
+// Class returns the audit class of the event type's events:
+// ClassAuthEvents for AuthFailure, ClassSecurityEvents for the others.
+func (t SecurityType) Class() Class {
 	if t == AuthFailure {
 		return ClassAuthEvents
 	}
@@ -106,14 +112,28 @@ func (s *writerSink) WriteEvent(line []byte) error {
 	return err
 }
 
+// Redactor redacts the free-form fields of events. A *redact.Redactor is
+// one, and runtime/security passes one that knows every tool's x-sensitive
+// fields.
+type Redactor interface {
+	// String returns s with the secrets inside it replaced.
+	String(s string) string
+	// Any returns a copy of v (maps, slices, strings) with secrets
+	// replaced, by key and by pattern.
+	Any(v any) any
+	// SensitiveKey reports whether a value under key is a secret.
+	SensitiveKey(key string) bool
+}
+
 // Options configures a Logger.
 type Options struct {
-	// Now is the clock; nil means typed.Now.
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// SensitiveKeys are further keys redacted from details, as in
-	// redact.Options.
-	SensitiveKeys []string
-	// OnError is told when Observe cannot write an event; nil logs the
+	// Redactor redacts reasons, URLs, details and configuration values.
+	// When nil, every such field is written as "[REDACTED]": an event
+	// loses its free text rather than risk a secret.
+	Redactor Redactor
+	// OnError is told when Record cannot write an event; nil logs the
 	// failure with slog.Default. (The other methods return the error.)
 	OnError func(error)
 }
@@ -123,15 +143,18 @@ type Options struct {
 type Logger struct {
 	sink    Sink
 	now     func() time.Time
-	redact  *redact.Redactor
+	redact  Redactor
 	onError func(error)
 }
 
 // New returns a Logger writing to sink.
 func New(sink Sink, opts Options) *Logger {
-	l := &Logger{sink: sink, now: opts.Now, redact: redact.New(redact.Options{SensitiveKeys: opts.SensitiveKeys}), onError: opts.OnError}
+	l := &Logger{sink: sink, now: opts.Now, redact: opts.Redactor, onError: opts.OnError}
+	if l.redact == nil {
+		l.redact = redactAll{}
+	}
 	if l.now == nil {
-		l.now = typed.Now
+		l.now = time.Now
 	}
 	if l.onError == nil {
 		l.onError = func(err error) { slog.Default().Error("audit event not written", "err", err) }
@@ -139,21 +162,48 @@ func New(sink Sink, opts Options) *Logger {
 	return l
 }
 
+// redactAll is the Redactor of a Logger given none: every free-form value
+// is a secret.
+type redactAll struct{}
+
+func (redactAll) String(s string) string {
+	if s == "" {
+		return ""
+	}
+	return placeholder
+}
+
+func (redactAll) Any(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		out := make(map[string]any, len(m))
+		for k := range m {
+			out[k] = placeholder
+		}
+		return out
+	}
+	return placeholder
+}
+
+func (redactAll) SensitiveKey(string) bool { return true }
+
+// placeholder is what a redacted value is written as (redact.Placeholder).
+const placeholder = "[REDACTED]"
+
 // header opens every line: when, which class, how long it is kept, and what
-// happened.
+// happened (event_type, the seed's name for it).
 type header struct {
 	Time          string `json:"time"`
 	Class         Class  `json:"class"`
 	RetentionDays int    `json:"retention_days"`
-	Event         string `json:"event"`
+	EventType     string `json:"event_type"`
 }
 
-func (l *Logger) header(class Class, event string) header {
+func (l *Logger) header(class Class, eventType string) header {
 	return header{
 		Time:          l.now().UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		Class:         class,
 		RetentionDays: class.RetentionDays(),
-		Event:         event,
+		EventType:     eventType,
 	}
 }
 
@@ -179,7 +229,7 @@ type ToolExecution struct {
 
 // ToolExecution writes the record of a tool call:
 //
-//	{"time":…,"class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":…,"client_id":…,"tool":…,"status":"ok","duration_ms":12.5,"input_size_bytes":…,"output_size_bytes":…}
+//	{"time":…,"class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":…,"client_id":…,"tool":…,"status":"ok","duration_ms":12.5,"input_size_bytes":…,"output_size_bytes":…}
 func (l *Logger) ToolExecution(e ToolExecution) error {
 	class := e.Class
 	if class == "" {
@@ -232,7 +282,7 @@ type ConfigChange struct {
 func (l *Logger) ConfigChange(e ConfigChange) error {
 	oldValue, newValue := l.redact.String(e.OldValue), l.redact.String(e.NewValue)
 	if l.redact.SensitiveKey(e.Setting) {
-		oldValue, newValue = redact.Placeholder, redact.Placeholder
+		oldValue, newValue = placeholder, placeholder
 	}
 	return l.write(struct {
 		header
@@ -257,8 +307,7 @@ type Security struct {
 }
 
 // Security writes a security event: class security_events (2555 days), or
-// auth_events (365 days) for AuthFailure, with a severity of critical
-// (SSRFBlocked), high (AuthFailure, Replay) or medium.
+// auth_events (365 days) for AuthFailure, with the type's Severity.
 func (l *Logger) Security(e Security) error {
 	var details map[string]any
 	if len(e.Details) > 0 {
@@ -275,7 +324,7 @@ func (l *Logger) Security(e Security) error {
 		Reason   string         `json:"reason,omitempty"`
 		URL      string         `json:"url,omitempty"`
 		Details  map[string]any `json:"details,omitempty"`
-	}{l.header(e.Type.class(), string(e.Type)), e.Type.severity(), e.CorrelationID, e.ClientID, e.ClientIP, e.Tool,
+	}{l.header(e.Type.Class(), string(e.Type)), e.Type.Severity(), e.CorrelationID, e.ClientID, e.ClientIP, e.Tool,
 		e.Code, l.redact.String(e.Reason), l.redact.String(e.URL), details})
 }
 
@@ -291,25 +340,37 @@ var securityTypes = map[mcperr.Code]SecurityType{
 	mcperr.CodePayloadTooLarge:     PayloadTooLarge,
 }
 
-// Observe records a finished tool call; it is a server.Observer, for
-// server.WithObserver(logger.Observe). Every call gives a tool_execution
-// record in the tool's audit class; a call refused with a security code
-// (MCP-001, 002, 005, 006, 015, 016, 017) gives a security event as well,
-// whose details list the pointers and keywords of the failed checks but not
-// their messages, which may quote the input.
-func (l *Logger) Observe(ctx context.Context, call server.CallInfo) {
-	var tool string
-	var class Class
-	if call.Tool != nil {
-		tool, class = call.Tool.Name, Class(call.Tool.Policy.AuditClass)
+// Call is one finished tool call, as Record writes it.
+type Call struct {
+	Tool          string
+	Class         Class // the tool's x-audit class; "" means ClassToolExecution
+	CorrelationID string
+	ClientID      string
+	// Err is what the client was sent when the call failed (refused,
+	// invalid, failed in the handler), nil when it succeeded.
+	Err         *mcperr.Error
+	Duration    time.Duration
+	ArgsBytes   int
+	OutputBytes int
+}
+
+// Record writes the events of a finished tool call. Every call gives a
+// tool_execution record in the tool's audit class; a call refused with a
+// security code (MCP-001, 002, 005, 006, 015, 016, 017) gives a security
+// event as well, whose details list the pointers and keywords of the
+// failed checks but not their messages, which may quote the input. A sink
+// that fails is told to Options.OnError.
+func (l *Logger) Record(call Call) {
+	status := "ok"
+	if call.Err != nil {
+		status = string(call.Err.Code)
 	}
-	clientID := principal.ClientID(ctx)
 	err := l.ToolExecution(ToolExecution{
 		CorrelationID:   call.CorrelationID,
-		ClientID:        clientID,
-		Tool:            tool,
-		Class:           class,
-		Status:          call.Status(),
+		ClientID:        call.ClientID,
+		Tool:            call.Tool,
+		Class:           call.Class,
+		Status:          status,
 		Duration:        call.Duration,
 		InputSizeBytes:  call.ArgsBytes,
 		OutputSizeBytes: call.OutputBytes,
@@ -335,8 +396,8 @@ func (l *Logger) Observe(ctx context.Context, call server.CallInfo) {
 	err = l.Security(Security{
 		Type:          typ,
 		CorrelationID: call.CorrelationID,
-		ClientID:      clientID,
-		Tool:          tool,
+		ClientID:      call.ClientID,
+		Tool:          call.Tool,
 		Code:          call.Err.Code,
 		Reason:        call.Err.Message,
 		Details:       details,

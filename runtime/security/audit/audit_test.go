@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -10,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/server"
 
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
+	"github.com/mcpgen/mcpgen/runtime/security/redact"
 )
 
 // clock is a fixed time in a zone other than UTC, to show that events are
@@ -24,7 +22,7 @@ func clock() time.Time {
 }
 
 func newLogger(buf *bytes.Buffer) *audit.Logger {
-	return audit.New(audit.NewWriterSink(buf), audit.Options{Now: clock, SensitiveKeys: []string{"/account/iban"}})
+	return audit.New(audit.NewWriterSink(buf), audit.Options{Now: clock, Redactor: redact.New(redact.Options{SensitiveKeys: []string{"/account/iban"}})})
 }
 
 func lines(buf *bytes.Buffer) []string {
@@ -42,65 +40,71 @@ func TestEvents(t *testing.T) {
 				return l.ToolExecution(audit.ToolExecution{CorrelationID: "c1", ClientID: "hmac:k1", Tool: "features.ohlcv_window",
 					Status: "ok", Duration: 12500 * time.Microsecond, InputSizeBytes: 120, OutputSizeBytes: 4096})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":"c1","client_id":"hmac:k1","tool":"features.ohlcv_window","status":"ok","duration_ms":12.5,"input_size_bytes":120,"output_size_bytes":4096}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c1","client_id":"hmac:k1","tool":"features.ohlcv_window","status":"ok","duration_ms":12.5,"input_size_bytes":120,"output_size_bytes":4096}`},
 		{"tool execution in the data_access class",
 			func(l *audit.Logger) error {
 				return l.ToolExecution(audit.ToolExecution{CorrelationID: "c2", ClientID: "stdio", Tool: "storage.shared_state.get",
 					Class: audit.ClassDataAccess, Status: "MCP-013", Duration: 300 * time.Microsecond, InputSizeBytes: 30})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event":"tool_execution","corr_id":"c2","client_id":"stdio","tool":"storage.shared_state.get","status":"MCP-013","duration_ms":0.3,"input_size_bytes":30,"output_size_bytes":0}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event_type":"tool_execution","corr_id":"c2","client_id":"stdio","tool":"storage.shared_state.get","status":"MCP-013","duration_ms":0.3,"input_size_bytes":30,"output_size_bytes":0}`},
 		{"data access",
 			func(l *audit.Logger) error {
 				return l.DataAccess(audit.DataAccess{CorrelationID: "c3", ClientID: "bearer:9f2c", Resource: "shared_state/portfolio", Action: "write"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event":"data_access","corr_id":"c3","client_id":"bearer:9f2c","resource":"shared_state/portfolio","action":"write"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event_type":"data_access","corr_id":"c3","client_id":"bearer:9f2c","resource":"shared_state/portfolio","action":"write"}`},
 		{"config change of a secret",
 			func(l *audit.Logger) error {
 				return l.ConfigChange(audit.ConfigChange{Setting: "AUTH_TOKEN", OldValue: "old-token", NewValue: "new-token", ChangedBy: "ops@example.com"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"config_changes","retention_days":2555,"event":"config_change","setting":"AUTH_TOKEN","old_value":"[REDACTED]","new_value":"[REDACTED]","changed_by":"ops@example.com"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"config_changes","retention_days":2555,"event_type":"config_change","setting":"AUTH_TOKEN","old_value":"[REDACTED]","new_value":"[REDACTED]","changed_by":"ops@example.com"}`},
 		{"config change with a secret inside",
 			func(l *audit.Logger) error {
 				return l.ConfigChange(audit.ConfigChange{Setting: "REDIS_URL", OldValue: "redis://127.0.0.1:6379/0",
 					NewValue: "redis://default:pw@cache.example.com:6379/0", ChangedBy: "reload"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"config_changes","retention_days":2555,"event":"config_change","setting":"REDIS_URL","old_value":"redis://127.0.0.1:6379/0","new_value":"redis://[REDACTED]@cache.example.com:6379/0","changed_by":"reload"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"config_changes","retention_days":2555,"event_type":"config_change","setting":"REDIS_URL","old_value":"redis://127.0.0.1:6379/0","new_value":"redis://[REDACTED]@cache.example.com:6379/0","changed_by":"reload"}`},
 		{"auth failure",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.AuthFailure, ClientIP: "203.0.113.7", Code: mcperr.CodeUnauthorized,
 					Reason: "signature does not match", Details: map[string]any{"key_id": "k1", "signature": "9b1f…", "Authorization": "Bearer abc"}})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"auth_events","retention_days":365,"event":"auth_failure","severity":"high","client_ip":"203.0.113.7","code":"MCP-002","reason":"signature does not match","details":{"Authorization":"[REDACTED]","key_id":"k1","signature":"[REDACTED]"}}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"auth_events","retention_days":365,"event_type":"auth_failure","severity":"high","client_ip":"203.0.113.7","code":"MCP-002","reason":"signature does not match","details":{"Authorization":"[REDACTED]","key_id":"k1","signature":"[REDACTED]"}}`},
 		{"replay",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.Replay, ClientID: "hmac:k1", Code: mcperr.CodeUnauthorized, Reason: "nonce already used"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"replay","severity":"high","client_id":"hmac:k1","code":"MCP-002","reason":"nonce already used"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"replay","severity":"high","client_id":"hmac:k1","code":"MCP-002","reason":"nonce already used"}`},
+		{"stale timestamp",
+			func(l *audit.Logger) error {
+				return l.Security(audit.Security{Type: audit.StaleTimestamp, ClientIP: "203.0.113.7", Code: mcperr.CodeUnauthorized,
+					Reason: "X-Timestamp is 301 s behind the server's clock"})
+			},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"stale_timestamp","severity":"high","client_ip":"203.0.113.7","code":"MCP-002","reason":"X-Timestamp is 301 s behind the server's clock"}`},
 		{"rate limit",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.RateLimit, ClientID: "c", Tool: "execution.sim_quote", Code: mcperr.CodeRateLimitExceeded,
 					Details: map[string]any{"limit": 200, "window_s": 60}})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"rate_limit","severity":"medium","client_id":"c","tool":"execution.sim_quote","code":"MCP-006","details":{"limit":200,"window_s":60}}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"rate_limit","severity":"medium","client_id":"c","tool":"execution.sim_quote","code":"MCP-006","details":{"limit":200,"window_s":60}}`},
 		{"ssrf blocked",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.SSRFBlocked, CorrelationID: "c4", ClientID: "c", Tool: "fetch", Code: mcperr.CodeSSRFBlocked,
 					Reason: "address 169.254.169.254 is in blocked range 169.254.0.0/16 (link-local, cloud metadata)",
 					URL:    "http://admin:pw@169.254.169.254/latest?token=abc&x=1"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"ssrf_blocked","severity":"critical","corr_id":"c4","client_id":"c","tool":"fetch","code":"MCP-016","reason":"address 169.254.169.254 is in blocked range 169.254.0.0/16 (link-local, cloud metadata)","url":"http://[REDACTED]@169.254.169.254/latest?token=[REDACTED]\u0026x=1"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"ssrf_blocked","severity":"critical","corr_id":"c4","client_id":"c","tool":"fetch","code":"MCP-016","reason":"address 169.254.169.254 is in blocked range 169.254.0.0/16 (link-local, cloud metadata)","url":"http://[REDACTED]@169.254.169.254/latest?token=[REDACTED]\u0026x=1"}`},
 		{"input validation",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.InputValidation, Tool: "risk.position_limits_check", Code: mcperr.CodeInvalidArgs,
 					Details: map[string]any{"iban": "DE89", "pointer": "/qty"}})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"input_validation","severity":"medium","tool":"risk.position_limits_check","code":"MCP-001","details":{"iban":"[REDACTED]","pointer":"/qty"}}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"input_validation","severity":"medium","tool":"risk.position_limits_check","code":"MCP-001","details":{"iban":"[REDACTED]","pointer":"/qty"}}`},
 		{"payload too large",
 			func(l *audit.Logger) error {
 				return l.Security(audit.Security{Type: audit.PayloadTooLarge, ClientIP: "198.51.100.2", Code: mcperr.CodePayloadTooLarge,
 					Reason: "request body exceeds 10485760 bytes"})
 			},
-			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"payload_too_large","severity":"medium","client_ip":"198.51.100.2","code":"MCP-017","reason":"request body exceeds 10485760 bytes"}`},
+			`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"payload_too_large","severity":"medium","client_ip":"198.51.100.2","code":"MCP-017","reason":"request body exceeds 10485760 bytes"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,47 +119,57 @@ func TestEvents(t *testing.T) {
 	}
 }
 
-func TestObserve(t *testing.T) {
-	quote := &server.Tool{Name: "execution.sim_quote"}
-	state := &server.Tool{Name: "storage.shared_state.set", Policy: server.Policy{AuditClass: "data_access"}}
-	ctx := principal.WithClientID(context.Background(), "hmac:k1")
+func TestRecord(t *testing.T) {
+	quote := audit.Call{Tool: "execution.sim_quote", ClientID: "hmac:k1"}
+	state := audit.Call{Tool: "storage.shared_state.set", Class: audit.ClassDataAccess, ClientID: "hmac:k1"}
+	call := func(c audit.Call, edit func(*audit.Call)) audit.Call { edit(&c); return c }
 	tests := []struct {
 		name string
-		call server.CallInfo
+		call audit.Call
 		want []string
 	}{
 		{"success",
-			server.CallInfo{Tool: quote, CorrelationID: "c1", Duration: 2 * time.Millisecond, ArgsBytes: 80, OutputBytes: 200},
-			[]string{`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":"c1","client_id":"hmac:k1","tool":"execution.sim_quote","status":"ok","duration_ms":2,"input_size_bytes":80,"output_size_bytes":200}`}},
+			call(quote, func(c *audit.Call) {
+				c.CorrelationID, c.Duration, c.ArgsBytes, c.OutputBytes = "c1", 2*time.Millisecond, 80, 200
+			}),
+			[]string{`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c1","client_id":"hmac:k1","tool":"execution.sim_quote","status":"ok","duration_ms":2,"input_size_bytes":80,"output_size_bytes":200}`}},
 		{"business failure is not a security event",
-			server.CallInfo{Tool: quote, CorrelationID: "c2", Err: mcperr.Errorf(mcperr.CodeInsufficientLiquidity, "not enough depth"), ArgsBytes: 80},
-			[]string{`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":"c2","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-012","duration_ms":0,"input_size_bytes":80,"output_size_bytes":0}`}},
+			call(quote, func(c *audit.Call) {
+				c.CorrelationID, c.Err, c.ArgsBytes = "c2", mcperr.Errorf(mcperr.CodeInsufficientLiquidity, "not enough depth"), 80
+			}),
+			[]string{`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c2","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-012","duration_ms":0,"input_size_bytes":80,"output_size_bytes":0}`}},
 		{"validation failure in the tool's audit class",
-			server.CallInfo{Tool: state, CorrelationID: "c3", ArgsBytes: 64, Err: &mcperr.Error{
-				Code: mcperr.CodeInvalidArgs, Message: "arguments: 1 violation",
-				Violations: []mcperr.Violation{{Pointer: "/value", Keyword: "maxLength", Message: `"hunter2-and-more" is longer than 8`}}}},
+			call(state, func(c *audit.Call) {
+				c.CorrelationID, c.ArgsBytes, c.Err = "c3", 64, &mcperr.Error{
+					Code: mcperr.CodeInvalidArgs, Message: "arguments: 1 violation",
+					Violations: []mcperr.Violation{{Pointer: "/value", Keyword: "maxLength", Message: `"hunter2-and-more" is longer than 8`}}}
+			}),
 			[]string{
-				`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event":"tool_execution","corr_id":"c3","client_id":"hmac:k1","tool":"storage.shared_state.set","status":"MCP-001","duration_ms":0,"input_size_bytes":64,"output_size_bytes":0}`,
-				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"input_validation","severity":"medium","corr_id":"c3","client_id":"hmac:k1","tool":"storage.shared_state.set","code":"MCP-001","reason":"arguments: 1 violation","details":{"violations":[{"keyword":"maxLength","pointer":"/value"}]}}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event_type":"tool_execution","corr_id":"c3","client_id":"hmac:k1","tool":"storage.shared_state.set","status":"MCP-001","duration_ms":0,"input_size_bytes":64,"output_size_bytes":0}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"input_validation","severity":"medium","corr_id":"c3","client_id":"hmac:k1","tool":"storage.shared_state.set","code":"MCP-001","reason":"arguments: 1 violation","details":{"violations":[{"keyword":"maxLength","pointer":"/value"}]}}`,
 			}},
 		{"outbound URL blocked",
-			server.CallInfo{Tool: quote, CorrelationID: "c4", ArgsBytes: 90, Err: mcperr.Errorf(mcperr.CodeSSRFBlocked,
-				"connection to api.example.com blocked: 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)")},
+			call(quote, func(c *audit.Call) {
+				c.CorrelationID, c.ArgsBytes, c.Err = "c4", 90, mcperr.Errorf(mcperr.CodeSSRFBlocked,
+					"connection to api.example.com blocked: 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)")
+			}),
 			[]string{
-				`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":"c4","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-016","duration_ms":0,"input_size_bytes":90,"output_size_bytes":0}`,
-				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"ssrf_blocked","severity":"critical","corr_id":"c4","client_id":"hmac:k1","tool":"execution.sim_quote","code":"MCP-016","reason":"connection to api.example.com blocked: 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)"}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c4","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-016","duration_ms":0,"input_size_bytes":90,"output_size_bytes":0}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"ssrf_blocked","severity":"critical","corr_id":"c4","client_id":"hmac:k1","tool":"execution.sim_quote","code":"MCP-016","reason":"connection to api.example.com blocked: 127.0.0.1 is in blocked range 127.0.0.0/8 (loopback)"}`,
 			}},
 		{"per-tool rate limit",
-			server.CallInfo{Tool: quote, CorrelationID: "c5", ArgsBytes: 10, Err: mcperr.Errorf(mcperr.CodeRateLimitExceeded, "rate limit exceeded")},
+			call(quote, func(c *audit.Call) {
+				c.CorrelationID, c.ArgsBytes, c.Err = "c5", 10, mcperr.Errorf(mcperr.CodeRateLimitExceeded, "rate limit exceeded")
+			}),
 			[]string{
-				`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event":"tool_execution","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-006","duration_ms":0,"input_size_bytes":10,"output_size_bytes":0}`,
-				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event":"rate_limit","severity":"medium","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","code":"MCP-006","reason":"rate limit exceeded"}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-006","duration_ms":0,"input_size_bytes":10,"output_size_bytes":0}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"rate_limit","severity":"medium","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","code":"MCP-006","reason":"rate limit exceeded"}`,
 			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			newLogger(&buf).Observe(ctx, tt.call)
+			newLogger(&buf).Record(tt.call)
 			got := lines(&buf)
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("\n got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
@@ -217,8 +231,48 @@ func TestSinkErrors(t *testing.T) {
 	if err := l.DataAccess(audit.DataAccess{}); err == nil || err.Error() != "disk full" {
 		t.Errorf("DataAccess returned %v, want disk full", err)
 	}
-	l.Observe(context.Background(), server.CallInfo{Tool: &server.Tool{Name: "t"}, Err: mcperr.Errorf(mcperr.CodeUnauthorized, "no")})
+	l.Record(audit.Call{Tool: "t", Err: mcperr.Errorf(mcperr.CodeUnauthorized, "no")})
 	if strings.Join(reported, ",") != "disk full,disk full" {
-		t.Errorf("OnError got %q, want both Observe events reported", reported)
+		t.Errorf("OnError got %q, want both Record events reported", reported)
+	}
+}
+
+func TestSecurityTypes(t *testing.T) {
+	for _, tt := range []struct {
+		typ      audit.SecurityType
+		class    audit.Class
+		severity string
+	}{
+		{audit.AuthFailure, audit.ClassAuthEvents, "high"},
+		{audit.StaleTimestamp, audit.ClassSecurityEvents, "high"},
+		{audit.Replay, audit.ClassSecurityEvents, "high"},
+		{audit.RateLimit, audit.ClassSecurityEvents, "medium"},
+		{audit.PayloadTooLarge, audit.ClassSecurityEvents, "medium"},
+		{audit.IdempotencyConflict, audit.ClassSecurityEvents, "medium"},
+		{audit.InputValidation, audit.ClassSecurityEvents, "medium"},
+		{audit.SSRFBlocked, audit.ClassSecurityEvents, "critical"},
+	} {
+		if tt.typ.Class() != tt.class || tt.typ.Severity() != tt.severity {
+			t.Errorf("%s: class %s, severity %s; want %s, %s", tt.typ, tt.typ.Class(), tt.typ.Severity(), tt.class, tt.severity)
+		}
+	}
+}
+
+// Without a Redactor, free text is not written at all.
+func TestNoRedactorRedactsEverything(t *testing.T) {
+	var buf bytes.Buffer
+	l := audit.New(audit.NewWriterSink(&buf), audit.Options{Now: clock})
+	if err := l.Security(audit.Security{Type: audit.AuthFailure, Code: mcperr.CodeUnauthorized, Reason: "token abc", URL: "http://x",
+		Details: map[string]any{"status": 401}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ConfigChange(audit.ConfigChange{Setting: "MCP_HTTP_ADDR", OldValue: "a", NewValue: "b", ChangedBy: "env"}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"2025-03-14T15:30:05.123Z","class":"auth_events","retention_days":365,"event_type":"auth_failure","severity":"high","code":"MCP-002","reason":"[REDACTED]","url":"[REDACTED]","details":{"status":"[REDACTED]"}}
+{"time":"2025-03-14T15:30:05.123Z","class":"config_changes","retention_days":2555,"event_type":"config_change","setting":"MCP_HTTP_ADDR","old_value":"[REDACTED]","new_value":"[REDACTED]","changed_by":"env"}
+`
+	if buf.String() != want {
+		t.Errorf("\n got: %s\nwant: %s", buf.String(), want)
 	}
 }

@@ -46,7 +46,7 @@ type Authenticator struct {
 	scheme   *scheme
 	now      func() time.Time
 	maxBody  int64
-	onReject func(*http.Request, int, *mcperr.Error)
+	onReject func(r *http.Request, status int, err *mcperr.Error, event string)
 
 	tokens []bearerToken
 
@@ -254,11 +254,12 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 	return func(next http.Handler) http.Handler { return a.authenticate(limit(a.replay(idem(next)))) }, nil
 }
 
-// failure is a refused request: its status, its error and, for 401, the
-// challenge.
+// failure is a refused request: its status, its error, its security event
+// ("" for none) and, for 401, the challenge.
 type failure struct {
 	status     int
 	err        *mcperr.Error
+	event      string
 	challenge  string
 	retryAfter int64 // seconds, for Retry-After; 0 for none
 }
@@ -271,7 +272,7 @@ func (a *Authenticator) reject(w http.ResponseWriter, r *http.Request, f *failur
 		w.Header().Set("Retry-After", strconv.FormatInt(f.retryAfter, 10))
 	}
 	if a.onReject != nil {
-		a.onReject(r, f.status, f.err)
+		a.onReject(r, f.status, f.err, f.event)
 	}
 	httperr.Write(w, f.status, f.err)
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 )
 
 // bearer authenticates r by its Authorization header (RFC 6750).
@@ -45,6 +47,7 @@ func bearerFailure(code, message string) *failure {
 	return &failure{
 		status:    http.StatusUnauthorized,
 		err:       mcperr.Errorf(mcperr.CodeUnauthorized, "%s", message),
+		event:     event.AuthFailure,
 		challenge: challenge,
 	}
 }

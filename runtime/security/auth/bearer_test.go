@@ -6,13 +6,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func bearerServer(t *testing.T) (string, *downstream) {
 	t.Helper()
-	a, err := New(Config{Mode: ModeBearer, Tokens: []Token{tokenA, tokenB}})
+	a, err := New(Config{Mode: ModeBearer, Tokens: []Token{tokenA, tokenB},
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			if event != "auth_failure" {
+				t.Errorf("a bearer refusal is event %q, want auth_failure", event)
+			}
+		}})
 	require.NoError(t, err)
 	srv, d := serve(t, a.Handler)
 	return srv.URL, d

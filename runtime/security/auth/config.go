@@ -116,8 +116,17 @@ type Config struct {
 	MaxBodyBytes int64
 	// OnReject, when set, is told about every refused request, for
 	// security events. The error never holds a secret, token, signature or
-	// body.
-	OnReject func(r *http.Request, status int, err *mcperr.Error)
+	// body. event is the security event the refusal is:
+	//
+	//   - "auth_failure": missing, malformed or wrong credentials, an
+	//     unknown key, an unsupported X-API-Version (401);
+	//   - "stale_timestamp": an X-Timestamp outside the ±300 s window (401);
+	//   - "replay": a nonce already used (401);
+	//   - "rate_limit": a client at its quota of nonces (429);
+	//   - "payload_too_large": a signed body over MaxBodyBytes (413);
+	//   - "": no security event, when the nonce store failed (503) or the
+	//     body could not be read (400).
+	OnReject func(r *http.Request, status int, err *mcperr.Error, event string)
 
 	// The layers Middleware adds after authentication.
 

@@ -19,6 +19,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
@@ -125,6 +126,7 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		f := hmacFailure("%s is %d s %s the server's clock; signatures are accepted within %d s of the server's time, which is %d",
 			HeaderTimestamp, n, side, skew, now)
 		f.err.Details = map[string]any{"server_time": now}
+		f.event = event.StaleTimestamp
 		return r, f
 	}
 	query, err := canonicalQuery(r.URL.RawQuery)
@@ -202,7 +204,7 @@ func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
 	switch {
 	case errors.As(err, &quota):
 		retry := max(int64(math.Ceil(quota.RetryAfter.Seconds())), 1)
-		return &failure{status: http.StatusTooManyRequests, retryAfter: retry, err: &mcperr.Error{
+		return &failure{status: http.StatusTooManyRequests, retryAfter: retry, event: event.RateLimit, err: &mcperr.Error{
 			Code: mcperr.CodeRateLimitExceeded,
 			Message: fmt.Sprintf("this client has made %d signed requests in the last %d s, as many as the replay-protection store keeps for one client; retry after %d s",
 				quota.Limit, int64(NonceTTL.Seconds()), retry),
@@ -212,7 +214,9 @@ func (a *Authenticator) remember(r *http.Request, p *pendingNonce) *failure {
 		return &failure{status: http.StatusServiceUnavailable, retryAfter: 1,
 			err: mcperr.Errorf(mcperr.CodeBackendUnavailable, "the replay-protection store cannot take the request now; retry shortly")}
 	case !fresh:
-		return hmacFailure("%s was already used; sign every request with a new nonce", HeaderNonce)
+		f := hmacFailure("%s was already used; sign every request with a new nonce", HeaderNonce)
+		f.event = event.Replay
+		return f
 	}
 	return nil
 }
@@ -228,7 +232,7 @@ func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, a.maxBody+1))
 	switch {
 	case int64(len(body)) > a.maxBody:
-		return nil, &failure{status: http.StatusRequestEntityTooLarge, err: &mcperr.Error{
+		return nil, &failure{status: http.StatusRequestEntityTooLarge, event: event.PayloadTooLarge, err: &mcperr.Error{
 			Code:    mcperr.CodePayloadTooLarge,
 			Message: fmt.Sprintf("request body is larger than %d bytes", a.maxBody),
 			Details: map[string]any{"limit_bytes": a.maxBody},
@@ -243,6 +247,7 @@ func hmacFailure(format string, args ...any) *failure {
 	return &failure{
 		status:    http.StatusUnauthorized,
 		err:       mcperr.Errorf(mcperr.CodeUnauthorized, format, args...),
+		event:     event.AuthFailure,
 		challenge: Scheme + ` realm="` + Realm + `"`,
 	}
 }

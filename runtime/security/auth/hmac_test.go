@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -290,22 +292,52 @@ func TestHMACNonceStoreDown(t *testing.T) {
 	assert.Zero(t, d.runs.Load())
 }
 
+// Each refusal names its security event.
 func TestOnReject(t *testing.T) {
-	type rejection struct {
-		status int
-		code   mcperr.Code
-	}
-	var got []rejection
+	var got []string
 	clock := newFakeClock()
-	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, Now: clock.Now, OnReject: func(r *http.Request, status int, e *mcperr.Error) {
-		got = append(got, rejection{status, e.Code})
-	}})
+	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, Now: clock.Now, MaxBodyBytes: 1024,
+		Nonces: memstore.NewNonces(memstore.NonceOptions{MaxPerClient: 2, Now: clock.Now}),
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			got = append(got, fmt.Sprint(status, " ", e.Code, " ", event))
+		}})
 	require.NoError(t, err)
 	srv, _ := serve(t, a.Handler)
-	req := signed(t, keyA, clock, srv.URL, rpcBody, nil)
-	req.Header.Del("X-Signature")
-	do(t, nil, req)
-	assert.Equal(t, []rejection{{http.StatusUnauthorized, mcperr.CodeUnauthorized}}, got)
+	url := srv.URL
+
+	unsigned := signed(t, keyA, clock, url, rpcBody, nil)
+	unsigned.Header.Del("X-Signature")
+	do(t, nil, unsigned)
+	forged := signed(t, keyA, clock, url, rpcBody, nil)
+	forged.Header.Set("X-Signature", strings.Repeat("0", 64))
+	do(t, nil, forged)
+	do(t, nil, signed(t, keyA, clock, url, rpcBody, func(p *SignParams) { p.Time = p.Time.Add(-301 * time.Second) }))
+	do(t, nil, signed(t, keyA, clock, url, strings.Repeat("x", 1025), nil))
+	first := signed(t, keyA, clock, url, rpcBody, nil)
+	again := first.Clone(context.Background())
+	again.Body = bodyReader(rpcBody)
+	do(t, nil, first)
+	do(t, nil, again)
+	do(t, nil, signed(t, keyA, clock, url, rpcBody, nil))
+	do(t, nil, signed(t, keyA, clock, url, rpcBody, nil))
+	assert.Equal(t, []string{
+		"401 MCP-002 auth_failure",
+		"401 MCP-002 auth_failure",
+		"401 MCP-002 stale_timestamp",
+		"413 MCP-017 payload_too_large",
+		"401 MCP-002 replay",
+		"429 MCP-006 rate_limit",
+	}, got)
+
+	got = nil
+	down, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, Now: clock.Now, Nonces: brokenNonces{},
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			got = append(got, fmt.Sprint(status, " ", e.Code, " ", event))
+		}})
+	require.NoError(t, err)
+	srv, _ = serve(t, down.Handler)
+	do(t, nil, signed(t, keyA, clock, srv.URL, rpcBody, nil))
+	assert.Equal(t, []string{"503 MCP-003 "}, got, "a store down is no security event")
 }
 
 func bodyReader(s string) io.ReadCloser { return io.NopCloser(strings.NewReader(s)) }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
 
@@ -68,8 +69,14 @@ type Config struct {
 	// MaxBodyBytes caps the body read to fingerprint a request when no
 	// fingerprint is in its context (DefaultMaxBodyBytes when zero).
 	MaxBodyBytes int64
-	// OnReject, when set, is told about every refused request.
-	OnReject func(r *http.Request, status int, err *mcperr.Error)
+	// OnReject, when set, is told about every refused request, for
+	// security events; err never holds a secret or a body. event is
+	// "idempotency_conflict" for a key used for another request or still
+	// in progress (422, 409), "payload_too_large" for a body over
+	// MaxBodyBytes (413), "input_validation" for a malformed
+	// Idempotency-Key (400), and "" when the store failed (503) or the
+	// body could not be read (400), which are no security events.
+	OnReject func(r *http.Request, status int, err *mcperr.Error, event string)
 	// RetryableCodes are the error codes of MCP tool results that are
 	// delivered but not kept, so a retry under the same key runs again
 	// (DefaultRetryableCodes when nil; an empty, non-nil slice keeps every
@@ -125,7 +132,7 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(keys) > 1 || !idemkey.Valid(keys[0]) {
-		l.reject(w, r, http.StatusBadRequest, mcperr.Errorf(mcperr.CodeInvalidArgs,
+		l.reject(w, r, http.StatusBadRequest, event.InputValidation, mcperr.Errorf(mcperr.CodeInvalidArgs,
 			"%s must appear once and be %s", HeaderKey, idemkey.Grammar))
 		return
 	}
@@ -135,14 +142,14 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if fp, body, err = l.fingerprint(r); err != nil {
 			if errors.Is(err, errTooLarge) {
-				l.reject(w, r, http.StatusRequestEntityTooLarge, &mcperr.Error{
+				l.reject(w, r, http.StatusRequestEntityTooLarge, event.PayloadTooLarge, &mcperr.Error{
 					Code:    mcperr.CodePayloadTooLarge,
 					Message: fmt.Sprintf("request body is larger than %d bytes", l.cfg.MaxBodyBytes),
 					Details: map[string]any{"limit_bytes": l.cfg.MaxBodyBytes},
 				})
 				return
 			}
-			l.reject(w, r, http.StatusBadRequest, mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body"))
+			l.reject(w, r, http.StatusBadRequest, "", mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body"))
 			return
 		}
 		r2 := new(http.Request)
@@ -156,17 +163,17 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err != nil:
 		w.Header().Set("Retry-After", "1")
-		l.reject(w, r, http.StatusServiceUnavailable, mcperr.Errorf(mcperr.CodeBackendUnavailable,
+		l.reject(w, r, http.StatusServiceUnavailable, "", mcperr.Errorf(mcperr.CodeBackendUnavailable,
 			"the idempotency store cannot take the request now; retry shortly"))
 	case state == store.Mismatch:
-		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+		l.reject(w, r, http.StatusUnprocessableEntity, event.IdempotencyConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"this %s was already used for a different request; use a new key for a new request", HeaderKey))
 	case state == store.InFlight:
 		w.Header().Set("Retry-After", "1")
-		l.reject(w, r, http.StatusConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+		l.reject(w, r, http.StatusConflict, event.IdempotencyConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"a request with this %s is still in progress; retry once it has completed", HeaderKey))
 	case state == store.Completed && resp.Dropped:
-		l.reject(w, r, http.StatusUnprocessableEntity, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
+		l.reject(w, r, http.StatusUnprocessableEntity, event.IdempotencyConflict, mcperr.Errorf(mcperr.CodeIdempotencyConflict,
 			"the request with this %s completed, but its response was larger than %d bytes and was not kept; it does not run again",
 			HeaderKey, l.cfg.MaxResponseBytes))
 	case state == store.Completed:
@@ -215,9 +222,9 @@ func (l *layer) run(w http.ResponseWriter, r *http.Request, k store.RecordKey, f
 	l.cfg.Store.Complete(ctx, k, fp, resp, l.cfg.TTL)
 }
 
-func (l *layer) reject(w http.ResponseWriter, r *http.Request, status int, e *mcperr.Error) {
+func (l *layer) reject(w http.ResponseWriter, r *http.Request, status int, ev string, e *mcperr.Error) {
 	if l.cfg.OnReject != nil {
-		l.cfg.OnReject(r, status, e)
+		l.cfg.OnReject(r, status, e, ev)
 	}
 	httperr.Write(w, status, e)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -282,16 +283,18 @@ func (brokenStore) Begin(context.Context, store.RecordKey, store.Fingerprint, ti
 }
 
 func TestStoreFailureRefusesTheRequest(t *testing.T) {
-	var rejected []int
+	var rejected []string
 	url, runs := counting(t, Config{
-		Store:    brokenStore{},
-		OnReject: func(r *http.Request, status int, e *mcperr.Error) { rejected = append(rejected, status) },
+		Store: brokenStore{},
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			rejected = append(rejected, fmt.Sprint(status, " ", e.Code, " ", event))
+		},
 	}, jsonHandler)
 	got := post(t, url, "order-1", `{}`)
 	assert.Equal(t, http.StatusServiceUnavailable, got.status)
 	assert.Equal(t, errorBody{"MCP-003", "the idempotency store cannot take the request now; retry shortly"}, got.errorBody(t))
 	assert.Zero(t, runs.Load())
-	assert.Equal(t, []int{http.StatusServiceUnavailable}, rejected)
+	assert.Equal(t, []string{"503 MCP-003 "}, rejected, "a store down is no security event")
 }
 
 func TestBodyOverTheCap(t *testing.T) {
@@ -337,4 +340,35 @@ func TestOneClientCannotEvictAnother(t *testing.T) {
 	assert.Equal(t, "true", send("desk-a", "flood-"+strings.Repeat("x", 19)).header.Get(HeaderReplayed), "desk-a keeps its newest")
 	assert.Empty(t, send("desk-a", "flood-").header.Get(HeaderReplayed), "desk-a's oldest made room")
 	assert.Equal(t, int64(22), runs.Load())
+}
+
+// Each refusal names its security event.
+func TestRefusalEvents(t *testing.T) {
+	var rejected []string
+	onReject := func(r *http.Request, status int, e *mcperr.Error, event string) {
+		rejected = append(rejected, fmt.Sprint(status, " ", e.Code, " ", event))
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	url, _ := counting(t, Config{OnReject: onReject, MaxBodyBytes: 64}, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(HeaderKey) == "slow" {
+			close(entered)
+			<-release
+		}
+		jsonHandler(w, r)
+	})
+	done := make(chan result)
+	go func() { done <- post(t, url, "slow", `{"qty":1}`) }()
+	<-entered
+	post(t, url, "slow", `{"qty":1}`)
+	close(release)
+	<-done
+	post(t, url, "slow", `{"qty":2}`)
+	post(t, url, "has space", `{}`)
+	post(t, url, "big", strings.Repeat("x", 65))
+	assert.Equal(t, []string{
+		"409 MCP-005 idempotency_conflict",
+		"422 MCP-005 idempotency_conflict",
+		"400 MCP-001 input_validation",
+		"413 MCP-017 payload_too_large",
+	}, rejected)
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 )
 
 // Config configures Middleware.
@@ -23,8 +25,10 @@ type Config struct {
 	// nil: the authenticated client, else the peer's address).
 	Key KeyFunc
 	// OnReject, when set, is told about every refused request, for security
-	// events; err never holds a secret.
-	OnReject func(r *http.Request, status int, err *mcperr.Error)
+	// events; err never holds a secret. event is "rate_limit" for a client
+	// over its limit (429), and "" when the Limiter failed (503), which is
+	// no security event.
+	OnReject func(r *http.Request, status int, err *mcperr.Error, event string)
 }
 
 // Middleware returns the client rate limit of the HTTP request path. Every
@@ -54,7 +58,7 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 			d, err := cfg.Limiter.Allow(r.Context(), cfg.Key(r), cfg.Rule.Limit, cfg.Rule.Window)
 			if err != nil {
 				w.Header().Set("Retry-After", "1")
-				reject(w, r, cfg.OnReject, http.StatusServiceUnavailable,
+				reject(w, r, cfg.OnReject, http.StatusServiceUnavailable, "",
 					mcperr.Errorf(mcperr.CodeBackendUnavailable, "the rate limiter is unavailable; retry shortly"))
 				return
 			}
@@ -65,7 +69,7 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 			if !d.Allowed {
 				retry := ceilSeconds(d.RetryAfter)
 				h.Set("Retry-After", strconv.FormatInt(retry, 10))
-				reject(w, r, cfg.OnReject, http.StatusTooManyRequests, &mcperr.Error{
+				reject(w, r, cfg.OnReject, http.StatusTooManyRequests, event.RateLimit, &mcperr.Error{
 					Code:    mcperr.CodeRateLimitExceeded,
 					Message: fmt.Sprintf("rate limit of %d requests per %s exceeded; retry after %d s", cfg.Rule.Limit, cfg.Rule.Window, retry),
 					Details: map[string]any{
@@ -81,9 +85,9 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 	}, nil
 }
 
-func reject(w http.ResponseWriter, r *http.Request, hook func(*http.Request, int, *mcperr.Error), status int, e *mcperr.Error) {
+func reject(w http.ResponseWriter, r *http.Request, hook func(*http.Request, int, *mcperr.Error, string), status int, ev string, e *mcperr.Error) {
 	if hook != nil {
-		hook(r, status, e)
+		hook(r, status, e, ev)
 	}
 	httperr.Write(w, status, e)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -97,7 +98,14 @@ func mustFloat(s string) float64 {
 
 func TestMiddlewareCountsClientsApart(t *testing.T) {
 	clock := newFakeClock()
-	mw, err := Middleware(Config{Limiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}), Rule: Rule{Limit: 1, Window: time.Minute}})
+	var rejected []string
+	mw, err := Middleware(Config{
+		Limiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}),
+		Rule:    Rule{Limit: 1, Window: time.Minute},
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			rejected = append(rejected, fmt.Sprint(status, " ", e.Code, " ", event))
+		},
+	})
 	require.NoError(t, err)
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	call := func(client string) int {
@@ -110,6 +118,7 @@ func TestMiddlewareCountsClientsApart(t *testing.T) {
 	assert.Equal(t, http.StatusOK, call("desk-a"))
 	assert.Equal(t, http.StatusOK, call("desk-b"))
 	assert.Equal(t, http.StatusTooManyRequests, call("desk-a"))
+	assert.Equal(t, []string{"429 MCP-006 rate_limit"}, rejected)
 }
 
 type brokenLimiter struct{}
@@ -119,10 +128,12 @@ func (brokenLimiter) Allow(context.Context, string, int, time.Duration) (store.D
 }
 
 func TestMiddlewareFailsClosed(t *testing.T) {
-	var rejected []int
+	var rejected []string
 	mw, err := Middleware(Config{
-		Limiter:  brokenLimiter{},
-		OnReject: func(r *http.Request, status int, e *mcperr.Error) { rejected = append(rejected, status) },
+		Limiter: brokenLimiter{},
+		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
+			rejected = append(rejected, fmt.Sprint(status, " ", e.Code, " ", event))
+		},
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +145,7 @@ func TestMiddlewareFailsClosed(t *testing.T) {
 	assert.Equal(t, "1", resp.Header.Get("Retry-After"))
 	assert.Equal(t, "MCP-003", b.Code)
 	assert.Equal(t, "the rate limiter is unavailable; retry shortly", b.Message)
-	assert.Equal(t, []int{http.StatusServiceUnavailable}, rejected)
+	assert.Equal(t, []string{"503 MCP-003 "}, rejected, "a store down is no security event")
 }
 
 func TestMiddlewareRefusesABadRule(t *testing.T) {
