@@ -75,6 +75,11 @@ type Config struct {
 	// SessionsPerClient (MCP_SESSIONS_PER_CLIENT) caps the stateful
 	// sessions one client holds; one more initialize gets 429 and MCP-006.
 	SessionsPerClient int
+
+	// HTTPBodyTimeout (MCP_HTTP_BODY_TIMEOUT) bounds how long a request
+	// body may take to arrive, counted from the start of the request; a
+	// slower one is cut (408). Default DefaultHTTPBodyTimeout.
+	HTTPBodyTimeout time.Duration
 }
 
 // configVar is one environment variable LoadConfig reads, with the flag that
@@ -93,6 +98,7 @@ var configVars = []configVar{
 	{"MCP_HTTP_STATELESS", "http-stateless", `"true" serves HTTP without sessions, for several replicas behind a load balancer (default "false")`},
 	{"MCP_SESSION_IDLE_TIMEOUT", "session-idle-timeout", "how long an idle stateful HTTP session is kept, as a Go duration (default " + DefaultSessionIdleTimeout.String() + ")"},
 	{"MCP_SESSIONS_PER_CLIENT", "sessions-per-client", "how many stateful HTTP sessions one client may hold (default " + strconv.Itoa(DefaultSessionsPerClient) + ")"},
+	{"MCP_HTTP_BODY_TIMEOUT", "http-body-timeout", "how long a request body may take to arrive in http mode, as a Go duration (default " + DefaultHTTPBodyTimeout.String() + ")"},
 }
 
 // loopbackHosts are the names that reach a loopback listener without DNS,
@@ -119,6 +125,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 		SessionIdleTimeout: DefaultSessionIdleTimeout,
 		SessionsPerClient:  DefaultSessionsPerClient,
+		HTTPBodyTimeout:    DefaultHTTPBodyTimeout,
 	}
 	switch v := strings.ToLower(get("MCP_SERVER_MODE")); v {
 	case "":
@@ -188,6 +195,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			cfg.SessionsPerClient = n
 		}
 	}
+	if v := get("MCP_HTTP_BODY_TIMEOUT"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			bad(`MCP_HTTP_BODY_TIMEOUT must be a positive Go duration like "30s", got %q`, v)
+		} else {
+			cfg.HTTPBodyTimeout = d
+		}
+	}
 	if get("MCP_ALLOWED_HOSTS") == "" {
 		switch {
 		case isLoopbackListen(cfg.HTTPAddr):
@@ -247,6 +261,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionsPerClient <= 0 {
 		c.SessionsPerClient = DefaultSessionsPerClient
+	}
+	if c.HTTPBodyTimeout <= 0 {
+		c.HTTPBodyTimeout = DefaultHTTPBodyTimeout
 	}
 	return c
 }

@@ -28,6 +28,7 @@ func TestLoadConfig(t *testing.T) {
 
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionsPerClient:  16,
+		HTTPBodyTimeout:    30 * time.Second,
 	}
 	with := func(change func(*server.Config)) server.Config {
 		c := defaults
@@ -64,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionsPerClient:  16,
+			HTTPBodyTimeout:    30 * time.Second,
 		}},
 		{"any host", map[string]string{"MCP_SERVER_MODE": "http", "MCP_HTTP_ADDR": ":8080", "MCP_ALLOWED_HOSTS": "*"}, with(func(c *server.Config) {
 			c.Mode, c.HTTPAddr, c.AllowedHosts = server.ModeHTTP, ":8080", []string{"*"}
@@ -76,6 +78,7 @@ func TestLoadConfig(t *testing.T) {
 		{"session bounds", map[string]string{"MCP_SESSION_IDLE_TIMEOUT": "5m", "MCP_SESSIONS_PER_CLIENT": "3"}, with(func(c *server.Config) {
 			c.SessionIdleTimeout, c.SessionsPerClient = 5*time.Minute, 3
 		})},
+		{"body timeout", map[string]string{"MCP_HTTP_BODY_TIMEOUT": "5s"}, with(func(c *server.Config) { c.HTTPBodyTimeout = 5 * time.Second })},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,6 +102,7 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"stateless not a bool", map[string]string{"MCP_HTTP_STATELESS": "yes"}, `MCP_HTTP_STATELESS must be "true" or "false", got "yes"`},
 		{"idle timeout", map[string]string{"MCP_SESSION_IDLE_TIMEOUT": "-1s"}, `MCP_SESSION_IDLE_TIMEOUT must be a positive Go duration like "30m", got "-1s"`},
 		{"session cap", map[string]string{"MCP_SESSIONS_PER_CLIENT": "0"}, `MCP_SESSIONS_PER_CLIENT must be an integer 1..10000, got "0"`},
+		{"body timeout", map[string]string{"MCP_HTTP_BODY_TIMEOUT": "0s"}, `MCP_HTTP_BODY_TIMEOUT must be a positive Go duration like "30s", got "0s"`},
 		{"relative path", map[string]string{"MCP_HTTP_PATH": "mcp"}, `MCP_HTTP_PATH must be a path starting with / (like /mcp), without query or spaces, got "mcp"`},
 		{"path with a query", map[string]string{"MCP_HTTP_PATH": "/mcp?x=1"}, `MCP_HTTP_PATH must be a path starting with / (like /mcp), without query or spaces, got "/mcp?x=1"`},
 		{"host with a scheme", map[string]string{"MCP_ALLOWED_HOSTS": "https://mcp.example.com"}, `MCP_ALLOWED_HOSTS entries must be a host name, host:port or *, got "https://mcp.example.com"`},
@@ -141,6 +145,7 @@ func TestConfigFlagsOverrideTheEnvironment(t *testing.T) {
 
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionsPerClient:  16,
+		HTTPBodyTimeout:    30 * time.Second,
 	}, cfg)
 }
 

@@ -176,7 +176,7 @@ func (s *Server) HTTPHandler(cfg Config) http.Handler {
 	}
 	h = onlyPath(cfg.HTTPPath, h)
 	h = newHostPolicy(cfg).handler(h)
-	return s.health(limitBody(MaxBodyBytes, h))
+	return s.health(bodyDeadline(cfg.HTTPBodyTimeout, limitBody(MaxBodyBytes, h)))
 }
 
 // liveSessions returns the IDs of the sessions the SDK holds.
