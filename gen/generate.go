@@ -16,6 +16,8 @@ type Config struct {
 	Sources []Source // definition files
 	// ReadFile reads files reached only through "$ref"; os.ReadFile when nil.
 	ReadFile func(name string) ([]byte, error)
+	// Strict makes warnings errors (mcpgen lint, and -strict).
+	Strict bool
 }
 
 // Package is everything generated into one Go package.
@@ -24,6 +26,7 @@ type Package struct {
 	Tools      []*Tool
 	Allowlists []*AllowlistDecl
 	Dynamic    []*Schema // schemas checked by dynamic validators, in ID order
+	Warnings   []Problem // what was read past; errors under Config.Strict
 	toolTypes  [][]*Type // named types first created for each tool
 }
 
@@ -35,8 +38,9 @@ type AllowlistDecl struct {
 
 // Output is the result of a generation: file name → contents.
 type Output struct {
-	Files   map[string][]byte
-	Package *Package
+	Files    map[string][]byte
+	Package  *Package
+	Warnings []Problem
 }
 
 var dialects = map[string]bool{
@@ -61,13 +65,13 @@ func Load(cfg Config) (*Package, error) {
 	if read == nil {
 		read = os.ReadFile
 	}
-	problems := &Problems{}
+	problems := &Problems{strict: cfg.Strict}
 	set := newFileSet(read)
 	var files []*File
 	for _, src := range cfg.Sources {
 		files = append(files, set.add(src.Name, src.Data, problems))
 	}
-	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*File]bool{}}
+	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*Node]bool{}}
 	pkg := &Package{Name: cfg.Package}
 
 	// First pass: allowlists, so schemas can refer to them in any file order.
@@ -84,7 +88,7 @@ func Load(cfg Config) (*Package, error) {
 		case root.Kind == KindObject && root.Get("tools") != nil && root.Get("inputSchema") == nil:
 			for _, m := range root.Members {
 				if !contains(toolsListKeys, m.Key) {
-					c.errorAtKey(m, "unknown key %q in a tools/list result; allowed: %s", m.Key, strings.Join(toolsListKeys, ", "))
+					c.warnAtKey(m, "key %q is not part of a tools/list result (%s); ignored", m.Key, strings.Join(toolsListKeys, ", "))
 				}
 			}
 			if tl := root.Get("tools"); c.want(tl, KindArray, "tools") {
@@ -99,7 +103,6 @@ func Load(cfg Config) (*Package, error) {
 		}
 	}
 	for _, f := range schemaFiles {
-		c.dialect(f.Root, f)
 		c.compile(f.Root, f.Root)
 	}
 
@@ -120,12 +123,10 @@ func Load(cfg Config) (*Package, error) {
 			goNames[t.GoName] = n.Get("name")
 		}
 		if in := n.Get("inputSchema"); in != nil {
-			c.dialect(in, n.File)
 			t.InputSchema = c.compile(in, in)
 			c.requireObject(t.InputSchema, "inputSchema")
 		}
 		if out := n.Get("outputSchema"); out != nil {
-			c.dialect(out, n.File)
 			t.OutputSchema = c.compile(out, out)
 			c.requireObject(t.OutputSchema, "outputSchema")
 		}
@@ -172,6 +173,7 @@ func Load(cfg Config) (*Package, error) {
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
+	pkg.Warnings = problems.Warnings()
 	pkg.Dynamic = ty.dynamic
 	sort.Slice(pkg.Dynamic, func(i, j int) bool { return pkg.Dynamic[i].ID < pkg.Dynamic[j].ID })
 	return pkg, nil
@@ -217,20 +219,100 @@ func sourceNames(srcs []Source) string {
 	return strings.Join(names, ", ")
 }
 
-// dialect records whether the schema rooted at n is draft-07.
-func (c *compiler) dialect(n *Node, f *File) {
-	s := n.Get("$schema")
+// dialect decides whether the schema document rooted at root is draft-07:
+// its "$schema" says so, or it has none and uses a form only draft-07 has
+// (an array-form "items", or "additionalItems"), which is then read as
+// draft-07 with a warning. Saved tool lists often omit "$schema".
+func (c *compiler) dialect(root *Node) bool {
+	if d, ok := c.draft7[root]; ok {
+		return d
+	}
+	c.draft7[root] = false
+	s := root.Get("$schema")
 	if s == nil {
-		return
+		if at := draft7Form(root, 0); at != nil && !uses2020(root, 0) {
+			c.problems.Warn(at, "this schema has no \"$schema\", and "+draft7What(at)+" is draft-07 only (2020-12 has prefixItems); the schema is read as draft-07")
+			c.draft7[root] = true
+		}
+		return c.draft7[root]
 	}
 	draft7, ok := dialects[s.Str]
 	if s.Kind != KindString || !ok {
 		c.errorf(s, "$schema %s is not supported; use JSON Schema 2020-12 (the default) or draft-07", describe(s))
-		return
+		return false
 	}
-	if draft7 {
-		c.draft7[f] = true
+	c.draft7[root] = draft7
+	return draft7
+}
+
+// draft7Form returns the first node below n that only draft-07 reads: an
+// array under "items", or "additionalItems". It does not look inside
+// values that are not schemas (enum, const, default, examples).
+func draft7Form(n *Node, depth int) *Node {
+	if n.Kind != KindObject || depth > maxNodeDepth {
+		return nil
 	}
+	for _, m := range n.Members {
+		switch m.Key {
+		case "enum", "const", "default", "examples":
+			continue
+		case "items":
+			if m.Value.Kind == KindArray {
+				return m.Value
+			}
+		case "additionalItems":
+			return m.Value
+		}
+		switch m.Value.Kind {
+		case KindObject:
+			if at := draft7Form(m.Value, depth+1); at != nil {
+				return at
+			}
+		case KindArray:
+			for _, it := range m.Value.Items {
+				if at := draft7Form(it, depth+1); at != nil {
+					return at
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// uses2020 reports whether n uses a keyword only 2020-12 has, so that a
+// draft-07 form next to it is a mistake, not a dialect.
+func uses2020(n *Node, depth int) bool {
+	if depth > maxNodeDepth {
+		return false
+	}
+	switch n.Kind {
+	case KindObject:
+		for _, m := range n.Members {
+			switch m.Key {
+			case "enum", "const", "default", "examples":
+				continue
+			case "prefixItems", "$defs", "dependentRequired", "dependentSchemas", "unevaluatedItems", "unevaluatedProperties", "$anchor", "$dynamicRef", "$dynamicAnchor":
+				return true
+			}
+			if uses2020(m.Value, depth+1) {
+				return true
+			}
+		}
+	case KindArray:
+		for _, it := range n.Items {
+			if uses2020(it, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func draft7What(n *Node) string {
+	if n.Kind == KindArray {
+		return "\"items\" as an array"
+	}
+	return "\"additionalItems\""
 }
 
 func (c *compiler) requireObject(s *Schema, key string) {
@@ -358,7 +440,7 @@ func Generate(cfg Config) (*Output, error) {
 		return nil, err
 	}
 	e := newEmitter(pkg)
-	out := &Output{Files: map[string][]byte{}, Package: pkg}
+	out := &Output{Files: map[string][]byte{}, Package: pkg, Warnings: pkg.Warnings}
 	for i, t := range pkg.Tools {
 		b, err := render(e.genToolFile(t, pkg.toolTypes[i]))
 		if err != nil {

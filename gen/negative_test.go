@@ -77,15 +77,15 @@ func TestNegativeStderrHasCase(t *testing.T) {
 	}
 }
 
-// lintReport runs what "mcpgen lint FILE" runs and returns its standard
-// error. The definitions must be rejected as bad definitions (exit 2).
+// lintReport runs what "mcpgen lint FILE" runs (warnings are errors) and
+// returns its standard error. The definitions must be rejected as bad definitions (exit 2).
 func lintReport(t *testing.T, file string) string {
 	t.Helper()
 	srcs, err := gen.ReadSources(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = gen.Generate(gen.Config{Package: "lint", Sources: srcs})
+	_, err = gen.Generate(gen.Config{Package: "lint", Sources: srcs, Strict: true})
 	var defErr *gen.Error
 	if !errors.As(err, &defErr) {
 		t.Fatalf("Generate returned %v; want problems in the definitions", err)

@@ -166,7 +166,7 @@ type compiler struct {
 	order    []*Schema
 	allow    map[string]*Node  // declared allowlists, by name
 	allowGo  map[string]string // allowlist names, by their Go name
-	draft7   map[*File]bool
+	draft7   map[*Node]bool // by schema document root
 }
 
 func (c *compiler) errorf(n *Node, format string, args ...any) {
@@ -179,6 +179,11 @@ func (c *compiler) errorAtKey(m Member, format string, args ...any) {
 	c.problems.addAt(m.Value.File, m.KeyOffset, m.Value.Pointer, fmt.Sprintf(format, args...))
 }
 
+// warnAtKey reports a warning at the key of member m.
+func (c *compiler) warnAtKey(m Member, format string, args ...any) {
+	c.problems.warnAt(m.Value.File, m.KeyOffset, m.Value.Pointer, fmt.Sprintf(format, args...))
+}
+
 // compile returns the Schema for n, compiling it once.
 func (c *compiler) compile(n, root *Node) *Schema {
 	if s, ok := c.compiled[n]; ok {
@@ -186,6 +191,9 @@ func (c *compiler) compile(n, root *Node) *Schema {
 	}
 	s := &Schema{Node: n, Root: root, ID: len(c.order)}
 	c.compiled[n] = s
+	if n == root {
+		c.dialect(root)
+	}
 	c.order = append(c.order, s)
 	switch n.Kind {
 	case KindBool:
@@ -246,7 +254,7 @@ func editDistance(a, b string) int {
 }
 
 func (c *compiler) compileKeywords(s *Schema, n *Node) {
-	draft7 := c.draft7[n.File]
+	draft7 := c.draft7[s.Root]
 	for _, m := range n.Members {
 		v := m.Value
 		switch m.Key {

@@ -36,10 +36,36 @@ type Tool struct {
 	Sensitive          []string // JSON pointers of x-sensitive input properties
 }
 
-var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// toolNameRE is the spec's tool name: 1 to 128 characters of A-Z a-z 0-9 _ . -.
+var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 
-var toolKeys = []string{"$schema", "$comment", "name", "title", "description", "inputSchema", "outputSchema",
-	"annotations", "icons", "_meta", "execution", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
+// toolNameWarnLength is where names start to be cut by common clients.
+const toolNameWarnLength = 64
+
+// mcpToolKeys are the members of the MCP Tool object, with the first
+// revision that has each; the 2026-07-28 revision adds none. All are
+// accepted and published, whatever revision a client speaks.
+var mcpToolKeys = []struct{ key, since string }{
+	{"name", "2025-06-18"}, {"title", "2025-06-18"}, {"description", "2025-06-18"},
+	{"inputSchema", "2025-06-18"}, {"outputSchema", "2025-06-18"}, {"annotations", "2025-06-18"},
+	{"_meta", "2025-06-18"}, {"icons", "2025-11-25"}, {"execution", "2025-11-25"},
+}
+
+// extToolKeys are mcpgen's tool-level keys: the definition file's own
+// "$schema" and "$comment", and the x- policy keys.
+var extToolKeys = []string{"$schema", "$comment", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
+
+var toolKeys = func() []string {
+	var keys []string
+	for _, k := range mcpToolKeys {
+		keys = append(keys, k.key)
+	}
+	return append(keys, extToolKeys...)
+}()
+
+// requiredToolKeys may not be null; every other member of a tool reads
+// null as absent, as some SDKs write an absent field.
+var requiredToolKeys = []string{"name", "inputSchema"}
 
 var annotationKeys = map[string]NodeKind{"title": KindString, "readOnlyHint": KindBool, "destructiveHint": KindBool,
 	"idempotentHint": KindBool, "openWorldHint": KindBool}
@@ -58,37 +84,50 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		c.errorf(n, "a tool definition must be an object, got %s", n.Kind)
 		return nil
 	}
-	for _, m := range n.Members {
-		if !contains(toolKeys, m.Key) {
-			c.errorAtKey(m, "unknown tool key %q%s", m.Key, suggestFrom(m.Key, toolKeys))
-		}
-	}
+	nulls := c.readToolKeys(n)
 	name := n.Get("name")
 	switch {
+	case name == nil && contains(nulls, "name"):
 	case name == nil:
 		c.errorf(n, "missing \"name\"")
 	case name.Kind != KindString || !toolNameRE.MatchString(name.Str):
-		c.errorf(name, "tool name %s must be 1 to 64 characters of A-Z a-z 0-9 _ . -", describe(name))
+		c.errorf(name, "tool name %s must be 1 to 128 characters of A-Z a-z 0-9 _ . -", describe(name))
 	case GoName(name.Str) == "":
 		c.errorf(name, "tool name %q needs a letter or digit, from which its Go name is derived", name.Str)
 	default:
+		if len(name.Str) > toolNameWarnLength {
+			c.problems.Warn(name, fmt.Sprintf("tool name is %d characters; the spec allows 128, but some clients cut names at %d", len(name.Str), toolNameWarnLength))
+		}
 		t.Name = name.Str
 		t.GoName = GoName(name.Str)
 	}
 	t.Title = c.optString(n, "title")
 	t.Description = c.optString(n, "description")
-	if n.Get("inputSchema") == nil {
+	if in := n.Get("inputSchema"); in == nil && contains(nulls, "inputSchema") {
+	} else if in == nil {
 		c.errorf(n, "missing \"inputSchema\"; every tool needs one, an object schema such as {\"type\": \"object\"}")
+	} else if in.Kind == KindObject && len(in.Members) == 0 {
+		c.problems.Warn(in, "inputSchema {} says nothing, not even \"type\": \"object\"; read as a tool without arguments and published as {\"type\": \"object\"}")
+		in.Members = []Member{{Key: "type", KeyOffset: in.Offset, Value: &Node{Kind: KindString, Str: "object", Offset: in.Offset, File: in.File, Pointer: in.Pointer + "/type"}}}
 	}
 	if a := n.Get("annotations"); a != nil && c.want(a, KindObject, "annotations") {
+		kept := a.Members[:0]
 		for _, m := range a.Members {
 			kind, ok := annotationKeys[m.Key]
-			if !ok {
+			switch {
+			case m.Value.Kind == KindNull:
+				continue // absent
+			case strings.HasPrefix(m.Key, "x-"):
 				c.errorAtKey(m, "unknown annotation %q%s", m.Key, suggestFrom(m.Key, sortedKeys(annotationKeys)))
+			case !ok:
+				c.warnAtKey(m, "annotation %q is not part of the MCP ToolAnnotations object; ignored and not published%s", m.Key, suggestFrom(m.Key, sortedKeys(annotationKeys)))
 				continue
+			default:
+				c.want(m.Value, kind, "annotations."+m.Key)
 			}
-			c.want(m.Value, kind, "annotations."+m.Key)
+			kept = append(kept, m)
 		}
+		a.Members = kept
 		t.Annotations = compactJSON(a)
 	}
 	if ic := n.Get("icons"); ic != nil && c.want(ic, KindArray, "icons") {
@@ -166,14 +205,60 @@ func (c *compiler) checkIcon(n *Node) {
 	if n.Get("src") == nil {
 		c.errorf(n, "an icon needs \"src\", a URI of the image")
 	}
+	kept := n.Members[:0]
 	for _, m := range n.Members {
 		kind, ok := iconKeys[m.Key]
-		if !ok {
-			c.errorAtKey(m, "unknown icon key %q%s", m.Key, suggestFrom(m.Key, sortedKeys(iconKeys)))
+		switch {
+		case m.Value.Kind == KindNull && m.Key != "src":
+			continue // absent
+		case !ok:
+			c.warnAtKey(m, "icon key %q is not part of the MCP Icon object; ignored and not published%s", m.Key, suggestFrom(m.Key, sortedKeys(iconKeys)))
+			continue
+		default:
+			c.want(m.Value, kind, "icon "+m.Key)
+		}
+		kept = append(kept, m)
+	}
+	n.Members = kept
+}
+
+// readToolKeys drops what a tool object holds beyond the MCP Tool object
+// and mcpgen's keys, with a warning, and optional members that are null.
+// An unknown x- key is an error: that namespace is mcpgen's, and a typo
+// such as "x-rate-limits" must not pass.
+// It returns the required keys that were null (and reported).
+func (c *compiler) readToolKeys(n *Node) (nulls []string) {
+	kept := n.Members[:0]
+	for _, m := range n.Members {
+		switch {
+		case contains(toolKeys, m.Key):
+			if m.Value.Kind == KindNull && contains(requiredToolKeys, m.Key) {
+				c.errorf(m.Value, "%s may not be null; %s", m.Key, requiredWhat[m.Key])
+				nulls = append(nulls, m.Key)
+				continue
+			}
+			if m.Value.Kind == KindNull {
+				continue
+			}
+		case strings.HasPrefix(m.Key, "x-"):
+			c.errorAtKey(m, "unknown tool key %q%s", m.Key, suggestFrom(m.Key, extToolKeys[2:]))
+		default:
+			hint := ""
+			if s := suggestFrom(m.Key, toolKeys); strings.HasPrefix(s, "; did") {
+				hint = s
+			}
+			c.warnAtKey(m, "key %q is not part of the MCP Tool object nor an mcpgen x- key; ignored and not published%s", m.Key, hint)
 			continue
 		}
-		c.want(m.Value, kind, "icon "+m.Key)
+		kept = append(kept, m)
 	}
+	n.Members = kept
+	return nulls
+}
+
+var requiredWhat = map[string]string{
+	"name":        "every tool needs a name, 1 to 128 characters of A-Z a-z 0-9 _ . -",
+	"inputSchema": "every tool needs one, an object schema such as {\"type\": \"object\"}",
 }
 
 func (c *compiler) optString(n *Node, key string) string {

@@ -1,5 +1,5 @@
 // Package templates holds the text/template sources of the files mcpgen
-// writes once and then leaves to their owner: handler stubs today.
+// scaffolds and then leaves to their owner: handler stubs today.
 package templates
 
 import (
@@ -10,5 +10,6 @@ import (
 //go:embed *.tmpl
 var files embed.FS
 
-// Handlers renders the scaffold-once handler stub file.
+// Handlers renders the handler stub file; its "method" template renders
+// one method, which is what a later run appends for a new tool.
 var Handlers = template.Must(template.ParseFS(files, "handlers.go.tmpl"))

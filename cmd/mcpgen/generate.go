@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/mcpgen/mcpgen/gen"
 )
 
 // genFlags are the flags generate and check share.
 type genFlags struct {
-	out   string
-	pkg   string
-	stubs string
+	out    string
+	pkg    string
+	stubs  string
+	strict bool
 }
 
 func parseGenFlags(name string, args []string, stderr io.Writer, withStubs bool) (*genFlags, []string, error) {
@@ -23,8 +25,9 @@ func parseGenFlags(name string, args []string, stderr io.Writer, withStubs bool)
 	f := &genFlags{}
 	fs.StringVar(&f.out, "out", ".", "folder of the generated package")
 	fs.StringVar(&f.pkg, "pkg", "", "Go package name (default: the -out folder's name)")
+	fs.BoolVar(&f.strict, "strict", false, "make warnings (keys outside the MCP Tool object, draft-07 read without $schema, ...) errors")
 	if withStubs {
-		fs.StringVar(&f.stubs, "stubs", "", "also write handler stubs to this file in -out, once (never overwritten)")
+		fs.StringVar(&f.stubs, "stubs", "", "also write handler stubs to this file in -out; later runs add the methods of new tools and leave the others alone")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -50,11 +53,12 @@ func load(f *genFlags, paths []string, stderr io.Writer) (*gen.Output, int) {
 		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
 		return nil, 2
 	}
-	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs})
+	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs, Strict: f.strict})
 	if err != nil {
 		fmt.Fprint(stderr, gen.Report(err))
 		return nil, 2
 	}
+	fmt.Fprint(stderr, gen.ReportWarnings(out.Warnings))
 	return out, 0
 }
 
@@ -85,6 +89,15 @@ func generate(args []string, stdout, stderr io.Writer) int {
 		}
 		if wrote {
 			fmt.Fprintf(stdout, "mcpgen: wrote handler stubs to %s (yours to edit; never overwritten)\n", path)
+			return 0
+		}
+		added, err := gen.GrowStubs(path, out.Package)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcpgen: %v\n", err)
+			return 1
+		}
+		if len(added) > 0 {
+			fmt.Fprintf(stdout, "mcpgen: added handler stubs for %s to %s (the methods already there are left as they are)\n", strings.Join(added, ", "), path)
 		}
 	}
 	return 0
@@ -115,13 +128,14 @@ func check(args []string, stdout, stderr io.Writer) int {
 func lint(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mcpgen lint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	strict := fs.Bool("strict", true, "make warnings errors (-strict=false only reports them)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err, stderr)
 	}
 	if fs.NArg() == 0 {
 		return usageError(errors.New("no definition files or folders given"), stderr)
 	}
-	_, status := load(&genFlags{pkg: "lint"}, fs.Args(), stderr)
+	_, status := load(&genFlags{pkg: "lint", strict: *strict}, fs.Args(), stderr)
 	return status
 }
 

@@ -289,6 +289,50 @@ func TestStubsAreWrittenOnce(t *testing.T) {
 	mcpgen("check", "-out", out, defs).want(t, 0, "", "")
 }
 
+func TestStubsGrowWithNewTools(t *testing.T) {
+	defs, out := project(t)
+	stubs := filepath.Join(out, "service.go")
+	mcpgen("generate", "-out", out, "-stubs", "service.go", defs).want(t, 0,
+		"mcpgen: wrote handler stubs to "+stubs+" (yours to edit; never overwritten)\n", "")
+	// The user writes NotesAdd; then a tool is added.
+	edited := strings.Replace(read(t, stubs), `return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q is not implemented yet", "notes.add")`, "return out, nil // mine", 1)
+	write(t, stubs, edited)
+	write(t, filepath.Join(defs, "notes_pin.json"), `{"name": "notes.pin", "inputSchema": {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}}}}`)
+	mcpgen("generate", "-out", out, "-stubs", "service.go", defs).want(t, 0,
+		"mcpgen: added handler stubs for notes.pin to "+stubs+" (the methods already there are left as they are)\n", "")
+	got := read(t, stubs)
+	if !strings.HasPrefix(got, edited) {
+		t.Errorf("the stub file's existing text changed:\n%s", got)
+	}
+	if !strings.Contains(got, "func (s *Service) NotesPin(ctx context.Context, in NotesPinInput) ([]mcp.Content, error) {") {
+		t.Errorf("no NotesPin stub:\n%s", got)
+	}
+	// A third run has nothing to add and leaves the file alone.
+	mcpgen("generate", "-out", out, "-stubs", "service.go", defs).want(t, 0, "", "")
+	if read(t, stubs) != got {
+		t.Error("a run with no new tool changed the stub file")
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	defs, out := project(t)
+	file := filepath.Join(defs, "clock_now.json")
+	write(t, file, `{
+  "name": "clock.now",
+  "category": "time",
+  "annotations": null,
+  "inputSchema": {}
+}`)
+	warnings := file + ":3:3: /category: warning: key \"category\" is not part of the MCP Tool object nor an mcpgen x- key; ignored and not published\n" +
+		file + ":5:18: /inputSchema: warning: inputSchema {} says nothing, not even \"type\": \"object\"; read as a tool without arguments and published as {\"type\": \"object\"}\n"
+	mcpgen("generate", "-out", out, defs).want(t, 0, "", warnings+"mcpgen: 2 warning(s) in the definitions (-strict makes them errors)\n")
+	mcpgen("check", "-out", out, defs).want(t, 0, "", warnings+"mcpgen: 2 warning(s) in the definitions (-strict makes them errors)\n")
+	strict := warnings + "mcpgen: 2 problem(s) in the definitions (2 warning(s), errors under -strict)\n"
+	mcpgen("generate", "-strict", "-out", out, defs).want(t, 2, "", strict)
+	mcpgen("lint", defs).want(t, 2, "", strict)
+	mcpgen("lint", "-strict=false", defs).want(t, 0, "", warnings+"mcpgen: 2 warning(s) in the definitions (-strict makes them errors)\n")
+}
+
 func TestUsage(t *testing.T) {
 	mcpgen().want(t, 2, "", usage)
 	mcpgen("frobnicate").want(t, 2, "", "mcpgen: unknown command \"frobnicate\"\n"+usage)
