@@ -71,7 +71,7 @@ func Load(cfg Config) (*Package, error) {
 	for _, src := range cfg.Sources {
 		files = append(files, set.add(src.Name, src.Data, problems))
 	}
-	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*Node]bool{}}
+	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*Node]bool{}, detected: map[*Node]bool{}}
 	pkg := &Package{Name: cfg.Package}
 
 	// First pass: allowlists, so schemas can refer to them in any file order.
@@ -154,10 +154,10 @@ func Load(cfg Config) (*Package, error) {
 			t.Output = ty.typeOf(t.OutputSchema, t.GoName+"Output")
 		}
 		pkg.toolTypes = append(pkg.toolTypes, ty.types[before:])
-		t.PublishedInput, _ = publishSchema(set, t.InputSchema.Node, enums)
+		t.PublishedInput, _ = publishSchema(set, t.InputSchema.Node, enums, c.detected[t.InputSchema.Node])
 		if t.OutputSchema != nil {
 			var used []*Node
-			t.PublishedOutput, used = publishSchema(set, t.OutputSchema.Node, enums)
+			t.PublishedOutput, used = publishSchema(set, t.OutputSchema.Node, enums, c.detected[t.OutputSchema.Node])
 			for _, n := range used {
 				if !refused[n] {
 					refused[n] = true
@@ -231,8 +231,9 @@ func (c *compiler) dialect(root *Node) bool {
 	s := root.Get("$schema")
 	if s == nil {
 		if at := draft7Form(root, 0); at != nil && !uses2020(root, 0) {
-			c.problems.Warn(at, "this schema has no \"$schema\", and "+draft7What(at)+" is draft-07 only (2020-12 has prefixItems); the schema is read as draft-07")
+			c.problems.Warn(at, "this schema has no \"$schema\", and "+draft7What(at)+" is draft-07 only (2020-12 has prefixItems); the schema is read, and published, as draft-07")
 			c.draft7[root] = true
+			c.detected[root] = true
 		}
 		return c.draft7[root]
 	}

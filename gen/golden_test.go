@@ -92,6 +92,18 @@ func TestGolden(t *testing.T) {
 	for _, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
 			out := generateGolden(t, name)
+			// warnings.txt holds what generate prints on stderr for the
+			// case, when it prints anything.
+			warnings := filepath.Join(goldenDir, name, "warnings.txt")
+			if report := gen.ReportWarnings(out.Warnings); report != "" || *update {
+				if report == "" {
+					os.Remove(warnings)
+				} else {
+					compareGolden(t, warnings, []byte(report))
+				}
+			} else if _, err := os.Stat(warnings); err == nil {
+				t.Errorf("%s exists, but the case has no warnings", warnings)
+			}
 			want := filepath.Join(goldenDir, name, "want")
 			if *update {
 				if err := gen.Write(want, out); err != nil {

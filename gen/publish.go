@@ -29,12 +29,21 @@ type publisher struct {
 // publishSchema returns the published JSON of the schema rooted at root,
 // and the schema nodes that published their allowlist as an enum in it.
 // The root's "$defs" is rendered last so files bundled on the way can join it.
-func publishSchema(set *fileSet, root *Node, enums map[*Node]string) (string, []*Node) {
+// A draft-07 schema that did not say so (draft7) is published with its
+// "$schema": clients read a schema without one as 2020-12.
+func publishSchema(set *fileSet, root *Node, enums map[*Node]string, draft7 bool) (string, []*Node) {
 	p := &publisher{set: set, enums: enums, seen: map[*Node]bool{}, bundled: map[*File]string{}}
 	if root.Kind != KindObject {
 		return compactJSON(root), nil
 	}
 	b := p.appendMembers(nil, root, root.File, "", func(key string) bool { return key == "$defs" })
+	if draft7 {
+		head := []byte(`{"$schema":"http://json-schema.org/draft-07/schema#"`)
+		if len(b) > 1 {
+			head = append(head, ',')
+		}
+		b = append(head, b[1:]...)
+	}
 	var defs []byte
 	if authored := root.Get("$defs"); authored != nil && authored.Kind == KindObject {
 		for _, d := range authored.Members {

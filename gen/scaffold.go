@@ -170,4 +170,3 @@ func WriteOnce(path string, data []byte) (bool, error) {
 	}
 	return true, f.Close()
 }
-

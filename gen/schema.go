@@ -166,7 +166,8 @@ type compiler struct {
 	order    []*Schema
 	allow    map[string]*Node  // declared allowlists, by name
 	allowGo  map[string]string // allowlist names, by their Go name
-	draft7   map[*Node]bool // by schema document root
+	draft7   map[*Node]bool    // by schema document root
+	detected map[*Node]bool    // draft-07 roots without "$schema"
 }
 
 func (c *compiler) errorf(n *Node, format string, args ...any) {
