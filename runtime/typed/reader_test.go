@@ -64,3 +64,36 @@ func TestWindowViolationOpenSides(t *testing.T) {
 	assert.Equal(t, "must not be after 2026-11-26T00:00:00Z (now+1d)", WindowViolation(future, -1<<63, 24*time.Hour))
 	assert.Equal(t, "must not be before 2024-11-25T00:00:00Z (now-730d)", WindowViolation(old, -730*24*time.Hour, 1<<63-1))
 }
+
+func TestDateTimeLowerCaseTAndZ(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Time
+		msg  string // the violation, "" when the value reads
+	}{
+		{in: "2024-05-06t07:08:09z", want: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)},
+		{in: "2024-05-06T07:08:09z", want: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)},
+		{in: "2024-05-06t07:08:09.5+02:00", want: time.Date(2024, 5, 6, 5, 8, 9, 5e8, time.UTC)},
+		{in: "1998-12-31T23:59:60Z", msg: "/: leap seconds are not supported"},
+		{in: "2024-05-06 07:08:09Z", msg: "/: must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			r := GetReader([]byte(`"` + tt.in + `"`))
+			defer PutReader(r)
+			got, ok := r.DateTime(r.Root())
+			r.End()
+			if tt.msg != "" {
+				require.False(t, ok)
+				e := mcperr.AsError(r.Violations.Err("x"))
+				require.NotNil(t, e)
+				assert.Equal(t, tt.msg, e.Violations[0].String())
+				return
+			}
+			require.True(t, ok, "violations: %v", r.Violations.Err("x"))
+			assert.True(t, tt.want.Equal(got), "got %v, want %v", got, tt.want)
+			p, ok := ParseDateTime(tt.in)
+			assert.True(t, ok && p.Equal(tt.want))
+		})
+	}
+}

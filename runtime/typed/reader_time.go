@@ -15,12 +15,29 @@ func (r *Reader) DateTime(p *Path) (time.Time, bool) {
 		r.Violations.Add(p, "format", "must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\"")
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	t, ok := parseDateTime(s)
+	if !ok {
 		r.Violations.Add(p, "format", "leap seconds are not supported")
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// parseDateTime parses a string IsDateTime accepts. RFC 3339 allows a
+// lower-case "t" and "z", which time.Parse refuses, so they are upper-cased
+// first. It fails only for a leap second (second 60), which time.Time
+// cannot hold.
+func parseDateTime(s string) (time.Time, bool) {
+	if s[10] == 't' || s[len(s)-1] == 'z' {
+		b := []byte(s)
+		b[10] = 'T'
+		if b[len(b)-1] == 'z' {
+			b[len(b)-1] = 'Z'
+		}
+		s = string(b)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }
 
 // Decimal reads a JSON number exactly into a decimal.Decimal; asString reads

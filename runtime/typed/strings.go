@@ -42,6 +42,5 @@ func ParseDateTime(s string) (time.Time, bool) {
 	if !IsDateTime(s) {
 		return time.Time{}, false
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
+	return parseDateTime(s)
 }
