@@ -14,9 +14,6 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
-
-	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
-	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
 // Realm is the realm of the WWW-Authenticate challenges.
@@ -39,6 +36,31 @@ const (
 // by default, and 2 MiB leaves room for the envelope and escaping. Raise it
 // for tools with a larger x-max-args-bytes.
 const DefaultMaxSignedBodyBytes = 2 << 20
+
+// Options are what an Authenticator uses besides its Config: its store,
+// its clock and the hook that hears of refusals.
+type Options struct {
+	// Nonces remembers the nonces of verified requests in hmac mode (a
+	// fresh memstore.Nonces when nil; share one store between replicas).
+	Nonces store.Nonces
+	// Now is the clock the timestamp window is checked against (time.Now
+	// when nil).
+	Now func() time.Time
+	// OnReject, when set, is told about every refused request, for
+	// security events. The error never holds a secret, token, signature or
+	// body. event is the security event the refusal is:
+	//
+	//   - "auth_failure": missing, malformed or wrong credentials, an
+	//     unknown key, an unsupported X-API-Version (401);
+	//   - "stale_timestamp": an X-Timestamp outside the ±300 s window (401);
+	//   - "replay": a nonce already used (401);
+	//   - "rate_limit": a client at its quota of nonces (429);
+	//   - "payload_too_large": a signed body over MaxBodyBytes (413);
+	//   - "": no security event, when the nonce store failed (503), the
+	//     body could not be read (400), or Replay was mounted without
+	//     Authenticate in front of it (500).
+	OnReject func(r *http.Request, status int, err *mcperr.Error, event string)
+}
 
 // Authenticator checks the credentials of HTTP requests, in the mode its
 // Config sets.
@@ -131,7 +153,7 @@ func modeList() string {
 // New returns an Authenticator for cfg, or an *mcperr.Error with code
 // MCP-011 listing everything wrong with it. An empty Mode is ModeNone; a
 // mode outside Modes is an error.
-func New(cfg Config) (*Authenticator, error) {
+func New(cfg Config, opts Options) (*Authenticator, error) {
 	if cfg.Mode == "" {
 		cfg.Mode = ModeNone
 	}
@@ -139,7 +161,7 @@ func New(cfg Config) (*Authenticator, error) {
 		return nil, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
 	}
 	sc, _ := lookup(cfg.Mode) // check refused an unknown mode
-	a := &Authenticator{scheme: sc, now: cfg.Now, maxBody: cfg.MaxBodyBytes, onReject: cfg.OnReject, nonces: cfg.Nonces}
+	a := &Authenticator{scheme: sc, now: opts.Now, maxBody: cfg.MaxBodyBytes, onReject: opts.OnReject, nonces: opts.Nonces}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -191,18 +213,21 @@ func setupHMAC(a *Authenticator, cfg *Config) {
 // Mode returns the mode requests are authenticated in.
 func (a *Authenticator) Mode() Mode { return a.scheme.mode }
 
-// Handler returns next behind authentication. A request that passes has its
-// client ID in its context (principal.WithClientID) and, in hmac mode, the
-// fingerprint of its signed fields and its nonce recorded; one that fails
-// gets 401 and MCP-002 with a WWW-Authenticate challenge, and next never
-// sees it. In mode none every request passes untouched.
-func (a *Authenticator) Handler(next http.Handler) http.Handler {
-	return a.authenticate(a.replay(next))
-}
-
-// authenticate checks the credentials, and in hmac mode leaves the nonce
-// for replay to record.
-func (a *Authenticator) authenticate(next http.Handler) http.Handler {
+// Authenticate returns next behind the credentials check of the mode. A
+// request that passes has its client ID in its context
+// (principal.WithClientID) and, in hmac mode, the fingerprint of its signed
+// fields, for the idempotency layer, and its nonce left for Replay to
+// record; one that fails gets 401 and MCP-002 with a WWW-Authenticate
+// challenge (or 413 and MCP-017 for a signed body over the cap), and next
+// never sees it. In mode none every request passes untouched.
+//
+// Mount Replay behind it, with the client rate limit between the two, so a
+// request the rate limit refuses uses up no room in the nonce store: a
+// client flooding the server fills neither its own nonce quota nor the
+// store. The price is that a replayed request, signed by the client but
+// resent by someone who captured it, counts against the client's rate
+// limit before it is refused as a replay.
+func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
 	if a.scheme.authenticate == nil {
 		return next
 	}
@@ -214,44 +239,6 @@ func (a *Authenticator) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// Middleware returns the security layers that follow the body cap and the
-// Host/Origin checks on the HTTP request path: authentication, the
-// per-client rate limit, the replay check (recording the nonce), then
-// idempotency. Mount it with server.WithHTTPMiddleware.
-//
-// The rate limit runs before the nonce is recorded, so requests it refuses
-// use up no room in the nonce store: a client flooding the server fills
-// neither its own nonce quota nor the store. The price is that a replayed
-// request, signed by the client but resent by someone who captured it,
-// counts against the client's rate limit before it is refused as a replay.
-func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
-	a, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	key := ratelimit.ClientKey(cfg.TrustedProxies)
-	limit := func(next http.Handler) http.Handler { return next }
-	if cfg.RateLimit.Limit >= 0 {
-		limit, err = ratelimit.Middleware(ratelimit.Config{
-			Limiter:  cfg.RateLimiter,
-			Rule:     cfg.RateLimit,
-			Key:      key,
-			OnReject: cfg.OnReject,
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	idem := idempotency.Middleware(idempotency.Config{
-		Store:        cfg.Idempotency,
-		TTL:          cfg.IdempotencyTTL,
-		Client:       key,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		OnReject:     cfg.OnReject,
-	})
-	return func(next http.Handler) http.Handler { return a.authenticate(limit(a.replay(idem(next)))) }, nil
 }
 
 // failure is a refused request: its status, its error, its security event

@@ -34,7 +34,7 @@ func (a *Authenticator) bearer(r *http.Request) (*http.Request, *failure) {
 		match = subtle.ConstantTimeSelect(eq, i, match)
 	}
 	if match < 0 {
-		return r, bearerFailure("invalid_token", "the bearer token is not valid")
+		return r, bearerFailure("invalid_token", "the token is not valid")
 	}
 	return r.WithContext(principal.WithClientID(r.Context(), a.tokens[match].client)), nil
 }

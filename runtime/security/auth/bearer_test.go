@@ -14,14 +14,14 @@ import (
 
 func bearerServer(t *testing.T) (string, *downstream) {
 	t.Helper()
-	a, err := New(Config{Mode: ModeBearer, Tokens: []Token{tokenA, tokenB},
+	a, err := New(Config{Mode: ModeBearer, Tokens: []Token{tokenA, tokenB}}, Options{
 		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
 			if event != "auth_failure" {
 				t.Errorf("a bearer refusal is event %q, want auth_failure", event)
 			}
 		}})
 	require.NoError(t, err)
-	srv, d := serve(t, a.Handler)
+	srv, d := serve(t, handler(a))
 	return srv.URL, d
 }
 
@@ -44,9 +44,9 @@ func TestBearerFailures(t *testing.T) {
 		{"two headers", []string{"Bearer " + tokenA.Token, "Bearer " + tokenB.Token}, `Bearer realm="mcp", error="invalid_request"`,
 			`the Authorization header must be one "Bearer <token>"`},
 		{"wrong token", []string{"Bearer " + strings.Repeat("x", 40)}, `Bearer realm="mcp", error="invalid_token"`,
-			"the bearer token is not valid"},
+			"the token is not valid"},
 		{"a valid token's prefix", []string{"Bearer " + tokenA.Token[:30]}, `Bearer realm="mcp", error="invalid_token"`,
-			"the bearer token is not valid"},
+			"the token is not valid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,19 +3,11 @@ package auth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/netip"
 	"os"
-	"strconv"
 	"strings"
-	"time"
-
-	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/store"
-
-	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 )
 
 // Mode is how HTTP requests are authenticated.
@@ -93,7 +85,9 @@ func (t Token) LogValue() slog.Value {
 // lists none.
 var DefaultAPIVersions = []string{"1.0.0"}
 
-// Config configures New and Middleware.
+// Config is the authentication setup: the mode and its credentials.
+// runtime/security reads it from the environment (AUTH_MODE, AUTH_TOKEN,
+// API_KEY_HMAC_SECRET, the tokens and keys files, MCP_API_VERSIONS).
 type Config struct {
 	Mode   Mode
 	Tokens []Token // bearer mode: every token accepted, several during a rotation
@@ -102,192 +96,81 @@ type Config struct {
 	// APIVersions lists the X-API-Version values accepted in hmac mode
 	// (DefaultAPIVersions when empty).
 	APIVersions []string
-	// Nonces remembers the nonces of verified requests (a fresh
-	// memstore.Nonces when nil; share one store between replicas).
-	Nonces store.Nonces
-	// Now is the clock the timestamp window is checked against (time.Now
-	// when nil).
-	Now func() time.Time
 	// MaxBodyBytes caps the body read to verify a signature
 	// (DefaultMaxSignedBodyBytes, 2 MiB, when zero); a larger body is
-	// refused with 413 and MCP-017 before the signature is checked. It also
-	// caps the body the idempotency layer reads to fingerprint a request
-	// in modes none and bearer (server.MaxBodyBytes when zero).
+	// refused with 413 and MCP-017 before the signature is checked.
+	// runtime/security also caps by it the body the idempotency layer reads
+	// to fingerprint a request in modes none and bearer.
 	MaxBodyBytes int64
-	// OnReject, when set, is told about every refused request, for
-	// security events. The error never holds a secret, token, signature or
-	// body. event is the security event the refusal is:
-	//
-	//   - "auth_failure": missing, malformed or wrong credentials, an
-	//     unknown key, an unsupported X-API-Version (401);
-	//   - "stale_timestamp": an X-Timestamp outside the ±300 s window (401);
-	//   - "replay": a nonce already used (401);
-	//   - "rate_limit": a client at its quota of nonces (429);
-	//   - "payload_too_large": a signed body over MaxBodyBytes (413);
-	//   - "": no security event, when the nonce store failed (503) or the
-	//     body could not be read (400).
-	OnReject func(r *http.Request, status int, err *mcperr.Error, event string)
-
-	// The layers Middleware adds after authentication.
-
-	// RateLimit is the per-client limit (ratelimit.DefaultRule when zero;
-	// a negative Limit turns it off).
-	RateLimit ratelimit.Rule
-	// RateLimiter counts requests (a fresh memstore.Limiter when nil).
-	RateLimiter store.Limiter
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
-	// believed when a request has no client ID (mode none).
-	TrustedProxies []netip.Prefix
-	// Idempotency keeps idempotency records (a fresh
-	// memstore.Idempotency when nil).
-	Idempotency store.Idempotency
-	// IdempotencyTTL is how long records are kept
-	// (idempotency.DefaultTTL when zero).
-	IdempotencyTTL time.Duration
 }
 
-// configEnv lists the variables ConfigFromEnv reads, for help texts.
-var configEnv = []struct{ name, usage string }{
-	{"AUTH_MODE", `"none", "bearer" or "hmac" (default: from the credentials set, else none)`},
-	{"AUTH_TOKEN", "the bearer token (bearer mode)"},
-	{"MCP_AUTH_TOKENS_FILE", `JSON file {"tokens":[{"id":..,"token":..}]} of bearer tokens, for rotation`},
-	{"API_KEY_HMAC_SECRET", `the HMAC secret, key ID "default" (hmac mode)`},
-	{"MCP_HMAC_KEYS_FILE", `JSON file {"keys":[{"id":..,"secret":..}]} of HMAC keys, for rotation`},
-	{"MCP_CLIENT_RATE_LIMIT", `per-client limit as "N/duration" like "1000/1m", or "off" (default 1000/1m)`},
-	{"MCP_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+// CheckSecret reports why secret cannot be an HMAC secret, or nil. The
+// error's text is what to say after the variable's name: "must be at least
+// 32 bytes, got 7 (...)". It never holds the secret.
+func CheckSecret(secret string) error {
+	if p := secretProblem(secret); p != "" {
+		return errors.New(p)
+	}
+	return nil
 }
 
-// EnvUsage returns one line per environment variable ConfigFromEnv reads,
-// "NAME: what it holds", for a server's -h output.
-func EnvUsage() []string {
-	out := make([]string, len(configEnv))
-	for i, v := range configEnv {
-		out[i] = v.name + ": " + v.usage
+// CheckToken reports why token cannot be a bearer token, or nil, worded as
+// CheckSecret's errors are.
+func CheckToken(token string) error {
+	if p := tokenProblem(token); p != "" {
+		return errors.New(p)
 	}
-	return out
+	return nil
 }
 
-// ConfigFromEnv reads the authentication settings from the environment
-// through getenv (os.Getenv, or a function that lets flags override it). It
-// never falls back silently: a mode without its credentials, credentials
-// for a mode not chosen, a short secret or a malformed file are all
-// reported, at once, in one *mcperr.Error with code MCP-011. Messages name
-// variables and files, never their secret contents.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+// CheckAPIVersion reports why v cannot be an X-API-Version value, or nil,
+// worded as CheckSecret's errors are.
+func CheckAPIVersion(v string) error {
+	if !validVersion(v) {
+		return fmt.Errorf("must be %s, got %q", versionGrammar, v)
+	}
+	return nil
+}
 
-	token, tokensFile := get("AUTH_TOKEN"), get("MCP_AUTH_TOKENS_FILE")
-	secret, keysFile := get("API_KEY_HMAC_SECRET"), get("MCP_HMAC_KEYS_FILE")
-	bearerSet, hmacSet := token != "" || tokensFile != "", secret != "" || keysFile != ""
+// ReadKeysFile reads a JSON file of HMAC keys, {"keys":[{"id":..,
+// "client":..,"secret":..}]}, strictly (no unknown fields, nothing after
+// the object), and checks every key. The error joins every problem
+// (errors.Join), each naming the entry ("keys[1] secret must be ..."),
+// never a secret; none names the file, which the caller knows.
+func ReadKeysFile(path string) ([]Key, error) {
+	var file struct {
+		Keys []Key `json:"keys"`
+	}
+	if p := readJSONFile(path, &file); p != "" {
+		return nil, errors.New(p)
+	}
+	if problems := checkKeys(file.Keys); len(problems) > 0 {
+		return nil, joinProblems(problems)
+	}
+	return file.Keys, nil
+}
 
-	var cfg Config
-	switch v := Mode(strings.ToLower(get("AUTH_MODE"))); v {
-	case "":
-		switch {
-		case bearerSet && hmacSet:
-			bad("AUTH_MODE is not set, and both bearer (AUTH_TOKEN, MCP_AUTH_TOKENS_FILE) and HMAC (API_KEY_HMAC_SECRET, MCP_HMAC_KEYS_FILE) credentials are: set AUTH_MODE")
-		case bearerSet:
-			cfg.Mode = ModeBearer
-		case hmacSet:
-			cfg.Mode = ModeHMAC
-		default:
-			cfg.Mode = ModeNone
-		}
-	default:
-		if _, ok := lookup(v); !ok {
-			bad("AUTH_MODE must be %s, got %q", modeList(), v)
-			break
-		}
-		cfg.Mode = v
+// ReadTokensFile reads a JSON file of bearer tokens, {"tokens":[{"id":..,
+// "client":..,"token":..}]}, as ReadKeysFile reads keys.
+func ReadTokensFile(path string) ([]Token, error) {
+	var file struct {
+		Tokens []Token `json:"tokens"`
 	}
-	unused := func(names ...string) {
-		for _, n := range names {
-			if get(n) != "" {
-				bad("%s is set but AUTH_MODE is %s: remove it, or set AUTH_MODE to the mode it belongs to", n, cfg.Mode)
-			}
-		}
+	if p := readJSONFile(path, &file); p != "" {
+		return nil, errors.New(p)
 	}
-	switch cfg.Mode {
-	case ModeNone:
-		unused("AUTH_TOKEN", "MCP_AUTH_TOKENS_FILE", "API_KEY_HMAC_SECRET", "MCP_HMAC_KEYS_FILE")
-	case ModeBearer:
-		unused("API_KEY_HMAC_SECRET", "MCP_HMAC_KEYS_FILE")
-		switch {
-		case token != "" && tokensFile != "":
-			bad("set one of AUTH_TOKEN and MCP_AUTH_TOKENS_FILE, not both")
-		case token != "":
-			cfg.Tokens = []Token{{Token: token}}
-			if p := tokenProblem(token); p != "" {
-				bad("AUTH_TOKEN %s", p)
-			}
-		case tokensFile != "":
-			var file struct {
-				Tokens []Token `json:"tokens"`
-			}
-			if p := readJSONFile(tokensFile, &file); p != "" {
-				bad("MCP_AUTH_TOKENS_FILE %s: %s", tokensFile, p)
-				break
-			}
-			cfg.Tokens = file.Tokens
-			for _, p := range checkTokens(cfg.Tokens) {
-				bad("MCP_AUTH_TOKENS_FILE %s: %s", tokensFile, p)
-			}
-		default:
-			bad("AUTH_MODE is bearer but no token is set: set AUTH_TOKEN (generate one with: openssl rand -hex 32) or MCP_AUTH_TOKENS_FILE")
-		}
-	case ModeHMAC:
-		unused("AUTH_TOKEN", "MCP_AUTH_TOKENS_FILE")
-		switch {
-		case secret != "" && keysFile != "":
-			bad("set one of API_KEY_HMAC_SECRET and MCP_HMAC_KEYS_FILE, not both")
-		case secret != "":
-			cfg.Keys = []Key{{ID: DefaultKeyID, Secret: secret}}
-			if p := secretProblem(secret); p != "" {
-				bad("API_KEY_HMAC_SECRET %s", p)
-			}
-		case keysFile != "":
-			var file struct {
-				Keys []Key `json:"keys"`
-			}
-			if p := readJSONFile(keysFile, &file); p != "" {
-				bad("MCP_HMAC_KEYS_FILE %s: %s", keysFile, p)
-				break
-			}
-			cfg.Keys = file.Keys
-			for _, p := range checkKeys(cfg.Keys) {
-				bad("MCP_HMAC_KEYS_FILE %s: %s", keysFile, p)
-			}
-		default:
-			bad("AUTH_MODE is hmac but no key is set: set API_KEY_HMAC_SECRET (generate one with: openssl rand -hex 32) or MCP_HMAC_KEYS_FILE")
-		}
+	if problems := checkTokens(file.Tokens); len(problems) > 0 {
+		return nil, joinProblems(problems)
 	}
+	return file.Tokens, nil
+}
 
-	switch v := get("MCP_CLIENT_RATE_LIMIT"); v {
-	case "":
-	case "off":
-		cfg.RateLimit = ratelimit.Rule{Limit: -1}
-	default:
-		n, d, ok := strings.Cut(v, "/")
-		limit, err1 := strconv.Atoi(n)
-		window, err2 := time.ParseDuration(d)
-		if !ok || err1 != nil || err2 != nil || limit <= 0 || window <= 0 {
-			bad(`MCP_CLIENT_RATE_LIMIT must be "N/duration" with positive N and duration, like "1000/1m", or "off", got %q`, v)
-		}
-		cfg.RateLimit = ratelimit.Rule{Limit: limit, Window: window}
+func joinProblems(problems []string) error {
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = errors.New(p)
 	}
-	if v := get("MCP_TRUSTED_PROXIES"); v != "" {
-		p, err := ratelimit.ParsePrefixes(v)
-		if err != nil {
-			bad("MCP_TRUSTED_PROXIES must be comma-separated CIDR prefixes or addresses like 10.0.0.0/8, got %q", v)
-		}
-		cfg.TrustedProxies = p
-	}
-	if len(problems) > 0 {
-		return Config{}, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: strings.Join(problems, "; ")}
-	}
-	return cfg, nil
+	return errors.Join(errs...)
 }
 
 // readJSONFile decodes a credentials file strictly, and returns a problem
@@ -409,10 +292,8 @@ func (c Config) check() []string {
 	if sc.check != nil {
 		problems = sc.check(&c)
 	}
-	if c.RateLimit.Limit >= 0 && c.RateLimit != (ratelimit.Rule{}) {
-		if err := c.RateLimit.Validate(); err != nil {
-			problems = append(problems, fmt.Sprintf("rate limit must have a positive limit and window, got %d per %s", c.RateLimit.Limit, c.RateLimit.Window))
-		}
+	if c.MaxBodyBytes < 0 {
+		problems = append(problems, fmt.Sprintf("the signed body cap must not be negative, got %d", c.MaxBodyBytes))
 	}
 	return problems
 }

@@ -96,14 +96,14 @@ func TestDocExample(t *testing.T) {
 // TestDocExampleVerifies sends the documented request, headers and all, to
 // a server holding the documented key at the documented time.
 func TestDocExampleVerifies(t *testing.T) {
-	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{docKey}, Now: func() time.Time { return docSign.Time }})
+	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{docKey}}, Options{Now: func() time.Time { return docSign.Time }})
 	require.NoError(t, err)
 	h, _, err := SignRequestHeaders(docKey, docSign)
 	require.NoError(t, err)
 	req := httptest.NewRequest(docSign.Method, docSign.URL, strings.NewReader(string(docSign.Body)))
 	req.Header = h
 	w := httptest.NewRecorder()
-	a.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, req)
+	handler(a)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, req)
 	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
 }
 

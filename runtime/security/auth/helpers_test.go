@@ -61,6 +61,12 @@ func (d *downstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(seen{Client: principal.ClientID(r.Context()), Body: string(body)})
 }
 
+// handler is the authentication layers of a, as runtime/security mounts
+// them without the rate limit between them.
+func handler(a *Authenticator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return a.Authenticate(a.Replay(next)) }
+}
+
 // serve runs mw(downstream) on a loopback test server.
 func serve(t *testing.T, mw func(http.Handler) http.Handler) (*httptest.Server, *downstream) {
 	t.Helper()

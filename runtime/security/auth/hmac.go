@@ -158,8 +158,8 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	// nonce, so a retry signed afresh, even with a rotated key, matches.
 	ctx = idemkey.WithFingerprint(ctx, idemkey.NewFingerprint(
 		c.method, c.host, c.path, c.query, c.contentType, c.apiVersion, bodySum))
-	// The nonce is recorded by the replay layer, once the client's rate
-	// limit has admitted the request (Middleware) or right away (Handler).
+	// The nonce is recorded by Replay, once the client's rate limit has
+	// admitted the request.
 	ctx = context.WithValue(ctx, pendingNonceKey{}, &pendingNonce{client: key.client, nonce: nonce})
 	r = r.WithContext(ctx)
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -172,19 +172,20 @@ type pendingNonce struct{ client, nonce string }
 
 type pendingNonceKey struct{}
 
-// replay returns next behind the replay check of hmac mode: the verified
-// request's nonce is recorded, and a request whose nonce was already used,
-// or whose client holds its quota of nonces, is refused. It runs after
-// the signature check, so nothing is written for a forged request, and
-// in Middleware after the client rate limit, so a request refused there
-// uses up no nonce.
-func (a *Authenticator) replay(next http.Handler) http.Handler {
+// Replay returns next behind the replay check of hmac mode: the verified
+// request's nonce is recorded, and a request whose nonce was already used
+// is refused (401, MCP-002), as is one whose client holds its quota of
+// nonces (429, MCP-006), or all of them when the store cannot take it
+// (503, MCP-003). It belongs behind Authenticate, so nothing is written
+// for a forged request; a request that did not pass Authenticate is
+// refused (500). In the other modes every request passes untouched.
+func (a *Authenticator) Replay(next http.Handler) http.Handler {
 	if !a.scheme.nonces {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := r.Context().Value(pendingNonceKey{}).(*pendingNonce)
-		if !ok { // not behind a.Handler: a wiring mistake, refused
+		if !ok { // not behind Authenticate: a wiring mistake, refused
 			a.reject(w, r, &failure{status: http.StatusInternalServerError,
 				err: mcperr.Errorf(mcperr.CodeInternal, "the request was not authenticated")})
 			return

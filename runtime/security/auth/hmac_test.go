@@ -21,11 +21,17 @@ import (
 // on a fake clock.
 func hmacServer(t *testing.T, cfg Config) (url string, clock *fakeClock, d *downstream) {
 	t.Helper()
+	return hmacServerWith(t, cfg, Options{})
+}
+
+// hmacServerWith is hmacServer with options; its clock replaces opts.Now.
+func hmacServerWith(t *testing.T, cfg Config, opts Options) (url string, clock *fakeClock, d *downstream) {
+	t.Helper()
 	clock = newFakeClock()
-	cfg.Mode, cfg.Now = ModeHMAC, clock.Now
-	a, err := New(cfg)
+	cfg.Mode, opts.Now = ModeHMAC, clock.Now
+	a, err := New(cfg, opts)
 	require.NoError(t, err)
-	srv, d := serve(t, a.Handler)
+	srv, d := serve(t, handler(a))
 	return srv.URL, clock, d
 }
 
@@ -281,7 +287,7 @@ func (brokenNonces) Remember(context.Context, string, string, time.Duration) (bo
 }
 
 func TestHMACNonceStoreDown(t *testing.T) {
-	url, clock, d := hmacServer(t, Config{Keys: []Key{keyA}, Nonces: brokenNonces{}})
+	url, clock, d := hmacServerWith(t, Config{Keys: []Key{keyA}}, Options{Nonces: brokenNonces{}})
 	resp := do(t, nil, signed(t, keyA, clock, url, rpcBody, nil))
 	assert.Equal(t, http.StatusServiceUnavailable, resp.status)
 	assert.Equal(t, "1", resp.header.Get("Retry-After"))
@@ -296,13 +302,13 @@ func TestHMACNonceStoreDown(t *testing.T) {
 func TestOnReject(t *testing.T) {
 	var got []string
 	clock := newFakeClock()
-	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, Now: clock.Now, MaxBodyBytes: 1024,
+	a, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, MaxBodyBytes: 1024}, Options{Now: clock.Now,
 		Nonces: memstore.NewNonces(memstore.NonceOptions{MaxPerClient: 2, Now: clock.Now}),
 		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
 			got = append(got, fmt.Sprint(status, " ", e.Code, " ", event))
 		}})
 	require.NoError(t, err)
-	srv, _ := serve(t, a.Handler)
+	srv, _ := serve(t, handler(a))
 	url := srv.URL
 
 	unsigned := signed(t, keyA, clock, url, rpcBody, nil)
@@ -330,12 +336,12 @@ func TestOnReject(t *testing.T) {
 	}, got)
 
 	got = nil
-	down, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}, Now: clock.Now, Nonces: brokenNonces{},
+	down, err := New(Config{Mode: ModeHMAC, Keys: []Key{keyA}}, Options{Now: clock.Now, Nonces: brokenNonces{},
 		OnReject: func(r *http.Request, status int, e *mcperr.Error, event string) {
 			got = append(got, fmt.Sprint(status, " ", e.Code, " ", event))
 		}})
 	require.NoError(t, err)
-	srv, _ = serve(t, down.Handler)
+	srv, _ = serve(t, handler(down))
 	do(t, nil, signed(t, keyA, clock, srv.URL, rpcBody, nil))
 	assert.Equal(t, []string{"503 MCP-003 "}, got, "a store down is no security event")
 }

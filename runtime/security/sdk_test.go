@@ -1,4 +1,4 @@
-package auth_test
+package security_test
 
 import (
 	"context"
@@ -17,17 +17,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mcpgen/mcpgen/runtime/security"
 	"github.com/mcpgen/mcpgen/runtime/security/auth"
 )
 
 var deskKey = auth.Key{ID: "desk-a-2026", Client: "desk-a", Secret: "sdk-test-secret-0123456789abcdef0123"}
 
 // mcpServer serves an MCP server of the SDK with one counting tool behind
-// the assembled security layers.
+// the stack's layers.
 func mcpServer(t *testing.T) (endpoint string, runs *atomic.Int64) {
 	t.Helper()
 	runs = new(atomic.Int64)
-	mw, err := auth.Middleware(auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{deskKey}})
+	stack, err := security.New(security.Config{Auth: auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{deskKey}}},
+		security.Options{AuditSink: &events{}})
 	require.NoError(t, err)
 	srv := mcp.NewServer(&mcp.Implementation{Name: "orders", Version: "1.0.0"}, nil)
 	srv.AddTool(&mcp.Tool{Name: "order.place", Description: "Places an order.", InputSchema: json.RawMessage(`{"type":"object"}`)},
@@ -44,7 +46,7 @@ func mcpServer(t *testing.T) (endpoint string, runs *atomic.Int64) {
 		r.Header.Set("X-Test-Client", principal.ClientID(r.Context()))
 		sdk.ServeHTTP(w, r)
 	})
-	hs := httptest.NewServer(mw(bridge))
+	hs := httptest.NewServer(stack.HTTP(bridge))
 	t.Cleanup(hs.Close)
 	return hs.URL + "/mcp", runs
 }

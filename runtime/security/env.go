@@ -1,0 +1,288 @@
+package security
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
+	"github.com/mcpgen/mcpgen/runtime/security/secrets"
+)
+
+// encryptedPrefix marks the variable that holds a secret as a Fernet token
+// (docs/secrets.md): ENCRYPTED_AUTH_TOKEN for AUTH_TOKEN.
+const encryptedPrefix = "ENCRYPTED_"
+
+// env lists the variables ConfigFromEnv reads, for EnvUsage.
+var env = []struct{ name, usage string }{
+	{"AUTH_MODE", `"none", "bearer" or "hmac" (default: from the credentials set, else none)`},
+	{"AUTH_TOKEN", "the bearer token (bearer mode); at least 32 characters (mcpgen token makes one)"},
+	{"ENCRYPTED_AUTH_TOKEN", "AUTH_TOKEN as a Fernet token, decrypted with MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE"},
+	{"MCP_AUTH_TOKENS_FILE", `JSON file {"tokens":[{"id":..,"token":..}]} of bearer tokens, for rotation`},
+	{"API_KEY_HMAC_SECRET", `the HMAC secret, key ID "default" (hmac mode); at least 32 bytes`},
+	{"ENCRYPTED_API_KEY_HMAC_SECRET", "API_KEY_HMAC_SECRET as a Fernet token, decrypted with MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE"},
+	{"MCP_HMAC_KEYS_FILE", `JSON file {"keys":[{"id":..,"secret":..}]} of HMAC keys, for rotation`},
+	{"MCP_API_VERSIONS", `comma-separated X-API-Version values accepted in hmac mode (default "1.0.0")`},
+	{secrets.EnvEncryptionKey, "the Fernet key of the ENCRYPTED_ variables"},
+	{secrets.EnvEncryptionKeyFile, "a file (mode 0600) holding the Fernet key of the ENCRYPTED_ variables"},
+	{"MCP_CLIENT_RATE_LIMIT", `per-client limit as "N/duration" like "1000/1m", or "off" (default 1000/1m)`},
+	{"MCP_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
+	{"MCP_AUDIT_LOG", "file audit and security events are appended to, created with mode 0600 (default: standard error)"},
+	{"MCP_ALLOW_UNAUTHENTICATED", `"true" lets HTTP without authentication listen beyond loopback, behind a gateway that authenticates`},
+}
+
+// EnvUsage returns one line per environment variable ConfigFromEnv reads,
+// "NAME: what it holds", for a server's -h output.
+func EnvUsage() []string {
+	out := make([]string, len(env))
+	for i, v := range env {
+		out[i] = v.name + ": " + v.usage
+	}
+	return out
+}
+
+// modeEnv says, for each authentication mode, the variables that hold its
+// credentials (which also choose the mode when AUTH_MODE is unset), those
+// that hold its other settings, and how they make its auth.Config. A mode
+// of auth.Modes without an entry here cannot be configured from the
+// environment.
+var modeEnv = map[auth.Mode]struct {
+	credentials, settings []string
+	read                  func(e *envReader, cfg *auth.Config)
+}{
+	auth.ModeNone: {},
+	auth.ModeBearer: {
+		credentials: []string{"AUTH_TOKEN", "ENCRYPTED_AUTH_TOKEN", "MCP_AUTH_TOKENS_FILE"},
+		read:        readBearer,
+	},
+	auth.ModeHMAC: {
+		credentials: []string{"API_KEY_HMAC_SECRET", "ENCRYPTED_API_KEY_HMAC_SECRET", "MCP_HMAC_KEYS_FILE"},
+		settings:    []string{"MCP_API_VERSIONS"},
+		read:        readHMAC,
+	},
+}
+
+// envReader reads variables and collects what is wrong with them.
+type envReader struct {
+	getenv   func(string) string
+	problems []string
+}
+
+func (e *envReader) bad(format string, args ...any) {
+	p := fmt.Sprintf(format, args...)
+	if !slices.Contains(e.problems, p) { // a missing encryption key, say, once
+		e.problems = append(e.problems, p)
+	}
+}
+
+func (e *envReader) get(name string) string { return strings.TrimSpace(e.getenv(name)) }
+
+// set reports whether the secret name is given, in the clear or encrypted.
+func (e *envReader) set(name string) bool {
+	return e.get(name) != "" || e.get(encryptedPrefix+name) != ""
+}
+
+// secret returns the secret name, in the clear or decrypted from its
+// ENCRYPTED_ variable, and the variable it came from.
+func (e *envReader) secret(name string) (value, from string) {
+	plain, encrypted := e.get(name), e.get(encryptedPrefix+name)
+	switch {
+	case plain != "" && encrypted != "":
+		e.bad("set one of %s and %s%s, not both", name, encryptedPrefix, name)
+		return "", name
+	case encrypted != "":
+		v, err := secrets.Decrypt(e.getenv, encryptedPrefix+name)
+		if err != nil {
+			e.bad("%s", mcperr.AsError(err).Message) // names the variable, never the value
+			return "", encryptedPrefix + name
+		}
+		return strings.TrimSpace(v), encryptedPrefix + name
+	}
+	return plain, name
+}
+
+// file reports the problems of a credentials file, each naming the
+// variable and the file.
+func (e *envReader) file(name, path string, err error) {
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, p := range joined.Unwrap() {
+			e.bad("%s %s: %s", name, path, p)
+		}
+		return
+	}
+	e.bad("%s %s: %s", name, path, err)
+}
+
+func readBearer(e *envReader, cfg *auth.Config) {
+	file := e.get("MCP_AUTH_TOKENS_FILE")
+	switch {
+	case e.set("AUTH_TOKEN") && file != "":
+		e.bad("set one of AUTH_TOKEN and MCP_AUTH_TOKENS_FILE, not both")
+	case e.set("AUTH_TOKEN"):
+		token, from := e.secret("AUTH_TOKEN")
+		if token == "" {
+			return // the decryption failed, and said so
+		}
+		cfg.Tokens = []auth.Token{{Token: token}}
+		if err := auth.CheckToken(token); err != nil {
+			e.bad("%s %s", from, err)
+		}
+	case file != "":
+		tokens, err := auth.ReadTokensFile(file)
+		if err != nil {
+			e.file("MCP_AUTH_TOKENS_FILE", file, err)
+			return
+		}
+		cfg.Tokens = tokens
+	default:
+		e.bad("AUTH_MODE is bearer but no token is set: set AUTH_TOKEN (generate one with: openssl rand -hex 32) or MCP_AUTH_TOKENS_FILE")
+	}
+}
+
+func readHMAC(e *envReader, cfg *auth.Config) {
+	file := e.get("MCP_HMAC_KEYS_FILE")
+	switch {
+	case e.set("API_KEY_HMAC_SECRET") && file != "":
+		e.bad("set one of API_KEY_HMAC_SECRET and MCP_HMAC_KEYS_FILE, not both")
+	case e.set("API_KEY_HMAC_SECRET"):
+		secret, from := e.secret("API_KEY_HMAC_SECRET")
+		if secret == "" {
+			return
+		}
+		cfg.Keys = []auth.Key{{ID: auth.DefaultKeyID, Secret: secret}}
+		if err := auth.CheckSecret(secret); err != nil {
+			e.bad("%s %s", from, err)
+		}
+	case file != "":
+		keys, err := auth.ReadKeysFile(file)
+		if err != nil {
+			e.file("MCP_HMAC_KEYS_FILE", file, err)
+			return
+		}
+		cfg.Keys = keys
+	default:
+		e.bad("AUTH_MODE is hmac but no key is set: set API_KEY_HMAC_SECRET (generate one with: openssl rand -hex 32) or MCP_HMAC_KEYS_FILE")
+	}
+	if v := e.get("MCP_API_VERSIONS"); v != "" {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if err := auth.CheckAPIVersion(part); err != nil {
+				e.bad("MCP_API_VERSIONS entries %s", err)
+				continue
+			}
+			cfg.APIVersions = append(cfg.APIVersions, part)
+		}
+	}
+}
+
+// modeList is the modes as messages list them: "none", "bearer" or "hmac".
+func modeList() string {
+	modes := auth.Modes()
+	quoted := make([]string, len(modes))
+	for i, m := range modes {
+		quoted[i] = strconv.Quote(string(m))
+	}
+	if len(quoted) == 1 {
+		return quoted[0]
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " or " + quoted[len(quoted)-1]
+}
+
+// ConfigFromEnv reads the security settings from the environment through
+// getenv (os.Getenv, or a function that lets flags override it); EnvUsage
+// lists the variables. It never falls back silently: a mode without its
+// credentials, credentials for a mode not chosen, a short secret, a
+// malformed file or a value that does not decrypt are all reported, at
+// once, in one *mcperr.Error with code MCP-011. Messages name variables
+// and files, never their secret contents.
+//
+// AUTH_TOKEN and API_KEY_HMAC_SECRET may be given encrypted instead, as
+// ENCRYPTED_AUTH_TOKEN and ENCRYPTED_API_KEY_HMAC_SECRET: Fernet tokens
+// decrypted with the key of MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE
+// (docs/secrets.md).
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	e := &envReader{getenv: getenv}
+	var cfg Config
+
+	var credentialsOf []auth.Mode // the modes whose credentials are set
+	var given []string            // as "bearer (AUTH_TOKEN)"
+	for _, m := range auth.Modes() {
+		var set []string
+		for _, v := range modeEnv[m].credentials {
+			if e.get(v) != "" {
+				set = append(set, v)
+			}
+		}
+		if len(set) > 0 {
+			credentialsOf = append(credentialsOf, m)
+			given = append(given, fmt.Sprintf("%s (%s)", m, strings.Join(set, ", ")))
+		}
+	}
+	switch v := auth.Mode(strings.ToLower(e.get("AUTH_MODE"))); {
+	case v == "" && len(credentialsOf) > 1:
+		e.bad("AUTH_MODE is not set, and credentials of more than one mode are: %s; set AUTH_MODE", strings.Join(given, ", "))
+	case v == "" && len(credentialsOf) == 1:
+		cfg.Auth.Mode = credentialsOf[0]
+	case v == "":
+		cfg.Auth.Mode = auth.ModeNone
+	case !slices.Contains(auth.Modes(), v):
+		e.bad("AUTH_MODE must be %s, got %q", modeList(), v)
+	default:
+		cfg.Auth.Mode = v
+	}
+	if cfg.Auth.Mode != "" {
+		for _, m := range auth.Modes() {
+			if m == cfg.Auth.Mode {
+				continue
+			}
+			for _, v := range slices.Concat(modeEnv[m].credentials, modeEnv[m].settings) {
+				if e.get(v) != "" {
+					e.bad("%s is set but AUTH_MODE is %s: remove it, or set AUTH_MODE to the mode it belongs to", v, cfg.Auth.Mode)
+				}
+			}
+		}
+		if read := modeEnv[cfg.Auth.Mode].read; read != nil {
+			read(e, &cfg.Auth)
+		}
+	}
+
+	switch v := e.get("MCP_CLIENT_RATE_LIMIT"); v {
+	case "":
+	case "off":
+		cfg.ClientRateLimit = ratelimit.Rule{Limit: -1}
+	default:
+		n, d, ok := strings.Cut(v, "/")
+		limit, err1 := strconv.Atoi(n)
+		window, err2 := time.ParseDuration(d)
+		if !ok || err1 != nil || err2 != nil || limit <= 0 || window <= 0 {
+			e.bad(`MCP_CLIENT_RATE_LIMIT must be "N/duration" with positive N and duration, like "1000/1m", or "off", got %q`, v)
+		}
+		cfg.ClientRateLimit = ratelimit.Rule{Limit: limit, Window: window}
+	}
+	if v := e.get("MCP_TRUSTED_PROXIES"); v != "" {
+		p, err := ratelimit.ParsePrefixes(v)
+		if err != nil {
+			e.bad("MCP_TRUSTED_PROXIES must be comma-separated CIDR prefixes or addresses like 10.0.0.0/8, got %q", v)
+		}
+		cfg.TrustedProxies = p
+	}
+	cfg.AuditLog = e.get("MCP_AUDIT_LOG")
+	switch v := e.get("MCP_ALLOW_UNAUTHENTICATED"); v {
+	case "", "false":
+	case "true":
+		cfg.AllowUnauthenticated = true
+	default:
+		e.bad(`MCP_ALLOW_UNAUTHENTICATED must be "true" or "false", got %q`, v)
+	}
+	if len(e.problems) > 0 {
+		return Config{}, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: strings.Join(e.problems, "; ")}
+	}
+	return cfg, nil
+}
