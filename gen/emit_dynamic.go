@@ -336,7 +336,152 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 			out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(checks...))
 		}
 	}
+	for _, d := range s.DependentSchemas {
+		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(
+			jen.Id(dynamicName(d.Schema)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))))
+	}
+	if u := s.UnevaluatedProperties; u != nil {
+		// The members no keyword here, nor a subschema that matched,
+		// evaluated.
+		body := []jen.Code{jen.Id("seen").Op(":=").Make(jen.Index().Bool(), jen.Len(jen.Id("v").Dot("Members")))}
+		body = append(body, e.evalBody("Props", s, false)...)
+		body = append(body, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Members")).Block(
+			jen.If(jen.Id("seen").Index(jen.Id("i"))).Block(jen.Continue()),
+			jen.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Id("v").Dot("Members").Index(jen.Id("i")).Dot("Key")),
+			e.applyTo(u, jen.Op("&").Id("v").Dot("Members").Index(jen.Id("i")).Dot("Value"), "unevaluatedProperties", "unevaluated property; not allowed by the schema"),
+		))
+		out = append(out, jen.Block(body...))
+	}
 	return out
+}
+
+// applyTo checks value v at path q against sub: a false schema is a
+// violation with keyword and msg, any other a call of its validator.
+func (e *emitter) applyTo(sub *Schema, v jen.Code, keyword, msg string) jen.Code {
+	if sub.Always != nil && !*sub.Always {
+		return jen.Id("vs").Dot("Add").Call(jen.Op("&").Id("q"), jen.Lit(keyword), jen.Lit(msg))
+	}
+	return jen.Id(dynamicName(sub)).Call(v, jen.Op("&").Id("q"), jen.Id("vs"))
+}
+
+// evalName names the function that marks the members (kind "Props") or
+// items ("Items") a schema evaluates, for unevaluatedProperties and
+// unevaluatedItems.
+func evalName(kind string, s *Schema) string { return "eval" + kind + strconv.Itoa(s.ID) }
+
+// evalBody marks in seen what s evaluates of v: through its own keywords
+// and through the in-place subschemas that match v. withUnevaluated says
+// whether s's own unevaluated keyword counts (it does when s is a
+// subschema of the schema asking: it evaluates everything left).
+func (e *emitter) evalBody(kind string, s *Schema, withUnevaluated bool) []jen.Code {
+	var out []jen.Code
+	all := func() []jen.Code {
+		return []jen.Code{jen.For(jen.Id("i").Op(":=").Range().Id("seen")).Block(jen.Id("seen").Index(jen.Id("i")).Op("=").True()), jen.Return()}
+	}
+	if s.Always != nil {
+		return nil // a boolean schema evaluates nothing; only keywords do
+	}
+	if kind == "Props" {
+		if s.AdditionalProperties != nil || withUnevaluated && s.UnevaluatedProperties != nil {
+			return all()
+		}
+		if len(s.Properties) > 0 || len(s.PatternProperties) > 0 {
+			out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Members")).BlockFunc(func(g *jen.Group) {
+				g.Id("key").Op(":=").Id("v").Dot("Members").Index(jen.Id("i")).Dot("Key")
+				var cond *jen.Statement
+				for _, p := range s.Properties {
+					c := jen.Id("key").Op("==").Lit(p.Name)
+					if cond == nil {
+						cond = c
+					} else {
+						cond = cond.Op("||").Add(c)
+					}
+				}
+				for _, pp := range s.PatternProperties {
+					c := e.patternVar(pp.Pattern).Dot("MatchString").Call(jen.Id("key"))
+					if cond == nil {
+						cond = c
+					} else {
+						cond = cond.Op("||").Add(c)
+					}
+				}
+				g.If(cond).Block(jen.Id("seen").Index(jen.Id("i")).Op("=").True())
+			}))
+		}
+	} else {
+		if s.Items != nil || withUnevaluated && s.UnevaluatedItems != nil {
+			return all()
+		}
+		if n := len(s.PrefixItems); n > 0 {
+			out = append(out, jen.For(jen.Id("i").Op(":=").Lit(0).Op(";").Id("i").Op("<").Lit(n).Op("&&").Id("i").Op("<").Len(jen.Id("seen")).Op(";").Id("i").Op("++")).Block(
+				jen.Id("seen").Index(jen.Id("i")).Op("=").True()))
+		}
+		if s.Contains != nil {
+			out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).Block(
+				jen.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i")),
+				jen.If(rt("Matches").Call(jen.Id(dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(
+					jen.Id("seen").Index(jen.Id("i")).Op("=").True())))
+		}
+	}
+	call := func(sub *Schema) jen.Code {
+		e.needEval(kind, sub)
+		return jen.Id(evalName(kind, sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("seen"))
+	}
+	matches := func(sub *Schema) *jen.Statement {
+		return rt("Matches").Call(jen.Id(dynamicName(sub)), jen.Id("v"), jen.Id("p"))
+	}
+	if s.Ref != nil {
+		out = append(out, call(s.Ref))
+	}
+	for _, sub := range s.AllOf {
+		out = append(out, call(sub))
+	}
+	for _, sub := range append(append([]*Schema{}, s.AnyOf...), s.OneOf...) {
+		out = append(out, jen.If(matches(sub)).Block(call(sub)))
+	}
+	if s.If != nil {
+		var then, els []jen.Code
+		then = append(then, call(s.If))
+		if s.Then != nil {
+			then = append(then, call(s.Then))
+		}
+		if s.Else != nil {
+			els = append(els, call(s.Else))
+		}
+		st := jen.If(matches(s.If)).Block(then...)
+		if len(els) > 0 {
+			st = st.Else().Block(els...)
+		}
+		out = append(out, st)
+	}
+	for _, d := range s.DependentSchemas {
+		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(call(d.Schema)))
+	}
+	return out
+}
+
+// needEval asks for the eval function of sub, emitted with the package.
+func (e *emitter) needEval(kind string, sub *Schema) {
+	key := evalName(kind, sub)
+	if e.evals[key] {
+		return
+	}
+	e.evals[key] = true
+	e.evalQueue = append(e.evalQueue, evalFunc{kind, sub})
+}
+
+// evalFunc is one eval function to emit.
+type evalFunc struct {
+	kind   string
+	schema *Schema
+}
+
+// genEval writes the function that marks what s evaluates of a value.
+func (e *emitter) genEval(f *jen.File, ef evalFunc) {
+	what := map[string]string{"Props": "members", "Items": "items"}[ef.kind]
+	f.Comment("// " + evalName(ef.kind, ef.schema) + " marks the " + what + " of v that " + sanitizeLine(ef.schema.Node.File.Path) + "#" + sanitizeLine(ef.schema.Node.Pointer) + " evaluates.")
+	body := e.evalBody(ef.kind, ef.schema, true)
+	f.Func().Id(evalName(ef.kind, ef.schema)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("seen").Index().Bool()).Block(body...)
 }
 
 func (e *emitter) dynamicArray(s *Schema) []jen.Code {
@@ -370,6 +515,42 @@ func (e *emitter) dynamicArray(s *Schema) []jen.Code {
 	if s.UniqueItems {
 		out = append(out, jen.If(jen.List(jen.Id("i"), jen.Id("j")).Op(":=").Add(rt("UniqueItems")).Call(jen.Id("v").Dot("Items")), jen.Id("i").Op(">=").Lit(0)).Block(
 			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("uniqueItems"), jen.Lit("items must be unique; item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("j")).Op("+").Lit(" repeats item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("i")))))
+	}
+	if s.Contains != nil {
+		min := 1
+		if s.MinContains != nil {
+			min = *s.MinContains
+		}
+		var checks []jen.Code
+		if min > 0 {
+			keyword := "contains"
+			if s.MinContains != nil {
+				keyword = "minContains"
+			}
+			checks = append(checks, jen.If(jen.Id("n").Op("<").Lit(min)).Block(addAt(keyword, "must contain at least "+plural(min, "item")+" matching the schema of contains")))
+		}
+		if s.MaxContains != nil {
+			checks = append(checks, jen.If(jen.Id("n").Op(">").Lit(*s.MaxContains)).Block(addAt("maxContains", "must contain at most "+plural(*s.MaxContains, "item")+" matching the schema of contains")))
+		}
+		if len(checks) > 0 {
+			body := []jen.Code{
+				jen.Id("n").Op(":=").Lit(0),
+				jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).Block(
+					jen.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i")),
+					jen.If(rt("Matches").Call(jen.Id(dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(jen.Id("n").Op("++"))),
+			}
+			out = append(out, jen.Block(append(body, checks...)...))
+		}
+	}
+	if u := s.UnevaluatedItems; u != nil {
+		body := []jen.Code{jen.Id("seen").Op(":=").Make(jen.Index().Bool(), jen.Len(jen.Id("v").Dot("Items")))}
+		body = append(body, e.evalBody("Items", s, false)...)
+		body = append(body, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).Block(
+			jen.If(jen.Id("seen").Index(jen.Id("i"))).Block(jen.Continue()),
+			jen.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i")),
+			e.applyTo(u, jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), "unevaluatedItems", "unevaluated item; not allowed by the schema"),
+		))
+		out = append(out, jen.Block(body...))
 	}
 	return out
 }

@@ -129,6 +129,10 @@ func (e *emitter) genPackageFile() *jen.File {
 		f.Line()
 		e.genDynamic(f, s)
 	}
+	for i := 0; i < len(e.evalQueue); i++ { // an eval function may ask for more
+		f.Line()
+		e.genEval(f, e.evalQueue[i])
+	}
 	if len(e.shared) > 0 {
 		f.Line()
 		f.Var().DefsFunc(func(g *jen.Group) {

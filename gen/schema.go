@@ -35,12 +35,22 @@ type Schema struct {
 	MinProperties        *int
 	MaxProperties        *int
 	DependentRequired    []Dependent
+	DependentSchemas     []*DependentSchema
+	// UnevaluatedProperties applies to the members no in-place keyword
+	// evaluated (properties, patternProperties, additionalProperties, and
+	// those of the subschemas that matched).
+	UnevaluatedProperties *Schema
 
 	Items       *Schema
 	PrefixItems []*Schema
 	MinItems    *int
 	MaxItems    *int
 	UniqueItems bool
+	Contains    *Schema
+	MinContains *int
+	MaxContains *int
+	// UnevaluatedItems applies to the items no in-place keyword evaluated.
+	UnevaluatedItems *Schema
 
 	Enum  []*Node
 	Const *Node
@@ -93,6 +103,13 @@ type PatternProperty struct {
 	Schema  *Schema
 }
 
+// DependentSchema is one entry of "dependentSchemas" (or of draft-07
+// "dependencies" with a schema).
+type DependentSchema struct {
+	Property string
+	Schema   *Schema
+}
+
 // Dependent is one entry of "dependentRequired".
 type Dependent struct {
 	Property string
@@ -119,10 +136,10 @@ var keywords = map[string]bool{
 	"$schema": true, "$defs": true, "definitions": true, "$ref": true, "$comment": true,
 	"type": true, "properties": true, "required": true, "additionalProperties": true,
 	"patternProperties": true, "propertyNames": true, "minProperties": true, "maxProperties": true,
-	"dependentRequired": true, "dependencies": true,
+	"dependentRequired": true, "dependencies": true, "dependentSchemas": true, "unevaluatedProperties": true,
 	"items": true, "prefixItems": true, "additionalItems": true, "minItems": true, "maxItems": true,
-	"uniqueItems": true,
-	"enum":        true, "const": true,
+	"uniqueItems": true, "contains": true, "minContains": true, "maxContains": true, "unevaluatedItems": true,
+	"enum": true, "const": true,
 	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true, "multipleOf": true,
 	"minLength": true, "maxLength": true, "pattern": true, "format": true,
 	"allOf": true, "anyOf": true, "oneOf": true, "not": true, "if": true, "then": true, "else": true,
@@ -135,21 +152,15 @@ var keywords = map[string]bool{
 // unsupported names keywords of JSON Schema that mcpgen knowingly rejects,
 // with what to use instead.
 var unsupported = map[string]string{
-	"$id":                   "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
-	"id":                    "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
-	"$anchor":               "refer to schemas with a JSON pointer such as \"#/$defs/name\"",
-	"$dynamicRef":           "use \"$ref\" with a JSON pointer",
-	"$dynamicAnchor":        "use \"$ref\" with a JSON pointer",
-	"$recursiveRef":         "use \"$ref\" with a JSON pointer",
-	"$recursiveAnchor":      "use \"$ref\" with a JSON pointer",
-	"$vocabulary":           "mcpgen supports one fixed vocabulary (docs/definitions.md)",
-	"contains":              "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
-	"minContains":           "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
-	"maxContains":           "constrain every item with \"items\", or fixed positions with \"prefixItems\"",
-	"unevaluatedProperties": "use \"additionalProperties\"",
-	"unevaluatedItems":      "use \"items\"",
-	"dependentSchemas":      "use \"dependentRequired\", or \"if\"/\"then\"",
-	"contentSchema":         "decode the content in the handler",
+	"$id":              "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
+	"id":               "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
+	"$anchor":          "refer to schemas with a JSON pointer such as \"#/$defs/name\"",
+	"$dynamicRef":      "use \"$ref\" with a JSON pointer",
+	"$dynamicAnchor":   "use \"$ref\" with a JSON pointer",
+	"$recursiveRef":    "use \"$ref\" with a JSON pointer",
+	"$recursiveAnchor": "use \"$ref\" with a JSON pointer",
+	"$vocabulary":      "mcpgen supports one fixed vocabulary (docs/definitions.md)",
+	"contentSchema":    "decode the content in the handler",
 }
 
 // Formats mcpgen checks (format assertion, not annotation).
@@ -295,12 +306,32 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			if c.want(v, KindObject, m.Key) {
 				for _, d := range v.Members {
 					if d.Value.Kind != KindArray {
-						c.errorf(d.Value, "%s: only arrays of property names are supported (dependentSchemas is not)", m.Key)
+						if m.Key == "dependencies" {
+							s.DependentSchemas = append(s.DependentSchemas, &DependentSchema{Property: d.Key, Schema: c.compile(d.Value, s.Root)})
+							continue
+						}
+						c.errorf(d.Value, "%s: each entry must be an array of property names; use dependentSchemas for a schema", m.Key)
 						continue
 					}
 					s.DependentRequired = append(s.DependentRequired, Dependent{Property: d.Key, Requires: c.stringList(d.Value, m.Key, true)})
 				}
 			}
+		case "dependentSchemas":
+			if c.want(v, KindObject, m.Key) {
+				for _, d := range v.Members {
+					s.DependentSchemas = append(s.DependentSchemas, &DependentSchema{Property: d.Key, Schema: c.compile(d.Value, s.Root)})
+				}
+			}
+		case "unevaluatedProperties":
+			s.UnevaluatedProperties = c.compile(v, s.Root)
+		case "unevaluatedItems":
+			s.UnevaluatedItems = c.compile(v, s.Root)
+		case "contains":
+			s.Contains = c.compile(v, s.Root)
+		case "minContains":
+			s.MinContains = c.count(v, m.Key)
+		case "maxContains":
+			s.MaxContains = c.count(v, m.Key)
 		case "items":
 			if draft7 && v.Kind == KindArray {
 				for _, it := range v.Items {
@@ -949,6 +980,9 @@ func inPlace(s *Schema) []*Schema {
 		if x != nil {
 			out = append(out, x)
 		}
+	}
+	for _, d := range s.DependentSchemas {
+		out = append(out, d.Schema)
 	}
 	return out
 }

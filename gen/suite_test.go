@@ -51,13 +51,7 @@ var suiteOptional = []string{
 var suiteExcluded = map[string]string{
 	"format.json":                "format is an assertion in mcpgen; this file expects an annotation only. optional/format/*.json covers each format",
 	"anchor.json":                "$anchor is not supported (every case would be skipped)",
-	"contains.json":              "contains is not supported (every case would be skipped)",
-	"minContains.json":           "contains is not supported (every case would be skipped)",
-	"maxContains.json":           "contains is not supported (every case would be skipped)",
-	"dependentSchemas.json":      "dependentSchemas is not supported (every case would be skipped)",
 	"dynamicRef.json":            "$dynamicRef is not supported (every case would be skipped)",
-	"unevaluatedItems.json":      "unevaluatedItems is not supported (every case would be skipped)",
-	"unevaluatedProperties.json": "unevaluatedProperties is not supported (every case would be skipped)",
 	"vocabulary.json":            "$vocabulary and custom meta-schemas are not supported",
 	"refRemote.json":             "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
 

@@ -161,7 +161,8 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 // or use applicators are checked dynamically instead.
 func typeable(s *Schema) bool {
 	if s.Always != nil || s.Ref != nil || len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) > 0 ||
-		s.Not != nil || s.If != nil || s.Then != nil || s.Else != nil {
+		s.Not != nil || s.If != nil || s.Then != nil || s.Else != nil ||
+		s.Contains != nil || len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil {
 		return false
 	}
 	t := nonNull(s.Types)
@@ -289,10 +290,14 @@ func subschemas(s *Schema) []*Schema {
 	out = append(out, s.AllOf...)
 	out = append(out, s.AnyOf...)
 	out = append(out, s.OneOf...)
-	for _, x := range []*Schema{s.AdditionalProperties, s.PropertyNames, s.Items, s.Not, s.If, s.Then, s.Else, s.Ref} {
+	for _, x := range []*Schema{s.AdditionalProperties, s.PropertyNames, s.Items, s.Not, s.If, s.Then, s.Else, s.Ref,
+		s.Contains, s.UnevaluatedProperties, s.UnevaluatedItems} {
 		if x != nil {
 			out = append(out, x)
 		}
+	}
+	for _, d := range s.DependentSchemas {
+		out = append(out, d.Schema)
 	}
 	return out
 }
