@@ -10,10 +10,10 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
-// ToolKey is the key a client's calls of a tool are counted under in the
+// toolKey is the key a client's calls of a tool are counted under in the
 // store: the client ID and the tool name, apart from the keys of the HTTP
 // layer (a client ID or "ip:" and an address), so one store holds both.
-func ToolKey(clientID, tool string) string { return "tool\x00" + clientID + "\x00" + tool }
+func toolKey(clientID, tool string) string { return "tool\x00" + clientID + "\x00" + tool }
 
 // AllowTool enforces a tool's x-rate-limit of perMinute calls per minute
 // for the client clientID, counted by l; perMinute 0 (or less) is no
@@ -24,7 +24,7 @@ func AllowTool(ctx context.Context, l store.Limiter, clientID, tool string, perM
 	if perMinute <= 0 {
 		return nil
 	}
-	d, err := l.Allow(ctx, ToolKey(clientID, tool), perMinute, time.Minute)
+	d, err := l.Allow(ctx, toolKey(clientID, tool), perMinute, time.Minute)
 	if err != nil {
 		return mcperr.Errorf(mcperr.CodeBackendUnavailable, "rate limit store unavailable")
 	}
