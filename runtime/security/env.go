@@ -97,7 +97,7 @@ func (e *envReader) secret(name string) (value, from string) {
 		e.bad("set one of %s and %s%s, not both", name, encryptedPrefix, name)
 		return "", name
 	case encrypted != "":
-		v, err := secrets.Decrypt(e.getenv, encryptedPrefix+name)
+		v, err := secrets.Decrypt(e.get, encryptedPrefix+name)
 		if err != nil {
 			e.bad("%s", mcperr.AsError(err).Message) // names the variable, never the value
 			return "", encryptedPrefix + name

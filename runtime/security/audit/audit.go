@@ -21,8 +21,6 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-
-	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 )
 
 // Class is an audit class; it decides how long events are kept.
@@ -55,15 +53,17 @@ type SecurityType string
 
 // The security event types. AuthFailure events belong to ClassAuthEvents,
 // the others to ClassSecurityEvents.
+// They are the event names the refusing layers pass to their OnReject
+// hooks (runtime/security/internal/event holds them for those layers).
 const (
-	AuthFailure         SecurityType = event.AuthFailure
-	StaleTimestamp      SecurityType = event.StaleTimestamp // a signed request outside the ±300 s window
-	Replay              SecurityType = event.Replay
-	RateLimit           SecurityType = event.RateLimit
-	SSRFBlocked         SecurityType = event.SSRFBlocked
-	InputValidation     SecurityType = event.InputValidation
-	PayloadTooLarge     SecurityType = event.PayloadTooLarge
-	IdempotencyConflict SecurityType = event.IdempotencyConflict
+	AuthFailure         SecurityType = "auth_failure"         // missing, malformed or wrong credentials
+	StaleTimestamp      SecurityType = "stale_timestamp"      // a signed request outside the ±300 s window
+	Replay              SecurityType = "replay"               // a nonce used before
+	RateLimit           SecurityType = "rate_limit"           // a client or a tool call over its limit
+	SSRFBlocked         SecurityType = "ssrf_blocked"         // an outbound URL or address refused
+	InputValidation     SecurityType = "input_validation"     // malformed arguments or headers
+	PayloadTooLarge     SecurityType = "payload_too_large"    // a body or arguments over the cap
+	IdempotencyConflict SecurityType = "idempotency_conflict" // an Idempotency-Key reused, or still running
 )
 
 // Severity returns the event type's severity, as the seed grades them:

@@ -12,6 +12,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/event"
 	"github.com/mcpgen/mcpgen/runtime/security/redact"
 )
 
@@ -237,21 +238,27 @@ func TestSinkErrors(t *testing.T) {
 	}
 }
 
+// Each type's class and severity, and the names the refusing layers pass
+// are these types.
 func TestSecurityTypes(t *testing.T) {
 	for _, tt := range []struct {
 		typ      audit.SecurityType
+		layers   string // the name in runtime/security/internal/event
 		class    audit.Class
 		severity string
 	}{
-		{audit.AuthFailure, audit.ClassAuthEvents, "high"},
-		{audit.StaleTimestamp, audit.ClassSecurityEvents, "high"},
-		{audit.Replay, audit.ClassSecurityEvents, "high"},
-		{audit.RateLimit, audit.ClassSecurityEvents, "medium"},
-		{audit.PayloadTooLarge, audit.ClassSecurityEvents, "medium"},
-		{audit.IdempotencyConflict, audit.ClassSecurityEvents, "medium"},
-		{audit.InputValidation, audit.ClassSecurityEvents, "medium"},
-		{audit.SSRFBlocked, audit.ClassSecurityEvents, "critical"},
+		{audit.AuthFailure, event.AuthFailure, audit.ClassAuthEvents, "high"},
+		{audit.StaleTimestamp, event.StaleTimestamp, audit.ClassSecurityEvents, "high"},
+		{audit.Replay, event.Replay, audit.ClassSecurityEvents, "high"},
+		{audit.RateLimit, event.RateLimit, audit.ClassSecurityEvents, "medium"},
+		{audit.PayloadTooLarge, event.PayloadTooLarge, audit.ClassSecurityEvents, "medium"},
+		{audit.IdempotencyConflict, event.IdempotencyConflict, audit.ClassSecurityEvents, "medium"},
+		{audit.InputValidation, event.InputValidation, audit.ClassSecurityEvents, "medium"},
+		{audit.SSRFBlocked, event.SSRFBlocked, audit.ClassSecurityEvents, "critical"},
 	} {
+		if string(tt.typ) != tt.layers {
+			t.Errorf("audit says %q, the layers %q", tt.typ, tt.layers)
+		}
 		if tt.typ.Class() != tt.class || tt.typ.Severity() != tt.severity {
 			t.Errorf("%s: class %s, severity %s; want %s, %s", tt.typ, tt.typ.Class(), tt.typ.Severity(), tt.class, tt.severity)
 		}

@@ -25,7 +25,7 @@ import (
 const (
 	// HeaderKey is the request header that carries the idempotency key:
 	// 1 to 128 characters of A-Z a-z 0-9 _ . : -.
-	HeaderKey = idemkey.Header
+	HeaderKey = "Idempotency-Key"
 	// HeaderReplayed marks a response that was replayed from a record.
 	HeaderReplayed = "Idempotent-Replayed"
 )

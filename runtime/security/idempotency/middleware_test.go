@@ -372,3 +372,7 @@ func TestRefusalEvents(t *testing.T) {
 		"413 MCP-017 payload_too_large",
 	}, rejected)
 }
+
+func TestHeaderKey(t *testing.T) {
+	assert.Equal(t, idemkey.Header, HeaderKey, "the header the HMAC layer signs")
+}
