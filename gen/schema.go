@@ -74,6 +74,9 @@ type Schema struct {
 	Then  *Schema
 	Else  *Schema
 	Ref   *Schema // the resolved "$ref" target
+	// RefOnly is set for a draft-07 schema with "$ref", whose other
+	// keywords are ignored.
+	RefOnly bool
 
 	Title       string
 	Description string
@@ -267,8 +270,15 @@ func editDistance(a, b string) int {
 
 func (c *compiler) compileKeywords(s *Schema, n *Node) {
 	draft7 := c.draft7[s.Root]
+	// In draft-07 a "$ref" replaces its schema: sibling keywords are
+	// ignored (definitions stay reachable by pointer; mcpgen's x- keys
+	// still apply).
+	s.RefOnly = draft7 && n.Get("$ref") != nil
 	for _, m := range n.Members {
 		v := m.Value
+		if s.RefOnly && !refSiblings[m.Key] && !strings.HasPrefix(m.Key, "x-") {
+			continue
+		}
 		switch m.Key {
 		case "$schema":
 			// Checked when the file is loaded.
@@ -481,6 +491,10 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		}
 	}
 }
+
+// refSiblings are the keywords a draft-07 "$ref" does not make ignored.
+var refSiblings = map[string]bool{"$ref": true, "$schema": true, "$comment": true, "definitions": true, "$defs": true,
+	"title": true, "description": true, "default": true, "examples": true}
 
 // allowlistKeys are the members of the object form of x-allowlist.
 var allowlistKeys = []string{"name", "publish"}

@@ -27,6 +27,38 @@ import (
 
 const suiteDir = "../testdata/json-schema-test-suite/tests/draft2020-12"
 
+// suiteDraft is one draft's folder of the suite and what of it is run.
+type suiteDraft struct {
+	name     string // as in the summary line
+	dir      string
+	prefix   string // of its file names in the lists below ("" for 2020-12)
+	optional []string
+	excluded map[string]string
+	// schemaURI is given to a case schema without "$schema", so that it is
+	// read in this draft ("" for 2020-12, mcpgen's default).
+	schemaURI string
+}
+
+var suiteDrafts = []suiteDraft{
+	{name: "draft2020-12", dir: suiteDir, optional: suiteOptional, excluded: suiteExcluded},
+	{name: "draft7", dir: "../testdata/json-schema-test-suite/tests/draft7", prefix: "draft7/",
+		optional: suiteOptional7, excluded: suiteExcluded7, schemaURI: "http://json-schema.org/draft-07/schema#"},
+}
+
+// suiteOptional7 and suiteExcluded7 are suiteOptional and suiteExcluded
+// for draft-07.
+var suiteOptional7 = []string{"bignum.json", "float-overflow.json", "non-bmp-regex.json"}
+
+var suiteExcluded7 = map[string]string{
+	"format.json":                    "format is an assertion in mcpgen; this file expects an annotation only",
+	"refRemote.json":                 "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
+	"optional/content.json":          "asserts contentMediaType and contentEncoding, which mcpgen reads as annotations (as 2020-12 does)",
+	"optional/cross-draft.json":      "refers to http://localhost:1234/; mcpgen never fetches network refs",
+	"optional/ecmascript-regex.json": "pattern is RE2 (DESIGN.md §4), not ECMA-262; see docs/json-schema-suite.md",
+	"optional/id.json":               "$id is not supported",
+	"optional/unknownKeyword.json":   "unknown keywords are errors in mcpgen (DESIGN.md §3)",
+}
+
 // ownCases holds mcpgen's own cases in the suite's format, run the same
 // way: mostly the typed path (Go structs, int64, float64, enums), which the
 // official suite's schemas rarely reach since they seldom say "type", and
@@ -49,11 +81,11 @@ var suiteOptional = []string{
 // suiteExcluded lists the upstream draft2020-12 files that are not run, and
 // why. None of them may appear in suiteDir.
 var suiteExcluded = map[string]string{
-	"format.json":                "format is an assertion in mcpgen; this file expects an annotation only. optional/format/*.json covers each format",
-	"anchor.json":                "$anchor is not supported (every case would be skipped)",
-	"dynamicRef.json":            "$dynamicRef is not supported (every case would be skipped)",
-	"vocabulary.json":            "$vocabulary and custom meta-schemas are not supported",
-	"refRemote.json":             "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
+	"format.json":     "format is an assertion in mcpgen; this file expects an annotation only. optional/format/*.json covers each format",
+	"anchor.json":     "$anchor is not supported (every case would be skipped)",
+	"dynamicRef.json": "$dynamicRef is not supported (every case would be skipped)",
+	"vocabulary.json": "$vocabulary and custom meta-schemas are not supported",
+	"refRemote.json":  "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
 
 	"optional/anchor.json":              "$anchor is not supported",
 	"optional/cross-draft.json":         "refers to http://localhost:1234/; mcpgen never fetches network refs",
@@ -94,6 +126,10 @@ var suiteDifferences = map[string]string{
 	"optional/bignum.json: integer: a negative bignum is an integer":                                                                              int64Only,
 	"optional/float-overflow.json: all integers are multiples of 0.5, if overflow is handled: valid if optional overflow handling is implemented": int64Only,
 
+	"draft7/optional/bignum.json: integer: a bignum is an integer":                                                                                       int64Only,
+	"draft7/optional/bignum.json: integer: a negative bignum is an integer":                                                                              int64Only,
+	"draft7/optional/float-overflow.json: all integers are multiples of 0.5, if overflow is handled: valid if optional overflow handling is implemented": int64Only,
+
 	ownCases + ": number beyond float64 precision: just above the maximum":                          float64Only,
 	ownCases + ": number with an exclusive minimum: just above the bound, beyond float64 precision": float64Only,
 	ownCases + ": number beyond float64 range: 1e400":                                               float64Only,
@@ -119,6 +155,7 @@ type suiteCase struct {
 	}
 
 	own    bool   // from ownCases, not the official suite
+	draft  string // suiteDraft.name, or "own"
 	tool   string // tool name; caseN.json and toolN.json are its files
 	goName string
 	typed  bool // the value is a typed Go field, not a typed.Value
@@ -141,7 +178,11 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 
 	// Lint each case alone: a case whose schema uses what mcpgen rejects is
 	// skipped, counted by reason.
-	skipped := map[string]int{}
+	skipped := map[string]map[string]int{} // by draft, by reason
+	skippedTests := map[string]int{}
+	for _, d := range suiteDrafts {
+		skipped[d.name] = map[string]int{}
+	}
 	rejected := map[string]bool{}
 	var accepted []*suiteCase
 	for i, c := range cases {
@@ -152,7 +193,8 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 			continue
 		}
 		if reason := classify(err); reason != "" {
-			skipped[reason]++
+			skipped[c.draft][reason]++
+			skippedTests[c.draft] += len(c.Tests)
 			continue
 		}
 		key := c.File + ": " + c.Description
@@ -185,12 +227,12 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 	}
 	results := runSuitePackage(t, out, accepted)
 
-	var suite, own tally
+	tallies := map[string]*tally{}
+	for _, d := range append(suiteDrafts, suiteDraft{name: "own"}) {
+		tallies[d.name] = &tally{}
+	}
 	for ci, c := range accepted {
-		tl := &suite
-		if c.own {
-			tl = &own
-		}
+		tl := tallies[c.draft]
 		tl.cases++
 		if c.typed {
 			tl.typed++
@@ -217,33 +259,57 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("json-schema-test-suite draft2020-12: %s; %s; %d rejected on purpose", suite, skipText(skipped), len(rejected))
-	t.Logf("%s: %s", ownCases, own)
+	for _, d := range suiteDrafts {
+		t.Logf("json-schema-test-suite %s: %s; %d skipped, in %s; %d rejected on purpose", d.name, tallies[d.name], skippedTests[d.name], skipText(skipped[d.name]), rejectedIn(rejected, d.prefix))
+	}
+	t.Logf("%s: %s", ownCases, tallies["own"])
 	t.Logf("one generated package, compiled once; %s in all", time.Since(start).Round(100*time.Millisecond))
+}
+
+// rejectedIn counts the cases rejected on purpose among the files named
+// with prefix.
+func rejectedIn(rejected map[string]bool, prefix string) int {
+	n := 0
+	for key := range rejected {
+		if strings.HasPrefix(key, prefix) && (prefix != "" || !strings.HasPrefix(key, "draft7/")) {
+			n++
+		}
+	}
+	return n
 }
 
 // tally counts the outcome of a group of cases.
 type tally struct{ tests, passed, differ, cases, typed int }
 
 func (tl tally) String() string {
-	return fmt.Sprintf("%d/%d tests passed, %d documented differences, in %d cases (%d typed, %d dynamic)",
-		tl.passed, tl.tests, tl.differ, tl.cases, tl.typed, tl.cases-tl.typed)
+	return fmt.Sprintf("%d passed, %d failed, %d documented differences, of %d tests in %d cases (%d typed, %d dynamic)",
+		tl.passed, tl.tests-tl.passed-tl.differ, tl.differ, tl.tests, tl.cases, tl.typed, tl.cases-tl.typed)
 }
 
 func loadSuite(t *testing.T) []*suiteCase {
-	files, err := filepath.Glob(filepath.Join(suiteDir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no suite files in %s (%v)", suiteDir, err)
+	var cases []*suiteCase
+	for _, d := range suiteDrafts {
+		cases = append(cases, loadDraft(t, d)...)
 	}
-	for _, name := range suiteOptional {
-		files = append(files, filepath.Join(suiteDir, "optional", name))
+	return append(cases, loadOwnCases(t)...)
+}
+
+// loadDraft reads the cases of one draft's files, each named by its prefix
+// and path.
+func loadDraft(t *testing.T, d suiteDraft) []*suiteCase {
+	files, err := filepath.Glob(filepath.Join(d.dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no suite files in %s (%v)", d.dir, err)
+	}
+	for _, name := range d.optional {
+		files = append(files, filepath.Join(d.dir, "optional", name))
 	}
 	var cases []*suiteCase
 	for _, name := range files {
-		rel, _ := filepath.Rel(suiteDir, name)
+		rel, _ := filepath.Rel(d.dir, name)
 		rel = filepath.ToSlash(rel)
-		if why, ok := suiteExcluded[rel]; ok {
-			t.Errorf("%s is excluded (%s) but run", rel, why)
+		if why, ok := d.excluded[rel]; ok {
+			t.Errorf("%s%s is excluded (%s) but run", d.prefix, rel, why)
 			continue
 		}
 		data, err := os.ReadFile(name)
@@ -255,10 +321,32 @@ func loadSuite(t *testing.T) []*suiteCase {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, c := range list {
-			c.File = rel
+			c.File, c.draft = d.prefix+rel, d.name
+			c.Schema = withDialect(c.Schema, d.schemaURI)
 		}
 		cases = append(cases, list...)
 	}
+	return cases
+}
+
+// withDialect gives an object schema without "$schema" the dialect uri.
+func withDialect(schema json.RawMessage, uri string) json.RawMessage {
+	var members map[string]json.RawMessage
+	if uri == "" || json.Unmarshal(schema, &members) != nil {
+		return schema // 2020-12, or a boolean schema
+	}
+	if _, ok := members["$schema"]; ok {
+		return schema
+	}
+	head := `{"$schema":` + strconv.Quote(uri)
+	body := bytes.TrimSpace(schema)[1:]
+	if len(bytes.TrimSpace(body)) > 1 {
+		head += ","
+	}
+	return json.RawMessage(head + string(body))
+}
+
+func loadOwnCases(t *testing.T) []*suiteCase {
 	data, err := os.ReadFile(ownCases)
 	if err != nil {
 		t.Fatal(err)
@@ -268,9 +356,9 @@ func loadSuite(t *testing.T) []*suiteCase {
 		t.Fatalf("%s: %v", ownCases, err)
 	}
 	for _, c := range list {
-		c.File, c.own = ownCases, true
+		c.File, c.own, c.draft = ownCases, true, "own"
 	}
-	return append(cases, list...)
+	return list
 }
 
 // suiteConfig returns the generator input for cases: per case, a tool file

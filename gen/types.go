@@ -84,6 +84,9 @@ func (ty *typer) claim(name string, s *Schema) bool {
 // isAnnotationOnly reports whether a schema holding a $ref adds nothing but
 // annotations to it, so it can share the target's Go type.
 func isAnnotationOnly(s *Schema) bool {
+	if s.RefOnly {
+		return true
+	}
 	for _, m := range s.Node.Members {
 		switch m.Key {
 		case "$ref", "title", "description", "default", "examples", "deprecated", "$comment", "readOnly", "writeOnly", "x-sensitive":
