@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
@@ -175,13 +176,18 @@ func refused(e *rpcError) envelope { return envelope{verdict: refuse, err: e} }
 func jsonKind(c byte) string {
 	switch c {
 	case 'n':
-		return "null"
+		return kindPhrase[typed.Null]
 	case 't', 'f':
-		return "a boolean"
+		return kindPhrase[typed.Bool]
 	case '"':
-		return "a string"
+		return kindPhrase[typed.String]
 	}
-	return "a number"
+	return kindPhrase[typed.Number]
+}
+
+var kindPhrase = map[typed.ValueKind]string{
+	typed.Null: "null", typed.Bool: "a boolean", typed.Number: "a number",
+	typed.String: "a string", typed.Array: "an array", typed.Object: "an object",
 }
 
 // member names of a message; anything else is refused.
@@ -269,6 +275,8 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 		return bad(`a request has no "result" or "error"`)
 	case hasParams && params.Kind != typed.Object:
 		return bad("params must be an object")
+	case hasParams && caseTwin(params) != "":
+		return bad(caseTwin(params))
 	case hasID && idValue.Kind == typed.Null:
 		return bad("the id of a request must not be null")
 	}
@@ -293,6 +301,53 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 		return refused(refusal(codeInvalidParams, nil, "invalid params: "+method+" needs params"))
 	}
 	return envelope{verdict: forward, method: method}
+}
+
+// caseTwin says which member of params has a name that differs from an
+// earlier one's only in case ("" if none): a reader that matches names
+// without regard to case, as encoding/json does, would take one for the
+// other, and see a different call than the SDK runs.
+func caseTwin(params *typed.Value) string {
+	if len(params.Members) < 2 {
+		return ""
+	}
+	seen := make(map[string]string, len(params.Members))
+	for _, m := range params.Members {
+		k := foldCase(m.Key)
+		if first, ok := seen[k]; ok {
+			return "/params/" + escapePointer(m.Key) + ": member name differs from " + quote(first) + " only in case"
+		}
+		seen[k] = m.Key
+	}
+	return ""
+}
+
+// foldCase maps each rune to the least rune of its Unicode simple case
+// folding orbit, so that foldCase(a) == foldCase(b) exactly when
+// strings.EqualFold(a, b).
+func foldCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
+}
+
+// escapePointer escapes a member name as a JSON pointer segment, cut to
+// 64 bytes.
+func escapePointer(s string) string {
+	if len(s) > 64 {
+		cut := 64
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 // readID returns the message's id as JSON, whether it may be echoed, and
@@ -388,7 +443,7 @@ func checkBatch(data []byte, v *typed.Value, violations []mcperr.Violation) enve
 		element := "batch element " + strconv.Itoa(i) + ": "
 		var m envelope
 		if item.Kind != typed.Object {
-			m = refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+item.Kind.String()))
+			m = refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+kindPhrase[item.Kind]))
 		} else {
 			m = checkMessage(item, own)
 		}
