@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/security"
 )
 
 // Mode is the transport a server runs on.
@@ -80,6 +81,13 @@ type Config struct {
 	// body may take to arrive, counted from the start of the request; a
 	// slower one is cut (408). Default DefaultHTTPBodyTimeout.
 	HTTPBodyTimeout time.Duration
+
+	// Security is the authentication mode, its credentials, the client rate
+	// limit and the audit log (AUTH_MODE, AUTH_TOKEN, API_KEY_HMAC_SECRET,
+	// MCP_CLIENT_RATE_LIMIT, MCP_AUDIT_LOG, ...; see security.EnvUsage).
+	// The zero value authenticates nothing, which Run allows over HTTP only
+	// on loopback.
+	Security security.Config
 }
 
 // configVar is one environment variable LoadConfig reads, with the flag that
@@ -106,9 +114,10 @@ var configVars = []configVar{
 var loopbackHosts = []string{"localhost", "127.0.0.1", "::1"}
 
 // LoadConfig reads the configuration from the environment through getenv
-// (os.Getenv, or the function ConfigFlags returns) and checks it. Every
-// problem is reported in one *Error with code MCP-011 that names the
-// variable and says what is allowed.
+// (os.Getenv, or the function ConfigFlags returns), the security settings
+// included, and checks it. Every problem is reported in one *mcperr.Error
+// with code MCP-011 that names the variable and says what is allowed, and
+// never a secret.
 //
 // HTTP mode on a non-loopback address requires MCP_ALLOWED_HOSTS, because
 // no safe default exists there: the server cannot know its public names.
@@ -210,6 +219,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad("MCP_ALLOWED_HOSTS must be set when MCP_HTTP_ADDR (%s) is not a loopback address: list the host names clients connect to, or * to accept any Host", cfg.HTTPAddr)
 		}
 	}
+	sec, err := security.ConfigFromEnv(getenv)
+	if err != nil {
+		problems = append(problems, mcperr.AsError(err).Message)
+	}
+	cfg.Security = sec
 	if len(problems) > 0 {
 		return Config{}, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: strings.Join(problems, "; ")}
 	}

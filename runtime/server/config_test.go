@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 	"github.com/mcpgen/mcpgen/runtime/server"
 
 	"github.com/stretchr/testify/assert"
@@ -29,6 +31,7 @@ func TestLoadConfig(t *testing.T) {
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionsPerClient:  16,
 		HTTPBodyTimeout:    30 * time.Second,
+		Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 	}
 	with := func(change func(*server.Config)) server.Config {
 		c := defaults
@@ -66,6 +69,7 @@ func TestLoadConfig(t *testing.T) {
 			SessionIdleTimeout: 30 * time.Minute,
 			SessionsPerClient:  16,
 			HTTPBodyTimeout:    30 * time.Second,
+			Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 		}},
 		{"any host", map[string]string{"MCP_SERVER_MODE": "http", "MCP_HTTP_ADDR": ":8080", "MCP_ALLOWED_HOSTS": "*"}, with(func(c *server.Config) {
 			c.Mode, c.HTTPAddr, c.AllowedHosts = server.ModeHTTP, ":8080", []string{"*"}
@@ -146,6 +150,7 @@ func TestConfigFlagsOverrideTheEnvironment(t *testing.T) {
 		SessionIdleTimeout: 30 * time.Minute,
 		SessionsPerClient:  16,
 		HTTPBodyTimeout:    30 * time.Second,
+		Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 	}, cfg)
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/redact"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -37,6 +39,17 @@ type Server struct {
 
 	mu    sync.Mutex
 	tools map[string]*Tool
+
+	// The log: baseLog is the handler WithLogger gave (nil: the security
+	// stack's default); logs switches to the redacting handler once the
+	// stack exists.
+	baseLog slog.Handler
+	logs    *switchHandler
+
+	securityOpts security.Options
+	secureOnce   sync.Once
+	stack        *security.Stack
+	secureErr    error
 }
 
 // ToolGate decides whether a tool call may go ahead. Gates run in the order
@@ -73,11 +86,12 @@ func (c CallInfo) Status() string {
 // Option configures a Server.
 type Option func(*Server)
 
-// WithLogger sets the logger for the server's own events (panics with their
-// stacks, internal errors, start and shutdown) and the SDK's. The default
-// writes text to stderr; nothing is ever logged to stdout, which belongs to
-// the stdio transport.
-func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
+// WithLogger sets where the server's log goes: its own events (panics with
+// their stacks, internal errors, refusals, start and shutdown) and the
+// SDK's. Whatever the handler, every record passes redaction first (secrets
+// and the tools' x-sensitive fields). The default writes JSON to stderr;
+// nothing is ever logged to stdout, which belongs to the stdio transport.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.baseLog = l.Handler() } }
 
 // WithToolGate adds a gate every tool call passes before Tool.Call.
 func WithToolGate(g ToolGate) Option { return func(s *Server) { s.gates = append(s.gates, g) } }
@@ -113,9 +127,12 @@ func New(impl *mcp.Implementation, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	base := s.baseLog
+	if base == nil {
+		base = slog.NewJSONHandler(os.Stderr, nil)
 	}
+	s.logs = newSwitchHandler(redact.NewHandler(base, redact.Options{}))
+	s.logger = slog.New(s.logs)
 	if s.mcpOpts.Logger == nil {
 		s.mcpOpts.Logger = s.logger
 	}

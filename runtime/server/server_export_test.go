@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net"
 )
 
@@ -9,4 +10,9 @@ import (
 // listener they opened on a free port.
 func (s *Server) ServeListener(ctx context.Context, ln net.Listener, cfg Config) error {
 	return s.serveHTTP(ctx, ln, cfg)
+}
+
+// Command exposes Main's body to the tests, without the process.
+func (s *Server) Command(args []string, getenv func(string) string, stderr io.Writer) int {
+	return s.command("desk", args, getenv, stderr)
 }

@@ -46,10 +46,18 @@ const clientIDHeader = "Mcpgen-Client-Id"
 //	if err := srv.Run(ctx, cfg); err != nil { ... }
 func (s *Server) Run(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
+	stack, err := s.secure(cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
 	switch cfg.Mode {
 	case ModeStdio:
 		return s.runStdio(ctx, cfg)
 	case ModeHTTP:
+		if err := stack.CheckListenAddr(cfg.HTTPAddr); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return fmt.Errorf("runtime: %w", err)
@@ -88,10 +96,14 @@ func (s *Server) runStdio(ctx context.Context, cfg Config) error {
 // serveHTTP serves HTTPHandler(cfg) on ln until ctx is cancelled.
 func (s *Server) serveHTTP(ctx context.Context, ln net.Listener, cfg Config) error {
 	cfg = cfg.withDefaults()
+	handler, err := s.HTTPHandler(cfg)
+	if err != nil {
+		return err
+	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	srv := &http.Server{
-		Handler: endStreamsOnShutdown(streams, s.HTTPHandler(cfg)),
+		Handler: endStreamsOnShutdown(streams, handler),
 		// No WriteTimeout: SSE streams stay open. Slow headers are cut.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -110,7 +122,7 @@ func (s *Server) serveHTTP(ctx context.Context, ln net.Listener, cfg Config) err
 	s.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	err := srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
 	<-served
 	if err != nil {
 		srv.Close()
@@ -153,8 +165,12 @@ func endStreamsOnShutdown(ctx context.Context, next http.Handler) http.Handler {
 // the path (404), then the WithHTTPMiddleware layers and the protocol. Run
 // uses it in http mode; call it to mount the endpoint in a server of your own.
 // Each call returns an endpoint with its own sessions.
-func (s *Server) HTTPHandler(cfg Config) http.Handler {
+func (s *Server) HTTPHandler(cfg Config) (http.Handler, error) {
 	cfg = cfg.withDefaults()
+	stack, err := s.secure(cfg)
+	if err != nil {
+		return nil, err
+	}
 	sdk := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{
 		Logger: s.logger,
 		// limitBody enforces the cap first, with the JSON body; the SDK's
@@ -174,10 +190,15 @@ func (s *Server) HTTPHandler(cfg Config) http.Handler {
 	for i := len(s.middleware) - 1; i >= 0; i-- {
 		h = s.middleware[i](h)
 	}
+	h = stack.HTTP(h)
 	h = onlyPath(cfg.HTTPPath, h)
-	h = newHostPolicy(cfg).handler(h)
-	return s.health(bodyDeadline(cfg.HTTPBodyTimeout, limitBody(MaxBodyBytes, h)))
+	h = newHostPolicy(cfg).handler(h, s.refused)
+	return s.health(bodyDeadline(cfg.HTTPBodyTimeout, limitBody(MaxBodyBytes, h, s.refused))), nil
 }
+
+// refusalReporter is told about a request refused before the security
+// layers, for its security event.
+type refusalReporter func(r *http.Request, status int, e *mcperr.Error, event string)
 
 // liveSessions returns the IDs of the sessions the SDK holds.
 func (s *Server) liveSessions() map[string]bool {
@@ -214,6 +235,13 @@ func onlyPath(path string, next http.Handler) http.Handler {
 	})
 }
 
+// The security events of the refusals the server makes itself, as
+// security.Stack.Refused names them.
+const (
+	eventPayloadTooLarge = "payload_too_large"
+	eventAuthFailure     = "auth_failure"
+)
+
 func payloadTooLarge(limit int64) *mcperr.Error {
 	return &mcperr.Error{
 		Code:    mcperr.CodePayloadTooLarge,
@@ -226,9 +254,10 @@ func payloadTooLarge(limit int64) *mcperr.Error {
 // it into memory. A declared Content-Length is checked at once; a body of
 // unknown length is capped while read, and once the cap is hit whatever the
 // inner handler answers is replaced by the 413.
-func limitBody(limit int64, next http.Handler) http.Handler {
+func limitBody(limit int64, next http.Handler, report refusalReporter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
+			report(r, http.StatusRequestEntityTooLarge, payloadTooLarge(limit), eventPayloadTooLarge)
 			httperr.Write(w, http.StatusRequestEntityTooLarge, payloadTooLarge(limit))
 			return
 		}
@@ -244,6 +273,9 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 		next.ServeHTTP(cw, r2)
 		if body.exceeded.Load() && !cw.wroteHeader {
 			cw.refuse()
+		}
+		if cw.refused {
+			report(r, http.StatusRequestEntityTooLarge, payloadTooLarge(limit), eventPayloadTooLarge)
 		}
 	})
 }
@@ -374,14 +406,19 @@ func (p *hostPolicy) allowOrigin(origin string) bool {
 	return err == nil && validOrigin(origin) && p.listedHost(u.Host)
 }
 
-func (p *hostPolicy) handler(next http.Handler) http.Handler {
+func (p *hostPolicy) handler(next http.Handler, report refusalReporter) http.Handler {
+	refuse := func(w http.ResponseWriter, r *http.Request, message string) {
+		e := mcperr.Errorf(mcperr.CodeUnauthorized, "%s", message)
+		report(r, http.StatusForbidden, e, eventAuthFailure)
+		httperr.Write(w, http.StatusForbidden, e)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !p.anyHost && !p.listedHost(r.Host) {
-			httperr.Write(w, http.StatusForbidden, mcperr.Errorf(mcperr.CodeUnauthorized, "the request's Host is not an allowed host (MCP_ALLOWED_HOSTS)"))
+			refuse(w, r, "the request's Host is not an allowed host (MCP_ALLOWED_HOSTS)")
 			return
 		}
 		if origin := r.Header.Get("Origin"); origin != "" && !p.allowOrigin(origin) {
-			httperr.Write(w, http.StatusForbidden, mcperr.Errorf(mcperr.CodeUnauthorized, "the request's Origin is not an allowed origin (MCP_ALLOWED_ORIGINS)"))
+			refuse(w, r, "the request's Origin is not an allowed origin (MCP_ALLOWED_ORIGINS)")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -80,7 +80,7 @@ func TestHTTPHostAndOrigin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"},
 				server.WithLogger(testLogger(t)), server.WithHTTPMiddleware(reached))
-			ts := httptest.NewServer(srv.HTTPHandler(tc.cfg))
+			ts := httptest.NewServer(httpHandler(t, srv, tc.cfg))
 			defer ts.Close()
 
 			req, err := http.NewRequest(http.MethodPost, ts.URL+"/mcp", strings.NewReader(`{}`))
@@ -143,7 +143,7 @@ func TestHTTPBodyCap(t *testing.T) {
 
 	t.Run("declared length over the cap is refused before the body is sent", func(t *testing.T) {
 		srv := newTestServer(t)
-		ts := httptest.NewServer(srv.HTTPHandler(server.Config{}))
+		ts := httptest.NewServer(httpHandler(t, srv, server.Config{}))
 		defer ts.Close()
 		conn, err := net.Dial("tcp", ts.Listener.Addr().String())
 		require.NoError(t, err)
@@ -178,7 +178,7 @@ func TestHTTPBodyCap(t *testing.T) {
 			if tc.middleware != nil {
 				opts = append(opts, server.WithHTTPMiddleware(tc.middleware))
 			}
-			ts := httptest.NewServer(newTestServer(t, opts...).HTTPHandler(server.Config{}))
+			ts := httptest.NewServer(httpHandler(t, newTestServer(t, opts...), server.Config{}))
 			defer ts.Close()
 			req, err := http.NewRequest(http.MethodPost, ts.URL+"/mcp", bodyOf(tc.size))
 			require.NoError(t, err)
@@ -206,7 +206,7 @@ func TestHTTPBodyCap(t *testing.T) {
 func TestHTTPOtherPathsAreNotFound(t *testing.T) {
 	srv := server.New(&mcp.Implementation{Name: "t", Version: "v0"},
 		server.WithLogger(testLogger(t)), server.WithHTTPMiddleware(reached))
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{HTTPPath: "/tools/mcp"}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{HTTPPath: "/tools/mcp"}))
 	defer ts.Close()
 	for path, want := range map[string]int{"/tools/mcp": http.StatusNoContent, "/mcp": http.StatusNotFound, "/tools/mcp/x": http.StatusNotFound} {
 		resp, err := ts.Client().Post(ts.URL+path, "application/json", strings.NewReader(`{}`))
@@ -239,8 +239,8 @@ func TestHTTPClientIDFromMiddleware(t *testing.T) {
 		want   string
 	}{
 		{"set by the middleware", true, nil, "desk-7"},
-		{"no middleware", false, nil, server.ClientAnonymous},
-		{"a client cannot claim one", false, spoofing, server.ClientAnonymous},
+		{"no middleware", false, nil, "ip:127.0.0.1"},
+		{"a client cannot claim one", false, spoofing, "ip:127.0.0.1"},
 		{"a client cannot override the middleware", true, spoofing, "desk-7"},
 	}
 	for _, tc := range cases {
@@ -249,7 +249,7 @@ func TestHTTPClientIDFromMiddleware(t *testing.T) {
 			if tc.auth {
 				opts = append(opts, server.WithHTTPMiddleware(authenticates))
 			}
-			ts := httptest.NewServer(newTestServer(t, opts...).HTTPHandler(server.Config{}))
+			ts := httptest.NewServer(httpHandler(t, newTestServer(t, opts...), server.Config{}))
 			t.Cleanup(ts.Close)
 			cs, err := newClient().Connect(testContext(t), &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp", HTTPClient: tc.client}, nil)
 			require.NoError(t, err)
@@ -419,7 +419,7 @@ func TestHealthEndpoints(t *testing.T) {
 		}
 		return nil
 	}))
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{Mode: server.ModeHTTP}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{Mode: server.ModeHTTP}))
 	defer ts.Close()
 	get := func(method, path, host string) (int, string) {
 		t.Helper()
@@ -485,7 +485,7 @@ const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pro
 
 func TestSessionsAreBoundAndCapped(t *testing.T) {
 	srv := newTestServer(t, server.WithHTTPMiddleware(asClient))
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{SessionsPerClient: 2}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{SessionsPerClient: 2}))
 	defer ts.Close()
 	url := ts.URL + "/mcp"
 
@@ -521,7 +521,7 @@ func TestSessionsAreBoundAndCapped(t *testing.T) {
 
 func TestIdleSessionsAreClosed(t *testing.T) {
 	srv := newTestServer(t, server.WithHTTPMiddleware(asClient))
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{SessionsPerClient: 1, SessionIdleTimeout: 50 * time.Millisecond}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{SessionsPerClient: 1, SessionIdleTimeout: 50 * time.Millisecond}))
 	defer ts.Close()
 	url := ts.URL + "/mcp"
 	status, first, _ := rawPost(t, url, "alice", "", http.MethodPost, initialize)
@@ -536,7 +536,7 @@ func TestIdleSessionsAreClosed(t *testing.T) {
 
 func TestStatelessServesEveryRequestAlone(t *testing.T) {
 	srv := newTestServer(t)
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{Stateless: true}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{Stateless: true}))
 	defer ts.Close()
 	status, session, body := rawPost(t, ts.URL+"/mcp", "", "", http.MethodPost, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
 	assert.Equal(t, http.StatusOK, status, "no initialize needed")

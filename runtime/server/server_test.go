@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -191,7 +192,7 @@ func connectInMemory(t *testing.T, srv *server.Server) *mcp.ClientSession {
 
 func connectHTTP(t *testing.T, srv *server.Server) *mcp.ClientSession {
 	t.Helper()
-	ts := httptest.NewServer(srv.HTTPHandler(server.Config{}))
+	ts := httptest.NewServer(httpHandler(t, srv, server.Config{}))
 	t.Cleanup(ts.Close)
 	cs, err := newClient().Connect(testContext(t), &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp"}, nil)
 	require.NoError(t, err)
@@ -240,7 +241,7 @@ var transports = []struct {
 	connect  func(t *testing.T) *mcp.ClientSession
 }{
 	{"in-memory", server.ClientStdio, func(t *testing.T) *mcp.ClientSession { return connectInMemory(t, newTestServer(t)) }},
-	{"streamable-http", server.ClientAnonymous, func(t *testing.T) *mcp.ClientSession { return connectHTTP(t, newTestServer(t)) }},
+	{"streamable-http", "ip:127.0.0.1", func(t *testing.T) *mcp.ClientSession { return connectHTTP(t, newTestServer(t)) }},
 	{"stdio", server.ClientStdio, func(t *testing.T) *mcp.ClientSession { cs, _, _ := startStdio(t); return cs }},
 }
 
@@ -656,7 +657,7 @@ func TestStdioServer(t *testing.T) {
 	assert.False(t, callTool(t, cs, "echo", nil).IsError)
 	require.NoError(t, cs.Close())
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), "closing stdin must end the server cleanly; stderr:\n%s", stderr.String())
-	assert.Contains(t, stderr.String(), `panic="secret panic text"`)
+	assert.Contains(t, stderr.String(), `"panic":"secret panic text"`)
 }
 
 func TestStdioServerStopsOnSIGTERM(t *testing.T) {
@@ -666,4 +667,14 @@ func TestStdioServerStopsOnSIGTERM(t *testing.T) {
 	cs.Wait() // the server ends the session by exiting
 	cs.Close()
 	assert.Equal(t, 0, cmd.ProcessState.ExitCode(), "SIGTERM must end the server cleanly; stderr:\n%s", stderr.String())
+}
+
+// httpHandler returns srv's HTTP endpoint for cfg, failing the test when the
+// server cannot build it.
+func httpHandler(t *testing.T, srv *server.Server, cfg server.Config) http.Handler {
+	t.Helper()
+	h, err := srv.HTTPHandler(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	return h
 }

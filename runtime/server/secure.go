@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/audit"
+)
+
+// WithSecurity replaces parts of the security stack the server builds from
+// Config.Security when it starts: the audit sink, the stores (rate limits,
+// nonces, idempotency records), the clock, the base log handler. The
+// server adds the x-sensitive fields of every registered tool to
+// SensitiveKeys itself. The zero Options is the secure default.
+func WithSecurity(opts security.Options) Option {
+	return func(s *Server) { s.securityOpts = opts }
+}
+
+// secure builds the server's security stack from cfg the first time the
+// server starts (Run or HTTPHandler), and puts it on the request path: the
+// redacting logger with every tool's sensitive fields, the per-tool rate
+// limits as a tool gate, audit and security events for every call, and the
+// stores' readiness. Later calls return the same stack.
+func (s *Server) secure(cfg Config) (*security.Stack, error) {
+	s.secureOnce.Do(func() {
+		opts := s.securityOpts
+		if opts.Logger == nil {
+			opts.Logger = s.baseLog
+		}
+		opts.SensitiveKeys = append(slices.Clone(opts.SensitiveKeys), s.sensitiveKeys()...)
+		stack, err := security.New(cfg.Security, opts)
+		if err != nil {
+			s.secureErr = err
+			return
+		}
+		s.stack = stack
+		s.logs.set(stack.Logger().Handler())
+		s.gates = append(s.gates, func(ctx context.Context, t *Tool) error {
+			return stack.ToolLimit(ctx, t.Name, t.Policy.RateLimitPerMinute)
+		})
+		s.observers = append(s.observers, func(ctx context.Context, c CallInfo) {
+			stack.Record(ctx, audit.Call{
+				Tool:          c.Tool.Name,
+				Class:         audit.Class(c.Tool.Policy.AuditClass),
+				CorrelationID: c.CorrelationID,
+				Err:           c.Err,
+				Duration:      c.Duration,
+				ArgsBytes:     c.ArgsBytes,
+				OutputBytes:   c.OutputBytes,
+			})
+		})
+		s.readiness = append(s.readiness, stack.Ready)
+	})
+	return s.stack, s.secureErr
+}
+
+// sensitiveKeys gathers the x-sensitive fields of the registered tools.
+func (s *Server) sensitiveKeys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keys []string
+	for _, t := range s.tools {
+		keys = append(keys, t.Policy.Sensitive...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// refused reports a request the server refused before the security layers
+// (the body cap, the Host and Origin checks) as the security event named.
+func (s *Server) refused(r *http.Request, status int, e *mcperr.Error, event string) {
+	if s.stack != nil {
+		s.stack.Refused(r, status, e, event)
+	}
+}
+
+// Close releases what the server's security stack holds (the audit file).
+// Run calls it when it returns; a program that serves HTTPHandler itself
+// calls it when it stops serving.
+func (s *Server) Close() error {
+	if s.stack == nil {
+		return nil
+	}
+	return s.stack.Close()
+}
+
+// isConfigError reports whether err is a configuration problem (MCP-011),
+// which Main reports with exit status 2.
+func isConfigError(err error) bool {
+	var e *mcperr.Error
+	return errors.As(err, &e) && e.Code == mcperr.CodeMissingConfiguration
+}
