@@ -65,14 +65,14 @@ func TestKeygenWritesOnceAndEncryptRoundTrips(t *testing.T) {
 }
 
 // TestSignHeadersPassTheVerifier signs a request with mcpgen sign and sends
-// it, with those headers, to a server running the HMAC middleware.
+// it, with those headers, to a server running the HMAC verifier.
 func TestSignHeadersPassTheVerifier(t *testing.T) {
 	secret := strings.Repeat("s", 40)
 	t.Setenv("API_KEY_HMAC_SECRET", secret)
-	mw, err := auth.Middleware(auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{{ID: auth.DefaultKeyID, Secret: secret}}})
+	a, err := auth.New(auth.Config{Mode: auth.ModeHMAC, Keys: []auth.Key{{ID: auth.DefaultKeyID, Secret: secret}}}, auth.Options{})
 	require.NoError(t, err)
 	reached := 0
-	ts := httptest.NewServer(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ })))
+	ts := httptest.NewServer(a.Authenticate(a.Replay(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }))))
 	defer ts.Close()
 
 	body := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`

@@ -14,69 +14,32 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/mcpgen/mcpgen/runtime/server"
+	"log"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgen/mcpgen/examples/conformance/tools"
+	"github.com/mcpgen/mcpgen/runtime/server"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
-}
-
-// run is main without the process: it returns the exit status.
-func run(args []string, getenv func(string) string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	env := server.ConfigFlags(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
-	}
-	cfg, err := server.LoadConfig(env)
+	srv, err := newServer(context.Background())
 	if err != nil {
-		fmt.Fprintln(stderr, "conformance:", err)
-		return 2
+		log.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv, err := newServer(ctx, logger)
-	if err != nil {
-		fmt.Fprintln(stderr, "conformance:", err)
-		return 1
-	}
-	if err := srv.Run(ctx, cfg); err != nil {
-		fmt.Fprintln(stderr, "conformance:", err)
-		return 1
-	}
-	return 0
+	srv.Main()
 }
 
 // newServer builds the server with everything the conformance scenarios
 // call. The watched resource changes until ctx is done.
-func newServer(ctx context.Context, logger *slog.Logger) (*server.Server, error) {
+func newServer(ctx context.Context, opts ...server.Option) (*server.Server, error) {
 	w := newWatchedResource()
-	srv := server.New(
-		&mcp.Implementation{Name: "mcpgen-conformance", Version: "0.1.0"},
-		server.WithLogger(logger),
-		server.WithMCPOptions(&mcp.ServerOptions{
-			CompletionHandler:  complete,
-			SubscribeHandler:   w.subscribe,
-			UnsubscribeHandler: w.unsubscribe,
-		}),
-	)
+	opts = append([]server.Option{server.WithMCPOptions(&mcp.ServerOptions{
+		CompletionHandler:  complete,
+		SubscribeHandler:   w.subscribe,
+		UnsubscribeHandler: w.unsubscribe,
+	})}, opts...)
+	srv := server.New(&mcp.Implementation{Name: "mcpgen-conformance", Version: "0.1.0"}, opts...)
 	if err := tools.Register(srv, handlers{}); err != nil {
 		return nil, err
 	}

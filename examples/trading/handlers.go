@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 
 	"github.com/shopspring/decimal"
@@ -20,7 +21,7 @@ type handlers struct {
 	candles *market.Candles
 	limits  *market.Limits
 	book    *market.Book
-	state   market.StateStore
+	state   store.State
 }
 
 var _ tools.Handlers = (*handlers)(nil)

@@ -36,8 +36,10 @@ func connect(t *testing.T, transport string) *mcp.ClientSession {
 		require.NoError(t, err)
 		ct = c
 	case "http":
-		ts := httptest.NewServer(srv.HTTPHandler(server.Config{HTTPPath: "/mcp"}))
-		t.Cleanup(ts.Close)
+		h, err := srv.HTTPHandler(server.Config{HTTPPath: "/mcp"})
+		require.NoError(t, err)
+		ts := httptest.NewServer(h)
+		t.Cleanup(func() { ts.Close(); srv.Close() })
 		ct = &mcp.StreamableClientTransport{Endpoint: ts.URL + "/mcp"}
 	}
 	cs, err := client.Connect(ctx, ct, nil)

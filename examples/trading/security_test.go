@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,14 +44,12 @@ func securedServer(t *testing.T, env map[string]string) (*httptest.Server, strin
 	getenv := func(k string) string { return env[k] }
 	cfg, err := server.LoadConfig(getenv)
 	require.NoError(t, err)
-	sec, err := newSecurity(cfg, getenv, io.Discard)
+	srv, err := newServer(server.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, err)
-	opts, err := sec.options(cfg)
+	h, err := srv.HTTPHandler(cfg)
 	require.NoError(t, err)
-	srv, err := newServer(opts...)
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv.HTTPHandler(cfg))
-	t.Cleanup(ts.Close)
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() { ts.Close(); srv.Close() })
 	return ts, auditPath
 }
 
@@ -163,18 +164,40 @@ func TestPerToolRateLimit(t *testing.T) {
 }
 
 func TestUnauthenticatedHTTPBeyondLoopbackRefusesToStart(t *testing.T) {
-	env := map[string]string{"MCP_SERVER_MODE": "http", "MCP_HTTP_ADDR": "0.0.0.0:8080", "MCP_ALLOWED_HOSTS": "mcp.example.com"}
-	var stderr strings.Builder
-	code := run(nil, func(k string) string { return env[k] }, &stderr)
+	bin := buildTrading(t)
+	code, stderr := runTrading(t, bin, "MCP_SERVER_MODE=http", "MCP_HTTP_ADDR=0.0.0.0:8080", "MCP_ALLOWED_HOSTS=mcp.example.com")
 	assert.Equal(t, 2, code)
-	assert.Equal(t, "trading: MCP-011 MISSING_CONFIGURATION: HTTP on 0.0.0.0:8080 without authentication: set AUTH_MODE=bearer or hmac with its secret, listen on a loopback address, or set MCP_ALLOW_UNAUTHENTICATED=true if a gateway in front authenticates\n", stderr.String())
+	assert.Equal(t, "trading: MCP-011 MISSING_CONFIGURATION: HTTP on 0.0.0.0:8080 without authentication: set AUTH_MODE=bearer or hmac with its secret, listen on a loopback address, or set MCP_ALLOW_UNAUTHENTICATED=true if a gateway in front authenticates\n", stderr)
 
-	env = map[string]string{"AUTH_MODE": "bearer"}
-	stderr.Reset()
-	code = run(nil, func(k string) string { return env[k] }, &stderr)
+	code, stderr = runTrading(t, bin, "AUTH_MODE=bearer")
 	assert.Equal(t, 2, code)
-	assert.Contains(t, stderr.String(), "MCP-011")
-	assert.Contains(t, stderr.String(), "AUTH_TOKEN")
+	assert.Contains(t, stderr, "MCP-011")
+	assert.Contains(t, stderr, "AUTH_TOKEN")
+}
+
+// buildTrading compiles the example's main, as a user runs it.
+func buildTrading(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "trading")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// runTrading runs bin with only env in its environment (and PATH), and
+// returns its exit status and standard error.
+func runTrading(t *testing.T, bin string, env ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Env = append(env, "PATH="+os.Getenv("PATH"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }
 
 func readAudit(t *testing.T, path string) []map[string]any {
@@ -194,7 +217,7 @@ func readAudit(t *testing.T, path string) []map[string]any {
 
 func hasEvent(events []map[string]any, typ string) bool {
 	for _, e := range events {
-		if e["event"] == typ {
+		if e["event_type"] == typ {
 			return true
 		}
 	}
