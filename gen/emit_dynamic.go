@@ -2,18 +2,20 @@ package gen
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
 
 // dynamicName names the dynamic validator of s.
-func dynamicName(s *Schema) string { return "dynamic" + strconv.Itoa(s.ID) }
+func (e *emitter) dynamicName(s *Schema) string { return e.names[s] }
 
 // genDynamic writes the validator of a schema whose value is a typed.Value:
 // every keyword, for any JSON type, in the order JSON Schema evaluates them.
 func (e *emitter) genDynamic(f *jen.File, s *Schema) {
-	f.Comment("// " + dynamicName(s) + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
-	f.Func().Id(dynamicName(s)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))).BlockFunc(func(g *jen.Group) {
+	f = e.homes.of(s).f
+	f.Comment("// " + e.dynamicName(s) + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
+	f.Func().Id(e.dynamicName(s)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))).BlockFunc(func(g *jen.Group) {
 		e.dynamicBody(g, s)
 	})
 }
@@ -30,7 +32,7 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 		return
 	}
 	if s.Ref != nil {
-		g.Id(dynamicName(s.Ref)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+		g.Id(e.dynamicName(s.Ref)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 	}
 	if len(s.Types) > 0 {
 		var cond *jen.Statement
@@ -74,12 +76,12 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 		g.If(jen.Op("!").Parens(cond)).Block(addAt("enum", "must be one of "+truncate(joinComma(texts))))
 	}
 	for _, sub := range s.AllOf {
-		g.Id(dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+		g.Id(e.dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 	}
 	if len(s.AnyOf) > 0 {
 		var cond *jen.Statement
 		for _, sub := range s.AnyOf {
-			c := rt("Matches").Call(jen.Id(dynamicName(sub)), jen.Id("v"), jen.Id("p"))
+			c := rt("Matches").Call(jen.Id(e.dynamicName(sub)), jen.Id("v"), jen.Id("p"))
 			if cond == nil {
 				cond = c
 			} else {
@@ -91,18 +93,18 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 	if len(s.OneOf) > 0 {
 		var fns []jen.Code
 		for _, sub := range s.OneOf {
-			fns = append(fns, jen.Id(dynamicName(sub)))
+			fns = append(fns, jen.Id(e.dynamicName(sub)))
 		}
 		g.If(jen.Id("n").Op(":=").Add(rt("CountMatches")).Call(append([]jen.Code{jen.Id("v"), jen.Id("p")}, fns...)...), jen.Id("n").Op("!=").Lit(1)).Block(
 			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("oneOf"), jen.Lit("must match exactly one schema of oneOf, matches ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("n"))))
 	}
 	if s.Not != nil {
-		g.If(rt("Matches").Call(jen.Id(dynamicName(s.Not)), jen.Id("v"), jen.Id("p"))).Block(addAt("not", "must not match the schema of not"))
+		g.If(rt("Matches").Call(jen.Id(e.dynamicName(s.Not)), jen.Id("v"), jen.Id("p"))).Block(addAt("not", "must not match the schema of not"))
 	}
 	if s.If != nil && (s.Then != nil || s.Else != nil) {
-		matches := rt("Matches").Call(jen.Id(dynamicName(s.If)), jen.Id("v"), jen.Id("p"))
+		matches := rt("Matches").Call(jen.Id(e.dynamicName(s.If)), jen.Id("v"), jen.Id("p"))
 		call := func(sub *Schema) jen.Code {
-			return jen.Id(dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+			return jen.Id(e.dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 		}
 		switch {
 		case s.Then == nil:
@@ -285,7 +287,7 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 			if len(s.Properties) > 0 {
 				g.Switch(jen.Id("m").Dot("Key")).BlockFunc(func(sw *jen.Group) {
 					for _, p := range s.Properties {
-						body := []jen.Code{jen.Id(dynamicName(p.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
+						body := []jen.Code{jen.Id(e.dynamicName(p.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
 						if tracked {
 							body = append(body, jen.Id("declared").Op("=").True())
 						}
@@ -294,7 +296,7 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 				})
 			}
 			for _, pp := range s.PatternProperties {
-				body := []jen.Code{jen.Id(dynamicName(pp.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
+				body := []jen.Code{jen.Id(e.dynamicName(pp.Schema)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))}
 				if tracked {
 					body = append(body, jen.Id("declared").Op("=").True())
 				}
@@ -306,13 +308,13 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 				if ap.Always != nil && !*ap.Always {
 					body = jen.Id("vs").Dot("Add").Call(jen.Op("&").Id("q"), jen.Lit("additionalProperties"), jen.Lit("unknown property; not allowed by the schema"))
 				} else {
-					body = jen.Id(dynamicName(ap)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))
+					body = jen.Id(e.dynamicName(ap)).Call(jen.Op("&").Id("m").Dot("Value"), jen.Op("&").Id("q"), jen.Id("vs"))
 				}
 				g.If(jen.Op("!").Id("declared")).Block(body)
 			}
 			if s.PropertyNames != nil {
 				g.Id("name").Op(":=").Add(rt("Value")).Values(jen.Dict{jen.Id("Kind"): rt("String"), jen.Id("Text"): jen.Id("m").Dot("Key")})
-				g.Id(dynamicName(s.PropertyNames)).Call(jen.Op("&").Id("name"), jen.Op("&").Id("q"), jen.Id("vs"))
+				g.Id(e.dynamicName(s.PropertyNames)).Call(jen.Op("&").Id("name"), jen.Op("&").Id("q"), jen.Id("vs"))
 			}
 		}))
 	}
@@ -338,7 +340,7 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 	}
 	for _, d := range s.DependentSchemas {
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(
-			jen.Id(dynamicName(d.Schema)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))))
+			jen.Id(e.dynamicName(d.Schema)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))))
 	}
 	if u := s.UnevaluatedProperties; u != nil {
 		// The members no keyword here, nor a subschema that matched,
@@ -361,13 +363,15 @@ func (e *emitter) applyTo(sub *Schema, v jen.Code, keyword, msg string) jen.Code
 	if sub.Always != nil && !*sub.Always {
 		return jen.Id("vs").Dot("Add").Call(jen.Op("&").Id("q"), jen.Lit(keyword), jen.Lit(msg))
 	}
-	return jen.Id(dynamicName(sub)).Call(v, jen.Op("&").Id("q"), jen.Id("vs"))
+	return jen.Id(e.dynamicName(sub)).Call(v, jen.Op("&").Id("q"), jen.Id("vs"))
 }
 
 // evalName names the function that marks the members (kind "Props") or
 // items ("Items") a schema evaluates, for unevaluatedProperties and
 // unevaluatedItems.
-func evalName(kind string, s *Schema) string { return "eval" + kind + strconv.Itoa(s.ID) }
+func (e *emitter) evalName(kind string, s *Schema) string {
+	return "eval" + kind + strings.TrimPrefix(e.names[s], "check")
+}
 
 // evalBody marks in seen what s evaluates of v: through its own keywords
 // and through the in-place subschemas that match v. withUnevaluated says
@@ -419,16 +423,16 @@ func (e *emitter) evalBody(kind string, s *Schema, withUnevaluated bool) []jen.C
 		if s.Contains != nil {
 			out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).Block(
 				jen.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i")),
-				jen.If(rt("Matches").Call(jen.Id(dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(
+				jen.If(rt("Matches").Call(jen.Id(e.dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(
 					jen.Id("seen").Index(jen.Id("i")).Op("=").True())))
 		}
 	}
 	call := func(sub *Schema) jen.Code {
 		e.needEval(kind, sub)
-		return jen.Id(evalName(kind, sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("seen"))
+		return jen.Id(e.evalName(kind, sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("seen"))
 	}
 	matches := func(sub *Schema) *jen.Statement {
-		return rt("Matches").Call(jen.Id(dynamicName(sub)), jen.Id("v"), jen.Id("p"))
+		return rt("Matches").Call(jen.Id(e.dynamicName(sub)), jen.Id("v"), jen.Id("p"))
 	}
 	if s.Ref != nil {
 		out = append(out, call(s.Ref))
@@ -462,7 +466,7 @@ func (e *emitter) evalBody(kind string, s *Schema, withUnevaluated bool) []jen.C
 
 // needEval asks for the eval function of sub, emitted with the package.
 func (e *emitter) needEval(kind string, sub *Schema) {
-	key := evalName(kind, sub)
+	key := e.evalName(kind, sub)
 	if e.evals[key] {
 		return
 	}
@@ -478,10 +482,13 @@ type evalFunc struct {
 
 // genEval writes the function that marks what s evaluates of a value.
 func (e *emitter) genEval(f *jen.File, ef evalFunc) {
+	e.cur = e.homes.of(ef.schema)
+	f = e.cur.f
+	f.Line()
 	what := map[string]string{"Props": "members", "Items": "items"}[ef.kind]
-	f.Comment("// " + evalName(ef.kind, ef.schema) + " marks the " + what + " of v that " + sanitizeLine(ef.schema.Node.File.Path) + "#" + sanitizeLine(ef.schema.Node.Pointer) + " evaluates.")
+	f.Comment("// " + e.evalName(ef.kind, ef.schema) + " marks the " + what + " of v that " + sanitizeLine(ef.schema.Node.File.Path) + "#" + sanitizeLine(ef.schema.Node.Pointer) + " evaluates.")
 	body := e.evalBody(ef.kind, ef.schema, true)
-	f.Func().Id(evalName(ef.kind, ef.schema)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("seen").Index().Bool()).Block(body...)
+	f.Func().Id(e.evalName(ef.kind, ef.schema)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("seen").Index().Bool()).Block(body...)
 }
 
 func (e *emitter) dynamicArray(s *Schema) []jen.Code {
@@ -490,7 +497,7 @@ func (e *emitter) dynamicArray(s *Schema) []jen.Code {
 		out = append(out, jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).BlockFunc(func(g *jen.Group) {
 			g.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i"))
 			call := func(sub *Schema) jen.Code {
-				return jen.Id(dynamicName(sub)).Call(jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"), jen.Id("vs"))
+				return jen.Id(e.dynamicName(sub)).Call(jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"), jen.Id("vs"))
 			}
 			if len(s.PrefixItems) == 0 {
 				g.Add(call(s.Items))
@@ -537,7 +544,7 @@ func (e *emitter) dynamicArray(s *Schema) []jen.Code {
 				jen.Id("n").Op(":=").Lit(0),
 				jen.For(jen.Id("i").Op(":=").Range().Id("v").Dot("Items")).Block(
 					jen.Id("q").Op(":=").Id("p").Dot("Index").Call(jen.Id("i")),
-					jen.If(rt("Matches").Call(jen.Id(dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(jen.Id("n").Op("++"))),
+					jen.If(rt("Matches").Call(jen.Id(e.dynamicName(s.Contains)), jen.Op("&").Id("v").Dot("Items").Index(jen.Id("i")), jen.Op("&").Id("q"))).Block(jen.Id("n").Op("++"))),
 			}
 			out = append(out, jen.Block(append(body, checks...)...))
 		}

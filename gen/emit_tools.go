@@ -9,29 +9,35 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// genToolFile writes one tool's file: its named types, in the order the
-// typer created them, and its decode entry point.
-func (e *emitter) genToolFile(t *Tool, types []*Type) *jen.File {
-	f := newFile(e.pkg.Name)
-	for _, ty := range types {
-		switch ty.Kind {
-		case TEnum:
-			e.genEnum(f, ty)
-		case TStruct:
-			e.genStruct(f, ty, e.typeDoc(t, ty))
-		}
-		f.Line()
-	}
+// genTool writes what the tool's file holds besides its types: its
+// decoder, its server.Tool value and the check of an output that is not a
+// struct.
+func (e *emitter) genTool(f *jen.File, t *Tool) {
 	e.genDecodeFunc(f, t)
-	return f
+	f.Line()
+	e.genToolValue(f, t)
+	e.genOutputCheck(f, t)
 }
 
-func (e *emitter) typeDoc(t *Tool, ty *Type) string {
-	switch ty {
-	case t.Input:
-		return ty.Name + " is the input of tool " + strconv.Quote(t.Name) + "."
-	case t.Output:
-		return ty.Name + " is the output of tool " + strconv.Quote(t.Name) + "."
+// genType writes a named type where it is declared.
+func (e *emitter) genType(f *jen.File, ty *Type) {
+	switch ty.Kind {
+	case TEnum:
+		e.genEnum(f, ty)
+	case TStruct:
+		e.genStruct(f, ty, e.typeDoc(ty))
+	}
+	f.Line()
+}
+
+func (e *emitter) typeDoc(ty *Type) string {
+	for _, t := range e.pkg.Tools {
+		switch ty {
+		case t.Input:
+			return ty.Name + " is the input of tool " + strconv.Quote(t.Name) + "."
+		case t.Output:
+			return ty.Name + " is the output of tool " + strconv.Quote(t.Name) + "."
+		}
 	}
 	return ty.Name + " is " + schemaDoc(ty.Schema) + "."
 }
@@ -70,9 +76,8 @@ func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
 }
 
 // genPackageFile writes the package-wide file: the Handlers interface, the
-// tool list for the runtime, allowlists, shared values and dynamic validators.
-func (e *emitter) genPackageFile() *jen.File {
-	f := newFile(e.pkg.Name)
+// tool list for the runtime and the allowlists.
+func (e *emitter) genPackageFile(f *jen.File) {
 	f.Comment("// Handlers implements the tools of this package, one method per tool. Embed")
 	f.Comment("// UnimplementedHandlers so that adding a tool does not break the build.")
 	f.Type().Id("Handlers").InterfaceFunc(func(g *jen.Group) {
@@ -102,8 +107,9 @@ func (e *emitter) genPackageFile() *jen.File {
 	f.Func().Id("Tools").Params(jen.Id("h").Id("Handlers")).Index().Add(srv("Tool")).Block(
 		jen.Return(jen.Index().Add(srv("Tool")).ValuesFunc(func(g *jen.Group) {
 			for _, t := range e.pkg.Tools {
-				g.Add(e.toolValue(t))
+				g.Line().Id(toolFuncName(t)).Call(jen.Id("h"))
 			}
+			g.Line()
 		})),
 	)
 	f.Line()
@@ -111,9 +117,6 @@ func (e *emitter) genPackageFile() *jen.File {
 	f.Func().Id("Register").Params(jen.Id("s").Op("*").Add(srv("Server")), jen.Id("h").Id("Handlers")).Error().Block(
 		jen.Return(jen.Id("s").Dot("AddTools").Call(jen.Id("Tools").Call(jen.Id("h")).Op("..."))),
 	)
-	for _, t := range e.pkg.Tools {
-		e.genOutputCheck(f, t)
-	}
 	for _, a := range e.pkg.Allowlists {
 		f.Line()
 		f.Comment("// " + allowlistVar(a.Name) + " is allowlist " + strconv.Quote(a.Name) + ". Replace its values at run time")
@@ -125,23 +128,15 @@ func (e *emitter) genPackageFile() *jen.File {
 		}
 		f.Var().Id(allowlistVar(a.Name)).Op("=").Add(rt("NewAllowlist")).Call(args...)
 	}
-	for _, s := range e.pkg.Dynamic {
-		f.Line()
-		e.genDynamic(f, s)
-	}
-	for i := 0; i < len(e.evalQueue); i++ { // an eval function may ask for more
-		f.Line()
-		e.genEval(f, e.evalQueue[i])
-	}
-	if len(e.shared) > 0 {
-		f.Line()
-		f.Var().DefsFunc(func(g *jen.Group) {
-			for _, c := range e.shared {
-				g.Add(c)
-			}
-		})
-	}
-	return f
+}
+
+func toolFuncName(t *Tool) string { return "tool" + t.GoName }
+
+// genToolValue writes the function that returns tool t bound to h.
+func (e *emitter) genToolValue(f *jen.File, t *Tool) {
+	f.Comment("// " + toolFuncName(t) + " returns tool " + strconv.Quote(t.Name) + " bound to h, with its published schemas and policies.")
+	f.Func().Id(toolFuncName(t)).Params(jen.Id("h").Id("Handlers")).Add(srv("Tool")).Block(
+		jen.Return(srv("Tool").Add(e.toolValue(t))))
 }
 
 // toolValue writes the server.Tool literal of t, with the Call function

@@ -77,6 +77,17 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 		keyword, msg = "const", "must be "+quotedList(values)
 	}
 
+	if e.inputs[t] {
+		e.genEnumDecode(f, t, keyword, msg)
+	}
+	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
+		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
+		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)),
+	)
+}
+
+// genEnumDecode writes the decode method of an enum type an input uses.
+func (e *emitter) genEnumDecode(f *jen.File, t *Type, keyword, msg string) {
 	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
 		g.List(jen.Id("b"), jen.Id("ok")).Op(":=").Id("r").Dot("StringBytes").Call(jen.Id("p"))
 		g.If(jen.Op("!").Id("ok")).Block(jen.Return())
@@ -88,10 +99,6 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 			sw.Default().Block(jen.Id("r").Dot("Violations").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)))
 		})
 	})
-	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
-		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
-		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)),
-	)
 }
 
 // schemaDoc names where s is for a doc comment: "the schema at /$defs/side",
@@ -144,9 +151,56 @@ func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
 			g.Id(fl.GoName).Add(fieldType(fl))
 		}
 	})
-	e.genStructDecode(f, t)
+	if e.inputs[t] {
+		e.genStructDecode(f, t)
+		e.genUnmarshal(f, t)
+	}
 	e.genStructValidate(f, t)
 	e.genStructEncode(f, t)
+}
+
+// markInputs records the named types inputs reach: only they are ever
+// decoded (outputs are made by handlers and encoded), so only they get
+// decode and UnmarshalJSON methods.
+func (e *emitter) markInputs() {
+	var mark func(t *Type)
+	mark = func(t *Type) {
+		if t == nil || e.inputs[t] {
+			return
+		}
+		if t.Kind == TStruct || t.Kind == TEnum {
+			e.inputs[t] = true
+		}
+		for _, f := range t.Fields {
+			mark(f.Type)
+		}
+		mark(t.Elem)
+	}
+	for _, t := range e.pkg.Tools {
+		mark(t.Input)
+	}
+}
+
+// genUnmarshal writes UnmarshalJSON through the strict decoder and the
+// validator, so json.Unmarshal into a generated type checks what a tool
+// call checks.
+func (e *emitter) genUnmarshal(f *jen.File, t *Type) {
+	f.Comment("// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then")
+	f.Comment("// validates; errors are *mcperr.Error values listing every violation.")
+	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().BlockFunc(func(g *jen.Group) {
+		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
+		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
+		g.Id("root").Op(":=").Id("r").Dot("Root").Call()
+		g.Var().Id("v").Id(t.Name)
+		g.Id("v").Dot("decode").Call(jen.Id("r"), jen.Id("root"))
+		g.Id("r").Dot("End").Call()
+		g.If(jen.Id("vs").Op(":=").Id("r").Dot("Validation").Call(), jen.Id("vs").Op("!=").Nil()).Block(
+			jen.Id("v").Dot("validate").Call(jen.Id("root"), jen.Id("vs")))
+		g.If(jen.Id("err").Op(":=").Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid "+t.Name)), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err")))
+		g.Op("*").Id("x").Op("=").Id("v")
+		g.Return(jen.Nil())
+	})
+	f.Line()
 }
 
 func (e *emitter) genStructDecode(f *jen.File, t *Type) {
@@ -350,7 +404,7 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 		out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
 	case TValue:
 		if s != nil { // nil for the items of an array without "items": anything goes
-			out = append(out, jen.Id(dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
+			out = append(out, jen.Id(e.dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
 		}
 	case TInt:
 		out = append(out, intChecks(v, s, add)...)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dave/jennifer/jen"
+
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -441,19 +443,61 @@ func Generate(cfg Config) (*Output, error) {
 		return nil, err
 	}
 	e := newEmitter(pkg)
-	out := &Output{Files: map[string][]byte{}, Package: pkg, Warnings: pkg.Warnings}
-	for i, t := range pkg.Tools {
-		b, err := render(e.genToolFile(t, pkg.toolTypes[i]))
-		if err != nil {
-			return nil, fmt.Errorf("tool %s: %w", t.Name, err)
+	h := &homes{byRoot: map[*Node]*fileBuilder{}, byFile: map[*File]*fileBuilder{}, tools: map[*Node]*Tool{}, pkg: pkg.Name}
+	e.homes = h
+	reg := h.add(packageFileName, "register")
+	for _, t := range pkg.Tools {
+		b := h.add(toolFileName(t), lowerFirst(t.GoName))
+		h.byRoot[t.InputSchema.Node], h.tools[t.InputSchema.Node] = b, t
+		if t.OutputSchema != nil {
+			h.byRoot[t.OutputSchema.Node], h.tools[t.OutputSchema.Node] = b, t
 		}
-		out.Files[toolFileName(t)] = b
 	}
-	b, err := render(e.genPackageFile())
-	if err != nil {
-		return nil, err
+	e.nameDynamics(pkg.Dynamic, h)
+	e.markInputs()
+
+	var types []*Type
+	for _, list := range pkg.toolTypes {
+		types = append(types, list...)
 	}
-	out.Files[packageFileName] = b
+	sort.SliceStable(types, func(i, j int) bool { return less(types[i].Schema, types[j].Schema) })
+	for _, ty := range types {
+		e.cur = h.of(ty.Schema)
+		e.genType(e.cur.f, ty)
+	}
+	for _, t := range pkg.Tools {
+		e.cur = h.byRoot[t.InputSchema.Node]
+		e.genTool(e.cur.f, t)
+	}
+	dynamic := append([]*Schema(nil), pkg.Dynamic...)
+	sort.SliceStable(dynamic, func(i, j int) bool { return less(dynamic[i], dynamic[j]) })
+	for _, s := range dynamic {
+		e.cur = h.of(s)
+		e.cur.f.Line()
+		e.genDynamic(e.cur.f, s)
+	}
+	for i := 0; i < len(e.evalQueue); i++ { // an eval function may ask for more
+		e.genEval(nil, e.evalQueue[i])
+	}
+	e.cur = reg
+	e.genPackageFile(reg.f)
+
+	out := &Output{Files: map[string][]byte{}, Package: pkg, Warnings: pkg.Warnings}
+	for _, b := range h.order {
+		if len(b.shared) > 0 {
+			b.f.Line()
+			b.f.Var().DefsFunc(func(g *jen.Group) {
+				for _, c := range b.shared {
+					g.Add(c)
+				}
+			})
+		}
+		data, err := render(b.f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", b.name, err)
+		}
+		out.Files[b.name] = data
+	}
 	return out, nil
 }
 

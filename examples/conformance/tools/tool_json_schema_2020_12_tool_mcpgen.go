@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // JSONSchema202012ToolOutput is the output of tool "json_schema_2020_12_tool".
 type JSONSchema202012ToolOutput struct {
@@ -13,33 +18,6 @@ type JSONSchema202012ToolOutput struct {
 	//
 	// The phone number or email address the caller chose.
 	Contact string
-}
-
-// decode reads a JSONSchema202012ToolOutput from r, recording every problem.
-func (x *JSONSchema202012ToolOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "name":
-			q := p.Field("name")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Name.Set = true
-			x.Name.Value, _ = r.String(&q)
-		case "contact":
-			q := p.Field("contact")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Contact, _ = r.String(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "", "contact")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -83,7 +61,223 @@ func DecodeJSONSchema202012ToolInput(data []byte) (typed.Value, error) {
 	x, _ = r.Value(root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		dynamic9(&x, root, vs)
+		checkJSONSchema202012ToolInput(&x, root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"json_schema_2020_12_tool\"")
+}
+
+// toolJSONSchema202012Tool returns tool "json_schema_2020_12_tool" bound to h, with its published schemas and policies.
+func toolJSONSchema202012Tool(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeJSONSchema202012ToolInput, h.JSONSchema202012Tool, (*JSONSchema202012ToolOutput).Validate, (*JSONSchema202012ToolOutput).AppendJSON),
+		Description:  "Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).",
+		InputSchema:  json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false,"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}}}`),
+		Name:         "json_schema_2020_12_tool",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"contact":{"type":"string","description":"The phone number or email address the caller chose."}},"required":["contact"],"additionalProperties":false}`),
+	}
+}
+
+// checkJSONSchema202012ToolInput checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema.
+func checkJSONSchema202012ToolInput(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	checkJSONSchema202012ToolInputAllOfX0(v, p, vs)
+	if typed.Matches(checkJSONSchema202012ToolInputIf, v, p) {
+		checkJSONSchema202012ToolInputThen(v, p, vs)
+	} else {
+		checkJSONSchema202012ToolInputElse(v, p, vs)
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			switch m.Key {
+			case "name":
+				checkJSONSchema202012ToolInputName(&m.Value, &q, vs)
+				declared = true
+			case "address":
+				checkJSONSchema202012ToolInputAddress_2(&m.Value, &q, vs)
+				declared = true
+			case "contactMethod":
+				checkJSONSchema202012ToolInputContactMethod(&m.Value, &q, vs)
+				declared = true
+			case "phone":
+				checkJSONSchema202012ToolInputPhone(&m.Value, &q, vs)
+				declared = true
+			case "email":
+				checkJSONSchema202012ToolInputEmail(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputAddress checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address.
+func checkJSONSchema202012ToolInputAddress(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "street":
+				checkJSONSchema202012ToolInputAddressStreet(&m.Value, &q, vs)
+			case "city":
+				checkJSONSchema202012ToolInputAddressCity(&m.Value, &q, vs)
+			}
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputAddressStreet checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address/properties/street.
+func checkJSONSchema202012ToolInputAddressStreet(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkJSONSchema202012ToolInputAddressCity checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/$defs/address/properties/city.
+func checkJSONSchema202012ToolInputAddressCity(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkJSONSchema202012ToolInputName checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/name.
+func checkJSONSchema202012ToolInputName(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkJSONSchema202012ToolInputAddress_2 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/address.
+func checkJSONSchema202012ToolInputAddress_2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	checkJSONSchema202012ToolInputAddress(v, p, vs)
+}
+
+// checkJSONSchema202012ToolInputContactMethod checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/contactMethod.
+func checkJSONSchema202012ToolInputContactMethod(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "phone",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "email",
+	})) {
+		vs.Add(p, "enum", "must be one of \"phone\", \"email\"")
+	}
+}
+
+// checkJSONSchema202012ToolInputPhone checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/phone.
+func checkJSONSchema202012ToolInputPhone(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkJSONSchema202012ToolInputEmail checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/properties/email.
+func checkJSONSchema202012ToolInputEmail(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkJSONSchema202012ToolInputAllOfX0 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0.
+func checkJSONSchema202012ToolInputAllOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkJSONSchema202012ToolInputAllOfX0AnyOfX0, v, p) || typed.Matches(checkJSONSchema202012ToolInputAllOfX0AnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkJSONSchema202012ToolInputAllOfX0AnyOfX0 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0/anyOf/0.
+func checkJSONSchema202012ToolInputAllOfX0AnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("phone"); !ok {
+			vs.Add(p, "required", "missing required property \"phone\"")
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputAllOfX0AnyOfX1 checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/allOf/0/anyOf/1.
+func checkJSONSchema202012ToolInputAllOfX0AnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("email"); !ok {
+			vs.Add(p, "required", "missing required property \"email\"")
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputIf checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/if.
+func checkJSONSchema202012ToolInputIf(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "contactMethod":
+				checkJSONSchema202012ToolInputIfContactMethod(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("contactMethod"); !ok {
+			vs.Add(p, "required", "missing required property \"contactMethod\"")
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputIfContactMethod checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/if/properties/contactMethod.
+func checkJSONSchema202012ToolInputIfContactMethod(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "phone",
+	}) {
+		vs.Add(p, "const", "must be \"phone\"")
+	}
+}
+
+// checkJSONSchema202012ToolInputThen checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/then.
+func checkJSONSchema202012ToolInputThen(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("phone"); !ok {
+			vs.Add(p, "required", "missing required property \"phone\"")
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputElse checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/else.
+func checkJSONSchema202012ToolInputElse(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("email"); !ok {
+			vs.Add(p, "required", "missing required property \"email\"")
+		}
+	}
+}
+
+// checkJSONSchema202012ToolInputAdditionalProperties checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/additionalProperties.
+func checkJSONSchema202012ToolInputAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestAudioContentInput is the input of tool "test_audio_content".
 type TestAudioContentInput struct{}
@@ -12,6 +17,25 @@ func (x *TestAudioContentInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestAudioContentInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestAudioContentInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestAudioContentInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestAudioContentInput(data []byte) (TestAudioContentInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_audio_content\"")
+}
+
+// toolTestAudioContent returns tool "test_audio_content" bound to h, with its published schemas and policies.
+func toolTestAudioContent(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestAudioContentInput, h.TestAudioContent),
+		Description: "Returns a short silent WAV file as audio content (conformance scenario tools-call-audio).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_audio_content",
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestElicitationInput is the input of tool "test_elicitation".
 type TestElicitationInput struct {
@@ -30,6 +35,25 @@ func (x *TestElicitationInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "message")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestElicitationInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestElicitationInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestElicitationInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -82,33 +106,6 @@ type TestElicitationOutput struct {
 	Content typed.Opt[typed.Value]
 }
 
-// decode reads a TestElicitationOutput from r, recording every problem.
-func (x *TestElicitationOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "action":
-			q := p.Field("action")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Action.decode(r, &q)
-		case "content":
-			q := p.Field("content")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Content.Set = true
-			x.Content.Value, _ = r.Value(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "action", "")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationOutput) Validate() error {
@@ -125,7 +122,7 @@ func (x *TestElicitationOutput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Content.Set {
 		q := p.Field("content")
-		dynamic2(&x.Content.Value, &q, vs)
+		checkElicitationResultContent(&x.Content.Value, &q, vs)
 	}
 }
 
@@ -146,41 +143,6 @@ func (x TestElicitationOutput) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Action is one of the values the schema at /$defs/action allows.
-//
-// What the user did with the request.
-type Action string
-
-const (
-	ActionAccept  Action = "accept"
-	ActionDecline Action = "decline"
-	ActionCancel  Action = "cancel"
-)
-
-func (v *Action) decode(r *typed.Reader, p *typed.Path) {
-	b, ok := r.StringBytes(p)
-	if !ok {
-		return
-	}
-	switch string(b) {
-	case "accept":
-		*v = ActionAccept
-	case "decline":
-		*v = ActionDecline
-	case "cancel":
-		*v = ActionCancel
-	default:
-		r.Violations.Add(p, "enum", "must be one of \"accept\", \"decline\", \"cancel\"")
-	}
-}
-func (v Action) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
-	case ActionAccept, ActionDecline, ActionCancel:
-		return
-	}
-	vs.Add(p, "enum", "must be one of \"accept\", \"decline\", \"cancel\"")
-}
-
 // DecodeTestElicitationInput decodes the arguments of tool "test_elicitation" and validates
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
@@ -194,4 +156,15 @@ func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_elicitation\"")
+}
+
+// toolTestElicitation returns tool "test_elicitation" bound to h, with its published schemas and policies.
+func toolTestElicitation(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestElicitationInput, h.TestElicitation, (*TestElicitationOutput).Validate, (*TestElicitationOutput).AppendJSON),
+		Description:  "Asks the user for a username and an email (elicitation/create) and returns the answer (conformance scenario tools-call-elicitation).",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","minLength":1,"maxLength":1000,"description":"The message to show the user."}},"required":["message"],"additionalProperties":false}`),
+		Name:         "test_elicitation",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestElicitationSep1330EnumsInput is the input of tool "test_elicitation_sep1330_enums".
 type TestElicitationSep1330EnumsInput struct{}
@@ -12,6 +17,25 @@ func (x *TestElicitationSep1330EnumsInput) decode(r *typed.Reader, p *typed.Path
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestElicitationSep1330EnumsInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestElicitationSep1330EnumsInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestElicitationSep1330EnumsInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,33 +73,6 @@ type TestElicitationSep1330EnumsOutput struct {
 	Content typed.Opt[typed.Value]
 }
 
-// decode reads a TestElicitationSep1330EnumsOutput from r, recording every problem.
-func (x *TestElicitationSep1330EnumsOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "action":
-			q := p.Field("action")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Action.decode(r, &q)
-		case "content":
-			q := p.Field("content")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Content.Set = true
-			x.Content.Value, _ = r.Value(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "action", "")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestElicitationSep1330EnumsOutput) Validate() error {
@@ -92,7 +89,7 @@ func (x *TestElicitationSep1330EnumsOutput) validate(p *typed.Path, vs *typed.Vi
 	}
 	if x.Content.Set {
 		q := p.Field("content")
-		dynamic2(&x.Content.Value, &q, vs)
+		checkElicitationResultContent(&x.Content.Value, &q, vs)
 	}
 }
 
@@ -126,4 +123,15 @@ func DecodeTestElicitationSep1330EnumsInput(data []byte) (TestElicitationSep1330
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_elicitation_sep1330_enums\"")
+}
+
+// toolTestElicitationSep1330Enums returns tool "test_elicitation_sep1330_enums" bound to h, with its published schemas and policies.
+func toolTestElicitationSep1330Enums(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestElicitationSep1330EnumsInput, h.TestElicitationSep1330Enums, (*TestElicitationSep1330EnumsOutput).Validate, (*TestElicitationSep1330EnumsOutput).AppendJSON),
+		Description:  "Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).",
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:         "test_elicitation_sep1330_enums",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
+	}
 }

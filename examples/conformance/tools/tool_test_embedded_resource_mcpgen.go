@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestEmbeddedResourceInput is the input of tool "test_embedded_resource".
 type TestEmbeddedResourceInput struct{}
@@ -12,6 +17,25 @@ func (x *TestEmbeddedResourceInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestEmbeddedResourceInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestEmbeddedResourceInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestEmbeddedResourceInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestEmbeddedResourceInput(data []byte) (TestEmbeddedResourceInput, er
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_embedded_resource\"")
+}
+
+// toolTestEmbeddedResource returns tool "test_embedded_resource" bound to h, with its published schemas and policies.
+func toolTestEmbeddedResource(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestEmbeddedResourceInput, h.TestEmbeddedResource),
+		Description: "Returns a text resource embedded in the result (conformance scenario tools-call-embedded-resource).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_embedded_resource",
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestErrorHandlingInput is the input of tool "test_error_handling".
 type TestErrorHandlingInput struct{}
@@ -12,6 +17,25 @@ func (x *TestErrorHandlingInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestErrorHandlingInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestErrorHandlingInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestErrorHandlingInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -38,13 +62,6 @@ func (x TestErrorHandlingInput) MarshalJSON() ([]byte, error) {
 
 // TestErrorHandlingOutput is the output of tool "test_error_handling".
 type TestErrorHandlingOutput struct{}
-
-// decode reads a TestErrorHandlingOutput from r, recording every problem.
-func (x *TestErrorHandlingOutput) decode(r *typed.Reader, p *typed.Path) {
-	r.Object(p, func(key []byte) {
-		r.Unknown(p, key)
-	})
-}
 
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
@@ -81,4 +98,15 @@ func DecodeTestErrorHandlingInput(data []byte) (TestErrorHandlingInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_error_handling\"")
+}
+
+// toolTestErrorHandling returns tool "test_error_handling" bound to h, with its published schemas and policies.
+func toolTestErrorHandling(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestErrorHandlingInput, h.TestErrorHandling, (*TestErrorHandlingOutput).Validate, (*TestErrorHandlingOutput).AppendJSON),
+		Description:  "Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).",
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:         "test_error_handling",
+		OutputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+	}
 }

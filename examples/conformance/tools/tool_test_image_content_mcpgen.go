@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestImageContentInput is the input of tool "test_image_content".
 type TestImageContentInput struct{}
@@ -12,6 +17,25 @@ func (x *TestImageContentInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestImageContentInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestImageContentInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestImageContentInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestImageContentInput(data []byte) (TestImageContentInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_image_content\"")
+}
+
+// toolTestImageContent returns tool "test_image_content" bound to h, with its published schemas and policies.
+func toolTestImageContent(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestImageContentInput, h.TestImageContent),
+		Description: "Returns a 1x1 PNG image as image content (conformance scenario tools-call-image).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_image_content",
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestMultipleContentTypesInput is the input of tool "test_multiple_content_types".
 type TestMultipleContentTypesInput struct{}
@@ -12,6 +17,25 @@ func (x *TestMultipleContentTypesInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestMultipleContentTypesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestMultipleContentTypesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestMultipleContentTypesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestMultipleContentTypesInput(data []byte) (TestMultipleContentTypesI
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_multiple_content_types\"")
+}
+
+// toolTestMultipleContentTypes returns tool "test_multiple_content_types" bound to h, with its published schemas and policies.
+func toolTestMultipleContentTypes(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestMultipleContentTypesInput, h.TestMultipleContentTypes),
+		Description: "Returns text, image and embedded-resource content in one result (conformance scenario tools-call-mixed-content).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_multiple_content_types",
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestReconnectionInput is the input of tool "test_reconnection".
 type TestReconnectionInput struct{}
@@ -12,6 +17,25 @@ func (x *TestReconnectionInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestReconnectionInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestReconnectionInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestReconnectionInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestReconnectionInput(data []byte) (TestReconnectionInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_reconnection\"")
+}
+
+// toolTestReconnection returns tool "test_reconnection" bound to h, with its published schemas and policies.
+func toolTestReconnection(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestReconnectionInput, h.TestReconnection),
+		Description: "Closes the call's SSE stream before answering, so the client must reconnect to get the result (SEP-1699; conformance scenario server-sse-polling).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_reconnection",
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestSamplingInput is the input of tool "test_sampling".
 type TestSamplingInput struct {
@@ -30,6 +35,25 @@ func (x *TestSamplingInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "prompt")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestSamplingInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestSamplingInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestSamplingInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -82,32 +106,6 @@ type TestSamplingOutput struct {
 	Model string
 }
 
-// decode reads a TestSamplingOutput from r, recording every problem.
-func (x *TestSamplingOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "text":
-			q := p.Field("text")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Text, _ = r.String(&q)
-		case "model":
-			q := p.Field("model")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Model, _ = r.String(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "text", "model")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TestSamplingOutput) Validate() error {
@@ -147,4 +145,15 @@ func DecodeTestSamplingInput(data []byte) (TestSamplingInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_sampling\"")
+}
+
+// toolTestSampling returns tool "test_sampling" bound to h, with its published schemas and policies.
+func toolTestSampling(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestSamplingInput, h.TestSampling, (*TestSamplingOutput).Validate, (*TestSamplingOutput).AppendJSON),
+		Description:  "Asks the client's LLM to complete a prompt (sampling/createMessage) and returns its answer (conformance scenario tools-call-sampling).",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","minLength":1,"maxLength":10000,"description":"The prompt to send to the LLM."}},"required":["prompt"],"additionalProperties":false}`),
+		Name:         "test_sampling",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"\"LLM response: \" followed by the text the client's model returned."},"model":{"type":"string","description":"The model the client used."}},"required":["text","model"],"additionalProperties":false}`),
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestSimpleTextInput is the input of tool "test_simple_text".
 type TestSimpleTextInput struct{}
@@ -12,6 +17,25 @@ func (x *TestSimpleTextInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestSimpleTextInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestSimpleTextInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestSimpleTextInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -42,26 +66,6 @@ type TestSimpleTextOutput struct {
 	//
 	// The fixed text.
 	Text string
-}
-
-// decode reads a TestSimpleTextOutput from r, recording every problem.
-func (x *TestSimpleTextOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "text":
-			q := p.Field("text")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Text, _ = r.String(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "text")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -101,4 +105,15 @@ func DecodeTestSimpleTextInput(data []byte) (TestSimpleTextInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_simple_text\"")
+}
+
+// toolTestSimpleText returns tool "test_simple_text" bound to h, with its published schemas and policies.
+func toolTestSimpleText(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestSimpleTextInput, h.TestSimpleText, (*TestSimpleTextOutput).Validate, (*TestSimpleTextOutput).AppendJSON),
+		Description:  "Returns a fixed text (conformance scenario tools-call-simple-text).",
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:         "test_simple_text",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"The fixed text."}},"required":["text"],"additionalProperties":false}`),
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestToolWithLoggingInput is the input of tool "test_tool_with_logging".
 type TestToolWithLoggingInput struct{}
@@ -12,6 +17,25 @@ func (x *TestToolWithLoggingInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestToolWithLoggingInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestToolWithLoggingInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestToolWithLoggingInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -42,26 +66,6 @@ type TestToolWithLoggingOutput struct {
 	//
 	// How many log messages were sent.
 	Logged int64
-}
-
-// decode reads a TestToolWithLoggingOutput from r, recording every problem.
-func (x *TestToolWithLoggingOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "logged":
-			q := p.Field("logged")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Logged, _ = r.Int(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "logged")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -108,4 +112,15 @@ func DecodeTestToolWithLoggingInput(data []byte) (TestToolWithLoggingInput, erro
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_tool_with_logging\"")
+}
+
+// toolTestToolWithLogging returns tool "test_tool_with_logging" bound to h, with its published schemas and policies.
+func toolTestToolWithLogging(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeTestToolWithLoggingInput, h.TestToolWithLogging, (*TestToolWithLoggingOutput).Validate, (*TestToolWithLoggingOutput).AppendJSON),
+		Description:  "Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).",
+		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:         "test_tool_with_logging",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"logged":{"type":"integer","minimum":0,"description":"How many log messages were sent."}},"required":["logged"],"additionalProperties":false}`),
+	}
 }

@@ -2,7 +2,12 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // TestToolWithProgressInput is the input of tool "test_tool_with_progress".
 type TestToolWithProgressInput struct{}
@@ -12,6 +17,25 @@ func (x *TestToolWithProgressInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Object(p, func(key []byte) {
 		r.Unknown(p, key)
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TestToolWithProgressInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TestToolWithProgressInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TestToolWithProgressInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -49,4 +73,14 @@ func DecodeTestToolWithProgressInput(data []byte) (TestToolWithProgressInput, er
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"test_tool_with_progress\"")
+}
+
+// toolTestToolWithProgress returns tool "test_tool_with_progress" bound to h, with its published schemas and policies.
+func toolTestToolWithProgress(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTestToolWithProgressInput, h.TestToolWithProgress),
+		Description: "Reports progress 0, 50 and 100 of 100, 50 ms apart, when the call carries a progress token (conformance scenario tools-call-with-progress).",
+		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Name:        "test_tool_with_progress",
+	}
 }

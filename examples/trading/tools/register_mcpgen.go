@@ -4,14 +4,10 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
-	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
-	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -79,63 +75,13 @@ func (UnimplementedHandlers) StorageSharedStateSet(context.Context, StorageShare
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call:         server.Bind(DecodeExecutionSimQuoteInput, h.ExecutionSimQuote, (*ExecutionSimQuoteOutput).Validate, (*ExecutionSimQuoteOutput).AppendJSON),
-		Description:  "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"orderType":{"$ref":"#/$defs/common.json/$defs/orderType"},"limitPrice":{"$ref":"#/$defs/common.json/$defs/price","description":"Required for limit and stop orders."}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "execution.sim_quote",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"side":{"type":"string"},"filled":{"type":"number"},"averagePrice":{"type":"number"},"referencePrice":{"type":"number"},"slippageBps":{"type":"number"},"levels":{"type":"array","items":{"type":"object","properties":{"price":{"type":"number"},"quantity":{"type":"number"}},"required":["price","quantity"],"additionalProperties":false}},"partial":{"type":"boolean"}},"required":["symbol","side","filled","averagePrice","referencePrice","slippageBps","levels","partial"],"additionalProperties":false}`),
-		Policy:       server.Policy{RateLimitPerMinute: 200},
-		Title:        "Simulated quote",
-	}, {
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call:         server.Bind(DecodeFeaturesOHLCVWindowInput, h.FeaturesOHLCVWindow, (*FeaturesOHLCVWindowOutput).Validate, (*FeaturesOHLCVWindowOutput).AppendJSON),
-		Description:  "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"interval":{"type":"string","description":"Candle interval.","enum":["1m","5m","15m","1h","4h","1d"]},"end":{"type":"string","format":"date-time","description":"End of the window (RFC 3339); at most two years back and one day ahead."},"window":{"type":"integer","description":"Number of candles in the window.","minimum":2,"maximum":1000,"default":50}},"required":["symbol","interval","end"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "features.ohlcv_window",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"interval":{"type":"string"},"candles":{"type":"integer","minimum":0},"start":{"type":"string","format":"date-time"},"end":{"type":"string","format":"date-time"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number"},"vwap":{"type":"number"},"returnMean":{"type":"number"},"volatility":{"type":"number","minimum":0},"atr":{"type":"number"}},"required":["symbol","interval","candles","start","end","open","high","low","close","volume","vwap","returnMean","volatility","atr"],"additionalProperties":false}`),
-		Policy: server.Policy{
-			AuditClass:         "data_access",
-			RateLimitPerMinute: 100,
-			Timeout:            5 * time.Second,
-		},
-		Title: "OHLCV window features",
-	}, {
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
-		Call:         server.Bind(DecodeRiskPositionLimitsCheckInput, h.RiskPositionLimitsCheck, (*RiskPositionLimitsCheckOutput).Validate, (*RiskPositionLimitsCheckOutput).AppendJSON),
-		Description:  "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"price":{"$ref":"#/$defs/common.json/$defs/price","description":"Limit price; the last close is used when absent."},"currentPosition":{"type":"number","description":"Signed position already held, in units.","minimum":-1000000000000,"maximum":1000000000000}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "risk.position_limits_check",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"allowed":{"type":"boolean"},"reasons":{"type":"array","items":{"type":"string"}},"notional":{"type":"number"},"resultingPosition":{"type":"number"},"maxQuantity":{"type":"number"},"maxNotional":{"type":"number"}},"required":["allowed","reasons","notional","resultingPosition","maxQuantity","maxNotional"],"additionalProperties":false}`),
-		Policy:       server.Policy{RateLimitPerMinute: 500},
-		Title:        "Position limits check",
-	}, {
-		Annotations:  json.RawMessage(`{"readOnlyHint":true}`),
-		Call:         server.Bind(DecodeStorageSharedStateGetInput, h.StorageSharedStateGet, (*StorageSharedStateGetOutput).Validate, (*StorageSharedStateGetOutput).AppendJSON),
-		Description:  "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"$ref":"#/$defs/key"}},"required":["key"],"additionalProperties":false,"$defs":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"}}}`),
-		Name:         "storage.shared_state.get",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"value":{"description":"The stored JSON value."},"version":{"type":"integer","minimum":1}},"required":["key","value","version"],"additionalProperties":false}`),
-		Policy: server.Policy{
-			AuditClass:         "data_access",
-			RateLimitPerMinute: 1000,
-		},
-		Title: "Read shared state",
-	}, {
-		Annotations:  json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
-		Call:         server.Bind(DecodeStorageSharedStateSetInput, h.StorageSharedStateSet, (*StorageSharedStateSetOutput).Validate, (*StorageSharedStateSetOutput).AppendJSON),
-		Description:  "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"},"value":{"description":"Any JSON value."},"ttlSeconds":{"type":"integer","minimum":1,"maximum":2592000,"description":"Expiry in seconds (at most 30 days)."},"ifVersion":{"type":"integer","minimum":0,"description":"Only write when the stored version is this one (0: only when absent)."}},"required":["key","value"],"additionalProperties":false}`),
-		Name:         "storage.shared_state.set",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"version":{"type":"integer","minimum":1},"bytes":{"type":"integer","minimum":0}},"required":["key","version","bytes"],"additionalProperties":false}`),
-		Policy: server.Policy{
-			AuditClass:         "data_access",
-			MaxArgsBytes:       131072,
-			RateLimitPerMinute: 500,
-		},
-		Title: "Write shared state",
-	}}
+	return []server.Tool{
+		toolExecutionSimQuote(h),
+		toolFeaturesOHLCVWindow(h),
+		toolRiskPositionLimitsCheck(h),
+		toolStorageSharedStateGet(h),
+		toolStorageSharedStateSet(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
@@ -146,22 +92,3 @@ func Register(s *server.Server, h Handlers) error {
 // AllowlistSymbols is allowlist "symbols". Replace its values at run time
 // with AllowlistSymbols.Replace; calls in flight see the old or the new list.
 var AllowlistSymbols = typed.NewAllowlist("symbols", "EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "USDCAD", "BTC/USD", "ETH/USD", "SPY", "QQQ", "IWM")
-
-// dynamic71 checks a value against ../schemas/storage_shared_state_get.json#/outputSchema/properties/value.
-func dynamic71(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
-
-// dynamic76 checks a value against ../schemas/storage_shared_state_set.json#/inputSchema/properties/value.
-func dynamic76(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
-
-var (
-	pattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-	// decimal1 is 1000000000000.
-	decimal1 = decimal.RequireFromString("1000000000000")
-	// decimal2 is 0.
-	decimal2 = decimal.RequireFromString("0")
-	// decimal3 is 1000000000.
-	decimal3 = decimal.RequireFromString("1000000000")
-	// decimal4 is -1000000000000.
-	decimal4 = decimal.RequireFromString("-1000000000000")
-	pattern2 = regexp.MustCompile("^[A-Za-z0-9._:-]{1,128}$")
-)

@@ -3,8 +3,11 @@
 package tools
 
 import (
+	"encoding/json"
 	"math"
+	"regexp"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -91,6 +94,25 @@ func (x *ExecutionSimQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "symbol", "side", "quantity", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ExecutionSimQuoteInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ExecutionSimQuoteInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ExecutionSimQuoteInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ExecutionSimQuoteInput) Validate() error {
@@ -103,7 +125,7 @@ func (x *ExecutionSimQuoteInput) Validate() error {
 func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
-		if !pattern1.MatchString(x.Symbol) {
+		if !executionSimQuotePattern1.MatchString(x.Symbol) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 		}
 		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
@@ -119,10 +141,10 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 		if typed.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if typed.CompareDecimal(x.Quantity, decimal1) > 0 {
+		if typed.CompareDecimal(x.Quantity, executionSimQuoteDecimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if typed.CompareDecimal(x.Quantity, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Quantity, executionSimQuoteDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -135,10 +157,10 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 		if typed.DecimalPlaces(x.LimitPrice.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if typed.CompareDecimal(x.LimitPrice.Value, decimal3) > 0 {
+		if typed.CompareDecimal(x.LimitPrice.Value, executionSimQuoteDecimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if typed.CompareDecimal(x.LimitPrice.Value, decimal2) <= 0 {
+		if typed.CompareDecimal(x.LimitPrice.Value, executionSimQuoteDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -169,83 +191,6 @@ func (x ExecutionSimQuoteInput) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Side is one of the values the schema at /$defs/side allows.
-//
-// Order side.
-type Side string
-
-const (
-	SideBuy   Side = "buy"
-	SideSell  Side = "sell"
-	SideLong  Side = "long"
-	SideShort Side = "short"
-)
-
-func (v *Side) decode(r *typed.Reader, p *typed.Path) {
-	b, ok := r.StringBytes(p)
-	if !ok {
-		return
-	}
-	b = typed.TrimSpace(b)
-	b = typed.Lower(b)
-	switch string(b) {
-	case "buy":
-		*v = SideBuy
-	case "sell":
-		*v = SideSell
-	case "long":
-		*v = SideLong
-	case "short":
-		*v = SideShort
-	default:
-		r.Violations.Add(p, "enum", "must be one of \"buy\", \"sell\", \"long\", \"short\"")
-	}
-}
-func (v Side) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
-	case SideBuy, SideSell, SideLong, SideShort:
-		return
-	}
-	vs.Add(p, "enum", "must be one of \"buy\", \"sell\", \"long\", \"short\"")
-}
-
-// OrderType is one of the values the schema at /$defs/orderType allows.
-//
-// Order type.
-type OrderType string
-
-const (
-	OrderTypeMarket OrderType = "market"
-	OrderTypeLimit  OrderType = "limit"
-	OrderTypeStop   OrderType = "stop"
-)
-
-func (v *OrderType) decode(r *typed.Reader, p *typed.Path) {
-	b, ok := r.StringBytes(p)
-	if !ok {
-		return
-	}
-	b = typed.TrimSpace(b)
-	b = typed.Lower(b)
-	switch string(b) {
-	case "market":
-		*v = OrderTypeMarket
-	case "limit":
-		*v = OrderTypeLimit
-	case "stop":
-		*v = OrderTypeStop
-	default:
-		r.Violations.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
-	}
-}
-func (v OrderType) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
-	case OrderTypeMarket, OrderTypeLimit, OrderTypeStop:
-		return
-	}
-	vs.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
-}
-
 // ExecutionSimQuoteOutput is the output of tool "execution.sim_quote".
 type ExecutionSimQuoteOutput struct {
 	// Symbol is property "symbol" (required).
@@ -271,73 +216,6 @@ type ExecutionSimQuoteOutput struct {
 
 	// Partial is property "partial" (required).
 	Partial bool
-}
-
-// decode reads a ExecutionSimQuoteOutput from r, recording every problem.
-func (x *ExecutionSimQuoteOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "symbol":
-			q := p.Field("symbol")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Symbol, _ = r.String(&q)
-		case "side":
-			q := p.Field("side")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Side, _ = r.String(&q)
-		case "filled":
-			q := p.Field("filled")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Filled, _ = r.Decimal(&q, false)
-		case "averagePrice":
-			q := p.Field("averagePrice")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			x.AveragePrice, _ = r.Decimal(&q, false)
-		case "referencePrice":
-			q := p.Field("referencePrice")
-			if r.Duplicate(seen[:], 4, &q) {
-				return
-			}
-			x.ReferencePrice, _ = r.Decimal(&q, false)
-		case "slippageBps":
-			q := p.Field("slippageBps")
-			if r.Duplicate(seen[:], 5, &q) {
-				return
-			}
-			x.SlippageBps, _ = r.Float(&q)
-		case "levels":
-			q := p.Field("levels")
-			if r.Duplicate(seen[:], 6, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 ExecutionSimQuoteOutputLevelsItem
-				item0.decode(r, &q0)
-				x.Levels = append(x.Levels, item0)
-			})
-		case "partial":
-			q := p.Field("partial")
-			if r.Duplicate(seen[:], 7, &q) {
-				return
-			}
-			x.Partial, _ = r.Bool(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "symbol", "side", "filled", "averagePrice", "referencePrice", "slippageBps", "levels", "partial")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -426,32 +304,6 @@ type ExecutionSimQuoteOutputLevelsItem struct {
 	Quantity decimal.Decimal
 }
 
-// decode reads a ExecutionSimQuoteOutputLevelsItem from r, recording every problem.
-func (x *ExecutionSimQuoteOutputLevelsItem) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "price":
-			q := p.Field("price")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Price, _ = r.Decimal(&q, false)
-		case "quantity":
-			q := p.Field("quantity")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Quantity, _ = r.Decimal(&q, false)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "price", "quantity")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ExecutionSimQuoteOutputLevelsItem) Validate() error {
@@ -505,3 +357,27 @@ func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"execution.sim_quote\"")
 }
+
+// toolExecutionSimQuote returns tool "execution.sim_quote" bound to h, with its published schemas and policies.
+func toolExecutionSimQuote(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:         server.Bind(DecodeExecutionSimQuoteInput, h.ExecutionSimQuote, (*ExecutionSimQuoteOutput).Validate, (*ExecutionSimQuoteOutput).AppendJSON),
+		Description:  "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"orderType":{"$ref":"#/$defs/common.json/$defs/orderType"},"limitPrice":{"$ref":"#/$defs/common.json/$defs/price","description":"Required for limit and stop orders."}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
+		Name:         "execution.sim_quote",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"side":{"type":"string"},"filled":{"type":"number"},"averagePrice":{"type":"number"},"referencePrice":{"type":"number"},"slippageBps":{"type":"number"},"levels":{"type":"array","items":{"type":"object","properties":{"price":{"type":"number"},"quantity":{"type":"number"}},"required":["price","quantity"],"additionalProperties":false}},"partial":{"type":"boolean"}},"required":["symbol","side","filled","averagePrice","referencePrice","slippageBps","levels","partial"],"additionalProperties":false}`),
+		Policy:       server.Policy{RateLimitPerMinute: 200},
+		Title:        "Simulated quote",
+	}
+}
+
+var (
+	executionSimQuotePattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+	// executionSimQuoteDecimal1 is 1000000000000.
+	executionSimQuoteDecimal1 = decimal.RequireFromString("1000000000000")
+	// executionSimQuoteDecimal2 is 0.
+	executionSimQuoteDecimal2 = decimal.RequireFromString("0")
+	// executionSimQuoteDecimal3 is 1000000000.
+	executionSimQuoteDecimal3 = decimal.RequireFromString("1000000000")
+)

@@ -3,9 +3,12 @@
 package tools
 
 import (
+	"encoding/json"
 	"math"
+	"regexp"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -80,6 +83,25 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "symbol", "interval", "end", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *FeaturesOHLCVWindowInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v FeaturesOHLCVWindowInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid FeaturesOHLCVWindowInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *FeaturesOHLCVWindowInput) Validate() error {
@@ -92,7 +114,7 @@ func (x *FeaturesOHLCVWindowInput) Validate() error {
 func (x *FeaturesOHLCVWindowInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
-		if !pattern1.MatchString(x.Symbol) {
+		if !featuresOHLCVWindowPattern1.MatchString(x.Symbol) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 		}
 		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
@@ -230,104 +252,6 @@ type FeaturesOHLCVWindowOutput struct {
 	Atr decimal.Decimal
 }
 
-// decode reads a FeaturesOHLCVWindowOutput from r, recording every problem.
-func (x *FeaturesOHLCVWindowOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "symbol":
-			q := p.Field("symbol")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Symbol, _ = r.String(&q)
-		case "interval":
-			q := p.Field("interval")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Interval, _ = r.String(&q)
-		case "candles":
-			q := p.Field("candles")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Candles, _ = r.Int(&q)
-		case "start":
-			q := p.Field("start")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			x.Start, _ = r.DateTime(&q)
-		case "end":
-			q := p.Field("end")
-			if r.Duplicate(seen[:], 4, &q) {
-				return
-			}
-			x.End, _ = r.DateTime(&q)
-		case "open":
-			q := p.Field("open")
-			if r.Duplicate(seen[:], 5, &q) {
-				return
-			}
-			x.Open, _ = r.Decimal(&q, false)
-		case "high":
-			q := p.Field("high")
-			if r.Duplicate(seen[:], 6, &q) {
-				return
-			}
-			x.High, _ = r.Decimal(&q, false)
-		case "low":
-			q := p.Field("low")
-			if r.Duplicate(seen[:], 7, &q) {
-				return
-			}
-			x.Low, _ = r.Decimal(&q, false)
-		case "close":
-			q := p.Field("close")
-			if r.Duplicate(seen[:], 8, &q) {
-				return
-			}
-			x.Close, _ = r.Decimal(&q, false)
-		case "volume":
-			q := p.Field("volume")
-			if r.Duplicate(seen[:], 9, &q) {
-				return
-			}
-			x.Volume, _ = r.Decimal(&q, false)
-		case "vwap":
-			q := p.Field("vwap")
-			if r.Duplicate(seen[:], 10, &q) {
-				return
-			}
-			x.Vwap, _ = r.Decimal(&q, false)
-		case "returnMean":
-			q := p.Field("returnMean")
-			if r.Duplicate(seen[:], 11, &q) {
-				return
-			}
-			x.ReturnMean, _ = r.Float(&q)
-		case "volatility":
-			q := p.Field("volatility")
-			if r.Duplicate(seen[:], 12, &q) {
-				return
-			}
-			x.Volatility, _ = r.Float(&q)
-		case "atr":
-			q := p.Field("atr")
-			if r.Duplicate(seen[:], 13, &q) {
-				return
-			}
-			x.Atr, _ = r.Decimal(&q, false)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "symbol", "interval", "candles", "start", "end", "open", "high", "low", "close", "volume", "vwap", "returnMean", "volatility", "atr")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *FeaturesOHLCVWindowOutput) Validate() error {
@@ -456,3 +380,25 @@ func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, erro
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"features.ohlcv_window\"")
 }
+
+// toolFeaturesOHLCVWindow returns tool "features.ohlcv_window" bound to h, with its published schemas and policies.
+func toolFeaturesOHLCVWindow(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:         server.Bind(DecodeFeaturesOHLCVWindowInput, h.FeaturesOHLCVWindow, (*FeaturesOHLCVWindowOutput).Validate, (*FeaturesOHLCVWindowOutput).AppendJSON),
+		Description:  "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"interval":{"type":"string","description":"Candle interval.","enum":["1m","5m","15m","1h","4h","1d"]},"end":{"type":"string","format":"date-time","description":"End of the window (RFC 3339); at most two years back and one day ahead."},"window":{"type":"integer","description":"Number of candles in the window.","minimum":2,"maximum":1000,"default":50}},"required":["symbol","interval","end"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
+		Name:         "features.ohlcv_window",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"interval":{"type":"string"},"candles":{"type":"integer","minimum":0},"start":{"type":"string","format":"date-time"},"end":{"type":"string","format":"date-time"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number"},"vwap":{"type":"number"},"returnMean":{"type":"number"},"volatility":{"type":"number","minimum":0},"atr":{"type":"number"}},"required":["symbol","interval","candles","start","end","open","high","low","close","volume","vwap","returnMean","volatility","atr"],"additionalProperties":false}`),
+		Policy: server.Policy{
+			AuditClass:         "data_access",
+			RateLimitPerMinute: 100,
+			Timeout:            5 * time.Second,
+		},
+		Title: "OHLCV window features",
+	}
+}
+
+var (
+	featuresOHLCVWindowPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+)

@@ -3,6 +3,10 @@
 package tools
 
 import (
+	"encoding/json"
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -89,6 +93,25 @@ func (x *RiskPositionLimitsCheckInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "symbol", "side", "quantity", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *RiskPositionLimitsCheckInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v RiskPositionLimitsCheckInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid RiskPositionLimitsCheckInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *RiskPositionLimitsCheckInput) Validate() error {
@@ -101,7 +124,7 @@ func (x *RiskPositionLimitsCheckInput) Validate() error {
 func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
-		if !pattern1.MatchString(x.Symbol) {
+		if !riskPositionLimitsCheckPattern1.MatchString(x.Symbol) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 		}
 		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
@@ -117,10 +140,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violati
 		if typed.DecimalPlaces(x.Quantity) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if typed.CompareDecimal(x.Quantity, decimal1) > 0 {
+		if typed.CompareDecimal(x.Quantity, riskPositionLimitsCheckDecimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
-		if typed.CompareDecimal(x.Quantity, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Quantity, riskPositionLimitsCheckDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -129,10 +152,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violati
 		if typed.DecimalPlaces(x.Price.Value) > 6 {
 			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
 		}
-		if typed.CompareDecimal(x.Price.Value, decimal3) > 0 {
+		if typed.CompareDecimal(x.Price.Value, riskPositionLimitsCheckDecimal3) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000")
 		}
-		if typed.CompareDecimal(x.Price.Value, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Price.Value, riskPositionLimitsCheckDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -141,10 +164,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violati
 		if typed.DecimalPlaces(x.CurrentPosition.Value) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if typed.CompareDecimal(x.CurrentPosition.Value, decimal4) < 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal4) < 0 {
 			vs.Add(&q, "minimum", "must be >= -1000000000000")
 		}
-		if typed.CompareDecimal(x.CurrentPosition.Value, decimal1) > 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
 	}
@@ -194,61 +217,6 @@ type RiskPositionLimitsCheckOutput struct {
 
 	// MaxNotional is property "maxNotional" (required).
 	MaxNotional decimal.Decimal
-}
-
-// decode reads a RiskPositionLimitsCheckOutput from r, recording every problem.
-func (x *RiskPositionLimitsCheckOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "allowed":
-			q := p.Field("allowed")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Allowed, _ = r.Bool(&q)
-		case "reasons":
-			q := p.Field("reasons")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 string
-				item0, _ = r.String(&q0)
-				x.Reasons = append(x.Reasons, item0)
-			})
-		case "notional":
-			q := p.Field("notional")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Notional, _ = r.Decimal(&q, false)
-		case "resultingPosition":
-			q := p.Field("resultingPosition")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			x.ResultingPosition, _ = r.Decimal(&q, false)
-		case "maxQuantity":
-			q := p.Field("maxQuantity")
-			if r.Duplicate(seen[:], 4, &q) {
-				return
-			}
-			x.MaxQuantity, _ = r.Decimal(&q, false)
-		case "maxNotional":
-			q := p.Field("maxNotional")
-			if r.Duplicate(seen[:], 5, &q) {
-				return
-			}
-			x.MaxNotional, _ = r.Decimal(&q, false)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "allowed", "reasons", "notional", "resultingPosition", "maxQuantity", "maxNotional")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -331,3 +299,29 @@ func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInp
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"risk.position_limits_check\"")
 }
+
+// toolRiskPositionLimitsCheck returns tool "risk.position_limits_check" bound to h, with its published schemas and policies.
+func toolRiskPositionLimitsCheck(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
+		Call:         server.Bind(DecodeRiskPositionLimitsCheckInput, h.RiskPositionLimitsCheck, (*RiskPositionLimitsCheckOutput).Validate, (*RiskPositionLimitsCheckOutput).AppendJSON),
+		Description:  "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"price":{"$ref":"#/$defs/common.json/$defs/price","description":"Limit price; the last close is used when absent."},"currentPosition":{"type":"number","description":"Signed position already held, in units.","minimum":-1000000000000,"maximum":1000000000000}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
+		Name:         "risk.position_limits_check",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"allowed":{"type":"boolean"},"reasons":{"type":"array","items":{"type":"string"}},"notional":{"type":"number"},"resultingPosition":{"type":"number"},"maxQuantity":{"type":"number"},"maxNotional":{"type":"number"}},"required":["allowed","reasons","notional","resultingPosition","maxQuantity","maxNotional"],"additionalProperties":false}`),
+		Policy:       server.Policy{RateLimitPerMinute: 500},
+		Title:        "Position limits check",
+	}
+}
+
+var (
+	riskPositionLimitsCheckPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+	// riskPositionLimitsCheckDecimal1 is 1000000000000.
+	riskPositionLimitsCheckDecimal1 = decimal.RequireFromString("1000000000000")
+	// riskPositionLimitsCheckDecimal2 is 0.
+	riskPositionLimitsCheckDecimal2 = decimal.RequireFromString("0")
+	// riskPositionLimitsCheckDecimal3 is 1000000000.
+	riskPositionLimitsCheckDecimal3 = decimal.RequireFromString("1000000000")
+	// riskPositionLimitsCheckDecimal4 is -1000000000000.
+	riskPositionLimitsCheckDecimal4 = decimal.RequireFromString("-1000000000000")
+)

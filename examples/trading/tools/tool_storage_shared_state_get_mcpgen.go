@@ -2,7 +2,13 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // StorageSharedStateGetInput is the input of tool "storage.shared_state.get".
 type StorageSharedStateGetInput struct {
@@ -32,6 +38,25 @@ func (x *StorageSharedStateGetInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "key")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *StorageSharedStateGetInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v StorageSharedStateGetInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid StorageSharedStateGetInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateGetInput) Validate() error {
@@ -44,7 +69,7 @@ func (x *StorageSharedStateGetInput) Validate() error {
 func (x *StorageSharedStateGetInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("key")
-		if !pattern2.MatchString(x.Key) {
+		if !storageSharedStateGetPattern1.MatchString(x.Key) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Za-z0-9._:-]{1,128}$")
 		}
 	}
@@ -77,38 +102,6 @@ type StorageSharedStateGetOutput struct {
 	Version int64
 }
 
-// decode reads a StorageSharedStateGetOutput from r, recording every problem.
-func (x *StorageSharedStateGetOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "key":
-			q := p.Field("key")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Key, _ = r.String(&q)
-		case "value":
-			q := p.Field("value")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Value, _ = r.Value(&q)
-		case "version":
-			q := p.Field("version")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Version, _ = r.Int(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "key", "value", "version")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateGetOutput) Validate() error {
@@ -121,7 +114,7 @@ func (x *StorageSharedStateGetOutput) Validate() error {
 func (x *StorageSharedStateGetOutput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("value")
-		dynamic71(&x.Value, &q, vs)
+		checkStorageSharedStateGetOutputValue(&x.Value, &q, vs)
 	}
 	{
 		q := p.Field("version")
@@ -162,3 +155,27 @@ func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, 
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.get\"")
 }
+
+// toolStorageSharedStateGet returns tool "storage.shared_state.get" bound to h, with its published schemas and policies.
+func toolStorageSharedStateGet(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"readOnlyHint":true}`),
+		Call:         server.Bind(DecodeStorageSharedStateGetInput, h.StorageSharedStateGet, (*StorageSharedStateGetOutput).Validate, (*StorageSharedStateGetOutput).AppendJSON),
+		Description:  "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"$ref":"#/$defs/key"}},"required":["key"],"additionalProperties":false,"$defs":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"}}}`),
+		Name:         "storage.shared_state.get",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"value":{"description":"The stored JSON value."},"version":{"type":"integer","minimum":1}},"required":["key","value","version"],"additionalProperties":false}`),
+		Policy: server.Policy{
+			AuditClass:         "data_access",
+			RateLimitPerMinute: 1000,
+		},
+		Title: "Read shared state",
+	}
+}
+
+// checkStorageSharedStateGetOutputValue checks a value against ../schemas/storage_shared_state_get.json#/outputSchema/properties/value.
+func checkStorageSharedStateGetOutputValue(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
+
+var (
+	storageSharedStateGetPattern1 = regexp.MustCompile("^[A-Za-z0-9._:-]{1,128}$")
+)

@@ -2,7 +2,13 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // StorageSharedStateSetInput is the input of tool "storage.shared_state.set".
 type StorageSharedStateSetInput struct {
@@ -67,6 +73,25 @@ func (x *StorageSharedStateSetInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "key", "value", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *StorageSharedStateSetInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v StorageSharedStateSetInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid StorageSharedStateSetInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *StorageSharedStateSetInput) Validate() error {
@@ -79,13 +104,13 @@ func (x *StorageSharedStateSetInput) Validate() error {
 func (x *StorageSharedStateSetInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("key")
-		if !pattern2.MatchString(x.Key) {
+		if !storageSharedStateSetPattern1.MatchString(x.Key) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Za-z0-9._:-]{1,128}$")
 		}
 	}
 	{
 		q := p.Field("value")
-		dynamic76(&x.Value, &q, vs)
+		checkStorageSharedStateSetInputValue(&x.Value, &q, vs)
 	}
 	if x.TTLSeconds.Set {
 		q := p.Field("ttlSeconds")
@@ -137,38 +162,6 @@ type StorageSharedStateSetOutput struct {
 
 	// Bytes is property "bytes" (required).
 	Bytes int64
-}
-
-// decode reads a StorageSharedStateSetOutput from r, recording every problem.
-func (x *StorageSharedStateSetOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "key":
-			q := p.Field("key")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Key, _ = r.String(&q)
-		case "version":
-			q := p.Field("version")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Version, _ = r.Int(&q)
-		case "bytes":
-			q := p.Field("bytes")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Bytes, _ = r.Int(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "key", "version", "bytes")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -226,3 +219,28 @@ func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, 
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.set\"")
 }
+
+// toolStorageSharedStateSet returns tool "storage.shared_state.set" bound to h, with its published schemas and policies.
+func toolStorageSharedStateSet(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
+		Call:         server.Bind(DecodeStorageSharedStateSetInput, h.StorageSharedStateSet, (*StorageSharedStateSetOutput).Validate, (*StorageSharedStateSetOutput).AppendJSON),
+		Description:  "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"},"value":{"description":"Any JSON value."},"ttlSeconds":{"type":"integer","minimum":1,"maximum":2592000,"description":"Expiry in seconds (at most 30 days)."},"ifVersion":{"type":"integer","minimum":0,"description":"Only write when the stored version is this one (0: only when absent)."}},"required":["key","value"],"additionalProperties":false}`),
+		Name:         "storage.shared_state.set",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"version":{"type":"integer","minimum":1},"bytes":{"type":"integer","minimum":0}},"required":["key","version","bytes"],"additionalProperties":false}`),
+		Policy: server.Policy{
+			AuditClass:         "data_access",
+			MaxArgsBytes:       131072,
+			RateLimitPerMinute: 500,
+		},
+		Title: "Write shared state",
+	}
+}
+
+// checkStorageSharedStateSetInputValue checks a value against ../schemas/storage_shared_state_set.json#/inputSchema/properties/value.
+func checkStorageSharedStateSetInputValue(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
+
+var (
+	storageSharedStateSetPattern1 = regexp.MustCompile("^[A-Za-z0-9._:-]{1,128}$")
+)

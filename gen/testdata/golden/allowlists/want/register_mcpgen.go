@@ -4,12 +4,10 @@ package allowlists
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
-	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -33,13 +31,9 @@ func (UnimplementedHandlers) QuotesRequest(context.Context, QuotesRequestInput) 
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:         server.Bind(DecodeQuotesRequestInput, h.QuotesRequest, (*QuotesRequestOutput).Validate, (*QuotesRequestOutput).AppendJSON),
-		Description:  "Requests a quote; the symbols are published as an enum so clients can offer them.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string","description":"Traded symbol.","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},"hedge":{"type":["string","null"],"enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD",null]},"venue":{"type":"string"},"preferred":{"$ref":"#/$defs/common.json/$defs/venue"},"legs":{"type":"array","items":{"$ref":"#/$defs/leg"}},"either":{"anyOf":[{"type":"string","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},{"type":"integer","minimum":1}]},"pair":{"allOf":[{"type":"string"},{"maxLength":6}]}},"required":["symbol"],"additionalProperties":false,"$defs":{"leg":{"type":"string"},"common.json":{"$comment":"A shared schema that publishes its allowlist wherever it is used.","$defs":{"venue":{"type":"string","description":"Execution venue.","enum":["V40","V39","V38","V37","V36","V35","V34","V33","V32","V31","V30","V29","V28","V27","V26","V25","V24","V23","V22","V21","V20","V19","V18","V17","V16","V15","V14","V13","V12","V11","V10","V09","V08","V07","V06","V05","V04","V03","V02","V01"]}}}}}`),
-		Name:         "quotes.request",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"price":{"type":"number"}},"required":["symbol","price"],"additionalProperties":false}`),
-	}}
+	return []server.Tool{
+		toolQuotesRequest(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
@@ -54,79 +48,3 @@ var AllowlistSymbols = typed.NewAllowlist("symbols", "EURUSD", "GBPUSD", "USDJPY
 // AllowlistVenues is allowlist "venues". Replace its values at run time
 // with AllowlistVenues.Replace; calls in flight see the old or the new list.
 var AllowlistVenues = typed.NewAllowlist("venues", "V40", "V39", "V38", "V37", "V36", "V35", "V34", "V33", "V32", "V31", "V30", "V29", "V28", "V27", "V26", "V25", "V24", "V23", "V22", "V21", "V20", "V19", "V18", "V17", "V16", "V15", "V14", "V13", "V12", "V11", "V10", "V09", "V08", "V07", "V06", "V05", "V04", "V03", "V02", "V01")
-
-// dynamic10 checks a value against ../defs/quotes_request.json#/inputSchema/properties/either.
-func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(typed.Matches(dynamic11, v, p) || typed.Matches(dynamic12, v, p)) {
-		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
-	}
-}
-
-// dynamic11 checks a value against ../defs/quotes_request.json#/inputSchema/properties/either/anyOf/0.
-func dynamic11(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.String:
-		if msg := AllowlistSymbols.Violation(v.Text); msg != "" {
-			vs.Add(p, "x-allowlist", msg)
-		}
-	}
-}
-
-// dynamic12 checks a value against ../defs/quotes_request.json#/inputSchema/properties/either/anyOf/1.
-func dynamic12(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.IsInteger()) {
-		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Number:
-		d, ok := v.Decimal()
-		if !ok {
-			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
-			return
-		}
-		if typed.CompareDecimal(d, decimal1) < 0 {
-			vs.Add(p, "minimum", "must be >= 1")
-		}
-	}
-}
-
-// dynamic13 checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair.
-func dynamic13(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	dynamic14(v, p, vs)
-	dynamic15(v, p, vs)
-}
-
-// dynamic14 checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair/allOf/0.
-func dynamic14(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.String:
-		if msg := AllowlistSymbols.Violation(v.Text); msg != "" {
-			vs.Add(p, "x-allowlist", msg)
-		}
-	}
-}
-
-// dynamic15 checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair/allOf/1.
-func dynamic15(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	switch v.Kind {
-	case typed.String:
-		n := typed.RuneCount(v.Text)
-		if n > 6 {
-			vs.Add(p, "maxLength", "must be at most 6 characters long")
-		}
-	}
-}
-
-var (
-	// decimal1 is 1.
-	decimal1 = decimal.RequireFromString("1")
-)

@@ -3,6 +3,9 @@
 package allowlists
 
 import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -138,6 +141,25 @@ func (x *QuotesRequestInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "symbol", "", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *QuotesRequestInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v QuotesRequestInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid QuotesRequestInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *QuotesRequestInput) Validate() error {
@@ -183,11 +205,11 @@ func (x *QuotesRequestInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Either.Set {
 		q := p.Field("either")
-		dynamic10(&x.Either.Value, &q, vs)
+		checkQuotesRequestInputEither(&x.Either.Value, &q, vs)
 	}
 	if x.Pair.Set {
 		q := p.Field("pair")
-		dynamic13(&x.Pair.Value, &q, vs)
+		checkQuotesRequestInputPair(&x.Pair.Value, &q, vs)
 	}
 }
 
@@ -248,38 +270,6 @@ type QuotesRequestOutput struct {
 	Price decimal.Decimal
 }
 
-// decode reads a QuotesRequestOutput from r, recording every problem.
-func (x *QuotesRequestOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "symbol":
-			q := p.Field("symbol")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			if b, ok := r.StringBytes(&q); ok {
-				if s, ok := AllowlistSymbols.Lookup(b); ok {
-					x.Symbol = s
-				} else {
-					x.Symbol = string(b)
-				}
-			}
-		case "price":
-			q := p.Field("price")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Price, _ = r.Decimal(&q, false)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "symbol", "price")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *QuotesRequestOutput) Validate() error {
@@ -333,3 +323,90 @@ func DecodeQuotesRequestInput(data []byte) (QuotesRequestInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"quotes.request\"")
 }
+
+// toolQuotesRequest returns tool "quotes.request" bound to h, with its published schemas and policies.
+func toolQuotesRequest(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeQuotesRequestInput, h.QuotesRequest, (*QuotesRequestOutput).Validate, (*QuotesRequestOutput).AppendJSON),
+		Description:  "Requests a quote; the symbols are published as an enum so clients can offer them.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string","description":"Traded symbol.","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},"hedge":{"type":["string","null"],"enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD",null]},"venue":{"type":"string"},"preferred":{"$ref":"#/$defs/common.json/$defs/venue"},"legs":{"type":"array","items":{"$ref":"#/$defs/leg"}},"either":{"anyOf":[{"type":"string","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},{"type":"integer","minimum":1}]},"pair":{"allOf":[{"type":"string"},{"maxLength":6}]}},"required":["symbol"],"additionalProperties":false,"$defs":{"leg":{"type":"string"},"common.json":{"$comment":"A shared schema that publishes its allowlist wherever it is used.","$defs":{"venue":{"type":"string","description":"Execution venue.","enum":["V40","V39","V38","V37","V36","V35","V34","V33","V32","V31","V30","V29","V28","V27","V26","V25","V24","V23","V22","V21","V20","V19","V18","V17","V16","V15","V14","V13","V12","V11","V10","V09","V08","V07","V06","V05","V04","V03","V02","V01"]}}}}}`),
+		Name:         "quotes.request",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"price":{"type":"number"}},"required":["symbol","price"],"additionalProperties":false}`),
+	}
+}
+
+// checkQuotesRequestInputEither checks a value against ../defs/quotes_request.json#/inputSchema/properties/either.
+func checkQuotesRequestInputEither(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkQuotesRequestInputEitherAnyOfX0, v, p) || typed.Matches(checkQuotesRequestInputEitherAnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkQuotesRequestInputEitherAnyOfX0 checks a value against ../defs/quotes_request.json#/inputSchema/properties/either/anyOf/0.
+func checkQuotesRequestInputEitherAnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if msg := AllowlistSymbols.Violation(v.Text); msg != "" {
+			vs.Add(p, "x-allowlist", msg)
+		}
+	}
+}
+
+// checkQuotesRequestInputEitherAnyOfX1 checks a value against ../defs/quotes_request.json#/inputSchema/properties/either/anyOf/1.
+func checkQuotesRequestInputEitherAnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.IsInteger()) {
+		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, quotesRequestDecimal1) < 0 {
+			vs.Add(p, "minimum", "must be >= 1")
+		}
+	}
+}
+
+// checkQuotesRequestInputPair checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair.
+func checkQuotesRequestInputPair(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	checkQuotesRequestInputPairAllOfX0(v, p, vs)
+	checkQuotesRequestInputPairAllOfX1(v, p, vs)
+}
+
+// checkQuotesRequestInputPairAllOfX0 checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair/allOf/0.
+func checkQuotesRequestInputPairAllOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if msg := AllowlistSymbols.Violation(v.Text); msg != "" {
+			vs.Add(p, "x-allowlist", msg)
+		}
+	}
+}
+
+// checkQuotesRequestInputPairAllOfX1 checks a value against ../defs/quotes_request.json#/inputSchema/properties/pair/allOf/1.
+func checkQuotesRequestInputPairAllOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.String:
+		n := typed.RuneCount(v.Text)
+		if n > 6 {
+			vs.Add(p, "maxLength", "must be at most 6 characters long")
+		}
+	}
+}
+
+var (
+	// quotesRequestDecimal1 is 1.
+	quotesRequestDecimal1 = decimal.RequireFromString("1")
+)

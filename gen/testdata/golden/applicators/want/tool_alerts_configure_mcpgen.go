@@ -2,7 +2,15 @@
 
 package applicators
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"regexp"
+	"strconv"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/shopspring/decimal"
+)
 
 // AlertsConfigureInput is the input of tool "alerts.configure".
 type AlertsConfigureInput struct {
@@ -90,6 +98,25 @@ func (x *AlertsConfigureInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "target", "", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *AlertsConfigureInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v AlertsConfigureInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid AlertsConfigureInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *AlertsConfigureInput) Validate() error {
@@ -102,19 +129,19 @@ func (x *AlertsConfigureInput) Validate() error {
 func (x *AlertsConfigureInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("target")
-		dynamic1(&x.Target, &q, vs)
+		checkAlertsConfigureInputTarget(&x.Target, &q, vs)
 	}
 	if x.Threshold.Set {
 		q := p.Field("threshold")
-		dynamic8(&x.Threshold.Value, &q, vs)
+		checkAlertsConfigureInputThreshold(&x.Threshold.Value, &q, vs)
 	}
 	if x.Window.Set {
 		q := p.Field("window")
-		dynamic11(&x.Window.Value, &q, vs)
+		checkAlertsConfigureInputWindow(&x.Window.Value, &q, vs)
 	}
 	if x.Label.Set {
 		q := p.Field("label")
-		dynamic15(&x.Label.Value, &q, vs)
+		checkAlertsConfigureInputLabel(&x.Label.Value, &q, vs)
 	}
 	if x.Mode.Set {
 		q := p.Field("mode")
@@ -122,11 +149,11 @@ func (x *AlertsConfigureInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Bounds.Set {
 		q := p.Field("bounds")
-		dynamic18(&x.Bounds.Value, &q, vs)
+		checkAlertsConfigureInputBounds(&x.Bounds.Value, &q, vs)
 	}
 	if x.Anything.Set {
 		q := p.Field("anything")
-		dynamic26(&x.Anything.Value, &q, vs)
+		checkAlertsConfigureInputAnything(&x.Anything.Value, &q, vs)
 	}
 }
 
@@ -214,3 +241,334 @@ func DecodeAlertsConfigureInput(data []byte) (AlertsConfigureInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"alerts.configure\"")
 }
+
+// toolAlertsConfigure returns tool "alerts.configure" bound to h, with its published schemas and policies.
+func toolAlertsConfigure(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeAlertsConfigureInput, h.AlertsConfigure),
+		Description: "Configures an alert whose target is one of several kinds.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"target":{"oneOf":[{"type":"object","properties":{"email":{"type":"string","format":"email"}},"required":["email"],"additionalProperties":false},{"type":"object","properties":{"webhook":{"type":"string","format":"uri"}},"required":["webhook"],"additionalProperties":false}]},"threshold":{"anyOf":[{"type":"number","minimum":0},{"type":"string","enum":["auto"]}]},"window":{"allOf":[{"type":"integer"},{"minimum":60},{"maximum":86400}]},"label":{"type":"string","not":{"pattern":"^\\s*$"}},"mode":{"type":"string","enum":["above","below","between"]},"bounds":{"type":"object","properties":{"mode":{"type":"string"},"low":{"type":"number"},"high":{"type":"number"}},"if":{"properties":{"mode":{"const":"between"}},"required":["mode"]},"then":{"required":["low","high"]},"else":{"required":["low"]}},"anything":true},"required":["target"],"additionalProperties":false}`),
+		Name:        "alerts.configure",
+	}
+}
+
+// checkAlertsConfigureInputTarget checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target.
+func checkAlertsConfigureInputTarget(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if n := typed.CountMatches(v, p, checkAlertsConfigureInputTargetOneOfX0, checkAlertsConfigureInputTargetOneOfX1); n != 1 {
+		vs.Add(p, "oneOf", "must match exactly one schema of oneOf, matches "+strconv.Itoa(n))
+	}
+}
+
+// checkAlertsConfigureInputTargetOneOfX0 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0.
+func checkAlertsConfigureInputTargetOneOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			switch m.Key {
+			case "email":
+				checkAlertsConfigureInputTargetOneOfX0Email(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+		if _, ok := v.Get("email"); !ok {
+			vs.Add(p, "required", "missing required property \"email\"")
+		}
+	}
+}
+
+// checkAlertsConfigureInputTargetOneOfX0Email checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0/properties/email.
+func checkAlertsConfigureInputTargetOneOfX0Email(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsEmail(v.Text) {
+			vs.Add(p, "format", "must be an email address")
+		}
+	}
+}
+
+// checkAlertsConfigureInputTargetOneOfX0AdditionalProperties checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0/additionalProperties.
+func checkAlertsConfigureInputTargetOneOfX0AdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkAlertsConfigureInputTargetOneOfX1 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1.
+func checkAlertsConfigureInputTargetOneOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			switch m.Key {
+			case "webhook":
+				checkAlertsConfigureInputTargetOneOfX1Webhook(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+		if _, ok := v.Get("webhook"); !ok {
+			vs.Add(p, "required", "missing required property \"webhook\"")
+		}
+	}
+}
+
+// checkAlertsConfigureInputTargetOneOfX1Webhook checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1/properties/webhook.
+func checkAlertsConfigureInputTargetOneOfX1Webhook(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsURI(v.Text) {
+			vs.Add(p, "format", "must be an absolute URI")
+		}
+	}
+}
+
+// checkAlertsConfigureInputTargetOneOfX1AdditionalProperties checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1/additionalProperties.
+func checkAlertsConfigureInputTargetOneOfX1AdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkAlertsConfigureInputThreshold checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold.
+func checkAlertsConfigureInputThreshold(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkAlertsConfigureInputThresholdAnyOfX0, v, p) || typed.Matches(checkAlertsConfigureInputThresholdAnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkAlertsConfigureInputThresholdAnyOfX0 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold/anyOf/0.
+func checkAlertsConfigureInputThresholdAnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, alertsConfigureDecimal1) < 0 {
+			vs.Add(p, "minimum", "must be >= 0")
+		}
+	}
+}
+
+// checkAlertsConfigureInputThresholdAnyOfX1 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold/anyOf/1.
+func checkAlertsConfigureInputThresholdAnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "auto",
+	})) {
+		vs.Add(p, "enum", "must be one of \"auto\"")
+	}
+}
+
+// checkAlertsConfigureInputWindow checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window.
+func checkAlertsConfigureInputWindow(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	checkAlertsConfigureInputWindowAllOfX0(v, p, vs)
+	checkAlertsConfigureInputWindowAllOfX1(v, p, vs)
+	checkAlertsConfigureInputWindowAllOfX2(v, p, vs)
+}
+
+// checkAlertsConfigureInputWindowAllOfX0 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/0.
+func checkAlertsConfigureInputWindowAllOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.IsInteger()) {
+		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkAlertsConfigureInputWindowAllOfX1 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/1.
+func checkAlertsConfigureInputWindowAllOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, alertsConfigureDecimal2) < 0 {
+			vs.Add(p, "minimum", "must be >= 60")
+		}
+	}
+}
+
+// checkAlertsConfigureInputWindowAllOfX2 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/window/allOf/2.
+func checkAlertsConfigureInputWindowAllOfX2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, alertsConfigureDecimal3) > 0 {
+			vs.Add(p, "maximum", "must be <= 86400")
+		}
+	}
+}
+
+// checkAlertsConfigureInputLabel checks a value against ../defs/alerts_configure.json#/inputSchema/properties/label.
+func checkAlertsConfigureInputLabel(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	if typed.Matches(checkAlertsConfigureInputLabelNot, v, p) {
+		vs.Add(p, "not", "must not match the schema of not")
+	}
+}
+
+// checkAlertsConfigureInputLabelNot checks a value against ../defs/alerts_configure.json#/inputSchema/properties/label/not.
+func checkAlertsConfigureInputLabelNot(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.String:
+		if !alertsConfigurePattern1.MatchString(v.Text) {
+			vs.Add(p, "pattern", "must match the pattern ^\\s*$")
+		}
+	}
+}
+
+// checkAlertsConfigureInputBounds checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds.
+func checkAlertsConfigureInputBounds(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	if typed.Matches(checkAlertsConfigureInputBoundsIf, v, p) {
+		checkAlertsConfigureInputBoundsThen(v, p, vs)
+	} else {
+		checkAlertsConfigureInputBoundsElse(v, p, vs)
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "mode":
+				checkAlertsConfigureInputBoundsMode(&m.Value, &q, vs)
+			case "low":
+				checkAlertsConfigureInputBoundsLow(&m.Value, &q, vs)
+			case "high":
+				checkAlertsConfigureInputBoundsHigh(&m.Value, &q, vs)
+			}
+		}
+	}
+}
+
+// checkAlertsConfigureInputBoundsMode checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/mode.
+func checkAlertsConfigureInputBoundsMode(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkAlertsConfigureInputBoundsLow checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/low.
+func checkAlertsConfigureInputBoundsLow(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkAlertsConfigureInputBoundsHigh checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/properties/high.
+func checkAlertsConfigureInputBoundsHigh(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkAlertsConfigureInputBoundsIf checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/if.
+func checkAlertsConfigureInputBoundsIf(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "mode":
+				checkAlertsConfigureInputBoundsIfMode(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("mode"); !ok {
+			vs.Add(p, "required", "missing required property \"mode\"")
+		}
+	}
+}
+
+// checkAlertsConfigureInputBoundsIfMode checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/if/properties/mode.
+func checkAlertsConfigureInputBoundsIfMode(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "between",
+	}) {
+		vs.Add(p, "const", "must be \"between\"")
+	}
+}
+
+// checkAlertsConfigureInputBoundsThen checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/then.
+func checkAlertsConfigureInputBoundsThen(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("low"); !ok {
+			vs.Add(p, "required", "missing required property \"low\"")
+		}
+		if _, ok := v.Get("high"); !ok {
+			vs.Add(p, "required", "missing required property \"high\"")
+		}
+	}
+}
+
+// checkAlertsConfigureInputBoundsElse checks a value against ../defs/alerts_configure.json#/inputSchema/properties/bounds/else.
+func checkAlertsConfigureInputBoundsElse(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		if _, ok := v.Get("low"); !ok {
+			vs.Add(p, "required", "missing required property \"low\"")
+		}
+	}
+}
+
+// checkAlertsConfigureInputAnything checks a value against ../defs/alerts_configure.json#/inputSchema/properties/anything.
+func checkAlertsConfigureInputAnything(v *typed.Value, p *typed.Path, vs *typed.Violations) {}
+
+var (
+	// alertsConfigureDecimal1 is 0.
+	alertsConfigureDecimal1 = decimal.RequireFromString("0")
+	// alertsConfigureDecimal2 is 60.
+	alertsConfigureDecimal2 = decimal.RequireFromString("60")
+	// alertsConfigureDecimal3 is 86400.
+	alertsConfigureDecimal3 = decimal.RequireFromString("86400")
+	alertsConfigurePattern1 = regexp.MustCompile("^\\s*$")
+)

@@ -4,13 +4,11 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -45,188 +43,13 @@ func (UnimplementedHandlers) StatusPing(context.Context, typed.Value) ([]mcp.Con
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeMapsDistanceInput, h.MapsDistance),
-		Description: "Great-circle distance between two points given as [latitude, longitude].",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"from":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"to":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"unit":{"type":"string","enum":["km","mi"],"default":"km"}},"required":["from","to"]}`),
-		Name:        "maps.distance",
-	}, {
-		Call:        server.BindContent(DecodeStatusPingInput, h.StatusPing),
-		Description: "Answers pong.",
-		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Name:        "status.ping",
-	}}
+	return []server.Tool{
+		toolMapsDistance(h),
+		toolStatusPing(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
-
-// dynamic1 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from.
-func dynamic1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Array) {
-		vs.Add(p, "type", "must be array, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Array:
-		for i := range v.Items {
-			q := p.Index(i)
-			switch i {
-			case 0:
-				dynamic2(&v.Items[i], &q, vs)
-			case 1:
-				dynamic3(&v.Items[i], &q, vs)
-			default:
-				dynamic4(&v.Items[i], &q, vs)
-			}
-		}
-		if len(v.Items) < 2 {
-			vs.Add(p, "minItems", "must have at least 2 items")
-		}
-	}
-}
-
-// dynamic2 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/items/0.
-func dynamic2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Number:
-		d, ok := v.Decimal()
-		if !ok {
-			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
-			return
-		}
-		if typed.CompareDecimal(d, decimal1) < 0 {
-			vs.Add(p, "minimum", "must be >= -90")
-		}
-		if typed.CompareDecimal(d, decimal2) > 0 {
-			vs.Add(p, "maximum", "must be <= 90")
-		}
-	}
-}
-
-// dynamic3 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/items/1.
-func dynamic3(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Number:
-		d, ok := v.Decimal()
-		if !ok {
-			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
-			return
-		}
-		if typed.CompareDecimal(d, decimal3) < 0 {
-			vs.Add(p, "minimum", "must be >= -180")
-		}
-		if typed.CompareDecimal(d, decimal4) > 0 {
-			vs.Add(p, "maximum", "must be <= 180")
-		}
-	}
-}
-
-// dynamic4 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/additionalItems.
-func dynamic4(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-// dynamic5 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to.
-func dynamic5(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Array) {
-		vs.Add(p, "type", "must be array, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Array:
-		for i := range v.Items {
-			q := p.Index(i)
-			switch i {
-			case 0:
-				dynamic6(&v.Items[i], &q, vs)
-			case 1:
-				dynamic7(&v.Items[i], &q, vs)
-			default:
-				dynamic8(&v.Items[i], &q, vs)
-			}
-		}
-		if len(v.Items) < 2 {
-			vs.Add(p, "minItems", "must have at least 2 items")
-		}
-	}
-}
-
-// dynamic6 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/items/0.
-func dynamic6(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Number:
-		d, ok := v.Decimal()
-		if !ok {
-			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
-			return
-		}
-		if typed.CompareDecimal(d, decimal1) < 0 {
-			vs.Add(p, "minimum", "must be >= -90")
-		}
-		if typed.CompareDecimal(d, decimal2) > 0 {
-			vs.Add(p, "maximum", "must be <= 90")
-		}
-	}
-}
-
-// dynamic7 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/items/1.
-func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Number:
-		d, ok := v.Decimal()
-		if !ok {
-			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
-			return
-		}
-		if typed.CompareDecimal(d, decimal3) < 0 {
-			vs.Add(p, "minimum", "must be >= -180")
-		}
-		if typed.CompareDecimal(d, decimal4) > 0 {
-			vs.Add(p, "maximum", "must be <= 180")
-		}
-	}
-}
-
-// dynamic8 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/additionalItems.
-func dynamic8(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-// dynamic10 checks a value against ../defs/catalog.json#/1/inputSchema.
-func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-}
-
-var (
-	// decimal1 is -90.
-	decimal1 = decimal.RequireFromString("-90")
-	// decimal2 is 90.
-	decimal2 = decimal.RequireFromString("90")
-	// decimal3 is -180.
-	decimal3 = decimal.RequireFromString("-180")
-	// decimal4 is 180.
-	decimal4 = decimal.RequireFromString("180")
-)

@@ -2,7 +2,13 @@
 
 package catalog
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/shopspring/decimal"
+)
 
 // MapsDistanceInput is the input of tool "maps.distance".
 type MapsDistanceInput struct {
@@ -50,6 +56,25 @@ func (x *MapsDistanceInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "from", "to", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *MapsDistanceInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v MapsDistanceInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid MapsDistanceInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *MapsDistanceInput) Validate() error {
@@ -62,11 +87,11 @@ func (x *MapsDistanceInput) Validate() error {
 func (x *MapsDistanceInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("from")
-		dynamic1(&x.From, &q, vs)
+		checkMapsDistanceInputFrom(&x.From, &q, vs)
 	}
 	{
 		q := p.Field("to")
-		dynamic5(&x.To, &q, vs)
+		checkMapsDistanceInputTo(&x.To, &q, vs)
 	}
 	if x.Unit.Set {
 		q := p.Field("unit")
@@ -137,3 +162,173 @@ func DecodeMapsDistanceInput(data []byte) (MapsDistanceInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"maps.distance\"")
 }
+
+// toolMapsDistance returns tool "maps.distance" bound to h, with its published schemas and policies.
+func toolMapsDistance(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeMapsDistanceInput, h.MapsDistance),
+		Description: "Great-circle distance between two points given as [latitude, longitude].",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"from":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"to":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"unit":{"type":"string","enum":["km","mi"],"default":"km"}},"required":["from","to"]}`),
+		Name:        "maps.distance",
+	}
+}
+
+// checkMapsDistanceInputFrom checks a value against ../defs/catalog.json#/0/inputSchema/properties/from.
+func checkMapsDistanceInputFrom(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			switch i {
+			case 0:
+				checkMapsDistanceInputFromItemsX0(&v.Items[i], &q, vs)
+			case 1:
+				checkMapsDistanceInputFromItemsX1(&v.Items[i], &q, vs)
+			default:
+				checkMapsDistanceInputFromAdditionalItems(&v.Items[i], &q, vs)
+			}
+		}
+		if len(v.Items) < 2 {
+			vs.Add(p, "minItems", "must have at least 2 items")
+		}
+	}
+}
+
+// checkMapsDistanceInputFromItemsX0 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/items/0.
+func checkMapsDistanceInputFromItemsX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal1) < 0 {
+			vs.Add(p, "minimum", "must be >= -90")
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal2) > 0 {
+			vs.Add(p, "maximum", "must be <= 90")
+		}
+	}
+}
+
+// checkMapsDistanceInputFromItemsX1 checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/items/1.
+func checkMapsDistanceInputFromItemsX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal3) < 0 {
+			vs.Add(p, "minimum", "must be >= -180")
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal4) > 0 {
+			vs.Add(p, "maximum", "must be <= 180")
+		}
+	}
+}
+
+// checkMapsDistanceInputFromAdditionalItems checks a value against ../defs/catalog.json#/0/inputSchema/properties/from/additionalItems.
+func checkMapsDistanceInputFromAdditionalItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkMapsDistanceInputTo checks a value against ../defs/catalog.json#/0/inputSchema/properties/to.
+func checkMapsDistanceInputTo(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			switch i {
+			case 0:
+				checkMapsDistanceInputToItemsX0(&v.Items[i], &q, vs)
+			case 1:
+				checkMapsDistanceInputToItemsX1(&v.Items[i], &q, vs)
+			default:
+				checkMapsDistanceInputToAdditionalItems(&v.Items[i], &q, vs)
+			}
+		}
+		if len(v.Items) < 2 {
+			vs.Add(p, "minItems", "must have at least 2 items")
+		}
+	}
+}
+
+// checkMapsDistanceInputToItemsX0 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/items/0.
+func checkMapsDistanceInputToItemsX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal1) < 0 {
+			vs.Add(p, "minimum", "must be >= -90")
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal2) > 0 {
+			vs.Add(p, "maximum", "must be <= 90")
+		}
+	}
+}
+
+// checkMapsDistanceInputToItemsX1 checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/items/1.
+func checkMapsDistanceInputToItemsX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Number:
+		d, ok := v.Decimal()
+		if !ok {
+			vs.Add(p, "type", "number out of range (exponent beyond ±400)")
+			return
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal3) < 0 {
+			vs.Add(p, "minimum", "must be >= -180")
+		}
+		if typed.CompareDecimal(d, mapsDistanceDecimal4) > 0 {
+			vs.Add(p, "maximum", "must be <= 180")
+		}
+	}
+}
+
+// checkMapsDistanceInputToAdditionalItems checks a value against ../defs/catalog.json#/0/inputSchema/properties/to/additionalItems.
+func checkMapsDistanceInputToAdditionalItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+var (
+	// mapsDistanceDecimal1 is -90.
+	mapsDistanceDecimal1 = decimal.RequireFromString("-90")
+	// mapsDistanceDecimal2 is 90.
+	mapsDistanceDecimal2 = decimal.RequireFromString("90")
+	// mapsDistanceDecimal3 is -180.
+	mapsDistanceDecimal3 = decimal.RequireFromString("-180")
+	// mapsDistanceDecimal4 is 180.
+	mapsDistanceDecimal4 = decimal.RequireFromString("180")
+)

@@ -2,7 +2,12 @@
 
 package catalog
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // DecodeStatusPingInput decodes the arguments of tool "status.ping" and validates
 // them, returning every violation as a *mcperr.Error.
@@ -14,7 +19,25 @@ func DecodeStatusPingInput(data []byte) (typed.Value, error) {
 	x, _ = r.Value(root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		dynamic10(&x, root, vs)
+		checkStatusPingInput(&x, root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"status.ping\"")
+}
+
+// toolStatusPing returns tool "status.ping" bound to h, with its published schemas and policies.
+func toolStatusPing(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeStatusPingInput, h.StatusPing),
+		Description: "Answers pong.",
+		InputSchema: json.RawMessage(`{"type":"object"}`),
+		Name:        "status.ping",
+	}
+}
+
+// checkStatusPingInput checks a value against ../defs/catalog.json#/1/inputSchema.
+func checkStatusPingInput(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
 }

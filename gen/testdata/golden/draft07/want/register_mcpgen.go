@@ -4,11 +4,9 @@ package draft07
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -33,112 +31,12 @@ func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) ([
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeLegacySearchInput, h.LegacySearch),
-		Description: "A tool whose schema an older server published in draft-07.",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","minLength":1},"range":{"type":"array","items":[{"type":"integer"},{"type":"integer"}],"additionalItems":false},"page":{"$ref":"#/definitions/page"},"sort":{"type":"string","enum":["relevance","date"]},"filters":{"type":"object","properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"}},"dependencies":{"to":["from"]}}},"required":["query"],"additionalProperties":false,"definitions":{"page":{"type":"object","properties":{"size":{"type":"integer","minimum":1,"maximum":100},"cursor":{"type":"string"}},"additionalProperties":false}}}`),
-		Name:        "legacy.search",
-	}}
+	return []server.Tool{
+		toolLegacySearch(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
-}
-
-// dynamic2 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range.
-func dynamic2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Array) {
-		vs.Add(p, "type", "must be array, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Array:
-		for i := range v.Items {
-			q := p.Index(i)
-			switch i {
-			case 0:
-				dynamic3(&v.Items[i], &q, vs)
-			case 1:
-				dynamic4(&v.Items[i], &q, vs)
-			default:
-				dynamic5(&v.Items[i], &q, vs)
-			}
-		}
-	}
-}
-
-// dynamic3 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/0.
-func dynamic3(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.IsInteger()) {
-		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic4 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/1.
-func dynamic4(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.IsInteger()) {
-		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic5 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/additionalItems.
-func dynamic5(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-// dynamic12 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters.
-func dynamic12(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			switch m.Key {
-			case "from":
-				dynamic13(&m.Value, &q, vs)
-			case "to":
-				dynamic14(&m.Value, &q, vs)
-			}
-		}
-		if _, ok := v.Get("to"); ok {
-			if _, ok := v.Get("from"); !ok {
-				vs.Add(p, "dependentRequired", "property \"from\" is required when \"to\" is present")
-			}
-		}
-	}
-}
-
-// dynamic13 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/from.
-func dynamic13(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.String:
-		if !typed.IsDate(v.Text) {
-			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
-		}
-	}
-}
-
-// dynamic14 checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/to.
-func dynamic14(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.String:
-		if !typed.IsDate(v.Text) {
-			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
-		}
-	}
 }

@@ -2,7 +2,12 @@
 
 package draft07
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // LegacySearchInput is the input of tool "legacy.search".
 type LegacySearchInput struct {
@@ -70,6 +75,25 @@ func (x *LegacySearchInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "query", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *LegacySearchInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v LegacySearchInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid LegacySearchInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *LegacySearchInput) Validate() error {
@@ -91,7 +115,7 @@ func (x *LegacySearchInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Range.Set {
 		q := p.Field("range")
-		dynamic2(&x.Range.Value, &q, vs)
+		checkLegacySearchInputRange(&x.Range.Value, &q, vs)
 	}
 	if x.Page.Set {
 		q := p.Field("page")
@@ -103,7 +127,7 @@ func (x *LegacySearchInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Filters.Set {
 		q := p.Field("filters")
-		dynamic12(&x.Filters.Value, &q, vs)
+		checkLegacySearchInputFilters(&x.Filters.Value, &q, vs)
 	}
 }
 
@@ -134,6 +158,36 @@ func (x *LegacySearchInput) AppendJSON(b []byte) []byte {
 // MarshalJSON implements json.Marshaler with AppendJSON.
 func (x LegacySearchInput) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
+}
+
+// LegacySearchInputSort is one of the values the schema at /inputSchema/properties/sort allows.
+type LegacySearchInputSort string
+
+const (
+	LegacySearchInputSortRelevance LegacySearchInputSort = "relevance"
+	LegacySearchInputSortDate      LegacySearchInputSort = "date"
+)
+
+func (v *LegacySearchInputSort) decode(r *typed.Reader, p *typed.Path) {
+	b, ok := r.StringBytes(p)
+	if !ok {
+		return
+	}
+	switch string(b) {
+	case "relevance":
+		*v = LegacySearchInputSortRelevance
+	case "date":
+		*v = LegacySearchInputSortDate
+	default:
+		r.Violations.Add(p, "enum", "must be one of \"relevance\", \"date\"")
+	}
+}
+func (v LegacySearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
+	switch v {
+	case LegacySearchInputSortRelevance, LegacySearchInputSortDate:
+		return
+	}
+	vs.Add(p, "enum", "must be one of \"relevance\", \"date\"")
 }
 
 // Page is the schema at /inputSchema/definitions/page.
@@ -168,6 +222,25 @@ func (x *Page) decode(r *typed.Reader, p *typed.Path) {
 			r.Unknown(p, key)
 		}
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *Page) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v Page
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid Page"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -213,36 +286,6 @@ func (x Page) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// LegacySearchInputSort is one of the values the schema at /inputSchema/properties/sort allows.
-type LegacySearchInputSort string
-
-const (
-	LegacySearchInputSortRelevance LegacySearchInputSort = "relevance"
-	LegacySearchInputSortDate      LegacySearchInputSort = "date"
-)
-
-func (v *LegacySearchInputSort) decode(r *typed.Reader, p *typed.Path) {
-	b, ok := r.StringBytes(p)
-	if !ok {
-		return
-	}
-	switch string(b) {
-	case "relevance":
-		*v = LegacySearchInputSortRelevance
-	case "date":
-		*v = LegacySearchInputSortDate
-	default:
-		r.Violations.Add(p, "enum", "must be one of \"relevance\", \"date\"")
-	}
-}
-func (v LegacySearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
-	case LegacySearchInputSortRelevance, LegacySearchInputSortDate:
-		return
-	}
-	vs.Add(p, "enum", "must be one of \"relevance\", \"date\"")
-}
-
 // DecodeLegacySearchInput decodes the arguments of tool "legacy.search" and validates
 // them, returning every violation as a *mcperr.Error.
 func DecodeLegacySearchInput(data []byte) (LegacySearchInput, error) {
@@ -256,4 +299,111 @@ func DecodeLegacySearchInput(data []byte) (LegacySearchInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"legacy.search\"")
+}
+
+// toolLegacySearch returns tool "legacy.search" bound to h, with its published schemas and policies.
+func toolLegacySearch(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeLegacySearchInput, h.LegacySearch),
+		Description: "A tool whose schema an older server published in draft-07.",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","minLength":1},"range":{"type":"array","items":[{"type":"integer"},{"type":"integer"}],"additionalItems":false},"page":{"$ref":"#/definitions/page"},"sort":{"type":"string","enum":["relevance","date"]},"filters":{"type":"object","properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"}},"dependencies":{"to":["from"]}}},"required":["query"],"additionalProperties":false,"definitions":{"page":{"type":"object","properties":{"size":{"type":"integer","minimum":1,"maximum":100},"cursor":{"type":"string"}},"additionalProperties":false}}}`),
+		Name:        "legacy.search",
+	}
+}
+
+// checkLegacySearchInputRange checks a value against ../defs/legacy_search.json#/inputSchema/properties/range.
+func checkLegacySearchInputRange(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			switch i {
+			case 0:
+				checkLegacySearchInputRangeItemsX0(&v.Items[i], &q, vs)
+			case 1:
+				checkLegacySearchInputRangeItemsX1(&v.Items[i], &q, vs)
+			default:
+				checkLegacySearchInputRangeAdditionalItems(&v.Items[i], &q, vs)
+			}
+		}
+	}
+}
+
+// checkLegacySearchInputRangeItemsX0 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/0.
+func checkLegacySearchInputRangeItemsX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.IsInteger()) {
+		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkLegacySearchInputRangeItemsX1 checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/items/1.
+func checkLegacySearchInputRangeItemsX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.IsInteger()) {
+		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkLegacySearchInputRangeAdditionalItems checks a value against ../defs/legacy_search.json#/inputSchema/properties/range/additionalItems.
+func checkLegacySearchInputRangeAdditionalItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkLegacySearchInputFilters checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters.
+func checkLegacySearchInputFilters(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "from":
+				checkLegacySearchInputFiltersFrom(&m.Value, &q, vs)
+			case "to":
+				checkLegacySearchInputFiltersTo(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("to"); ok {
+			if _, ok := v.Get("from"); !ok {
+				vs.Add(p, "dependentRequired", "property \"from\" is required when \"to\" is present")
+			}
+		}
+	}
+}
+
+// checkLegacySearchInputFiltersFrom checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/from.
+func checkLegacySearchInputFiltersFrom(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
+			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
+		}
+	}
+}
+
+// checkLegacySearchInputFiltersTo checks a value against ../defs/legacy_search.json#/inputSchema/properties/filters/properties/to.
+func checkLegacySearchInputFiltersTo(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
+			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
+		}
+	}
 }

@@ -4,11 +4,9 @@ package enums
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -33,57 +31,12 @@ func (UnimplementedHandlers) TicketsUpdate(context.Context, TicketsUpdateInput) 
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeTicketsUpdateInput, h.TicketsUpdate),
-		Description: "Changes the state of a support ticket.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"status":{"type":"string","description":"New status.","enum":["open","in_progress","waiting-on-customer","closed"]},"priority":{"type":"string","enum":["P1","P2","P3"]},"resolution":{"type":["string","null"],"enum":["fixed","wont_fix","duplicate",null]},"kind":{"type":"string","const":"ticket"},"odd":{"type":"string","enum":["","1st","a b","A_B","ünïcode","--"]},"severity":{"type":"integer","enum":[1,2,3,5,8]},"mixed":{"enum":["auto",0,true,null]},"channels":{"type":"array","items":{"type":"string","enum":["email","sms","push"]},"uniqueItems":true}},"required":["status"],"additionalProperties":false}`),
-		Name:        "tickets.update",
-	}}
+	return []server.Tool{
+		toolTicketsUpdate(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
-}
-
-// dynamic6 checks a value against ../defs/tickets_update.json#/inputSchema/properties/severity.
-func dynamic6(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.IsInteger()) {
-		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
-		return
-	}
-	if !(v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "1",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "2",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "3",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "5",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "8",
-	})) {
-		vs.Add(p, "enum", "must be one of 1, 2, 3, 5, 8")
-	}
-}
-
-// dynamic7 checks a value against ../defs/tickets_update.json#/inputSchema/properties/mixed.
-func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Equal(&typed.Value{
-		Kind: typed.String,
-		Text: "auto",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.Number,
-		Text: "0",
-	}) || v.Equal(&typed.Value{
-		Bool: true,
-		Kind: typed.Bool,
-	}) || v.Equal(&typed.Value{})) {
-		vs.Add(p, "enum", "must be one of \"auto\", 0, true, null")
-	}
 }

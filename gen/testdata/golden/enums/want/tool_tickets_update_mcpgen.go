@@ -3,8 +3,10 @@
 package enums
 
 import (
+	"encoding/json"
 	"strconv"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -115,6 +117,25 @@ func (x *TicketsUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "status", "", "", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TicketsUpdateInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TicketsUpdateInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TicketsUpdateInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *TicketsUpdateInput) Validate() error {
@@ -147,11 +168,11 @@ func (x *TicketsUpdateInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Severity.Set {
 		q := p.Field("severity")
-		dynamic6(&x.Severity.Value, &q, vs)
+		checkTicketsUpdateInputSeverity(&x.Severity.Value, &q, vs)
 	}
 	if x.Mixed.Set {
 		q := p.Field("mixed")
-		dynamic7(&x.Mixed.Value, &q, vs)
+		checkTicketsUpdateInputMixed(&x.Mixed.Value, &q, vs)
 	}
 	if x.Channels.Set {
 		q := p.Field("channels")
@@ -438,4 +459,56 @@ func DecodeTicketsUpdateInput(data []byte) (TicketsUpdateInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"tickets.update\"")
+}
+
+// toolTicketsUpdate returns tool "tickets.update" bound to h, with its published schemas and policies.
+func toolTicketsUpdate(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTicketsUpdateInput, h.TicketsUpdate),
+		Description: "Changes the state of a support ticket.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"status":{"type":"string","description":"New status.","enum":["open","in_progress","waiting-on-customer","closed"]},"priority":{"type":"string","enum":["P1","P2","P3"]},"resolution":{"type":["string","null"],"enum":["fixed","wont_fix","duplicate",null]},"kind":{"type":"string","const":"ticket"},"odd":{"type":"string","enum":["","1st","a b","A_B","ünïcode","--"]},"severity":{"type":"integer","enum":[1,2,3,5,8]},"mixed":{"enum":["auto",0,true,null]},"channels":{"type":"array","items":{"type":"string","enum":["email","sms","push"]},"uniqueItems":true}},"required":["status"],"additionalProperties":false}`),
+		Name:        "tickets.update",
+	}
+}
+
+// checkTicketsUpdateInputSeverity checks a value against ../defs/tickets_update.json#/inputSchema/properties/severity.
+func checkTicketsUpdateInputSeverity(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.IsInteger()) {
+		vs.Add(p, "type", "must be integer, got "+v.Kind.String())
+		return
+	}
+	if !(v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "1",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "2",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "3",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "5",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "8",
+	})) {
+		vs.Add(p, "enum", "must be one of 1, 2, 3, 5, 8")
+	}
+}
+
+// checkTicketsUpdateInputMixed checks a value against ../defs/tickets_update.json#/inputSchema/properties/mixed.
+func checkTicketsUpdateInputMixed(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "auto",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.Number,
+		Text: "0",
+	}) || v.Equal(&typed.Value{
+		Bool: true,
+		Kind: typed.Bool,
+	}) || v.Equal(&typed.Value{})) {
+		vs.Add(p, "enum", "must be one of \"auto\", 0, true, null")
+	}
 }

@@ -4,7 +4,6 @@ package everything
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -132,93 +131,21 @@ func (UnimplementedHandlers) TriggerSamplingRequest(context.Context, TriggerSamp
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeEchoInput, h.Echo),
-		Description: "Echoes back the input string",
-		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","description":"Message to echo"}},"required":["message"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "echo",
-		Title:       "Echo Tool",
-	}, {
-		Call:        server.BindContent(DecodeGetAnnotatedMessageInput, h.GetAnnotatedMessage),
-		Description: "Demonstrates how annotations can be used to provide metadata about content.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"messageType":{"type":"string","enum":["error","success","debug"],"description":"Type of message to demonstrate different annotation patterns"},"includeImage":{"type":"boolean","default":false,"description":"Whether to include an example image"}},"required":["messageType"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-annotated-message",
-		Title:       "Get Annotated Message Tool",
-	}, {
-		Call:        server.BindContent(DecodeGetEnvInput, h.GetEnv),
-		Description: "Returns all environment variables, helpful for debugging MCP server configuration",
-		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-env",
-		Title:       "Print Environment Tool",
-	}, {
-		Call:        server.BindContent(DecodeGetResourceLinksInput, h.GetResourceLinks),
-		Description: "Returns up to ten resource links that reference different types of resources",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"count":{"type":"number","minimum":1,"maximum":10,"default":3,"description":"Number of resource links to return (1-10)"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-resource-links",
-		Title:       "Get Resource Links Tool",
-	}, {
-		Call:         server.Bind(DecodeGetStructuredContentInput, h.GetStructuredContent, (*GetStructuredContentOutput).Validate, (*GetStructuredContentOutput).AppendJSON),
-		Description:  "Returns structured content along with an output schema for client data validation",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"location":{"type":"string","enum":["New York","Chicago","Los Angeles"],"description":"Choose city"}},"required":["location"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:         "get-structured-content",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"temperature":{"type":"number","description":"Temperature in celsius"},"conditions":{"type":"string","description":"Weather conditions description"},"humidity":{"type":"number","description":"Humidity percentage"}},"required":["temperature","conditions","humidity"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Title:        "Get Structured Content Tool",
-	}, {
-		Call:        server.BindContent(DecodeGetSumInput, h.GetSum),
-		Description: "Returns the sum of two numbers",
-		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number","description":"First number"},"b":{"type":"number","description":"Second number"}},"required":["a","b"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-sum",
-		Title:       "Get Sum Tool",
-	}, {
-		Call:        server.BindContent(DecodeGetTinyImageInput, h.GetTinyImage),
-		Description: "Returns a tiny MCP logo image.",
-		Icons:       json.RawMessage(`[{"src":"data:image/png;base64,iVBORw0KGgo=","mimeType":"image/png","sizes":["16x16"]}]`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-tiny-image",
-		Title:       "Get Tiny Image Tool",
-	}, {
-		Call:        server.BindContent(DecodeGzipFileAsResourceInput, h.GzipFileAsResource),
-		Description: "Compresses a single file using gzip compression. Depending upon the selected output type, returns either the compressed data as a gzipped resource or a resource link, allowing it to be downloaded in a subsequent request during the current session.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string","default":"README.md.gz","description":"Name of the output file"},"data":{"type":"string","format":"uri","default":"https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md","description":"URL or data URI of the file content to compress"},"outputType":{"type":"string","enum":["resourceLink","resource"],"default":"resourceLink","description":"How the resulting gzipped file should be returned."}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "gzip-file-as-resource",
-		Title:       "GZip File as Resource Tool",
-	}, {
-		Call:        server.BindContent(DecodeTriggerLongRunningOperationInput, h.TriggerLongRunningOperation),
-		Description: "Demonstrates a long running operation with progress updates.",
-		Execution:   json.RawMessage(`{"taskSupport":"optional"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"duration":{"type":"number","default":10,"description":"Duration of the operation in seconds"},"steps":{"type":"number","default":5,"description":"Number of steps in the operation"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "trigger-long-running-operation",
-		Title:       "Trigger Long Running Operation Tool",
-	}, {
-		Call:        server.BindContent(DecodeTriggerSamplingRequestInput, h.TriggerSamplingRequest),
-		Description: "Trigger a Request from the Server for LLM Sampling",
-		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"},"maxTokens":{"type":"number","default":100,"description":"Maximum number of tokens to generate"}},"required":["prompt"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "trigger-sampling-request",
-		Title:       "Trigger Sampling Request Tool",
-	}}
+	return []server.Tool{
+		toolEcho(h),
+		toolGetAnnotatedMessage(h),
+		toolGetEnv(h),
+		toolGetResourceLinks(h),
+		toolGetStructuredContent(h),
+		toolGetSum(h),
+		toolGetTinyImage(h),
+		toolGzipFileAsResource(h),
+		toolTriggerLongRunningOperation(h),
+		toolTriggerSamplingRequest(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
-}
-
-// dynamic7 checks a value against ../defs/everything.json#/tools/2/inputSchema.
-func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic16 checks a value against ../defs/everything.json#/tools/5/inputSchema.
-func dynamic16(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
 }

@@ -2,7 +2,12 @@
 
 package everything
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // EchoInput is the input of tool "echo".
 type EchoInput struct {
@@ -30,6 +35,25 @@ func (x *EchoInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "message")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *EchoInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v EchoInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid EchoInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -69,4 +93,16 @@ func DecodeEchoInput(data []byte) (EchoInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"echo\"")
+}
+
+// toolEcho returns tool "echo" bound to h, with its published schemas and policies.
+func toolEcho(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeEchoInput, h.Echo),
+		Description: "Echoes back the input string",
+		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","description":"Message to echo"}},"required":["message"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "echo",
+		Title:       "Echo Tool",
+	}
 }

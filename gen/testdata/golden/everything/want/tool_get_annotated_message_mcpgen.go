@@ -2,7 +2,12 @@
 
 package everything
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GetAnnotatedMessageInput is the input of tool "get-annotated-message".
 type GetAnnotatedMessageInput struct {
@@ -42,6 +47,25 @@ func (x *GetAnnotatedMessageInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "messageType", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GetAnnotatedMessageInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GetAnnotatedMessageInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GetAnnotatedMessageInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -125,4 +149,15 @@ func DecodeGetAnnotatedMessageInput(data []byte) (GetAnnotatedMessageInput, erro
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-annotated-message\"")
+}
+
+// toolGetAnnotatedMessage returns tool "get-annotated-message" bound to h, with its published schemas and policies.
+func toolGetAnnotatedMessage(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetAnnotatedMessageInput, h.GetAnnotatedMessage),
+		Description: "Demonstrates how annotations can be used to provide metadata about content.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"messageType":{"type":"string","enum":["error","success","debug"],"description":"Type of message to demonstrate different annotation patterns"},"includeImage":{"type":"boolean","default":false,"description":"Whether to include an example image"}},"required":["messageType"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "get-annotated-message",
+		Title:       "Get Annotated Message Tool",
+	}
 }

@@ -2,7 +2,12 @@
 
 package everything
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // DecodeGetEnvInput decodes the arguments of tool "get-env" and validates
 // them, returning every violation as a *mcperr.Error.
@@ -14,7 +19,27 @@ func DecodeGetEnvInput(data []byte) (typed.Value, error) {
 	x, _ = r.Value(root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		dynamic7(&x, root, vs)
+		checkGetEnvInput(&x, root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-env\"")
+}
+
+// toolGetEnv returns tool "get-env" bound to h, with its published schemas and policies.
+func toolGetEnv(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetEnvInput, h.GetEnv),
+		Description: "Returns all environment variables, helpful for debugging MCP server configuration",
+		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "get-env",
+		Title:       "Print Environment Tool",
+	}
+}
+
+// checkGetEnvInput checks a value against ../defs/everything.json#/tools/2/inputSchema.
+func checkGetEnvInput(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
 }

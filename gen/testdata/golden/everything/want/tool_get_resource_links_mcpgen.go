@@ -3,8 +3,10 @@
 package everything
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -32,6 +34,25 @@ func (x *GetResourceLinksInput) decode(r *typed.Reader, p *typed.Path) {
 			r.Unknown(p, key)
 		}
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GetResourceLinksInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GetResourceLinksInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GetResourceLinksInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -86,4 +107,15 @@ func DecodeGetResourceLinksInput(data []byte) (GetResourceLinksInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-resource-links\"")
+}
+
+// toolGetResourceLinks returns tool "get-resource-links" bound to h, with its published schemas and policies.
+func toolGetResourceLinks(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetResourceLinksInput, h.GetResourceLinks),
+		Description: "Returns up to ten resource links that reference different types of resources",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"count":{"type":"number","minimum":1,"maximum":10,"default":3,"description":"Number of resource links to return (1-10)"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "get-resource-links",
+		Title:       "Get Resource Links Tool",
+	}
 }

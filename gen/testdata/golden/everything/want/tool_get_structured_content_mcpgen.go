@@ -3,8 +3,10 @@
 package everything
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -34,6 +36,25 @@ func (x *GetStructuredContentInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "location")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GetStructuredContentInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GetStructuredContentInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GetStructuredContentInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -118,38 +139,6 @@ type GetStructuredContentOutput struct {
 	Humidity float64
 }
 
-// decode reads a GetStructuredContentOutput from r, recording every problem.
-func (x *GetStructuredContentOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "temperature":
-			q := p.Field("temperature")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Temperature, _ = r.Float(&q)
-		case "conditions":
-			q := p.Field("conditions")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Conditions, _ = r.String(&q)
-		case "humidity":
-			q := p.Field("humidity")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Humidity, _ = r.Float(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "temperature", "conditions", "humidity")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *GetStructuredContentOutput) Validate() error {
@@ -204,4 +193,16 @@ func DecodeGetStructuredContentInput(data []byte) (GetStructuredContentInput, er
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-structured-content\"")
+}
+
+// toolGetStructuredContent returns tool "get-structured-content" bound to h, with its published schemas and policies.
+func toolGetStructuredContent(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeGetStructuredContentInput, h.GetStructuredContent, (*GetStructuredContentOutput).Validate, (*GetStructuredContentOutput).AppendJSON),
+		Description:  "Returns structured content along with an output schema for client data validation",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"location":{"type":"string","enum":["New York","Chicago","Los Angeles"],"description":"Choose city"}},"required":["location"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:         "get-structured-content",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"temperature":{"type":"number","description":"Temperature in celsius"},"conditions":{"type":"string","description":"Weather conditions description"},"humidity":{"type":"number","description":"Humidity percentage"}},"required":["temperature","conditions","humidity"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Title:        "Get Structured Content Tool",
+	}
 }

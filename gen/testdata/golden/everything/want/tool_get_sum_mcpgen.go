@@ -3,8 +3,10 @@
 package everything
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -45,6 +47,25 @@ func (x *GetSumInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "a", "b")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GetSumInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GetSumInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GetSumInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -99,4 +120,16 @@ func DecodeGetSumInput(data []byte) (GetSumInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-sum\"")
+}
+
+// toolGetSum returns tool "get-sum" bound to h, with its published schemas and policies.
+func toolGetSum(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetSumInput, h.GetSum),
+		Description: "Returns the sum of two numbers",
+		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number","description":"First number"},"b":{"type":"number","description":"Second number"}},"required":["a","b"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "get-sum",
+		Title:       "Get Sum Tool",
+	}
 }

@@ -2,7 +2,12 @@
 
 package everything
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // DecodeGetTinyImageInput decodes the arguments of tool "get-tiny-image" and validates
 // them, returning every violation as a *mcperr.Error.
@@ -14,7 +19,27 @@ func DecodeGetTinyImageInput(data []byte) (typed.Value, error) {
 	x, _ = r.Value(root)
 	r.End()
 	if vs := r.Validation(); vs != nil {
-		dynamic16(&x, root, vs)
+		checkGetTinyImageInput(&x, root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get-tiny-image\"")
+}
+
+// toolGetTinyImage returns tool "get-tiny-image" bound to h, with its published schemas and policies.
+func toolGetTinyImage(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetTinyImageInput, h.GetTinyImage),
+		Description: "Returns a tiny MCP logo image.",
+		Icons:       json.RawMessage(`[{"src":"data:image/png;base64,iVBORw0KGgo=","mimeType":"image/png","sizes":["16x16"]}]`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "get-tiny-image",
+		Title:       "Get Tiny Image Tool",
+	}
+}
+
+// checkGetTinyImageInput checks a value against ../defs/everything.json#/tools/5/inputSchema.
+func checkGetTinyImageInput(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
 }

@@ -2,7 +2,12 @@
 
 package everything
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GzipFileAsResourceInput is the input of tool "gzip-file-as-resource".
 type GzipFileAsResourceInput struct {
@@ -52,6 +57,25 @@ func (x *GzipFileAsResourceInput) decode(r *typed.Reader, p *typed.Path) {
 			r.Unknown(p, key)
 		}
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GzipFileAsResourceInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GzipFileAsResourceInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GzipFileAsResourceInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -150,4 +174,15 @@ func DecodeGzipFileAsResourceInput(data []byte) (GzipFileAsResourceInput, error)
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"gzip-file-as-resource\"")
+}
+
+// toolGzipFileAsResource returns tool "gzip-file-as-resource" bound to h, with its published schemas and policies.
+func toolGzipFileAsResource(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGzipFileAsResourceInput, h.GzipFileAsResource),
+		Description: "Compresses a single file using gzip compression. Depending upon the selected output type, returns either the compressed data as a gzipped resource or a resource link, allowing it to be downloaded in a subsequent request during the current session.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string","default":"README.md.gz","description":"Name of the output file"},"data":{"type":"string","format":"uri","default":"https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md","description":"URL or data URI of the file content to compress"},"outputType":{"type":"string","enum":["resourceLink","resource"],"default":"resourceLink","description":"How the resulting gzipped file should be returned."}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "gzip-file-as-resource",
+		Title:       "GZip File as Resource Tool",
+	}
 }

@@ -3,8 +3,10 @@
 package everything
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -44,6 +46,25 @@ func (x *TriggerLongRunningOperationInput) decode(r *typed.Reader, p *typed.Path
 			r.Unknown(p, key)
 		}
 	})
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TriggerLongRunningOperationInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TriggerLongRunningOperationInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TriggerLongRunningOperationInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -105,4 +126,16 @@ func DecodeTriggerLongRunningOperationInput(data []byte) (TriggerLongRunningOper
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"trigger-long-running-operation\"")
+}
+
+// toolTriggerLongRunningOperation returns tool "trigger-long-running-operation" bound to h, with its published schemas and policies.
+func toolTriggerLongRunningOperation(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTriggerLongRunningOperationInput, h.TriggerLongRunningOperation),
+		Description: "Demonstrates a long running operation with progress updates.",
+		Execution:   json.RawMessage(`{"taskSupport":"optional"}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"duration":{"type":"number","default":10,"description":"Duration of the operation in seconds"},"steps":{"type":"number","default":5,"description":"Number of steps in the operation"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "trigger-long-running-operation",
+		Title:       "Trigger Long Running Operation Tool",
+	}
 }

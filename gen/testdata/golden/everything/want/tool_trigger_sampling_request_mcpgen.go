@@ -3,8 +3,10 @@
 package everything
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -46,6 +48,25 @@ func (x *TriggerSamplingRequestInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "prompt", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *TriggerSamplingRequestInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v TriggerSamplingRequestInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid TriggerSamplingRequestInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -96,4 +117,16 @@ func DecodeTriggerSamplingRequestInput(data []byte) (TriggerSamplingRequestInput
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"trigger-sampling-request\"")
+}
+
+// toolTriggerSamplingRequest returns tool "trigger-sampling-request" bound to h, with its published schemas and policies.
+func toolTriggerSamplingRequest(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeTriggerSamplingRequestInput, h.TriggerSamplingRequest),
+		Description: "Trigger a Request from the Server for LLM Sampling",
+		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"},"maxTokens":{"type":"number","default":100,"description":"Maximum number of tokens to generate"}},"required":["prompt"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "trigger-sampling-request",
+		Title:       "Trigger Sampling Request Tool",
+	}
 }

@@ -4,11 +4,9 @@ package gitserver
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -88,109 +86,17 @@ func (UnimplementedHandlers) GitStatus(context.Context, GitStatusInput) ([]mcp.C
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeGitAddInput, h.GitAdd),
-		Description: "Adds file contents to the staging area",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"files":{"items":{"type":"string"},"title":"Files","type":"array"}},"required":["repo_path","files"],"title":"GitAdd","type":"object"}`),
-		Name:        "git_add",
-	}, {
-		Call:        server.BindContent(DecodeGitBranchInput, h.GitBranch),
-		Description: "List Git branches",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"description":"The path to the Git repository.","title":"Repo Path","type":"string"},"branch_type":{"description":"Whether to list local branches ('local'), remote branches ('remote') or all branches('all').","title":"Branch Type","type":"string"},"contains":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"The commit sha that branch should contain. Do not pass anything to this param if no commit sha is specified","title":"Contains"}},"required":["repo_path","branch_type"],"title":"GitBranch","type":"object"}`),
-		Name:        "git_branch",
-	}, {
-		Call:        server.BindContent(DecodeGitCommitInput, h.GitCommit),
-		Description: "Records changes to the repository",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"message":{"title":"Message","type":"string"}},"required":["repo_path","message"],"title":"GitCommit","type":"object"}`),
-		Name:        "git_commit",
-	}, {
-		Call:        server.BindContent(DecodeGitDiffUnstagedInput, h.GitDiffUnstaged),
-		Description: "Shows changes in the working directory that are not yet staged",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"context_lines":{"default":3,"title":"Context Lines","type":"integer"}},"required":["repo_path"],"title":"GitDiffUnstaged","type":"object"}`),
-		Name:        "git_diff_unstaged",
-	}, {
-		Call:        server.BindContent(DecodeGitLogInput, h.GitLog),
-		Description: "Shows the commit logs",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"max_count":{"default":10,"title":"Max Count","type":"integer"},"start_timestamp":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"Start timestamp for filtering commits. Accepts: ISO 8601 format (e.g., '2024-01-15T14:30:25'), relative dates (e.g., '2 weeks ago', 'yesterday'), or absolute dates (e.g., '2024-01-15', 'Jan 15 2024')","title":"Start Timestamp"},"end_timestamp":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"End timestamp for filtering commits.","title":"End Timestamp"}},"required":["repo_path"],"title":"GitLog","type":"object"}`),
-		Name:        "git_log",
-	}, {
-		Call:        server.BindContent(DecodeGitStatusInput, h.GitStatus),
-		Description: "Shows the working tree status",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"}},"required":["repo_path"],"title":"GitStatus","type":"object"}`),
-		Name:        "git_status",
-	}}
+	return []server.Tool{
+		toolGitAdd(h),
+		toolGitBranch(h),
+		toolGitCommit(h),
+		toolGitDiffUnstaged(h),
+		toolGitLog(h),
+		toolGitStatus(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
-}
-
-// dynamic15 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp.
-func dynamic15(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(typed.Matches(dynamic16, v, p) || typed.Matches(dynamic17, v, p)) {
-		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
-	}
-}
-
-// dynamic16 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp/anyOf/0.
-func dynamic16(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic17 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp/anyOf/1.
-func dynamic17(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Null) {
-		vs.Add(p, "type", "must be null, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic18 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp.
-func dynamic18(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(typed.Matches(dynamic19, v, p) || typed.Matches(dynamic20, v, p)) {
-		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
-	}
-}
-
-// dynamic19 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp/anyOf/0.
-func dynamic19(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic20 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp/anyOf/1.
-func dynamic20(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Null) {
-		vs.Add(p, "type", "must be null, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic24 checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains.
-func dynamic24(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(typed.Matches(dynamic25, v, p) || typed.Matches(dynamic26, v, p)) {
-		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
-	}
-}
-
-// dynamic25 checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains/anyOf/0.
-func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic26 checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains/anyOf/1.
-func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Null) {
-		vs.Add(p, "type", "must be null, got "+v.Kind.String())
-		return
-	}
 }

@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitAddInput is the input of tool "git_add".
 type GitAddInput struct {
@@ -43,6 +48,25 @@ func (x *GitAddInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "files")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitAddInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitAddInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitAddInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -91,4 +115,14 @@ func DecodeGitAddInput(data []byte) (GitAddInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_add\"")
+}
+
+// toolGitAdd returns tool "git_add" bound to h, with its published schemas and policies.
+func toolGitAdd(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitAddInput, h.GitAdd),
+		Description: "Adds file contents to the staging area",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"files":{"items":{"type":"string"},"title":"Files","type":"array"}},"required":["repo_path","files"],"title":"GitAdd","type":"object"}`),
+		Name:        "git_add",
+	}
 }

@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitBranchInput is the input of tool "git_branch".
 type GitBranchInput struct {
@@ -56,6 +61,25 @@ func (x *GitBranchInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "repo_path", "branch_type", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitBranchInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitBranchInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitBranchInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *GitBranchInput) Validate() error {
@@ -68,7 +92,7 @@ func (x *GitBranchInput) Validate() error {
 func (x *GitBranchInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Contains.Set {
 		q := p.Field("contains")
-		dynamic24(&x.Contains.Value, &q, vs)
+		checkGitBranchInputContains(&x.Contains.Value, &q, vs)
 	}
 }
 
@@ -104,4 +128,37 @@ func DecodeGitBranchInput(data []byte) (GitBranchInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_branch\"")
+}
+
+// toolGitBranch returns tool "git_branch" bound to h, with its published schemas and policies.
+func toolGitBranch(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitBranchInput, h.GitBranch),
+		Description: "List Git branches",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"description":"The path to the Git repository.","title":"Repo Path","type":"string"},"branch_type":{"description":"Whether to list local branches ('local'), remote branches ('remote') or all branches('all').","title":"Branch Type","type":"string"},"contains":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"The commit sha that branch should contain. Do not pass anything to this param if no commit sha is specified","title":"Contains"}},"required":["repo_path","branch_type"],"title":"GitBranch","type":"object"}`),
+		Name:        "git_branch",
+	}
+}
+
+// checkGitBranchInputContains checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains.
+func checkGitBranchInputContains(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkGitBranchInputContainsAnyOfX0, v, p) || typed.Matches(checkGitBranchInputContainsAnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkGitBranchInputContainsAnyOfX0 checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains/anyOf/0.
+func checkGitBranchInputContainsAnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkGitBranchInputContainsAnyOfX1 checks a value against ../defs/git.json#/tools/5/inputSchema/properties/contains/anyOf/1.
+func checkGitBranchInputContainsAnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Null) {
+		vs.Add(p, "type", "must be null, got "+v.Kind.String())
+		return
+	}
 }

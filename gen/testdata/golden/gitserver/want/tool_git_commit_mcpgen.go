@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitCommitInput is the input of tool "git_commit".
 type GitCommitInput struct {
@@ -38,6 +43,25 @@ func (x *GitCommitInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "message")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitCommitInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitCommitInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitCommitInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -79,4 +103,14 @@ func DecodeGitCommitInput(data []byte) (GitCommitInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_commit\"")
+}
+
+// toolGitCommit returns tool "git_commit" bound to h, with its published schemas and policies.
+func toolGitCommit(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitCommitInput, h.GitCommit),
+		Description: "Records changes to the repository",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"message":{"title":"Message","type":"string"}},"required":["repo_path","message"],"title":"GitCommit","type":"object"}`),
+		Name:        "git_commit",
+	}
 }

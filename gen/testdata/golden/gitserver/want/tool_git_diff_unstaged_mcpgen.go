@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitDiffUnstagedInput is the input of tool "git_diff_unstaged".
 type GitDiffUnstagedInput struct {
@@ -39,6 +44,25 @@ func (x *GitDiffUnstagedInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitDiffUnstagedInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitDiffUnstagedInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitDiffUnstagedInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -82,4 +106,14 @@ func DecodeGitDiffUnstagedInput(data []byte) (GitDiffUnstagedInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_diff_unstaged\"")
+}
+
+// toolGitDiffUnstaged returns tool "git_diff_unstaged" bound to h, with its published schemas and policies.
+func toolGitDiffUnstaged(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitDiffUnstagedInput, h.GitDiffUnstaged),
+		Description: "Shows changes in the working directory that are not yet staged",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"context_lines":{"default":3,"title":"Context Lines","type":"integer"}},"required":["repo_path"],"title":"GitDiffUnstaged","type":"object"}`),
+		Name:        "git_diff_unstaged",
+	}
 }

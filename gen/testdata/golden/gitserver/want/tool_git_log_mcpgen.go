@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitLogInput is the input of tool "git_log".
 type GitLogInput struct {
@@ -65,6 +70,25 @@ func (x *GitLogInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "repo_path", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitLogInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitLogInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitLogInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *GitLogInput) Validate() error {
@@ -77,11 +101,11 @@ func (x *GitLogInput) Validate() error {
 func (x *GitLogInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.StartTimestamp.Set {
 		q := p.Field("start_timestamp")
-		dynamic15(&x.StartTimestamp.Value, &q, vs)
+		checkGitLogInputStartTimestamp(&x.StartTimestamp.Value, &q, vs)
 	}
 	if x.EndTimestamp.Set {
 		q := p.Field("end_timestamp")
-		dynamic18(&x.EndTimestamp.Value, &q, vs)
+		checkGitLogInputEndTimestamp(&x.EndTimestamp.Value, &q, vs)
 	}
 }
 
@@ -123,4 +147,60 @@ func DecodeGitLogInput(data []byte) (GitLogInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_log\"")
+}
+
+// toolGitLog returns tool "git_log" bound to h, with its published schemas and policies.
+func toolGitLog(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitLogInput, h.GitLog),
+		Description: "Shows the commit logs",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"max_count":{"default":10,"title":"Max Count","type":"integer"},"start_timestamp":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"Start timestamp for filtering commits. Accepts: ISO 8601 format (e.g., '2024-01-15T14:30:25'), relative dates (e.g., '2 weeks ago', 'yesterday'), or absolute dates (e.g., '2024-01-15', 'Jan 15 2024')","title":"Start Timestamp"},"end_timestamp":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"End timestamp for filtering commits.","title":"End Timestamp"}},"required":["repo_path"],"title":"GitLog","type":"object"}`),
+		Name:        "git_log",
+	}
+}
+
+// checkGitLogInputStartTimestamp checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp.
+func checkGitLogInputStartTimestamp(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkGitLogInputStartTimestampAnyOfX0, v, p) || typed.Matches(checkGitLogInputStartTimestampAnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkGitLogInputStartTimestampAnyOfX0 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp/anyOf/0.
+func checkGitLogInputStartTimestampAnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkGitLogInputStartTimestampAnyOfX1 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/start_timestamp/anyOf/1.
+func checkGitLogInputStartTimestampAnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Null) {
+		vs.Add(p, "type", "must be null, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkGitLogInputEndTimestamp checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp.
+func checkGitLogInputEndTimestamp(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(typed.Matches(checkGitLogInputEndTimestampAnyOfX0, v, p) || typed.Matches(checkGitLogInputEndTimestampAnyOfX1, v, p)) {
+		vs.Add(p, "anyOf", "must match at least one schema of anyOf")
+	}
+}
+
+// checkGitLogInputEndTimestampAnyOfX0 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp/anyOf/0.
+func checkGitLogInputEndTimestampAnyOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkGitLogInputEndTimestampAnyOfX1 checks a value against ../defs/git.json#/tools/4/inputSchema/properties/end_timestamp/anyOf/1.
+func checkGitLogInputEndTimestampAnyOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Null) {
+		vs.Add(p, "type", "must be null, got "+v.Kind.String())
+		return
+	}
 }

@@ -2,7 +2,12 @@
 
 package gitserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GitStatusInput is the input of tool "git_status".
 type GitStatusInput struct {
@@ -29,6 +34,25 @@ func (x *GitStatusInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GitStatusInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GitStatusInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GitStatusInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -68,4 +92,14 @@ func DecodeGitStatusInput(data []byte) (GitStatusInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"git_status\"")
+}
+
+// toolGitStatus returns tool "git_status" bound to h, with its published schemas and policies.
+func toolGitStatus(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGitStatusInput, h.GitStatus),
+		Description: "Shows the working tree status",
+		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"}},"required":["repo_path"],"title":"GitStatus","type":"object"}`),
+		Name:        "git_status",
+	}
 }

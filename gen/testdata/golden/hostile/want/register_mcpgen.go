@@ -4,8 +4,6 @@ package hostile
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -40,15 +38,9 @@ func (UnimplementedHandlers) EvilToolName1(context.Context, EvilToolName1Input) 
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Annotations:  json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
-		Call:         server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
-		Description:  "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"title\":\"input */ title\\n//go:generate rm -rf /\",\"description\":\"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\"$comment\":\"*/ comment \\u2028 package main\",\"properties\":{\"mode\":{\"type\":\"string\",\"description\":\"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\"enum\":[\"*/ evil\",\"\\\"quoted\\\"\",\"`tick`\",\"line\\nbreak\",\"nul\\u0000byte\",\"//go:generate rm -rf /\",\"package main\",\"func init() { os.Exit(1) }\",\"sep\\u2028arator\",\"a\u202eb\",\"%s%v%!\"],\"default\":\"*/ package main\\n//go:generate rm -rf /\",\"examples\":[\"`rm -rf /`\",\"\\\"; os.Exit(1); \\\"\"]},\"query\":{\"type\":\"string\",\"title\":\"Query */ `title`\",\"pattern\":\"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\"maxLength\":64,\"default\":\"`\\\"*/\\n//go:generate rm -rf /\"},\"*/ func init() { os.Exit(1) } /*\":{\"type\":\"string\",\"description\":\"A property whose name is Go code.\"},\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":{\"type\":\"integer\",\"default\":0},\"label\":{\"type\":\"string\"},\"const\":{\"type\":\"string\",\"const\":\"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"},\"meta\":{\"type\":\"object\",\"description\":\"An object whose property names have no Go name at all, so it is checked dynamically.\",\"properties\":{\"*/\":{\"type\":\"string\",\"enum\":[\"\\n\",\"\\u0000\"]},\"`\":{\"type\":\"string\",\"pattern\":\"^`*$\"}},\"default\":{\"*/\":\"\\n\",\"`\":\"``\"},\"additionalProperties\":false},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[^\\\\x00*/]+$\"},\"default\":[\"*/\",\"//go:generate rm -rf /\"]}},\"required\":[\"mode\"],\"additionalProperties\":false}"),
-		Name:         "evil.tool-name_1",
-		OutputSchema: json.RawMessage(`{"type":"object","description":"Output */\npackage main","properties":{"echo":{"type":"string","description":"*/ echo \u2029 //go:generate rm -rf /"}},"required":["echo"],"additionalProperties":false}`),
-		Title:        "Evil */ title \" ` \n//go:generate rm -rf /\npackage main\nfunc init() { panic(\"pwned\") }",
-	}}
+	return []server.Tool{
+		toolEvilToolName1(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
@@ -59,72 +51,3 @@ func Register(s *server.Server, h Handlers) error {
 // AllowlistNamesFuncInitOsExit1 is allowlist "names */ func init() { os.Exit(1) } /*". Replace its values at run time
 // with AllowlistNamesFuncInitOsExit1.Replace; calls in flight see the old or the new list.
 var AllowlistNamesFuncInitOsExit1 = typed.NewAllowlist("names */ func init() { os.Exit(1) } /*", "*/ package main", "\"; os.Exit(1); \"", "`rm -rf /`", "line\n//go:generate rm -rf /", "nul\x00byte", "sep\u2028//go:generate rm -rf /")
-
-// dynamic7 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta.
-func dynamic7(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			declared := false
-			switch m.Key {
-			case "*/":
-				dynamic8(&m.Value, &q, vs)
-				declared = true
-			case "`":
-				dynamic9(&m.Value, &q, vs)
-				declared = true
-			}
-			if !declared {
-				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
-			}
-		}
-	}
-}
-
-// dynamic8 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/*~1.
-func dynamic8(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	if !(v.Equal(&typed.Value{
-		Kind: typed.String,
-		Text: "\n",
-	}) || v.Equal(&typed.Value{
-		Kind: typed.String,
-		Text: "\x00",
-	})) {
-		vs.Add(p, "enum", "must be one of \"\\n\", \"\\u0000\"")
-	}
-}
-
-// dynamic9 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/`.
-func dynamic9(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.String:
-		if !pattern3.MatchString(v.Text) {
-			vs.Add(p, "pattern", "must match the pattern ^`*$")
-		}
-	}
-}
-
-// dynamic10 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/additionalProperties.
-func dynamic10(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-var (
-	pattern1 = regexp.MustCompile("^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$")
-	pattern2 = regexp.MustCompile("^[^\\x00*/]+$")
-	pattern3 = regexp.MustCompile("^`*$")
-)

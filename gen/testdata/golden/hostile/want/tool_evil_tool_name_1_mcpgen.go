@@ -2,7 +2,13 @@
 
 package hostile
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // EvilToolName1Input is the input of tool "evil.tool-name_1".
 //
@@ -124,6 +130,25 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "mode", "", "", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *EvilToolName1Input) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v EvilToolName1Input
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid EvilToolName1Input"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EvilToolName1Input) Validate() error {
@@ -146,7 +171,7 @@ func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 				vs.Add(&q, "maxLength", "must be at most 64 characters long")
 			}
 		}
-		if !pattern1.MatchString(x.Query.Value) {
+		if !evilToolName1Pattern1.MatchString(x.Query.Value) {
 			vs.Add(&q, "pattern", "must match the pattern ^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$")
 		}
 	}
@@ -162,13 +187,13 @@ func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Meta.Set {
 		q := p.Field("meta")
-		dynamic7(&x.Meta.Value, &q, vs)
+		checkEvilToolName1InputMeta(&x.Meta.Value, &q, vs)
 	}
 	if x.Tags.Set {
 		q := p.Field("tags")
 		for i0 := range x.Tags.Value {
 			q0 := (&q).Index(i0)
-			if !pattern2.MatchString(x.Tags.Value[i0]) {
+			if !evilToolName1Pattern2.MatchString(x.Tags.Value[i0]) {
 				vs.Add(&q0, "pattern", "must match the pattern ^[^\\x00*/]+$")
 			}
 		}
@@ -322,26 +347,6 @@ type EvilToolName1Output struct {
 	Echo string
 }
 
-// decode reads a EvilToolName1Output from r, recording every problem.
-func (x *EvilToolName1Output) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "echo":
-			q := p.Field("echo")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Echo, _ = r.String(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "echo")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EvilToolName1Output) Validate() error {
@@ -380,3 +385,85 @@ func DecodeEvilToolName1Input(data []byte) (EvilToolName1Input, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"evil.tool-name_1\"")
 }
+
+// toolEvilToolName1 returns tool "evil.tool-name_1" bound to h, with its published schemas and policies.
+func toolEvilToolName1(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
+		Call:         server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
+		Description:  "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
+		InputSchema:  json.RawMessage("{\"type\":\"object\",\"title\":\"input */ title\\n//go:generate rm -rf /\",\"description\":\"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\"$comment\":\"*/ comment \\u2028 package main\",\"properties\":{\"mode\":{\"type\":\"string\",\"description\":\"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\"enum\":[\"*/ evil\",\"\\\"quoted\\\"\",\"`tick`\",\"line\\nbreak\",\"nul\\u0000byte\",\"//go:generate rm -rf /\",\"package main\",\"func init() { os.Exit(1) }\",\"sep\\u2028arator\",\"a\u202eb\",\"%s%v%!\"],\"default\":\"*/ package main\\n//go:generate rm -rf /\",\"examples\":[\"`rm -rf /`\",\"\\\"; os.Exit(1); \\\"\"]},\"query\":{\"type\":\"string\",\"title\":\"Query */ `title`\",\"pattern\":\"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\"maxLength\":64,\"default\":\"`\\\"*/\\n//go:generate rm -rf /\"},\"*/ func init() { os.Exit(1) } /*\":{\"type\":\"string\",\"description\":\"A property whose name is Go code.\"},\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":{\"type\":\"integer\",\"default\":0},\"label\":{\"type\":\"string\"},\"const\":{\"type\":\"string\",\"const\":\"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"},\"meta\":{\"type\":\"object\",\"description\":\"An object whose property names have no Go name at all, so it is checked dynamically.\",\"properties\":{\"*/\":{\"type\":\"string\",\"enum\":[\"\\n\",\"\\u0000\"]},\"`\":{\"type\":\"string\",\"pattern\":\"^`*$\"}},\"default\":{\"*/\":\"\\n\",\"`\":\"``\"},\"additionalProperties\":false},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[^\\\\x00*/]+$\"},\"default\":[\"*/\",\"//go:generate rm -rf /\"]}},\"required\":[\"mode\"],\"additionalProperties\":false}"),
+		Name:         "evil.tool-name_1",
+		OutputSchema: json.RawMessage(`{"type":"object","description":"Output */\npackage main","properties":{"echo":{"type":"string","description":"*/ echo \u2029 //go:generate rm -rf /"}},"required":["echo"],"additionalProperties":false}`),
+		Title:        "Evil */ title \" ` \n//go:generate rm -rf /\npackage main\nfunc init() { panic(\"pwned\") }",
+	}
+}
+
+// checkEvilToolName1InputMeta checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta.
+func checkEvilToolName1InputMeta(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			switch m.Key {
+			case "*/":
+				checkEvilToolName1InputMetaX(&m.Value, &q, vs)
+				declared = true
+			case "`":
+				checkEvilToolName1InputMetaX_2(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+	}
+}
+
+// checkEvilToolName1InputMetaX checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/*~1.
+func checkEvilToolName1InputMetaX(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "\n",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "\x00",
+	})) {
+		vs.Add(p, "enum", "must be one of \"\\n\", \"\\u0000\"")
+	}
+}
+
+// checkEvilToolName1InputMetaX_2 checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/properties/`.
+func checkEvilToolName1InputMetaX_2(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !evilToolName1Pattern3.MatchString(v.Text) {
+			vs.Add(p, "pattern", "must match the pattern ^`*$")
+		}
+	}
+}
+
+// checkEvilToolName1InputMetaAdditionalProperties checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/additionalProperties.
+func checkEvilToolName1InputMetaAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+var (
+	evilToolName1Pattern1 = regexp.MustCompile("^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$")
+	evilToolName1Pattern2 = regexp.MustCompile("^[^\\x00*/]+$")
+	evilToolName1Pattern3 = regexp.MustCompile("^`*$")
+)

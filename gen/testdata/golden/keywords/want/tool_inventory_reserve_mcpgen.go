@@ -2,7 +2,12 @@
 
 package keywords
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // InventoryReserveInput is the input of tool "inventory.reserve".
 type InventoryReserveInput struct {
@@ -56,6 +61,25 @@ func (x *InventoryReserveInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "lines", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *InventoryReserveInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v InventoryReserveInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid InventoryReserveInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *InventoryReserveInput) Validate() error {
@@ -68,15 +92,15 @@ func (x *InventoryReserveInput) Validate() error {
 func (x *InventoryReserveInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("lines")
-		dynamic1(&x.Lines, &q, vs)
+		checkInventoryReserveInputLines(&x.Lines, &q, vs)
 	}
 	if x.Window.Set {
 		q := p.Field("window")
-		dynamic7(&x.Window.Value, &q, vs)
+		checkInventoryReserveInputWindow(&x.Window.Value, &q, vs)
 	}
 	if x.Delivery.Set {
 		q := p.Field("delivery")
-		dynamic10(&x.Delivery.Value, &q, vs)
+		checkInventoryReserveInputDelivery(&x.Delivery.Value, &q, vs)
 	}
 }
 
@@ -114,4 +138,466 @@ func DecodeInventoryReserveInput(data []byte) (InventoryReserveInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"inventory.reserve\"")
+}
+
+// toolInventoryReserve returns tool "inventory.reserve" bound to h, with its published schemas and policies.
+func toolInventoryReserve(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeInventoryReserveInput, h.InventoryReserve),
+		Description: "Reserves stock for an order.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"lines":{"type":"array","description":"Order lines; at least one must be a priority line, at most two.","items":{"type":"object","properties":{"sku":{"type":"string"},"priority":{"type":"boolean"}},"required":["sku"]},"contains":{"type":"object","properties":{"priority":{"const":true}},"required":["priority"]},"minContains":1,"maxContains":2},"window":{"type":"array","description":"A start date, then optional end date; nothing after.","prefixItems":[{"type":"string","format":"date"}],"unevaluatedItems":{"type":"string","format":"date"},"maxItems":2},"delivery":{"type":"object","description":"Pickup needs a store; shipping needs an address.","properties":{"mode":{"enum":["pickup","ship"]}},"required":["mode"],"dependentSchemas":{"giftWrap":{"properties":{"giftWrap":{"type":"boolean"},"message":{"type":"string","maxLength":40}}}},"allOf":[{"if":{"properties":{"mode":{"const":"pickup"}}},"then":{"properties":{"store":{"type":"string"}},"required":["store"]}},{"if":{"properties":{"mode":{"const":"ship"}}},"then":{"properties":{"address":{"type":"string"}},"required":["address"]}}],"unevaluatedProperties":false}},"required":["lines"],"additionalProperties":false}`),
+		Name:        "inventory.reserve",
+	}
+}
+
+// checkInventoryReserveInputLines checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines.
+func checkInventoryReserveInputLines(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			checkInventoryReserveInputLinesItems(&v.Items[i], &q, vs)
+		}
+		{
+			n := 0
+			for i := range v.Items {
+				q := p.Index(i)
+				if typed.Matches(checkInventoryReserveInputLinesContains, &v.Items[i], &q) {
+					n++
+				}
+			}
+			if n < 1 {
+				vs.Add(p, "minContains", "must contain at least 1 item matching the schema of contains")
+			}
+			if n > 2 {
+				vs.Add(p, "maxContains", "must contain at most 2 items matching the schema of contains")
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputLinesItems checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines/items.
+func checkInventoryReserveInputLinesItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "sku":
+				checkInventoryReserveInputLinesItemsSku(&m.Value, &q, vs)
+			case "priority":
+				checkInventoryReserveInputLinesItemsPriority(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("sku"); !ok {
+			vs.Add(p, "required", "missing required property \"sku\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputLinesItemsSku checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines/items/properties/sku.
+func checkInventoryReserveInputLinesItemsSku(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkInventoryReserveInputLinesItemsPriority checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines/items/properties/priority.
+func checkInventoryReserveInputLinesItemsPriority(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Bool) {
+		vs.Add(p, "type", "must be boolean, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkInventoryReserveInputLinesContains checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines/contains.
+func checkInventoryReserveInputLinesContains(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "priority":
+				checkInventoryReserveInputLinesContainsPriority(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("priority"); !ok {
+			vs.Add(p, "required", "missing required property \"priority\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputLinesContainsPriority checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/lines/contains/properties/priority.
+func checkInventoryReserveInputLinesContainsPriority(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Bool: true,
+		Kind: typed.Bool,
+	}) {
+		vs.Add(p, "const", "must be true")
+	}
+}
+
+// checkInventoryReserveInputWindow checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/window.
+func checkInventoryReserveInputWindow(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			switch i {
+			case 0:
+				checkInventoryReserveInputWindowPrefixItemsX0(&v.Items[i], &q, vs)
+			}
+		}
+		if len(v.Items) > 2 {
+			vs.Add(p, "maxItems", "must have at most 2 items")
+		}
+		{
+			seen := make([]bool, len(v.Items))
+			for i := 0; i < 1 && i < len(seen); i++ {
+				seen[i] = true
+			}
+			for i := range v.Items {
+				if seen[i] {
+					continue
+				}
+				q := p.Index(i)
+				checkInventoryReserveInputWindowUnevaluatedItems(&v.Items[i], &q, vs)
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputWindowPrefixItemsX0 checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/window/prefixItems/0.
+func checkInventoryReserveInputWindowPrefixItemsX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
+			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputWindowUnevaluatedItems checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/window/unevaluatedItems.
+func checkInventoryReserveInputWindowUnevaluatedItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		if !typed.IsDate(v.Text) {
+			vs.Add(p, "format", "must be an RFC 3339 full-date such as \"2026-01-02\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputDelivery checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery.
+func checkInventoryReserveInputDelivery(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	checkInventoryReserveInputDeliveryAllOfX0(v, p, vs)
+	checkInventoryReserveInputDeliveryAllOfX1(v, p, vs)
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "mode":
+				checkInventoryReserveInputDeliveryMode(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("mode"); !ok {
+			vs.Add(p, "required", "missing required property \"mode\"")
+		}
+		if _, ok := v.Get("giftWrap"); ok {
+			checkInventoryReserveInputDeliveryDependentSchemasGiftWrap(v, p, vs)
+		}
+		{
+			seen := make([]bool, len(v.Members))
+			for i := range v.Members {
+				key := v.Members[i].Key
+				if key == "mode" {
+					seen[i] = true
+				}
+			}
+			evalPropsInventoryReserveInputDeliveryAllOfX0(v, p, seen)
+			evalPropsInventoryReserveInputDeliveryAllOfX1(v, p, seen)
+			if _, ok := v.Get("giftWrap"); ok {
+				evalPropsInventoryReserveInputDeliveryDependentSchemasGiftWrap(v, p, seen)
+			}
+			for i := range v.Members {
+				if seen[i] {
+					continue
+				}
+				q := p.Field(v.Members[i].Key)
+				vs.Add(&q, "unevaluatedProperties", "unevaluated property; not allowed by the schema")
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryMode checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/properties/mode.
+func checkInventoryReserveInputDeliveryMode(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "pickup",
+	}) || v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "ship",
+	})) {
+		vs.Add(p, "enum", "must be one of \"pickup\", \"ship\"")
+	}
+}
+
+// checkInventoryReserveInputDeliveryDependentSchemasGiftWrap checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/dependentSchemas/giftWrap.
+func checkInventoryReserveInputDeliveryDependentSchemasGiftWrap(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "giftWrap":
+				checkInventoryReserveInputDeliveryDependentSchemasGiftWrapGiftWrap(&m.Value, &q, vs)
+			case "message":
+				checkInventoryReserveInputDeliveryDependentSchemasGiftWrapMessage(&m.Value, &q, vs)
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryDependentSchemasGiftWrapGiftWrap checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/dependentSchemas/giftWrap/properties/giftWrap.
+func checkInventoryReserveInputDeliveryDependentSchemasGiftWrapGiftWrap(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Bool) {
+		vs.Add(p, "type", "must be boolean, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkInventoryReserveInputDeliveryDependentSchemasGiftWrapMessage checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/dependentSchemas/giftWrap/properties/message.
+func checkInventoryReserveInputDeliveryDependentSchemasGiftWrapMessage(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.String:
+		n := typed.RuneCount(v.Text)
+		if n > 40 {
+			vs.Add(p, "maxLength", "must be at most 40 characters long")
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX0 checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0.
+func checkInventoryReserveInputDeliveryAllOfX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if typed.Matches(checkInventoryReserveInputDeliveryAllOfX0If, v, p) {
+		checkInventoryReserveInputDeliveryAllOfX0Then(v, p, vs)
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX0If checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/if.
+func checkInventoryReserveInputDeliveryAllOfX0If(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "mode":
+				checkInventoryReserveInputDeliveryAllOfX0IfMode(&m.Value, &q, vs)
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX0IfMode checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/if/properties/mode.
+func checkInventoryReserveInputDeliveryAllOfX0IfMode(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "pickup",
+	}) {
+		vs.Add(p, "const", "must be \"pickup\"")
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX0Then checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/then.
+func checkInventoryReserveInputDeliveryAllOfX0Then(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "store":
+				checkInventoryReserveInputDeliveryAllOfX0ThenStore(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("store"); !ok {
+			vs.Add(p, "required", "missing required property \"store\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX0ThenStore checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/then/properties/store.
+func checkInventoryReserveInputDeliveryAllOfX0ThenStore(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX1 checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1.
+func checkInventoryReserveInputDeliveryAllOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if typed.Matches(checkInventoryReserveInputDeliveryAllOfX1If, v, p) {
+		checkInventoryReserveInputDeliveryAllOfX1Then(v, p, vs)
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX1If checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/if.
+func checkInventoryReserveInputDeliveryAllOfX1If(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "mode":
+				checkInventoryReserveInputDeliveryAllOfX1IfMode(&m.Value, &q, vs)
+			}
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX1IfMode checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/if/properties/mode.
+func checkInventoryReserveInputDeliveryAllOfX1IfMode(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !v.Equal(&typed.Value{
+		Kind: typed.String,
+		Text: "ship",
+	}) {
+		vs.Add(p, "const", "must be \"ship\"")
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX1Then checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/then.
+func checkInventoryReserveInputDeliveryAllOfX1Then(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "address":
+				checkInventoryReserveInputDeliveryAllOfX1ThenAddress(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("address"); !ok {
+			vs.Add(p, "required", "missing required property \"address\"")
+		}
+	}
+}
+
+// checkInventoryReserveInputDeliveryAllOfX1ThenAddress checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/then/properties/address.
+func checkInventoryReserveInputDeliveryAllOfX1ThenAddress(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkInventoryReserveInputDeliveryUnevaluatedProperties checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/unevaluatedProperties.
+func checkInventoryReserveInputDeliveryUnevaluatedProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX0 marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0 evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX0(v *typed.Value, p *typed.Path, seen []bool) {
+	if typed.Matches(checkInventoryReserveInputDeliveryAllOfX0If, v, p) {
+		evalPropsInventoryReserveInputDeliveryAllOfX0If(v, p, seen)
+		evalPropsInventoryReserveInputDeliveryAllOfX0Then(v, p, seen)
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX1 marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1 evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX1(v *typed.Value, p *typed.Path, seen []bool) {
+	if typed.Matches(checkInventoryReserveInputDeliveryAllOfX1If, v, p) {
+		evalPropsInventoryReserveInputDeliveryAllOfX1If(v, p, seen)
+		evalPropsInventoryReserveInputDeliveryAllOfX1Then(v, p, seen)
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryDependentSchemasGiftWrap marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/dependentSchemas/giftWrap evaluates.
+func evalPropsInventoryReserveInputDeliveryDependentSchemasGiftWrap(v *typed.Value, p *typed.Path, seen []bool) {
+	for i := range v.Members {
+		key := v.Members[i].Key
+		if key == "giftWrap" || key == "message" {
+			seen[i] = true
+		}
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX0If marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/if evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX0If(v *typed.Value, p *typed.Path, seen []bool) {
+	for i := range v.Members {
+		key := v.Members[i].Key
+		if key == "mode" {
+			seen[i] = true
+		}
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX0Then marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0/then evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX0Then(v *typed.Value, p *typed.Path, seen []bool) {
+	for i := range v.Members {
+		key := v.Members[i].Key
+		if key == "store" {
+			seen[i] = true
+		}
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX1If marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/if evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX1If(v *typed.Value, p *typed.Path, seen []bool) {
+	for i := range v.Members {
+		key := v.Members[i].Key
+		if key == "mode" {
+			seen[i] = true
+		}
+	}
+}
+
+// evalPropsInventoryReserveInputDeliveryAllOfX1Then marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/1/then evaluates.
+func evalPropsInventoryReserveInputDeliveryAllOfX1Then(v *typed.Value, p *typed.Path, seen []bool) {
+	for i := range v.Members {
+		key := v.Members[i].Key
+		if key == "address" {
+			seen[i] = true
+		}
+	}
 }

@@ -4,7 +4,6 @@ package memory
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -98,54 +97,15 @@ func (UnimplementedHandlers) SearchNodes(context.Context, SearchNodesInput) ([]m
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeAddObservationsInput, h.AddObservations),
-		Description: "Add new observations to existing entities in the knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"observations":{"type":"array","items":{"type":"object","properties":{"entityName":{"type":"string","description":"The name of the entity to add the observations to"},"contents":{"type":"array","items":{"type":"string"},"description":"An array of observation contents to add"}},"required":["entityName","contents"],"additionalProperties":false}}},"required":["observations"],"additionalProperties":false}`),
-		Name:        "add_observations",
-		Title:       "Add Observations",
-	}, {
-		Call:         server.Bind(DecodeCreateEntitiesInput, h.CreateEntities, (*CreateEntitiesOutput).Validate, (*CreateEntitiesOutput).AppendJSON),
-		Description:  "Create multiple new entities in the knowledge graph",
-		InputSchema:  json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","description":"The name of the entity"},"entityType":{"type":"string","description":"The type of the entity"},"observations":{"type":"array","items":{"type":"string"},"description":"An array of observation contents associated with the entity"}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
-		Name:         "create_entities",
-		OutputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"entityType":{"type":"string"},"observations":{"type":"array","items":{"type":"string"}}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
-		Title:        "Create Entities",
-	}, {
-		Call:        server.BindContent(DecodeCreateRelationsInput, h.CreateRelations),
-		Description: "Create multiple new relations between entities in the knowledge graph. Relations should be in active voice",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"relations":{"type":"array","items":{"type":"object","properties":{"from":{"type":"string","description":"The name of the entity where the relation starts"},"to":{"type":"string","description":"The name of the entity where the relation ends"},"relationType":{"type":"string","description":"The type of the relation"}},"required":["from","to","relationType"],"additionalProperties":false}}},"required":["relations"],"additionalProperties":false}`),
-		Name:        "create_relations",
-		Title:       "Create Relations",
-	}, {
-		Annotations: json.RawMessage(`{"destructiveHint":true}`),
-		Call:        server.BindContent(DecodeDeleteEntitiesInput, h.DeleteEntities),
-		Description: "Delete multiple entities and their associated relations from the knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entityNames":{"type":"array","items":{"type":"string"},"description":"An array of entity names to delete"}},"required":["entityNames"],"additionalProperties":false}`),
-		Name:        "delete_entities",
-		Title:       "Delete Entities",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeOpenNodesInput, h.OpenNodes),
-		Description: "Open specific nodes in the knowledge graph by their names",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"names":{"type":"array","items":{"type":"string"},"description":"An array of entity names to retrieve"}},"required":["names"],"additionalProperties":false}`),
-		Name:        "open_nodes",
-		Title:       "Open Nodes",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeReadGraphInput, h.ReadGraph),
-		Description: "Read the entire knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{},"additionalProperties":false}`),
-		Name:        "read_graph",
-		Title:       "Read Graph",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeSearchNodesInput, h.SearchNodes),
-		Description: "Search for nodes in the knowledge graph based on a query",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","description":"The search query to match against entity names, types, and observation content"}},"required":["query"],"additionalProperties":false}`),
-		Name:        "search_nodes",
-		Title:       "Search Nodes",
-	}}
+	return []server.Tool{
+		toolAddObservations(h),
+		toolCreateEntities(h),
+		toolCreateRelations(h),
+		toolDeleteEntities(h),
+		toolOpenNodes(h),
+		toolReadGraph(h),
+		toolSearchNodes(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.

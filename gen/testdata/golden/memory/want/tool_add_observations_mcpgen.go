@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // AddObservationsInput is the input of tool "add_observations".
 type AddObservationsInput struct {
@@ -33,6 +38,25 @@ func (x *AddObservationsInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "observations")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *AddObservationsInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v AddObservationsInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid AddObservationsInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -118,6 +142,25 @@ func (x *AddObservationsInputObservationsItem) decode(r *typed.Reader, p *typed.
 	r.Required(p, seen[:], "entityName", "contents")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *AddObservationsInputObservationsItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v AddObservationsInputObservationsItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid AddObservationsInputObservationsItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *AddObservationsInputObservationsItem) Validate() error {
@@ -164,4 +207,15 @@ func DecodeAddObservationsInput(data []byte) (AddObservationsInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"add_observations\"")
+}
+
+// toolAddObservations returns tool "add_observations" bound to h, with its published schemas and policies.
+func toolAddObservations(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeAddObservationsInput, h.AddObservations),
+		Description: "Add new observations to existing entities in the knowledge graph",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"observations":{"type":"array","items":{"type":"object","properties":{"entityName":{"type":"string","description":"The name of the entity to add the observations to"},"contents":{"type":"array","items":{"type":"string"},"description":"An array of observation contents to add"}},"required":["entityName","contents"],"additionalProperties":false}}},"required":["observations"],"additionalProperties":false}`),
+		Name:        "add_observations",
+		Title:       "Add Observations",
+	}
 }

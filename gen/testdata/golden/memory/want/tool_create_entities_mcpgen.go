@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // CreateEntitiesInput is the input of tool "create_entities".
 type CreateEntitiesInput struct {
@@ -33,6 +38,25 @@ func (x *CreateEntitiesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "entities")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateEntitiesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateEntitiesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateEntitiesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -129,6 +153,25 @@ func (x *CreateEntitiesInputEntitiesItem) decode(r *typed.Reader, p *typed.Path)
 	r.Required(p, seen[:], "name", "entityType", "observations")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateEntitiesInputEntitiesItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateEntitiesInputEntitiesItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateEntitiesInputEntitiesItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateEntitiesInputEntitiesItem) Validate() error {
@@ -168,31 +211,6 @@ func (x CreateEntitiesInputEntitiesItem) MarshalJSON() ([]byte, error) {
 type CreateEntitiesOutput struct {
 	// Entities is property "entities" (required).
 	Entities []CreateEntitiesOutputEntitiesItem
-}
-
-// decode reads a CreateEntitiesOutput from r, recording every problem.
-func (x *CreateEntitiesOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "entities":
-			q := p.Field("entities")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 CreateEntitiesOutputEntitiesItem
-				item0.decode(r, &q0)
-				x.Entities = append(x.Entities, item0)
-			})
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "entities")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -246,43 +264,6 @@ type CreateEntitiesOutputEntitiesItem struct {
 	Observations []string
 }
 
-// decode reads a CreateEntitiesOutputEntitiesItem from r, recording every problem.
-func (x *CreateEntitiesOutputEntitiesItem) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "name":
-			q := p.Field("name")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Name, _ = r.String(&q)
-		case "entityType":
-			q := p.Field("entityType")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.EntityType, _ = r.String(&q)
-		case "observations":
-			q := p.Field("observations")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 string
-				item0, _ = r.String(&q0)
-				x.Observations = append(x.Observations, item0)
-			})
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "name", "entityType", "observations")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateEntitiesOutputEntitiesItem) Validate() error {
@@ -331,4 +312,16 @@ func DecodeCreateEntitiesInput(data []byte) (CreateEntitiesInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"create_entities\"")
+}
+
+// toolCreateEntities returns tool "create_entities" bound to h, with its published schemas and policies.
+func toolCreateEntities(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeCreateEntitiesInput, h.CreateEntities, (*CreateEntitiesOutput).Validate, (*CreateEntitiesOutput).AppendJSON),
+		Description:  "Create multiple new entities in the knowledge graph",
+		InputSchema:  json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","description":"The name of the entity"},"entityType":{"type":"string","description":"The type of the entity"},"observations":{"type":"array","items":{"type":"string"},"description":"An array of observation contents associated with the entity"}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
+		Name:         "create_entities",
+		OutputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"entityType":{"type":"string"},"observations":{"type":"array","items":{"type":"string"}}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
+		Title:        "Create Entities",
+	}
 }

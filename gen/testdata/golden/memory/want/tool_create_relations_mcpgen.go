@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // CreateRelationsInput is the input of tool "create_relations".
 type CreateRelationsInput struct {
@@ -33,6 +38,25 @@ func (x *CreateRelationsInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "relations")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateRelationsInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateRelationsInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateRelationsInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -124,6 +148,25 @@ func (x *CreateRelationsInputRelationsItem) decode(r *typed.Reader, p *typed.Pat
 	r.Required(p, seen[:], "from", "to", "relationType")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateRelationsInputRelationsItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateRelationsInputRelationsItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateRelationsInputRelationsItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateRelationsInputRelationsItem) Validate() error {
@@ -165,4 +208,15 @@ func DecodeCreateRelationsInput(data []byte) (CreateRelationsInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"create_relations\"")
+}
+
+// toolCreateRelations returns tool "create_relations" bound to h, with its published schemas and policies.
+func toolCreateRelations(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeCreateRelationsInput, h.CreateRelations),
+		Description: "Create multiple new relations between entities in the knowledge graph. Relations should be in active voice",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"relations":{"type":"array","items":{"type":"object","properties":{"from":{"type":"string","description":"The name of the entity where the relation starts"},"to":{"type":"string","description":"The name of the entity where the relation ends"},"relationType":{"type":"string","description":"The type of the relation"}},"required":["from","to","relationType"],"additionalProperties":false}}},"required":["relations"],"additionalProperties":false}`),
+		Name:        "create_relations",
+		Title:       "Create Relations",
+	}
 }

@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // DeleteEntitiesInput is the input of tool "delete_entities".
 type DeleteEntitiesInput struct {
@@ -35,6 +40,25 @@ func (x *DeleteEntitiesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "entityNames")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *DeleteEntitiesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v DeleteEntitiesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid DeleteEntitiesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -81,4 +105,16 @@ func DecodeDeleteEntitiesInput(data []byte) (DeleteEntitiesInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"delete_entities\"")
+}
+
+// toolDeleteEntities returns tool "delete_entities" bound to h, with its published schemas and policies.
+func toolDeleteEntities(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"destructiveHint":true}`),
+		Call:        server.BindContent(DecodeDeleteEntitiesInput, h.DeleteEntities),
+		Description: "Delete multiple entities and their associated relations from the knowledge graph",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entityNames":{"type":"array","items":{"type":"string"},"description":"An array of entity names to delete"}},"required":["entityNames"],"additionalProperties":false}`),
+		Name:        "delete_entities",
+		Title:       "Delete Entities",
+	}
 }

@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // OpenNodesInput is the input of tool "open_nodes".
 type OpenNodesInput struct {
@@ -35,6 +40,25 @@ func (x *OpenNodesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "names")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OpenNodesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OpenNodesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OpenNodesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -81,4 +105,16 @@ func DecodeOpenNodesInput(data []byte) (OpenNodesInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"open_nodes\"")
+}
+
+// toolOpenNodes returns tool "open_nodes" bound to h, with its published schemas and policies.
+func toolOpenNodes(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeOpenNodesInput, h.OpenNodes),
+		Description: "Open specific nodes in the knowledge graph by their names",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"names":{"type":"array","items":{"type":"string"},"description":"An array of entity names to retrieve"}},"required":["names"],"additionalProperties":false}`),
+		Name:        "open_nodes",
+		Title:       "Open Nodes",
+	}
 }

@@ -2,7 +2,12 @@
 
 package memory
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // SearchNodesInput is the input of tool "search_nodes".
 type SearchNodesInput struct {
@@ -30,6 +35,25 @@ func (x *SearchNodesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "query")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *SearchNodesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v SearchNodesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid SearchNodesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -69,4 +93,16 @@ func DecodeSearchNodesInput(data []byte) (SearchNodesInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"search_nodes\"")
+}
+
+// toolSearchNodes returns tool "search_nodes" bound to h, with its published schemas and policies.
+func toolSearchNodes(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeSearchNodesInput, h.SearchNodes),
+		Description: "Search for nodes in the knowledge graph based on a query",
+		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","description":"The search query to match against entity names, types, and observation content"}},"required":["query"],"additionalProperties":false}`),
+		Name:        "search_nodes",
+		Title:       "Search Nodes",
+	}
 }

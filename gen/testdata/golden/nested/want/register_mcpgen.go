@@ -4,12 +4,9 @@ package nested
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -33,185 +30,12 @@ func (UnimplementedHandlers) OrdersSubmitBatch(context.Context, OrdersSubmitBatc
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:         server.Bind(DecodeOrdersSubmitBatchInput, h.OrdersSubmitBatch, (*OrdersSubmitBatchOutput).Validate, (*OrdersSubmitBatchOutput).AppendJSON),
-		Description:  "Submits a batch of orders, each with its own legs.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"account":{"type":"object","properties":{"id":{"type":"string","minLength":1},"owner":{"type":"object","properties":{"name":{"type":"string"},"country":{"type":"string","pattern":"^[A-Z]{2}$"}},"required":["name"],"additionalProperties":false}},"required":["id"],"additionalProperties":false},"orders":{"type":"array","minItems":1,"maxItems":50,"items":{"type":"object","properties":{"symbol":{"type":"string"},"legs":{"type":"array","maxItems":4,"items":{"type":"object","properties":{"ratio":{"type":"integer","minimum":1},"strike":{"type":"number"}},"required":["ratio"],"additionalProperties":false}},"tags":{"type":"array","items":{"type":"string","maxLength":16},"uniqueItems":true}},"required":["symbol","legs"],"additionalProperties":false}},"matrix":{"type":"array","items":{"type":"array","items":{"type":"number"}}},"labels":{"type":"object","additionalProperties":{"type":"string"},"maxProperties":8},"point":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],"items":false},"headers":{"type":"object","patternProperties":{"^X-[A-Za-z-]+$":{"type":"string"}},"additionalProperties":false},"shipping":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string"}},"dependentRequired":{"street":["city","zip"]}}},"required":["account","orders"],"additionalProperties":false}`),
-		Name:         "orders.submit_batch",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"accepted":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer","minimum":0},"orderId":{"type":"string"}},"required":["index","orderId"],"additionalProperties":false}},"rejected":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"reasons":{"type":"array","items":{"type":"string"}}},"required":["index","reasons"],"additionalProperties":false}}},"required":["accepted","rejected"],"additionalProperties":false}`),
-	}}
+	return []server.Tool{
+		toolOrdersSubmitBatch(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
-
-// dynamic22 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels.
-func dynamic22(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			declared := false
-			if !declared {
-				dynamic23(&m.Value, &q, vs)
-			}
-		}
-		if len(v.Members) > 8 {
-			vs.Add(p, "maxProperties", "must have at most 8 properties")
-		}
-	}
-}
-
-// dynamic23 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels/additionalProperties.
-func dynamic23(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic24 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point.
-func dynamic24(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Array) {
-		vs.Add(p, "type", "must be array, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Array:
-		for i := range v.Items {
-			q := p.Index(i)
-			switch i {
-			case 0:
-				dynamic25(&v.Items[i], &q, vs)
-			case 1:
-				dynamic26(&v.Items[i], &q, vs)
-			default:
-				dynamic27(&v.Items[i], &q, vs)
-			}
-		}
-	}
-}
-
-// dynamic25 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/0.
-func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic26 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/1.
-func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Number) {
-		vs.Add(p, "type", "must be number, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic27 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/items.
-func dynamic27(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-// dynamic28 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers.
-func dynamic28(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			declared := false
-			if pattern2.MatchString(m.Key) {
-				dynamic29(&m.Value, &q, vs)
-				declared = true
-			}
-			if !declared {
-				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
-			}
-		}
-	}
-}
-
-// dynamic29 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/patternProperties/^X-[A-Za-z-]+$.
-func dynamic29(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic30 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/additionalProperties.
-func dynamic30(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-// dynamic31 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping.
-func dynamic31(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			switch m.Key {
-			case "street":
-				dynamic32(&m.Value, &q, vs)
-			case "city":
-				dynamic33(&m.Value, &q, vs)
-			case "zip":
-				dynamic34(&m.Value, &q, vs)
-			}
-		}
-		if _, ok := v.Get("street"); ok {
-			if _, ok := v.Get("city"); !ok {
-				vs.Add(p, "dependentRequired", "property \"city\" is required when \"street\" is present")
-			}
-			if _, ok := v.Get("zip"); !ok {
-				vs.Add(p, "dependentRequired", "property \"zip\" is required when \"street\" is present")
-			}
-		}
-	}
-}
-
-// dynamic32 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/street.
-func dynamic32(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic33 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/city.
-func dynamic33(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic34 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/zip.
-func dynamic34(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-var (
-	pattern1 = regexp.MustCompile("^[A-Z]{2}$")
-	pattern2 = regexp.MustCompile("^X-[A-Za-z-]+$")
-)

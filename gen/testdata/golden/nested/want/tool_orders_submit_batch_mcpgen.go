@@ -3,9 +3,12 @@
 package nested
 
 import (
+	"encoding/json"
 	"math"
+	"regexp"
 	"strconv"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -110,6 +113,25 @@ func (x *OrdersSubmitBatchInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "account", "orders", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OrdersSubmitBatchInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OrdersSubmitBatchInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OrdersSubmitBatchInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInput) Validate() error {
@@ -151,19 +173,19 @@ func (x *OrdersSubmitBatchInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Labels.Set {
 		q := p.Field("labels")
-		dynamic22(&x.Labels.Value, &q, vs)
+		checkOrdersSubmitBatchInputLabels(&x.Labels.Value, &q, vs)
 	}
 	if x.Point.Set {
 		q := p.Field("point")
-		dynamic24(&x.Point.Value, &q, vs)
+		checkOrdersSubmitBatchInputPoint(&x.Point.Value, &q, vs)
 	}
 	if x.Headers.Set {
 		q := p.Field("headers")
-		dynamic28(&x.Headers.Value, &q, vs)
+		checkOrdersSubmitBatchInputHeaders(&x.Headers.Value, &q, vs)
 	}
 	if x.Shipping.Set {
 		q := p.Field("shipping")
-		dynamic31(&x.Shipping.Value, &q, vs)
+		checkOrdersSubmitBatchInputShipping(&x.Shipping.Value, &q, vs)
 	}
 }
 
@@ -259,6 +281,25 @@ func (x *OrdersSubmitBatchInputAccount) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "id", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OrdersSubmitBatchInputAccount) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OrdersSubmitBatchInputAccount
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OrdersSubmitBatchInputAccount"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputAccount) Validate() error {
@@ -337,6 +378,25 @@ func (x *OrdersSubmitBatchInputAccountOwner) decode(r *typed.Reader, p *typed.Pa
 	r.Required(p, seen[:], "name", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OrdersSubmitBatchInputAccountOwner) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OrdersSubmitBatchInputAccountOwner
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OrdersSubmitBatchInputAccountOwner"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputAccountOwner) Validate() error {
@@ -349,7 +409,7 @@ func (x *OrdersSubmitBatchInputAccountOwner) Validate() error {
 func (x *OrdersSubmitBatchInputAccountOwner) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Country.Set {
 		q := p.Field("country")
-		if !pattern1.MatchString(x.Country.Value) {
+		if !ordersSubmitBatchPattern1.MatchString(x.Country.Value) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}$")
 		}
 	}
@@ -425,6 +485,25 @@ func (x *OrdersSubmitBatchInputOrdersItem) decode(r *typed.Reader, p *typed.Path
 		return
 	}
 	r.Required(p, seen[:], "symbol", "legs", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OrdersSubmitBatchInputOrdersItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OrdersSubmitBatchInputOrdersItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -533,6 +612,25 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) decode(r *typed.Reader, p *ty
 	r.Required(p, seen[:], "ratio", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *OrdersSubmitBatchInputOrdersItemLegsItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v OrdersSubmitBatchInputOrdersItemLegsItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItemLegsItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchInputOrdersItemLegsItem) Validate() error {
@@ -581,42 +679,6 @@ type OrdersSubmitBatchOutput struct {
 
 	// Rejected is property "rejected" (required).
 	Rejected []OrdersSubmitBatchOutputRejectedItem
-}
-
-// decode reads a OrdersSubmitBatchOutput from r, recording every problem.
-func (x *OrdersSubmitBatchOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "accepted":
-			q := p.Field("accepted")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 OrdersSubmitBatchOutputAcceptedItem
-				item0.decode(r, &q0)
-				x.Accepted = append(x.Accepted, item0)
-			})
-		case "rejected":
-			q := p.Field("rejected")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 OrdersSubmitBatchOutputRejectedItem
-				item0.decode(r, &q0)
-				x.Rejected = append(x.Rejected, item0)
-			})
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "accepted", "rejected")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -683,32 +745,6 @@ type OrdersSubmitBatchOutputAcceptedItem struct {
 	OrderID string
 }
 
-// decode reads a OrdersSubmitBatchOutputAcceptedItem from r, recording every problem.
-func (x *OrdersSubmitBatchOutputAcceptedItem) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "index":
-			q := p.Field("index")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Index, _ = r.Int(&q)
-		case "orderId":
-			q := p.Field("orderId")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.OrderID, _ = r.String(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "index", "orderId")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *OrdersSubmitBatchOutputAcceptedItem) Validate() error {
@@ -749,37 +785,6 @@ type OrdersSubmitBatchOutputRejectedItem struct {
 
 	// Reasons is property "reasons" (required).
 	Reasons []string
-}
-
-// decode reads a OrdersSubmitBatchOutputRejectedItem from r, recording every problem.
-func (x *OrdersSubmitBatchOutputRejectedItem) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "index":
-			q := p.Field("index")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Index, _ = r.Int(&q)
-		case "reasons":
-			q := p.Field("reasons")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 string
-				item0, _ = r.String(&q0)
-				x.Reasons = append(x.Reasons, item0)
-			})
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "index", "reasons")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -829,3 +834,183 @@ func DecodeOrdersSubmitBatchInput(data []byte) (OrdersSubmitBatchInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"orders.submit_batch\"")
 }
+
+// toolOrdersSubmitBatch returns tool "orders.submit_batch" bound to h, with its published schemas and policies.
+func toolOrdersSubmitBatch(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeOrdersSubmitBatchInput, h.OrdersSubmitBatch, (*OrdersSubmitBatchOutput).Validate, (*OrdersSubmitBatchOutput).AppendJSON),
+		Description:  "Submits a batch of orders, each with its own legs.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"account":{"type":"object","properties":{"id":{"type":"string","minLength":1},"owner":{"type":"object","properties":{"name":{"type":"string"},"country":{"type":"string","pattern":"^[A-Z]{2}$"}},"required":["name"],"additionalProperties":false}},"required":["id"],"additionalProperties":false},"orders":{"type":"array","minItems":1,"maxItems":50,"items":{"type":"object","properties":{"symbol":{"type":"string"},"legs":{"type":"array","maxItems":4,"items":{"type":"object","properties":{"ratio":{"type":"integer","minimum":1},"strike":{"type":"number"}},"required":["ratio"],"additionalProperties":false}},"tags":{"type":"array","items":{"type":"string","maxLength":16},"uniqueItems":true}},"required":["symbol","legs"],"additionalProperties":false}},"matrix":{"type":"array","items":{"type":"array","items":{"type":"number"}}},"labels":{"type":"object","additionalProperties":{"type":"string"},"maxProperties":8},"point":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],"items":false},"headers":{"type":"object","patternProperties":{"^X-[A-Za-z-]+$":{"type":"string"}},"additionalProperties":false},"shipping":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string"}},"dependentRequired":{"street":["city","zip"]}}},"required":["account","orders"],"additionalProperties":false}`),
+		Name:         "orders.submit_batch",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"accepted":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer","minimum":0},"orderId":{"type":"string"}},"required":["index","orderId"],"additionalProperties":false}},"rejected":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"reasons":{"type":"array","items":{"type":"string"}}},"required":["index","reasons"],"additionalProperties":false}}},"required":["accepted","rejected"],"additionalProperties":false}`),
+	}
+}
+
+// checkOrdersSubmitBatchInputLabels checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels.
+func checkOrdersSubmitBatchInputLabels(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			if !declared {
+				checkOrdersSubmitBatchInputLabelsAdditionalProperties(&m.Value, &q, vs)
+			}
+		}
+		if len(v.Members) > 8 {
+			vs.Add(p, "maxProperties", "must have at most 8 properties")
+		}
+	}
+}
+
+// checkOrdersSubmitBatchInputLabelsAdditionalProperties checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/labels/additionalProperties.
+func checkOrdersSubmitBatchInputLabelsAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputPoint checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point.
+func checkOrdersSubmitBatchInputPoint(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			switch i {
+			case 0:
+				checkOrdersSubmitBatchInputPointPrefixItemsX0(&v.Items[i], &q, vs)
+			case 1:
+				checkOrdersSubmitBatchInputPointPrefixItemsX1(&v.Items[i], &q, vs)
+			default:
+				checkOrdersSubmitBatchInputPointItems(&v.Items[i], &q, vs)
+			}
+		}
+	}
+}
+
+// checkOrdersSubmitBatchInputPointPrefixItemsX0 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/0.
+func checkOrdersSubmitBatchInputPointPrefixItemsX0(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputPointPrefixItemsX1 checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/prefixItems/1.
+func checkOrdersSubmitBatchInputPointPrefixItemsX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Number) {
+		vs.Add(p, "type", "must be number, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputPointItems checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/point/items.
+func checkOrdersSubmitBatchInputPointItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkOrdersSubmitBatchInputHeaders checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers.
+func checkOrdersSubmitBatchInputHeaders(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			if ordersSubmitBatchPattern2.MatchString(m.Key) {
+				checkOrdersSubmitBatchInputHeadersPatternPropertiesXAZaZ(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+	}
+}
+
+// checkOrdersSubmitBatchInputHeadersPatternPropertiesXAZaZ checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/patternProperties/^X-[A-Za-z-]+$.
+func checkOrdersSubmitBatchInputHeadersPatternPropertiesXAZaZ(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputHeadersAdditionalProperties checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/additionalProperties.
+func checkOrdersSubmitBatchInputHeadersAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+// checkOrdersSubmitBatchInputShipping checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping.
+func checkOrdersSubmitBatchInputShipping(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			switch m.Key {
+			case "street":
+				checkOrdersSubmitBatchInputShippingStreet(&m.Value, &q, vs)
+			case "city":
+				checkOrdersSubmitBatchInputShippingCity(&m.Value, &q, vs)
+			case "zip":
+				checkOrdersSubmitBatchInputShippingZip(&m.Value, &q, vs)
+			}
+		}
+		if _, ok := v.Get("street"); ok {
+			if _, ok := v.Get("city"); !ok {
+				vs.Add(p, "dependentRequired", "property \"city\" is required when \"street\" is present")
+			}
+			if _, ok := v.Get("zip"); !ok {
+				vs.Add(p, "dependentRequired", "property \"zip\" is required when \"street\" is present")
+			}
+		}
+	}
+}
+
+// checkOrdersSubmitBatchInputShippingStreet checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/street.
+func checkOrdersSubmitBatchInputShippingStreet(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputShippingCity checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/city.
+func checkOrdersSubmitBatchInputShippingCity(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkOrdersSubmitBatchInputShippingZip checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping/properties/zip.
+func checkOrdersSubmitBatchInputShippingZip(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+var (
+	ordersSubmitBatchPattern1 = regexp.MustCompile("^[A-Z]{2}$")
+	ordersSubmitBatchPattern2 = regexp.MustCompile("^X-[A-Za-z-]+$")
+)

@@ -4,11 +4,9 @@ package optional
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -33,18 +31,12 @@ func (UnimplementedHandlers) ProfileUpdate(context.Context, ProfileUpdateInput) 
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeProfileUpdateInput, h.ProfileUpdate),
-		Description: "Updates a user profile; null clears a field, absence keeps it.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"userId":{"type":"string"},"nickname":{"type":["string","null"],"maxLength":32},"age":{"type":["integer","null"],"minimum":0,"maximum":150},"score":{"type":["number","null"]},"verified":{"type":["boolean","null"]},"balance":{"type":["number","null"]},"birthday":{"type":["string","null"],"format":"date"},"lastSeen":{"type":["string","null"],"format":"date-time"},"address":{"type":["object","null"],"properties":{"line1":{"type":"string"},"line2":{"type":["string","null"]}},"required":["line1"],"additionalProperties":false},"aliases":{"type":["array","null"],"items":{"type":"string"}},"theme":{"type":"string","enum":["light","dark"],"default":"light"},"requiredNullable":{"type":["string","null"]},"extra":{}},"required":["userId","requiredNullable"],"additionalProperties":false}`),
-		Name:        "profile.update",
-	}}
+	return []server.Tool{
+		toolProfileUpdate(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
-
-// dynamic17 checks a value against ../defs/profile_update.json#/inputSchema/properties/extra.
-func dynamic17(v *typed.Value, p *typed.Path, vs *typed.Violations) {}

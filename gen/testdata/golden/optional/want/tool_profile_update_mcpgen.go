@@ -3,9 +3,11 @@
 package optional
 
 import (
+	"encoding/json"
 	"math"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -200,6 +202,25 @@ func (x *ProfileUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "userId", "", "", "", "", "", "", "", "", "", "", "requiredNullable", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ProfileUpdateInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ProfileUpdateInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ProfileUpdateInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ProfileUpdateInput) Validate() error {
@@ -256,7 +277,7 @@ func (x *ProfileUpdateInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Extra.Set {
 		q := p.Field("extra")
-		dynamic17(&x.Extra.Value, &q, vs)
+		checkProfileUpdateInputExtra(&x.Extra.Value, &q, vs)
 	}
 }
 
@@ -406,6 +427,25 @@ func (x *ProfileUpdateInputAddress) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "line1", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ProfileUpdateInputAddress) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ProfileUpdateInputAddress
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ProfileUpdateInputAddress"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ProfileUpdateInputAddress) Validate() error {
@@ -482,3 +522,16 @@ func DecodeProfileUpdateInput(data []byte) (ProfileUpdateInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"profile.update\"")
 }
+
+// toolProfileUpdate returns tool "profile.update" bound to h, with its published schemas and policies.
+func toolProfileUpdate(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeProfileUpdateInput, h.ProfileUpdate),
+		Description: "Updates a user profile; null clears a field, absence keeps it.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"userId":{"type":"string"},"nickname":{"type":["string","null"],"maxLength":32},"age":{"type":["integer","null"],"minimum":0,"maximum":150},"score":{"type":["number","null"]},"verified":{"type":["boolean","null"]},"balance":{"type":["number","null"]},"birthday":{"type":["string","null"],"format":"date"},"lastSeen":{"type":["string","null"],"format":"date-time"},"address":{"type":["object","null"],"properties":{"line1":{"type":"string"},"line2":{"type":["string","null"]}},"required":["line1"],"additionalProperties":false},"aliases":{"type":["array","null"],"items":{"type":"string"}},"theme":{"type":"string","enum":["light","dark"],"default":"light"},"requiredNullable":{"type":["string","null"]},"extra":{}},"required":["userId","requiredNullable"],"additionalProperties":false}`),
+		Name:        "profile.update",
+	}
+}
+
+// checkProfileUpdateInputExtra checks a value against ../defs/profile_update.json#/inputSchema/properties/extra.
+func checkProfileUpdateInputExtra(v *typed.Value, p *typed.Path, vs *typed.Violations) {}

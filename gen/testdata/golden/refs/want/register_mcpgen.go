@@ -4,14 +4,10 @@ package refs
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
-	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -46,92 +42,13 @@ func (UnimplementedHandlers) ShipmentsTrack(context.Context, ShipmentsTrackInput
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeShipmentsCreateInput, h.ShipmentsCreate),
-		Description: "Books a shipment between two addresses.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"from":{"$ref":"#/$defs/common.json/$defs/address","description":"Pick-up address."},"to":{"$ref":"#/$defs/common.json/$defs/address","description":"Delivery address."},"parcels":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/parcel"}},"origin":{"$ref":"#/$defs/common.json/$defs/country"},"contents":{"$ref":"#/$defs/category"}},"required":["from","to","parcels"],"additionalProperties":false,"$defs":{"parcel":{"type":"object","properties":{"weightKg":{"$ref":"#/$defs/common.json/$defs/weight"},"fragile":{"type":"boolean"}},"required":["weightKg"],"additionalProperties":false},"category":{"type":"object","description":"A category with sub-categories (recursive through items).","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/category"}}},"required":["name"],"additionalProperties":false},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}},"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}}}}`),
-		Name:        "shipments.create",
-	}, {
-		Call:         server.Bind(DecodeShipmentsTrackInput, h.ShipmentsTrack, (*ShipmentsTrackOutput).Validate, (*ShipmentsTrackOutput).AppendJSON),
-		Description:  "Reports where a shipment is.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"shipmentId":{"type":"string","format":"uuid"}},"required":["shipmentId"],"additionalProperties":false}`),
-		Name:         "shipments.track",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"position":{"$ref":"#/$defs/geo.json/$defs/point"},"destination":{"$ref":"#/$defs/common.json/$defs/address"}},"required":["position"],"additionalProperties":false,"$defs":{"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}}}}`),
-	}}
+	return []server.Tool{
+		toolShipmentsCreate(h),
+		toolShipmentsTrack(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
-
-// dynamic25 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category.
-func dynamic25(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Object) {
-		vs.Add(p, "type", "must be object, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Object:
-		for i := range v.Members {
-			m := &v.Members[i]
-			q := p.Field(m.Key)
-			declared := false
-			switch m.Key {
-			case "name":
-				dynamic26(&m.Value, &q, vs)
-				declared = true
-			case "children":
-				dynamic27(&m.Value, &q, vs)
-				declared = true
-			}
-			if !declared {
-				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
-			}
-		}
-		if _, ok := v.Get("name"); !ok {
-			vs.Add(p, "required", "missing required property \"name\"")
-		}
-	}
-}
-
-// dynamic26 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/name.
-func dynamic26(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.String) {
-		vs.Add(p, "type", "must be string, got "+v.Kind.String())
-		return
-	}
-}
-
-// dynamic27 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children.
-func dynamic27(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	if !(v.Kind == typed.Array) {
-		vs.Add(p, "type", "must be array, got "+v.Kind.String())
-		return
-	}
-	switch v.Kind {
-	case typed.Array:
-		for i := range v.Items {
-			q := p.Index(i)
-			dynamic28(&v.Items[i], &q, vs)
-		}
-	}
-}
-
-// dynamic28 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children/items.
-func dynamic28(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	dynamic25(v, p, vs)
-}
-
-// dynamic29 checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/additionalProperties.
-func dynamic29(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
-var (
-	pattern1 = regexp.MustCompile("^[A-Z]{2}$")
-	// decimal1 is 30000.
-	decimal1 = decimal.RequireFromString("30000")
-	// decimal2 is 0.
-	decimal2 = decimal.RequireFromString("0")
-)

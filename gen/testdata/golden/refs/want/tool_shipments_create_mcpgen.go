@@ -3,8 +3,10 @@
 package refs
 
 import (
-	"math"
+	"encoding/json"
+	"regexp"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -86,6 +88,25 @@ func (x *ShipmentsCreateInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "from", "to", "parcels", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ShipmentsCreateInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ShipmentsCreateInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ShipmentsCreateInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ShipmentsCreateInput) Validate() error {
@@ -116,7 +137,7 @@ func (x *ShipmentsCreateInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Origin.Set {
 		q := p.Field("origin")
-		if !pattern1.MatchString(x.Origin.Value) {
+		if !shipmentsCreatePattern1.MatchString(x.Origin.Value) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}$")
 		}
 	}
@@ -158,193 +179,6 @@ func (x ShipmentsCreateInput) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
-// Address is the schema at /$defs/address.
-//
-// A postal address.
-type Address struct {
-	// Street is property "street" (required).
-	Street string
-
-	// City is property "city" (required).
-	City string
-
-	// Country is property "country" (required).
-	//
-	// ISO 3166-1 alpha-2 code.
-	Country string
-
-	// Location is property "location".
-	Location typed.Opt[Point]
-}
-
-// decode reads a Address from r, recording every problem.
-func (x *Address) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "street":
-			q := p.Field("street")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Street, _ = r.String(&q)
-		case "city":
-			q := p.Field("city")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.City, _ = r.String(&q)
-		case "country":
-			q := p.Field("country")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.Country, _ = r.String(&q)
-		case "location":
-			q := p.Field("location")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			x.Location.Set = true
-			x.Location.Value.decode(r, &q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "street", "city", "country", "")
-}
-
-// Validate checks x against its schema and returns every violation as a
-// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
-func (x *Address) Validate() error {
-	var vs typed.Violations
-	var root typed.Path
-	x.validate(&root, &vs)
-	return vs.Err("invalid Address")
-}
-
-func (x *Address) validate(p *typed.Path, vs *typed.Violations) {
-	{
-		q := p.Field("country")
-		if !pattern1.MatchString(x.Country) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}$")
-		}
-	}
-	if x.Location.Set {
-		q := p.Field("location")
-		x.Location.Value.validate(&q, vs)
-	}
-}
-
-// AppendJSON appends the JSON encoding of x, properties in schema order.
-func (x *Address) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = append(b, "\"street\":"...)
-	b = typed.AppendString(b, x.Street)
-	b = append(b, ",\"city\":"...)
-	b = typed.AppendString(b, x.City)
-	b = append(b, ",\"country\":"...)
-	b = typed.AppendString(b, x.Country)
-	if x.Location.Set {
-		b = append(b, ",\"location\":"...)
-		b = x.Location.Value.AppendJSON(b)
-	}
-	return append(b, '}')
-}
-
-// MarshalJSON implements json.Marshaler with AppendJSON.
-func (x Address) MarshalJSON() ([]byte, error) {
-	return x.AppendJSON(nil), nil
-}
-
-// Point is the schema at /$defs/point.
-type Point struct {
-	// Lat is property "lat" (required).
-	Lat float64
-
-	// Lon is property "lon" (required).
-	Lon float64
-}
-
-// decode reads a Point from r, recording every problem.
-func (x *Point) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "lat":
-			q := p.Field("lat")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Lat, _ = r.Float(&q)
-		case "lon":
-			q := p.Field("lon")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Lon, _ = r.Float(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "lat", "lon")
-}
-
-// Validate checks x against its schema and returns every violation as a
-// *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
-func (x *Point) Validate() error {
-	var vs typed.Violations
-	var root typed.Path
-	x.validate(&root, &vs)
-	return vs.Err("invalid Point")
-}
-
-func (x *Point) validate(p *typed.Path, vs *typed.Violations) {
-	{
-		q := p.Field("lat")
-		if math.IsNaN(x.Lat) || math.IsInf(x.Lat, 0) {
-			vs.Add(&q, "type", "must be a finite number")
-		}
-		if x.Lat < -90.0 {
-			vs.Add(&q, "minimum", "must be >= -90")
-		}
-		if x.Lat > 90.0 {
-			vs.Add(&q, "maximum", "must be <= 90")
-		}
-	}
-	{
-		q := p.Field("lon")
-		if math.IsNaN(x.Lon) || math.IsInf(x.Lon, 0) {
-			vs.Add(&q, "type", "must be a finite number")
-		}
-		if x.Lon < -180.0 {
-			vs.Add(&q, "minimum", "must be >= -180")
-		}
-		if x.Lon > 180.0 {
-			vs.Add(&q, "maximum", "must be <= 180")
-		}
-	}
-}
-
-// AppendJSON appends the JSON encoding of x, properties in schema order.
-func (x *Point) AppendJSON(b []byte) []byte {
-	b = append(b, '{')
-	b = append(b, "\"lat\":"...)
-	b = typed.AppendFloat(b, x.Lat)
-	b = append(b, ",\"lon\":"...)
-	b = typed.AppendFloat(b, x.Lon)
-	return append(b, '}')
-}
-
-// MarshalJSON implements json.Marshaler with AppendJSON.
-func (x Point) MarshalJSON() ([]byte, error) {
-	return x.AppendJSON(nil), nil
-}
-
 // Parcel is the schema at /inputSchema/$defs/parcel.
 type Parcel struct {
 	// WeightKg is property "weightKg" (required).
@@ -381,6 +215,25 @@ func (x *Parcel) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "weightKg", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *Parcel) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v Parcel
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid Parcel"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Parcel) Validate() error {
@@ -396,10 +249,10 @@ func (x *Parcel) validate(p *typed.Path, vs *typed.Violations) {
 		if typed.DecimalPlaces(x.WeightKg) > 3 {
 			vs.Add(&q, "x-decimal", "must have at most 3 decimal places")
 		}
-		if typed.CompareDecimal(x.WeightKg, decimal1) > 0 {
+		if typed.CompareDecimal(x.WeightKg, shipmentsCreateDecimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 30000")
 		}
-		if typed.CompareDecimal(x.WeightKg, decimal2) <= 0 {
+		if typed.CompareDecimal(x.WeightKg, shipmentsCreateDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
 	}
@@ -465,6 +318,25 @@ func (x *Category) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "name", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *Category) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v Category
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid Category"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *Category) Validate() error {
@@ -479,7 +351,7 @@ func (x *Category) validate(p *typed.Path, vs *typed.Violations) {
 		q := p.Field("children")
 		for i0 := range x.Children.Value {
 			q0 := (&q).Index(i0)
-			dynamic28(&x.Children.Value[i0], &q0, vs)
+			checkShipmentsCreateInputCategoryChildrenItems(&x.Children.Value[i0], &q0, vs)
 		}
 	}
 }
@@ -522,3 +394,84 @@ func DecodeShipmentsCreateInput(data []byte) (ShipmentsCreateInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"shipments.create\"")
 }
+
+// toolShipmentsCreate returns tool "shipments.create" bound to h, with its published schemas and policies.
+func toolShipmentsCreate(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeShipmentsCreateInput, h.ShipmentsCreate),
+		Description: "Books a shipment between two addresses.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"from":{"$ref":"#/$defs/common.json/$defs/address","description":"Pick-up address."},"to":{"$ref":"#/$defs/common.json/$defs/address","description":"Delivery address."},"parcels":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/parcel"}},"origin":{"$ref":"#/$defs/common.json/$defs/country"},"contents":{"$ref":"#/$defs/category"}},"required":["from","to","parcels"],"additionalProperties":false,"$defs":{"parcel":{"type":"object","properties":{"weightKg":{"$ref":"#/$defs/common.json/$defs/weight"},"fragile":{"type":"boolean"}},"required":["weightKg"],"additionalProperties":false},"category":{"type":"object","description":"A category with sub-categories (recursive through items).","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/category"}}},"required":["name"],"additionalProperties":false},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}},"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}}}}`),
+		Name:        "shipments.create",
+	}
+}
+
+// checkShipmentsCreateInputCategory checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category.
+func checkShipmentsCreateInputCategory(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Object) {
+		vs.Add(p, "type", "must be object, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Object:
+		for i := range v.Members {
+			m := &v.Members[i]
+			q := p.Field(m.Key)
+			declared := false
+			switch m.Key {
+			case "name":
+				checkShipmentsCreateInputCategoryName(&m.Value, &q, vs)
+				declared = true
+			case "children":
+				checkShipmentsCreateInputCategoryChildren(&m.Value, &q, vs)
+				declared = true
+			}
+			if !declared {
+				vs.Add(&q, "additionalProperties", "unknown property; not allowed by the schema")
+			}
+		}
+		if _, ok := v.Get("name"); !ok {
+			vs.Add(p, "required", "missing required property \"name\"")
+		}
+	}
+}
+
+// checkShipmentsCreateInputCategoryName checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/name.
+func checkShipmentsCreateInputCategoryName(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.String) {
+		vs.Add(p, "type", "must be string, got "+v.Kind.String())
+		return
+	}
+}
+
+// checkShipmentsCreateInputCategoryChildren checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children.
+func checkShipmentsCreateInputCategoryChildren(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	if !(v.Kind == typed.Array) {
+		vs.Add(p, "type", "must be array, got "+v.Kind.String())
+		return
+	}
+	switch v.Kind {
+	case typed.Array:
+		for i := range v.Items {
+			q := p.Index(i)
+			checkShipmentsCreateInputCategoryChildrenItems(&v.Items[i], &q, vs)
+		}
+	}
+}
+
+// checkShipmentsCreateInputCategoryChildrenItems checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/properties/children/items.
+func checkShipmentsCreateInputCategoryChildrenItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	checkShipmentsCreateInputCategory(v, p, vs)
+}
+
+// checkShipmentsCreateInputCategoryAdditionalProperties checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/additionalProperties.
+func checkShipmentsCreateInputCategoryAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
+	vs.Add(p, "false", "no value is allowed here")
+}
+
+var (
+	shipmentsCreatePattern1 = regexp.MustCompile("^[A-Z]{2}$")
+	// shipmentsCreateDecimal1 is 30000.
+	shipmentsCreateDecimal1 = decimal.RequireFromString("30000")
+	// shipmentsCreateDecimal2 is 0.
+	shipmentsCreateDecimal2 = decimal.RequireFromString("0")
+)

@@ -2,7 +2,12 @@
 
 package refs
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // ShipmentsTrackInput is the input of tool "shipments.track".
 type ShipmentsTrackInput struct {
@@ -28,6 +33,25 @@ func (x *ShipmentsTrackInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "shipmentId")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ShipmentsTrackInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ShipmentsTrackInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ShipmentsTrackInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -70,33 +94,6 @@ type ShipmentsTrackOutput struct {
 	//
 	// A postal address.
 	Destination typed.Opt[Address]
-}
-
-// decode reads a ShipmentsTrackOutput from r, recording every problem.
-func (x *ShipmentsTrackOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "position":
-			q := p.Field("position")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Position.decode(r, &q)
-		case "destination":
-			q := p.Field("destination")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Destination.Set = true
-			x.Destination.Value.decode(r, &q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "position", "")
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -149,4 +146,15 @@ func DecodeShipmentsTrackInput(data []byte) (ShipmentsTrackInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"shipments.track\"")
+}
+
+// toolShipmentsTrack returns tool "shipments.track" bound to h, with its published schemas and policies.
+func toolShipmentsTrack(h Handlers) server.Tool {
+	return server.Tool{
+		Call:         server.Bind(DecodeShipmentsTrackInput, h.ShipmentsTrack, (*ShipmentsTrackOutput).Validate, (*ShipmentsTrackOutput).AppendJSON),
+		Description:  "Reports where a shipment is.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"shipmentId":{"type":"string","format":"uuid"}},"required":["shipmentId"],"additionalProperties":false}`),
+		Name:         "shipments.track",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"position":{"$ref":"#/$defs/geo.json/$defs/point"},"destination":{"$ref":"#/$defs/common.json/$defs/address"}},"required":["position"],"additionalProperties":false,"$defs":{"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}}}}`),
+	}
 }

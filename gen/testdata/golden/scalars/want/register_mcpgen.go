@@ -4,14 +4,10 @@ package scalars
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
-	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
-	"github.com/shopspring/decimal"
 )
 
 // Handlers implements the tools of this package, one method per tool. Embed
@@ -36,22 +32,9 @@ func (UnimplementedHandlers) PaymentsTransfer(context.Context, PaymentsTransferI
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Annotations:  json.RawMessage(`{"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}`),
-		Call:         server.Bind(DecodePaymentsTransferInput, h.PaymentsTransfer, (*PaymentsTransferOutput).Validate, (*PaymentsTransferOutput).AppendJSON),
-		Description:  "Moves money between two accounts of the same customer.\nAmounts are exact decimals; nothing goes through float64.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"from":{"type":"string","description":"Source account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"to":{"type":"string","description":"Target account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"amount":{"type":"number","description":"Amount to move.","exclusiveMinimum":0,"maximum":1000000,"multipleOf":0.01},"fee":{"type":"string","description":"Fee as a decimal string.","minimum":0,"maximum":50},"currency":{"type":"string"},"instalments":{"type":"integer","minimum":1,"maximum":12,"default":1},"ratio":{"type":"number","minimum":0,"exclusiveMaximum":1},"urgent":{"type":"boolean"},"executeAt":{"type":"string","format":"date-time"},"valueDate":{"type":"string","format":"date"},"reference":{"type":"string","minLength":1,"maxLength":35},"notify":{"type":"string","format":"email"},"callback":{"type":"string","format":"uri"},"requestId":{"type":"string","format":"uuid"},"clientIp":{"type":"string","format":"ipv4"},"clientIpv6":{"type":"string","format":"ipv6"},"host":{"type":"string","format":"hostname"},"pin":{"type":"string","pattern":"^[0-9]{4,6}$"},"channel":{"const":"api","type":"string"}},"required":["from","to","amount","currency"],"additionalProperties":false}`),
-		Name:         "payments.transfer",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"transferId":{"type":"string","format":"uuid"},"booked":{"type":"number"},"bookedAt":{"type":"string","format":"date-time"},"pending":{"type":"boolean"},"attempts":{"type":"integer","minimum":1}},"required":["transferId","booked","bookedAt","pending"],"additionalProperties":false}`),
-		Policy: server.Policy{
-			AuditClass:         "data_access",
-			MaxArgsBytes:       4096,
-			RateLimitPerMinute: 30,
-			Sensitive:          []string{"/notify", "/pin"},
-			Timeout:            2500 * time.Millisecond,
-		},
-		Title: "Transfer funds",
-	}}
+	return []server.Tool{
+		toolPaymentsTransfer(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
@@ -62,16 +45,3 @@ func Register(s *server.Server, h Handlers) error {
 // AllowlistCurrencies is allowlist "currencies". Replace its values at run time
 // with AllowlistCurrencies.Replace; calls in flight see the old or the new list.
 var AllowlistCurrencies = typed.NewAllowlist("currencies", "EUR", "USD", "JPY", "GBP")
-
-var (
-	pattern1 = regexp.MustCompile("^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-	// decimal1 is 1000000.
-	decimal1 = decimal.RequireFromString("1000000")
-	// decimal2 is 0.
-	decimal2 = decimal.RequireFromString("0")
-	// decimal3 is 0.01.
-	decimal3 = decimal.RequireFromString("0.01")
-	// decimal4 is 50.
-	decimal4 = decimal.RequireFromString("50")
-	pattern2 = regexp.MustCompile("^[0-9]{4,6}$")
-)

@@ -3,10 +3,13 @@
 package scalars
 
 import (
+	"encoding/json"
 	"math"
+	"regexp"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/security/outbound"
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 	"github.com/shopspring/decimal"
 )
@@ -238,6 +241,25 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "from", "to", "amount", "", "currency", "", "", "", "", "", "", "", "", "", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *PaymentsTransferInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v PaymentsTransferInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid PaymentsTransferInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *PaymentsTransferInput) Validate() error {
@@ -250,13 +272,13 @@ func (x *PaymentsTransferInput) Validate() error {
 func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("from")
-		if !pattern1.MatchString(x.From) {
+		if !paymentsTransferPattern1.MatchString(x.From) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 		}
 	}
 	{
 		q := p.Field("to")
-		if !pattern1.MatchString(x.To) {
+		if !paymentsTransferPattern1.MatchString(x.To) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 		}
 	}
@@ -265,13 +287,13 @@ func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 		if typed.DecimalPlaces(x.Amount) > 2 {
 			vs.Add(&q, "x-decimal", "must have at most 2 decimal places")
 		}
-		if typed.CompareDecimal(x.Amount, decimal1) > 0 {
+		if typed.CompareDecimal(x.Amount, paymentsTransferDecimal1) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000")
 		}
-		if typed.CompareDecimal(x.Amount, decimal2) <= 0 {
+		if typed.CompareDecimal(x.Amount, paymentsTransferDecimal2) <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
-		if !typed.MultipleOf(x.Amount, decimal3) {
+		if !typed.MultipleOf(x.Amount, paymentsTransferDecimal3) {
 			vs.Add(&q, "multipleOf", "must be a multiple of 0.01")
 		}
 	}
@@ -280,10 +302,10 @@ func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 		if typed.DecimalPlaces(x.Fee.Value) > 4 {
 			vs.Add(&q, "x-decimal", "must have at most 4 decimal places")
 		}
-		if typed.CompareDecimal(x.Fee.Value, decimal2) < 0 {
+		if typed.CompareDecimal(x.Fee.Value, paymentsTransferDecimal2) < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
-		if typed.CompareDecimal(x.Fee.Value, decimal4) > 0 {
+		if typed.CompareDecimal(x.Fee.Value, paymentsTransferDecimal4) > 0 {
 			vs.Add(&q, "maximum", "must be <= 50")
 		}
 	}
@@ -379,7 +401,7 @@ func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Pin.Set {
 		q := p.Field("pin")
-		if !pattern2.MatchString(x.Pin.Value) {
+		if !paymentsTransferPattern2.MatchString(x.Pin.Value) {
 			vs.Add(&q, "pattern", "must match the pattern ^[0-9]{4,6}$")
 		}
 	}
@@ -513,51 +535,6 @@ type PaymentsTransferOutput struct {
 	Attempts typed.Opt[int64]
 }
 
-// decode reads a PaymentsTransferOutput from r, recording every problem.
-func (x *PaymentsTransferOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "transferId":
-			q := p.Field("transferId")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.TransferID, _ = r.String(&q)
-		case "booked":
-			q := p.Field("booked")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.Booked, _ = r.Decimal(&q, false)
-		case "bookedAt":
-			q := p.Field("bookedAt")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.BookedAt, _ = r.DateTime(&q)
-		case "pending":
-			q := p.Field("pending")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			x.Pending, _ = r.Bool(&q)
-		case "attempts":
-			q := p.Field("attempts")
-			if r.Duplicate(seen[:], 4, &q) {
-				return
-			}
-			x.Attempts.Set = true
-			x.Attempts.Value, _ = r.Int(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "transferId", "booked", "bookedAt", "pending", "")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *PaymentsTransferOutput) Validate() error {
@@ -625,3 +602,36 @@ func DecodePaymentsTransferInput(data []byte) (PaymentsTransferInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"payments.transfer\"")
 }
+
+// toolPaymentsTransfer returns tool "payments.transfer" bound to h, with its published schemas and policies.
+func toolPaymentsTransfer(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}`),
+		Call:         server.Bind(DecodePaymentsTransferInput, h.PaymentsTransfer, (*PaymentsTransferOutput).Validate, (*PaymentsTransferOutput).AppendJSON),
+		Description:  "Moves money between two accounts of the same customer.\nAmounts are exact decimals; nothing goes through float64.",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"from":{"type":"string","description":"Source account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"to":{"type":"string","description":"Target account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"amount":{"type":"number","description":"Amount to move.","exclusiveMinimum":0,"maximum":1000000,"multipleOf":0.01},"fee":{"type":"string","description":"Fee as a decimal string.","minimum":0,"maximum":50},"currency":{"type":"string"},"instalments":{"type":"integer","minimum":1,"maximum":12,"default":1},"ratio":{"type":"number","minimum":0,"exclusiveMaximum":1},"urgent":{"type":"boolean"},"executeAt":{"type":"string","format":"date-time"},"valueDate":{"type":"string","format":"date"},"reference":{"type":"string","minLength":1,"maxLength":35},"notify":{"type":"string","format":"email"},"callback":{"type":"string","format":"uri"},"requestId":{"type":"string","format":"uuid"},"clientIp":{"type":"string","format":"ipv4"},"clientIpv6":{"type":"string","format":"ipv6"},"host":{"type":"string","format":"hostname"},"pin":{"type":"string","pattern":"^[0-9]{4,6}$"},"channel":{"const":"api","type":"string"}},"required":["from","to","amount","currency"],"additionalProperties":false}`),
+		Name:         "payments.transfer",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"transferId":{"type":"string","format":"uuid"},"booked":{"type":"number"},"bookedAt":{"type":"string","format":"date-time"},"pending":{"type":"boolean"},"attempts":{"type":"integer","minimum":1}},"required":["transferId","booked","bookedAt","pending"],"additionalProperties":false}`),
+		Policy: server.Policy{
+			AuditClass:         "data_access",
+			MaxArgsBytes:       4096,
+			RateLimitPerMinute: 30,
+			Sensitive:          []string{"/notify", "/pin"},
+			Timeout:            2500 * time.Millisecond,
+		},
+		Title: "Transfer funds",
+	}
+}
+
+var (
+	paymentsTransferPattern1 = regexp.MustCompile("^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+	// paymentsTransferDecimal1 is 1000000.
+	paymentsTransferDecimal1 = decimal.RequireFromString("1000000")
+	// paymentsTransferDecimal2 is 0.
+	paymentsTransferDecimal2 = decimal.RequireFromString("0")
+	// paymentsTransferDecimal3 is 0.01.
+	paymentsTransferDecimal3 = decimal.RequireFromString("0.01")
+	// paymentsTransferDecimal4 is 50.
+	paymentsTransferDecimal4 = decimal.RequireFromString("50")
+	paymentsTransferPattern2 = regexp.MustCompile("^[0-9]{4,6}$")
+)

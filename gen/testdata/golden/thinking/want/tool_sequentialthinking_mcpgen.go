@@ -3,8 +3,10 @@
 package thinking
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -129,6 +131,25 @@ func (x *SequentialthinkingInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "thought", "nextThoughtNeeded", "thoughtNumber", "totalThoughts", "", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *SequentialthinkingInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v SequentialthinkingInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid SequentialthinkingInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *SequentialthinkingInput) Validate() error {
@@ -222,55 +243,6 @@ type SequentialthinkingOutput struct {
 	ThoughtHistoryLength float64
 }
 
-// decode reads a SequentialthinkingOutput from r, recording every problem.
-func (x *SequentialthinkingOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "thoughtNumber":
-			q := p.Field("thoughtNumber")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.ThoughtNumber, _ = r.Float(&q)
-		case "totalThoughts":
-			q := p.Field("totalThoughts")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.TotalThoughts, _ = r.Float(&q)
-		case "nextThoughtNeeded":
-			q := p.Field("nextThoughtNeeded")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.NextThoughtNeeded, _ = r.Bool(&q)
-		case "branches":
-			q := p.Field("branches")
-			if r.Duplicate(seen[:], 3, &q) {
-				return
-			}
-			r.Array(&q, func(i0 int) {
-				q0 := (&q).Index(i0)
-				var item0 string
-				item0, _ = r.String(&q0)
-				x.Branches = append(x.Branches, item0)
-			})
-		case "thoughtHistoryLength":
-			q := p.Field("thoughtHistoryLength")
-			if r.Duplicate(seen[:], 4, &q) {
-				return
-			}
-			x.ThoughtHistoryLength, _ = r.Float(&q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "thoughtNumber", "totalThoughts", "nextThoughtNeeded", "branches", "thoughtHistoryLength")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *SequentialthinkingOutput) Validate() error {
@@ -342,4 +314,17 @@ func DecodeSequentialthinkingInput(data []byte) (SequentialthinkingInput, error)
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"sequentialthinking\"")
+}
+
+// toolSequentialthinking returns tool "sequentialthinking" bound to h, with its published schemas and policies.
+func toolSequentialthinking(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`),
+		Call:         server.Bind(DecodeSequentialthinkingInput, h.Sequentialthinking, (*SequentialthinkingOutput).Validate, (*SequentialthinkingOutput).AppendJSON),
+		Description:  "A detailed tool for dynamic and reflective problem-solving through thoughts.\nThis tool helps analyze problems through a flexible thinking process that can adapt and evolve.\nEach thought can build on, question, or revise previous insights as understanding deepens.\n\nWhen to use this tool:\n- Breaking down complex problems into steps\n- Planning and design with room for revision\n- Analysis that might need course correction",
+		InputSchema:  json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"thought":{"type":"string","description":"Your current thinking step"},"nextThoughtNeeded":{"type":"boolean","description":"Whether another thought step is needed"},"thoughtNumber":{"type":"integer","minimum":1,"description":"Current thought number (numeric value, e.g., 1, 2, 3)"},"totalThoughts":{"type":"integer","minimum":1,"description":"Estimated total thoughts needed (numeric value, e.g., 5, 10)"},"isRevision":{"type":"boolean","description":"Whether this revises previous thinking"},"revisesThought":{"type":"integer","minimum":1,"description":"Which thought is being reconsidered"},"branchFromThought":{"type":"integer","minimum":1,"description":"Branching point thought number"},"branchId":{"type":"string","description":"Branch identifier"},"needsMoreThoughts":{"type":"boolean","description":"If more thoughts are needed"}},"required":["thought","nextThoughtNeeded","thoughtNumber","totalThoughts"],"additionalProperties":false}`),
+		Name:         "sequentialthinking",
+		OutputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"thoughtNumber":{"type":"number"},"totalThoughts":{"type":"number"},"nextThoughtNeeded":{"type":"boolean"},"branches":{"type":"array","items":{"type":"string"}},"thoughtHistoryLength":{"type":"number"}},"required":["thoughtNumber","totalThoughts","nextThoughtNeeded","branches","thoughtHistoryLength"],"additionalProperties":false}`),
+		Title:        "Sequential Thinking",
+	}
 }

@@ -4,7 +4,6 @@ package timeserver
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -43,17 +42,10 @@ func (UnimplementedHandlers) GetCurrentTime(context.Context, GetCurrentTimeInput
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Call:        server.BindContent(DecodeConvertTimeInput, h.ConvertTime),
-		Description: "Convert time between timezones",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"source_timezone":{"type":"string","description":"Source IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no source timezone provided by the user."},"time":{"type":"string","description":"Time to convert in 24-hour format (HH:MM)"},"target_timezone":{"type":"string","description":"Target IANA timezone name (e.g., 'Asia/Tokyo', 'America/San_Francisco'). Use 'UTC' as local timezone if no target timezone provided by the user."}},"required":["source_timezone","time","target_timezone"]}`),
-		Name:        "convert_time",
-	}, {
-		Call:        server.BindContent(DecodeGetCurrentTimeInput, h.GetCurrentTime),
-		Description: "Get current time in a specific timezones",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"timezone":{"type":"string","description":"IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no timezone provided by the user."}},"required":["timezone"]}`),
-		Name:        "get_current_time",
-	}}
+	return []server.Tool{
+		toolConvertTime(h),
+		toolGetCurrentTime(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.

@@ -2,7 +2,12 @@
 
 package timeserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // ConvertTimeInput is the input of tool "convert_time".
 type ConvertTimeInput struct {
@@ -55,6 +60,25 @@ func (x *ConvertTimeInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "source_timezone", "time", "target_timezone")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ConvertTimeInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ConvertTimeInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ConvertTimeInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *ConvertTimeInput) Validate() error {
@@ -96,4 +120,14 @@ func DecodeConvertTimeInput(data []byte) (ConvertTimeInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"convert_time\"")
+}
+
+// toolConvertTime returns tool "convert_time" bound to h, with its published schemas and policies.
+func toolConvertTime(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeConvertTimeInput, h.ConvertTime),
+		Description: "Convert time between timezones",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"source_timezone":{"type":"string","description":"Source IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no source timezone provided by the user."},"time":{"type":"string","description":"Time to convert in 24-hour format (HH:MM)"},"target_timezone":{"type":"string","description":"Target IANA timezone name (e.g., 'Asia/Tokyo', 'America/San_Francisco'). Use 'UTC' as local timezone if no target timezone provided by the user."}},"required":["source_timezone","time","target_timezone"]}`),
+		Name:        "convert_time",
+	}
 }

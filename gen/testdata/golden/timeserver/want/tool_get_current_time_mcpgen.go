@@ -2,7 +2,12 @@
 
 package timeserver
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // GetCurrentTimeInput is the input of tool "get_current_time".
 type GetCurrentTimeInput struct {
@@ -31,6 +36,25 @@ func (x *GetCurrentTimeInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "timezone")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *GetCurrentTimeInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v GetCurrentTimeInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid GetCurrentTimeInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -70,4 +94,14 @@ func DecodeGetCurrentTimeInput(data []byte) (GetCurrentTimeInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"get_current_time\"")
+}
+
+// toolGetCurrentTime returns tool "get_current_time" bound to h, with its published schemas and policies.
+func toolGetCurrentTime(h Handlers) server.Tool {
+	return server.Tool{
+		Call:        server.BindContent(DecodeGetCurrentTimeInput, h.GetCurrentTime),
+		Description: "Get current time in a specific timezones",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"timezone":{"type":"string","description":"IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no timezone provided by the user."}},"required":["timezone"]}`),
+		Name:        "get_current_time",
+	}
 }

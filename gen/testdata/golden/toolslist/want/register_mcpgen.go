@@ -4,9 +4,6 @@ package toolslist
 
 import (
 	"context"
-	"encoding/json"
-	"regexp"
-	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -133,87 +130,21 @@ func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) ([]mcp.C
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{{
-		Annotations:  json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
-		Call:         server.Bind(DecodeCreateIssueInput, h.CreateIssue, (*CreateIssueOutput).Validate, (*CreateIssueOutput).AppendJSON),
-		Description:  "Create a new issue in a GitHub repository",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
-		Name:         "create_issue",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"number":{"type":"integer","minimum":1},"url":{"type":"string","format":"uri"},"state":{"type":"string","enum":["open","closed"]}},"required":["number","url","state"],"additionalProperties":false}`),
-		Policy: server.Policy{
-			AuditClass:         "tool_execution",
-			RateLimitPerMinute: 60,
-		},
-		Title: "Create issue",
-	}, {
-		Annotations: json.RawMessage(`{"destructiveHint":true}`),
-		Call:        server.BindContent(DecodeCreateOrUpdateFileInput, h.CreateOrUpdateFile),
-		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
-		Name:        "create_or_update_file",
-		Policy: server.Policy{
-			AuditClass:   "config_changes",
-			MaxArgsBytes: 2097152,
-		},
-	}, {
-		Annotations: json.RawMessage(`{"destructiveHint":true}`),
-		Call:        server.BindContent(DecodeEditFileInput, h.EditFile),
-		Description: "Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"edits":{"type":"array","items":{"type":"object","properties":{"oldText":{"type":"string","description":"Text to search for - must match exactly"},"newText":{"type":"string","description":"Text to replace with"}},"required":["oldText","newText"],"additionalProperties":false}},"dryRun":{"type":"boolean","default":false,"description":"Preview changes using git-style diff format"}},"required":["path","edits"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "edit_file",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeListDirectoryInput, h.ListDirectory),
-		Description: "Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"sortBy":{"type":"string","enum":["name","size"],"default":"name","description":"Sort entries by name or size"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "list_directory",
-	}, {
-		Annotations: json.RawMessage(`{"title":"List pull requests","readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeListPullRequestsInput, h.ListPullRequests),
-		Description: "List pull requests in a GitHub repository.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner"},"repo":{"type":"string","description":"Repository name"},"state":{"type":"string","enum":["open","closed","all"],"description":"Filter by state"},"sort":{"type":"string","enum":["created","updated","popularity","long-running"],"description":"Sort by"},"direction":{"type":"string","enum":["asc","desc"],"description":"Sort direction"},"perPage":{"type":"integer","minimum":1,"maximum":100,"description":"Results per page for pagination (min 1, max 100)"},"page":{"type":"integer","minimum":1,"description":"Page number for pagination (min 1)"}},"required":["owner","repo"],"additionalProperties":false}`),
-		Name:        "list_pull_requests",
-	}, {
-		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":false}`),
-		Call:        server.BindContent(DecodeMoveFileInput, h.MoveFile),
-		Description: "Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"source":{"type":"string"},"destination":{"type":"string"}},"required":["source","destination"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "move_file",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeReadTextFileInput, h.ReadTextFile),
-		Description: "Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"tail":{"type":"number","description":"If provided, returns only the last N lines of the file"},"head":{"type":"number","description":"If provided, returns only the first N lines of the file"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "read_text_file",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
-		Call:        server.BindContent(DecodeSearchFilesInput, h.SearchFiles),
-		Description: "Recursively search for files and directories matching a pattern. Only searches within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"pattern":{"type":"string"},"excludePatterns":{"type":"array","items":{"type":"string"},"default":[]}},"required":["path","pattern"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "search_files",
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":true}`),
-		Call:        server.BindContent(DecodeSearchRepositoriesInput, h.SearchRepositories),
-		Description: "Search for GitHub repositories",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
-		Name:        "search_repositories",
-		Policy:      server.Policy{Timeout: 10 * time.Second},
-	}, {
-		Annotations: json.RawMessage(`{"readOnlyHint":false,"destructiveHint":true,"idempotentHint":true}`),
-		Call:        server.BindContent(DecodeWriteFileInput, h.WriteFile),
-		Description: "Create a new file or completely overwrite an existing file with new content. Use with caution as it will overwrite existing files without warning. Handles text content with proper encoding. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}},"required":["path","content"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "write_file",
-	}}
+	return []server.Tool{
+		toolCreateIssue(h),
+		toolCreateOrUpdateFile(h),
+		toolEditFile(h),
+		toolListDirectory(h),
+		toolListPullRequests(h),
+		toolMoveFile(h),
+		toolReadTextFile(h),
+		toolSearchFiles(h),
+		toolSearchRepositories(h),
+		toolWriteFile(h),
+	}
 }
 
 // Register adds the tools of this package, bound to h, to s.
 func Register(s *server.Server, h Handlers) error {
 	return s.AddTools(Tools(h)...)
 }
-
-var (
-	pattern1 = regexp.MustCompile("^[A-Za-z0-9-]{1,39}$")
-	pattern2 = regexp.MustCompile("^[A-Za-z0-9._-]{1,100}$")
-	pattern3 = regexp.MustCompile("^[0-9a-f]{40}$")
-)

@@ -3,8 +3,11 @@
 package toolslist
 
 import (
+	"encoding/json"
+	"regexp"
 	"strconv"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -116,6 +119,25 @@ func (x *CreateIssueInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "owner", "repo", "title", "", "", "", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateIssueInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateIssueInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateIssueInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateIssueInput) Validate() error {
@@ -128,13 +150,13 @@ func (x *CreateIssueInput) Validate() error {
 func (x *CreateIssueInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("owner")
-		if !pattern1.MatchString(x.Owner) {
+		if !createIssuePattern1.MatchString(x.Owner) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Za-z0-9-]{1,39}$")
 		}
 	}
 	{
 		q := p.Field("repo")
-		if !pattern2.MatchString(x.Repo) {
+		if !createIssuePattern2.MatchString(x.Repo) {
 			vs.Add(&q, "pattern", "must match the pattern ^[A-Za-z0-9._-]{1,100}$")
 		}
 	}
@@ -226,38 +248,6 @@ type CreateIssueOutput struct {
 	State CreateIssueOutputState
 }
 
-// decode reads a CreateIssueOutput from r, recording every problem.
-func (x *CreateIssueOutput) decode(r *typed.Reader, p *typed.Path) {
-	var seen [1]uint64
-	if !r.Object(p, func(key []byte) {
-		switch string(key) {
-		case "number":
-			q := p.Field("number")
-			if r.Duplicate(seen[:], 0, &q) {
-				return
-			}
-			x.Number, _ = r.Int(&q)
-		case "url":
-			q := p.Field("url")
-			if r.Duplicate(seen[:], 1, &q) {
-				return
-			}
-			x.URL, _ = r.String(&q)
-		case "state":
-			q := p.Field("state")
-			if r.Duplicate(seen[:], 2, &q) {
-				return
-			}
-			x.State.decode(r, &q)
-		default:
-			r.Unknown(p, key)
-		}
-	}) {
-		return
-	}
-	r.Required(p, seen[:], "number", "url", "state")
-}
-
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateIssueOutput) Validate() error {
@@ -311,20 +301,6 @@ const (
 	CreateIssueOutputStateClosed CreateIssueOutputState = "closed"
 )
 
-func (v *CreateIssueOutputState) decode(r *typed.Reader, p *typed.Path) {
-	b, ok := r.StringBytes(p)
-	if !ok {
-		return
-	}
-	switch string(b) {
-	case "open":
-		*v = CreateIssueOutputStateOpen
-	case "closed":
-		*v = CreateIssueOutputStateClosed
-	default:
-		r.Violations.Add(p, "enum", "must be one of \"open\", \"closed\"")
-	}
-}
 func (v CreateIssueOutputState) validate(p *typed.Path, vs *typed.Violations) {
 	switch v {
 	case CreateIssueOutputStateOpen, CreateIssueOutputStateClosed:
@@ -347,3 +323,25 @@ func DecodeCreateIssueInput(data []byte) (CreateIssueInput, error) {
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"create_issue\"")
 }
+
+// toolCreateIssue returns tool "create_issue" bound to h, with its published schemas and policies.
+func toolCreateIssue(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations:  json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
+		Call:         server.Bind(DecodeCreateIssueInput, h.CreateIssue, (*CreateIssueOutput).Validate, (*CreateIssueOutput).AppendJSON),
+		Description:  "Create a new issue in a GitHub repository",
+		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
+		Name:         "create_issue",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"number":{"type":"integer","minimum":1},"url":{"type":"string","format":"uri"},"state":{"type":"string","enum":["open","closed"]}},"required":["number","url","state"],"additionalProperties":false}`),
+		Policy: server.Policy{
+			AuditClass:         "tool_execution",
+			RateLimitPerMinute: 60,
+		},
+		Title: "Create issue",
+	}
+}
+
+var (
+	createIssuePattern1 = regexp.MustCompile("^[A-Za-z0-9-]{1,39}$")
+	createIssuePattern2 = regexp.MustCompile("^[A-Za-z0-9._-]{1,100}$")
+)

@@ -2,7 +2,13 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // CreateOrUpdateFileInput is the input of tool "create_or_update_file".
 type CreateOrUpdateFileInput struct {
@@ -95,6 +101,25 @@ func (x *CreateOrUpdateFileInput) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "owner", "repo", "path", "content", "message", "branch", "")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *CreateOrUpdateFileInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v CreateOrUpdateFileInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid CreateOrUpdateFileInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *CreateOrUpdateFileInput) Validate() error {
@@ -107,7 +132,7 @@ func (x *CreateOrUpdateFileInput) Validate() error {
 func (x *CreateOrUpdateFileInput) validate(p *typed.Path, vs *typed.Violations) {
 	if x.Sha.Set {
 		q := p.Field("sha")
-		if !pattern3.MatchString(x.Sha.Value) {
+		if !createOrUpdateFilePattern1.MatchString(x.Sha.Value) {
 			vs.Add(&q, "pattern", "must match the pattern ^[0-9a-f]{40}$")
 		}
 	}
@@ -154,3 +179,22 @@ func DecodeCreateOrUpdateFileInput(data []byte) (CreateOrUpdateFileInput, error)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"create_or_update_file\"")
 }
+
+// toolCreateOrUpdateFile returns tool "create_or_update_file" bound to h, with its published schemas and policies.
+func toolCreateOrUpdateFile(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"destructiveHint":true}`),
+		Call:        server.BindContent(DecodeCreateOrUpdateFileInput, h.CreateOrUpdateFile),
+		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
+		Name:        "create_or_update_file",
+		Policy: server.Policy{
+			AuditClass:   "config_changes",
+			MaxArgsBytes: 2097152,
+		},
+	}
+}
+
+var (
+	createOrUpdateFilePattern1 = regexp.MustCompile("^[0-9a-f]{40}$")
+)

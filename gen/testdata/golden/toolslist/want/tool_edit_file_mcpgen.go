@@ -2,7 +2,12 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // EditFileInput is the input of tool "edit_file".
 type EditFileInput struct {
@@ -54,6 +59,25 @@ func (x *EditFileInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "edits", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *EditFileInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v EditFileInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid EditFileInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -140,6 +164,25 @@ func (x *EditFileInputEditsItem) decode(r *typed.Reader, p *typed.Path) {
 	r.Required(p, seen[:], "oldText", "newText")
 }
 
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *EditFileInputEditsItem) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v EditFileInputEditsItem
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid EditFileInputEditsItem"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
+}
+
 // Validate checks x against its schema and returns every violation as a
 // *mcperr.Error (MCP-001, or MCP-015/MCP-016 for allowlists and outbound URLs).
 func (x *EditFileInputEditsItem) Validate() error {
@@ -179,4 +222,15 @@ func DecodeEditFileInput(data []byte) (EditFileInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"edit_file\"")
+}
+
+// toolEditFile returns tool "edit_file" bound to h, with its published schemas and policies.
+func toolEditFile(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"destructiveHint":true}`),
+		Call:        server.BindContent(DecodeEditFileInput, h.EditFile),
+		Description: "Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"edits":{"type":"array","items":{"type":"object","properties":{"oldText":{"type":"string","description":"Text to search for - must match exactly"},"newText":{"type":"string","description":"Text to replace with"}},"required":["oldText","newText"],"additionalProperties":false}},"dryRun":{"type":"boolean","default":false,"description":"Preview changes using git-style diff format"}},"required":["path","edits"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "edit_file",
+	}
 }

@@ -2,7 +2,12 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // ListPullRequestsInput is the input of tool "list_pull_requests".
 type ListPullRequestsInput struct {
@@ -101,6 +106,25 @@ func (x *ListPullRequestsInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "owner", "repo", "", "", "", "", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ListPullRequestsInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ListPullRequestsInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ListPullRequestsInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -295,4 +319,15 @@ func DecodeListPullRequestsInput(data []byte) (ListPullRequestsInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"list_pull_requests\"")
+}
+
+// toolListPullRequests returns tool "list_pull_requests" bound to h, with its published schemas and policies.
+func toolListPullRequests(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"title":"List pull requests","readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeListPullRequestsInput, h.ListPullRequests),
+		Description: "List pull requests in a GitHub repository.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner"},"repo":{"type":"string","description":"Repository name"},"state":{"type":"string","enum":["open","closed","all"],"description":"Filter by state"},"sort":{"type":"string","enum":["created","updated","popularity","long-running"],"description":"Sort by"},"direction":{"type":"string","enum":["asc","desc"],"description":"Sort direction"},"perPage":{"type":"integer","minimum":1,"maximum":100,"description":"Results per page for pagination (min 1, max 100)"},"page":{"type":"integer","minimum":1,"description":"Page number for pagination (min 1)"}},"required":["owner","repo"],"additionalProperties":false}`),
+		Name:        "list_pull_requests",
+	}
 }

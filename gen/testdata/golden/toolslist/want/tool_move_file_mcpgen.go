@@ -2,7 +2,12 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // MoveFileInput is the input of tool "move_file".
 type MoveFileInput struct {
@@ -37,6 +42,25 @@ func (x *MoveFileInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "source", "destination")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *MoveFileInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v MoveFileInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid MoveFileInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -78,4 +102,15 @@ func DecodeMoveFileInput(data []byte) (MoveFileInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"move_file\"")
+}
+
+// toolMoveFile returns tool "move_file" bound to h, with its published schemas and policies.
+func toolMoveFile(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":false}`),
+		Call:        server.BindContent(DecodeMoveFileInput, h.MoveFile),
+		Description: "Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"source":{"type":"string"},"destination":{"type":"string"}},"required":["source","destination"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "move_file",
+	}
 }

@@ -3,8 +3,10 @@
 package toolslist
 
 import (
+	"encoding/json"
 	"math"
 
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
@@ -56,6 +58,25 @@ func (x *ReadTextFileInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *ReadTextFileInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v ReadTextFileInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid ReadTextFileInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -116,4 +137,15 @@ func DecodeReadTextFileInput(data []byte) (ReadTextFileInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"read_text_file\"")
+}
+
+// toolReadTextFile returns tool "read_text_file" bound to h, with its published schemas and policies.
+func toolReadTextFile(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeReadTextFileInput, h.ReadTextFile),
+		Description: "Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"tail":{"type":"number","description":"If provided, returns only the last N lines of the file"},"head":{"type":"number","description":"If provided, returns only the first N lines of the file"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "read_text_file",
+	}
 }

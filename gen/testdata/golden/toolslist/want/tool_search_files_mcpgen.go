@@ -2,7 +2,12 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // SearchFilesInput is the input of tool "search_files".
 type SearchFilesInput struct {
@@ -52,6 +57,25 @@ func (x *SearchFilesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "pattern", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *SearchFilesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v SearchFilesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid SearchFilesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -104,4 +128,15 @@ func DecodeSearchFilesInput(data []byte) (SearchFilesInput, error) {
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"search_files\"")
+}
+
+// toolSearchFiles returns tool "search_files" bound to h, with its published schemas and policies.
+func toolSearchFiles(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.BindContent(DecodeSearchFilesInput, h.SearchFiles),
+		Description: "Recursively search for files and directories matching a pattern. Only searches within allowed directories.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"pattern":{"type":"string"},"excludePatterns":{"type":"array","items":{"type":"string"},"default":[]}},"required":["path","pattern"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
+		Name:        "search_files",
+	}
 }

@@ -2,7 +2,13 @@
 
 package toolslist
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/mcpgen/mcpgen/runtime/server"
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
 
 // SearchRepositoriesInput is the input of tool "search_repositories".
 type SearchRepositoriesInput struct {
@@ -50,6 +56,25 @@ func (x *SearchRepositoriesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "query", "", "")
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
+// validates; errors are *mcperr.Error values listing every violation.
+func (x *SearchRepositoriesInput) UnmarshalJSON(data []byte) error {
+	r := typed.GetReader(data)
+	defer typed.PutReader(r)
+	root := r.Root()
+	var v SearchRepositoriesInput
+	v.decode(r, root)
+	r.End()
+	if vs := r.Validation(); vs != nil {
+		v.validate(root, vs)
+	}
+	if err := r.Violations.Err("invalid SearchRepositoriesInput"); err != nil {
+		return err
+	}
+	*x = v
+	return nil
 }
 
 // Validate checks x against its schema and returns every violation as a
@@ -122,4 +147,16 @@ func DecodeSearchRepositoriesInput(data []byte) (SearchRepositoriesInput, error)
 		x.validate(root, vs)
 	}
 	return x, r.Violations.Err("invalid arguments for tool \"search_repositories\"")
+}
+
+// toolSearchRepositories returns tool "search_repositories" bound to h, with its published schemas and policies.
+func toolSearchRepositories(h Handlers) server.Tool {
+	return server.Tool{
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":true}`),
+		Call:        server.BindContent(DecodeSearchRepositoriesInput, h.SearchRepositories),
+		Description: "Search for GitHub repositories",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
+		Name:        "search_repositories",
+		Policy:      server.Policy{Timeout: 10 * time.Second},
+	}
 }
