@@ -146,6 +146,15 @@ func readEnvelope(data []byte, allowBatch bool) envelope {
 		}
 		return refused(refusal(codeParseError, nil, "parse error: "+msg))
 	}
+	// End takes a value cut short after the message ({…}" or {…}{"a":)
+	// for the end of the input. Skipping one more value tells them apart:
+	// at the end of the input there is none to skip.
+	r.Reset(data)
+	r.Skip(root)
+	r.Skip(root)
+	if list := r.Violations.List(); len(list) != 1 || list[0].Message != "malformed JSON: expected a JSON value" {
+		return refused(refusal(codeParseError, nil, "parse error: unexpected data after the JSON value"))
+	}
 	switch text[0] {
 	case '{':
 	case '[':

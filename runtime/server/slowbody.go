@@ -15,9 +15,10 @@ const DefaultHTTPBodyTimeout = 30 * time.Second
 // request that has a body, so that a client sending it slowly (a byte a
 // second) is cut: the layer reading the body gets a timeout error, the
 // strict envelope answers it with 408, and the connection is closed. Once
-// the body has been read to its end the deadline is lifted, so that a long
-// call, or its event stream, is not cut with it; requests without a body
-// (GET streams) never get one. Where the connection offers no deadline
+// the body has been read to its end the deadline is lifted (net/http's
+// HTTP/1 server does so itself when it starts watching the connection; this
+// does not depend on it), so that a long call, or its event stream, is not
+// cut with it; requests without a body (GET streams) never get one. Where the connection offers no deadline
 // (http.ResponseController says so) the request goes on without one.
 func bodyDeadline(timeout time.Duration, next http.Handler) http.Handler {
 	if timeout <= 0 {
