@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"bytes"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -144,7 +146,7 @@ func (e *emitter) genToolValue(f *jen.File, t *Tool) {
 func (e *emitter) toolValue(t *Tool) jen.Code {
 	d := jen.Dict{
 		jen.Id("Name"):        jen.Lit(t.Name),
-		jen.Id("InputSchema"): jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.PublishedInput)),
+		jen.Id("InputSchema"): jen.Qual("encoding/json", "RawMessage").Call(jsonLit(prettyJSON(t.PublishedInput))),
 	}
 	if t.Title != "" {
 		d[jen.Id("Title")] = jen.Lit(t.Title)
@@ -153,7 +155,7 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 		d[jen.Id("Description")] = jen.Lit(t.Description)
 	}
 	if t.PublishedOutput != "" {
-		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(t.PublishedOutput))
+		d[jen.Id("OutputSchema")] = jen.Qual("encoding/json", "RawMessage").Call(jsonLit(prettyJSON(t.PublishedOutput)))
 	}
 	for _, m := range []struct{ field, json string }{
 		{"Annotations", t.Annotations}, {"Icons", t.Icons}, {"Meta", t.Meta}, {"Execution", t.Execution},
@@ -251,12 +253,23 @@ func durationExpr(d time.Duration) jen.Code {
 	return jen.Id(strconv.FormatInt(int64(d), 10)).Op("*").Qual("time", "Nanosecond")
 }
 
-// jsonLit writes compact JSON as a raw string literal, which reads like the
-// schema it holds. The JSON has no raw line breaks (compact JSON escapes
-// control characters), so only a backtick, which would end the literal,
-// sends it to an ordinary quoted literal instead.
+// prettyJSON indents a published schema, one member per line, so that a
+// drift diff of the generated file reads line by line.
+func prettyJSON(s string) string {
+	var b bytes.Buffer
+	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	return b.String()
+}
+
+// jsonLit writes JSON as a raw string literal, which reads like the schema
+// it holds. Line breaks in it are only the indentation's (JSON escapes
+// control characters in strings), so only a backtick, which would end the
+// literal, or a carriage return, which Go drops from raw strings, sends it
+// to an ordinary quoted literal instead.
 func jsonLit(s string) jen.Code {
-	if strings.ContainsAny(s, "`\r\n") || !utf8.ValidString(s) {
+	if strings.ContainsAny(s, "`\r") || !utf8.ValidString(s) {
 		return jen.Lit(s)
 	}
 	return jen.Id("`" + s + "`")

@@ -156,10 +156,10 @@ func Load(cfg Config) (*Package, error) {
 			t.Output = ty.typeOf(t.OutputSchema, t.GoName+"Output")
 		}
 		pkg.toolTypes = append(pkg.toolTypes, ty.types[before:])
-		t.PublishedInput, _ = publishSchema(set, t.InputSchema.Node, enums, c.detected[t.InputSchema.Node])
+		t.PublishedInput, _ = publishSchema(set, t.InputSchema, enums, c.detected[t.InputSchema.Node])
 		if t.OutputSchema != nil {
 			var used []*Node
-			t.PublishedOutput, used = publishSchema(set, t.OutputSchema.Node, enums, c.detected[t.OutputSchema.Node])
+			t.PublishedOutput, used = publishSchema(set, t.OutputSchema, enums, c.detected[t.OutputSchema.Node])
 			for _, n := range used {
 				if !refused[n] {
 					refused[n] = true

@@ -19,6 +19,8 @@ func compactJSON(n *Node) string {
 // the allowlists a schema publishes as an "enum" where its x-allowlist was.
 type publisher struct {
 	set     *fileSet
+	keep    map[*Node]bool // nodes a ref reaches, and the objects that hold them
+	refd    map[*Node]bool // nodes a ref reaches
 	enums   map[*Node]string // schema node → the JSON array its x-allowlist publishes
 	used    []*Node          // schema nodes whose enum was published, in order
 	seen    map[*Node]bool
@@ -31,11 +33,47 @@ type publisher struct {
 // The root's "$defs" is rendered last so files bundled on the way can join it.
 // A draft-07 schema that did not say so (draft7) is published with its
 // "$schema": clients read a schema without one as 2020-12.
-func publishSchema(set *fileSet, root *Node, enums map[*Node]string, draft7 bool) (string, []*Node) {
+// Only the "$defs" entries a "$ref" reaches are published, so a shared
+// file of definitions costs a tool only what it uses.
+func publishSchema(set *fileSet, root *Schema, enums map[*Node]string, draft7 bool) (string, []*Node) {
 	p := &publisher{set: set, enums: enums, seen: map[*Node]bool{}, bundled: map[*File]string{}}
-	if root.Kind != KindObject {
-		return compactJSON(root), nil
+	p.keep, p.refd = refTargets(root)
+	if root.Node.Kind != KindObject {
+		return compactJSON(root.Node), nil
 	}
+	return p.publish(root.Node, draft7)
+}
+
+// refTargets returns the nodes the refs of the schemas reachable from root
+// point to (refd), and those with every node that holds one of them (keep).
+func refTargets(root *Schema) (keep, refd map[*Node]bool) {
+	keep, refd = map[*Node]bool{}, map[*Node]bool{}
+	seen := map[*Schema]bool{}
+	var visit func(s *Schema)
+	visit = func(s *Schema) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if s.Ref != nil {
+			n := s.Ref.Node
+			keep[n], refd[n] = true, true
+			for ptr := n.Pointer; ptr != ""; {
+				ptr, _ = splitPointer(ptr)
+				if up := nodeAt(n.File.Root, ptr); up != nil {
+					keep[up] = true
+				}
+			}
+		}
+		for _, sub := range subschemas(s) {
+			visit(sub)
+		}
+	}
+	visit(root)
+	return keep, refd
+}
+
+func (p *publisher) publish(root *Node, draft7 bool) (string, []*Node) {
 	b := p.appendMembers(nil, root, root.File, "", func(key string) bool { return key == "$defs" })
 	if draft7 {
 		head := []byte(`{"$schema":"http://json-schema.org/draft-07/schema#"`)
@@ -47,6 +85,9 @@ func publishSchema(set *fileSet, root *Node, enums map[*Node]string, draft7 bool
 	var defs []byte
 	if authored := root.Get("$defs"); authored != nil && authored.Kind == KindObject {
 		for _, d := range authored.Members {
+			if !p.keep[d.Value] {
+				continue
+			}
 			defs = append(defs, ',')
 			defs = typed.AppendString(defs, d.Key)
 			defs = append(defs, ':')
@@ -58,7 +99,13 @@ func publishSchema(set *fileSet, root *Node, enums map[*Node]string, draft7 bool
 		defs = append(defs, ',')
 		defs = typed.AppendString(defs, p.bundled[f])
 		defs = append(defs, ':')
-		defs = p.appendSchema(defs, f.Root, f, "/$defs/"+escapePointer(p.bundled[f]))
+		prefix := "/$defs/" + escapePointer(p.bundled[f])
+		if p.refd[f.Root] {
+			defs = p.appendSchema(defs, f.Root, f, prefix)
+		} else { // only definitions of the file are used: publish just those
+			defs = p.appendMembers(defs, f.Root, f, prefix, func(key string) bool { return key != "$defs" && key != "definitions" })
+			defs = append(defs, '}')
+		}
 	}
 	if len(defs) > 0 {
 		if len(b) > 1 {
@@ -133,10 +180,15 @@ func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, ski
 			b = typed.AppendString(b, p.rewriteRef(m.Value.Str, f, prefix))
 		case isSchemaMap(m.Key) && m.Value.Kind == KindObject:
 			b = append(b, '{')
-			for i, d := range m.Value.Members {
-				if i > 0 {
+			first := true
+			for _, d := range m.Value.Members {
+				if (m.Key == "$defs" || m.Key == "definitions") && !p.keep[d.Value] {
+					continue
+				}
+				if !first {
 					b = append(b, ',')
 				}
+				first = false
 				b = typed.AppendString(b, d.Key)
 				b = append(b, ':')
 				b = p.appendSchema(b, d.Value, f, prefix)

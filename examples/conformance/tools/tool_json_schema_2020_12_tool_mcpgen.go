@@ -69,11 +69,100 @@ func DecodeJSONSchema202012ToolInput(data []byte) (typed.Value, error) {
 // toolJSONSchema202012Tool returns tool "json_schema_2020_12_tool" bound to h, with its published schemas and policies.
 func toolJSONSchema202012Tool(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeJSONSchema202012ToolInput, h.JSONSchema202012Tool, (*JSONSchema202012ToolOutput).Validate, (*JSONSchema202012ToolOutput).AppendJSON),
-		Description:  "Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).",
-		InputSchema:  json.RawMessage(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"name":{"type":"string"},"address":{"$ref":"#/$defs/address"},"contactMethod":{"type":"string","enum":["phone","email"]},"phone":{"type":"string"},"email":{"type":"string"}},"allOf":[{"anyOf":[{"required":["phone"]},{"required":["email"]}]}],"if":{"properties":{"contactMethod":{"const":"phone"}},"required":["contactMethod"]},"then":{"required":["phone"]},"else":{"required":["email"]},"additionalProperties":false,"$defs":{"address":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"}}}}}`),
-		Name:         "json_schema_2020_12_tool",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"contact":{"type":"string","description":"The phone number or email address the caller chose."}},"required":["contact"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeJSONSchema202012ToolInput, h.JSONSchema202012Tool, (*JSONSchema202012ToolOutput).Validate, (*JSONSchema202012ToolOutput).AppendJSON),
+		Description: "Takes arguments described with JSON Schema 2020-12 features ($schema, $defs, $ref, allOf/anyOf, if/then/else, additionalProperties) and echoes the contact it was given (conformance scenario json-schema-2020-12).",
+		InputSchema: json.RawMessage(`{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {
+    "name": {
+      "type": "string"
+    },
+    "address": {
+      "$ref": "#/$defs/address"
+    },
+    "contactMethod": {
+      "type": "string",
+      "enum": [
+        "phone",
+        "email"
+      ]
+    },
+    "phone": {
+      "type": "string"
+    },
+    "email": {
+      "type": "string"
+    }
+  },
+  "allOf": [
+    {
+      "anyOf": [
+        {
+          "required": [
+            "phone"
+          ]
+        },
+        {
+          "required": [
+            "email"
+          ]
+        }
+      ]
+    }
+  ],
+  "if": {
+    "properties": {
+      "contactMethod": {
+        "const": "phone"
+      }
+    },
+    "required": [
+      "contactMethod"
+    ]
+  },
+  "then": {
+    "required": [
+      "phone"
+    ]
+  },
+  "else": {
+    "required": [
+      "email"
+    ]
+  },
+  "additionalProperties": false,
+  "$defs": {
+    "address": {
+      "type": "object",
+      "properties": {
+        "street": {
+          "type": "string"
+        },
+        "city": {
+          "type": "string"
+        }
+      }
+    }
+  }
+}`),
+		Name: "json_schema_2020_12_tool",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "name": {
+      "type": "string"
+    },
+    "contact": {
+      "type": "string",
+      "description": "The phone number or email address the caller chose."
+    }
+  },
+  "required": [
+    "contact"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }
 

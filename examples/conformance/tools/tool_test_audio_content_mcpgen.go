@@ -80,7 +80,10 @@ func toolTestAudioContent(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestAudioContentInput, h.TestAudioContent),
 		Description: "Returns a short silent WAV file as audio content (conformance scenario tools-call-audio).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_audio_content",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_audio_content",
 	}
 }

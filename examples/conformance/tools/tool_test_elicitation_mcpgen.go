@@ -161,10 +161,76 @@ func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
 // toolTestElicitation returns tool "test_elicitation" bound to h, with its published schemas and policies.
 func toolTestElicitation(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestElicitationInput, h.TestElicitation, (*TestElicitationOutput).Validate, (*TestElicitationOutput).AppendJSON),
-		Description:  "Asks the user for a username and an email (elicitation/create) and returns the answer (conformance scenario tools-call-elicitation).",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","minLength":1,"maxLength":1000,"description":"The message to show the user."}},"required":["message"],"additionalProperties":false}`),
-		Name:         "test_elicitation",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
+		Call:        server.Bind(DecodeTestElicitationInput, h.TestElicitation, (*TestElicitationOutput).Validate, (*TestElicitationOutput).AppendJSON),
+		Description: "Asks the user for a username and an email (elicitation/create) and returns the answer (conformance scenario tools-call-elicitation).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "message": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 1000,
+      "description": "The message to show the user."
+    }
+  },
+  "required": [
+    "message"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "test_elicitation",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "action": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/action"
+    },
+    "content": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/content"
+    }
+  },
+  "required": [
+    "action"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "elicitation_result.json": {
+      "$defs": {
+        "action": {
+          "type": "string",
+          "enum": [
+            "accept",
+            "decline",
+            "cancel"
+          ],
+          "description": "What the user did with the request."
+        },
+        "content": {
+          "type": "object",
+          "description": "The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).",
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            ]
+          }
+        }
+      }
+    }
+  }
+}`),
 	}
 }

@@ -128,10 +128,65 @@ func DecodeTestElicitationSep1034DefaultsInput(data []byte) (TestElicitationSep1
 // toolTestElicitationSep1034Defaults returns tool "test_elicitation_sep1034_defaults" bound to h, with its published schemas and policies.
 func toolTestElicitationSep1034Defaults(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestElicitationSep1034DefaultsInput, h.TestElicitationSep1034Defaults, (*TestElicitationSep1034DefaultsOutput).Validate, (*TestElicitationSep1034DefaultsOutput).AppendJSON),
-		Description:  "Asks the user for a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034; conformance scenario elicitation-sep1034-defaults).",
-		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:         "test_elicitation_sep1034_defaults",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
+		Call:        server.Bind(DecodeTestElicitationSep1034DefaultsInput, h.TestElicitationSep1034Defaults, (*TestElicitationSep1034DefaultsOutput).Validate, (*TestElicitationSep1034DefaultsOutput).AppendJSON),
+		Description: "Asks the user for a form whose string, integer, number, enum and boolean fields have defaults (SEP-1034; conformance scenario elicitation-sep1034-defaults).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_elicitation_sep1034_defaults",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "action": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/action"
+    },
+    "content": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/content"
+    }
+  },
+  "required": [
+    "action"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "elicitation_result.json": {
+      "$defs": {
+        "action": {
+          "type": "string",
+          "enum": [
+            "accept",
+            "decline",
+            "cancel"
+          ],
+          "description": "What the user did with the request."
+        },
+        "content": {
+          "type": "object",
+          "description": "The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).",
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            ]
+          }
+        }
+      }
+    }
+  }
+}`),
 	}
 }

@@ -128,10 +128,65 @@ func DecodeTestElicitationSep1330EnumsInput(data []byte) (TestElicitationSep1330
 // toolTestElicitationSep1330Enums returns tool "test_elicitation_sep1330_enums" bound to h, with its published schemas and policies.
 func toolTestElicitationSep1330Enums(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestElicitationSep1330EnumsInput, h.TestElicitationSep1330Enums, (*TestElicitationSep1330EnumsOutput).Validate, (*TestElicitationSep1330EnumsOutput).AppendJSON),
-		Description:  "Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).",
-		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:         "test_elicitation_sep1330_enums",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"action":{"$ref":"#/$defs/elicitation_result.json/$defs/action"},"content":{"$ref":"#/$defs/elicitation_result.json/$defs/content"}},"required":["action"],"additionalProperties":false,"$defs":{"elicitation_result.json":{"$defs":{"action":{"type":"string","enum":["accept","decline","cancel"],"description":"What the user did with the request."},"content":{"type":"object","description":"The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).","additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"boolean"},{"type":"array","items":{"type":"string"}}]}}}}}}`),
+		Call:        server.Bind(DecodeTestElicitationSep1330EnumsInput, h.TestElicitationSep1330Enums, (*TestElicitationSep1330EnumsOutput).Validate, (*TestElicitationSep1330EnumsOutput).AppendJSON),
+		Description: "Asks the user for a form with the five enum shapes of SEP-1330: untitled and titled single-select, legacy enumNames, untitled and titled multi-select (conformance scenario elicitation-sep1330-enums).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_elicitation_sep1330_enums",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "action": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/action"
+    },
+    "content": {
+      "$ref": "#/$defs/elicitation_result.json/$defs/content"
+    }
+  },
+  "required": [
+    "action"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "elicitation_result.json": {
+      "$defs": {
+        "action": {
+          "type": "string",
+          "enum": [
+            "accept",
+            "decline",
+            "cancel"
+          ],
+          "description": "What the user did with the request."
+        },
+        "content": {
+          "type": "object",
+          "description": "The submitted form, when the user accepted: field name to value (a string, number, boolean or list of strings).",
+          "additionalProperties": {
+            "anyOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "number"
+              },
+              {
+                "type": "boolean"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            ]
+          }
+        }
+      }
+    }
+  }
+}`),
 	}
 }

@@ -80,7 +80,10 @@ func toolTestEmbeddedResource(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestEmbeddedResourceInput, h.TestEmbeddedResource),
 		Description: "Returns a text resource embedded in the result (conformance scenario tools-call-embedded-resource).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_embedded_resource",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_embedded_resource",
 	}
 }

@@ -103,10 +103,16 @@ func DecodeTestErrorHandlingInput(data []byte) (TestErrorHandlingInput, error) {
 // toolTestErrorHandling returns tool "test_error_handling" bound to h, with its published schemas and policies.
 func toolTestErrorHandling(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestErrorHandlingInput, h.TestErrorHandling, (*TestErrorHandlingOutput).Validate, (*TestErrorHandlingOutput).AppendJSON),
-		Description:  "Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).",
-		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:         "test_error_handling",
-		OutputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
+		Call:        server.Bind(DecodeTestErrorHandlingInput, h.TestErrorHandling, (*TestErrorHandlingOutput).Validate, (*TestErrorHandlingOutput).AppendJSON),
+		Description: "Always fails, to show how a tool error reaches the client (conformance scenario tools-call-error).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_error_handling",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
 	}
 }

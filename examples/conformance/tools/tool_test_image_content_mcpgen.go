@@ -80,7 +80,10 @@ func toolTestImageContent(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestImageContentInput, h.TestImageContent),
 		Description: "Returns a 1x1 PNG image as image content (conformance scenario tools-call-image).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_image_content",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_image_content",
 	}
 }

@@ -80,7 +80,10 @@ func toolTestMultipleContentTypes(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestMultipleContentTypesInput, h.TestMultipleContentTypes),
 		Description: "Returns text, image and embedded-resource content in one result (conformance scenario tools-call-mixed-content).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_multiple_content_types",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_multiple_content_types",
 	}
 }

@@ -80,7 +80,10 @@ func toolTestReconnection(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestReconnectionInput, h.TestReconnection),
 		Description: "Closes the call's SSE stream before answering, so the client must reconnect to get the result (SEP-1699; conformance scenario server-sse-polling).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_reconnection",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_reconnection",
 	}
 }

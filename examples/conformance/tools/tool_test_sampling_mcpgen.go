@@ -150,10 +150,41 @@ func DecodeTestSamplingInput(data []byte) (TestSamplingInput, error) {
 // toolTestSampling returns tool "test_sampling" bound to h, with its published schemas and policies.
 func toolTestSampling(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestSamplingInput, h.TestSampling, (*TestSamplingOutput).Validate, (*TestSamplingOutput).AppendJSON),
-		Description:  "Asks the client's LLM to complete a prompt (sampling/createMessage) and returns its answer (conformance scenario tools-call-sampling).",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","minLength":1,"maxLength":10000,"description":"The prompt to send to the LLM."}},"required":["prompt"],"additionalProperties":false}`),
-		Name:         "test_sampling",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"\"LLM response: \" followed by the text the client's model returned."},"model":{"type":"string","description":"The model the client used."}},"required":["text","model"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeTestSamplingInput, h.TestSampling, (*TestSamplingOutput).Validate, (*TestSamplingOutput).AppendJSON),
+		Description: "Asks the client's LLM to complete a prompt (sampling/createMessage) and returns its answer (conformance scenario tools-call-sampling).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "prompt": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 10000,
+      "description": "The prompt to send to the LLM."
+    }
+  },
+  "required": [
+    "prompt"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "test_sampling",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "text": {
+      "type": "string",
+      "description": "\"LLM response: \" followed by the text the client's model returned."
+    },
+    "model": {
+      "type": "string",
+      "description": "The model the client used."
+    }
+  },
+  "required": [
+    "text",
+    "model"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }

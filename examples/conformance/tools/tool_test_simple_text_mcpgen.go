@@ -110,10 +110,25 @@ func DecodeTestSimpleTextInput(data []byte) (TestSimpleTextInput, error) {
 // toolTestSimpleText returns tool "test_simple_text" bound to h, with its published schemas and policies.
 func toolTestSimpleText(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestSimpleTextInput, h.TestSimpleText, (*TestSimpleTextOutput).Validate, (*TestSimpleTextOutput).AppendJSON),
-		Description:  "Returns a fixed text (conformance scenario tools-call-simple-text).",
-		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:         "test_simple_text",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string","description":"The fixed text."}},"required":["text"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeTestSimpleTextInput, h.TestSimpleText, (*TestSimpleTextOutput).Validate, (*TestSimpleTextOutput).AppendJSON),
+		Description: "Returns a fixed text (conformance scenario tools-call-simple-text).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_simple_text",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "text": {
+      "type": "string",
+      "description": "The fixed text."
+    }
+  },
+  "required": [
+    "text"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }

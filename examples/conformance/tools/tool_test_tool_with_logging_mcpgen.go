@@ -117,10 +117,26 @@ func DecodeTestToolWithLoggingInput(data []byte) (TestToolWithLoggingInput, erro
 // toolTestToolWithLogging returns tool "test_tool_with_logging" bound to h, with its published schemas and policies.
 func toolTestToolWithLogging(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeTestToolWithLoggingInput, h.TestToolWithLogging, (*TestToolWithLoggingOutput).Validate, (*TestToolWithLoggingOutput).AppendJSON),
-		Description:  "Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).",
-		InputSchema:  json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:         "test_tool_with_logging",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"logged":{"type":"integer","minimum":0,"description":"How many log messages were sent."}},"required":["logged"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeTestToolWithLoggingInput, h.TestToolWithLogging, (*TestToolWithLoggingOutput).Validate, (*TestToolWithLoggingOutput).AppendJSON),
+		Description: "Sends three info log messages to the client while it runs, 50 ms apart (conformance scenario tools-call-with-logging).",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_tool_with_logging",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "logged": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "How many log messages were sent."
+    }
+  },
+  "required": [
+    "logged"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }

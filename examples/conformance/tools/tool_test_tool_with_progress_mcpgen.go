@@ -80,7 +80,10 @@ func toolTestToolWithProgress(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTestToolWithProgressInput, h.TestToolWithProgress),
 		Description: "Reports progress 0, 50 and 100 of 100, 50 ms apart, when the call carries a progress token (conformance scenario tools-call-with-progress).",
-		InputSchema: json.RawMessage(`{"type":"object","additionalProperties":false}`),
-		Name:        "test_tool_with_progress",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "additionalProperties": false
+}`),
+		Name: "test_tool_with_progress",
 	}
 }

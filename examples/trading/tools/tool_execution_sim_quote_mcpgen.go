@@ -361,14 +361,137 @@ func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
 // toolExecutionSimQuote returns tool "execution.sim_quote" bound to h, with its published schemas and policies.
 func toolExecutionSimQuote(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call:         server.Bind(DecodeExecutionSimQuoteInput, h.ExecutionSimQuote, (*ExecutionSimQuoteOutput).Validate, (*ExecutionSimQuoteOutput).AppendJSON),
-		Description:  "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"orderType":{"$ref":"#/$defs/common.json/$defs/orderType"},"limitPrice":{"$ref":"#/$defs/common.json/$defs/price","description":"Required for limit and stop orders."}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "execution.sim_quote",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"side":{"type":"string"},"filled":{"type":"number"},"averagePrice":{"type":"number"},"referencePrice":{"type":"number"},"slippageBps":{"type":"number"},"levels":{"type":"array","items":{"type":"object","properties":{"price":{"type":"number"},"quantity":{"type":"number"}},"required":["price","quantity"],"additionalProperties":false}},"partial":{"type":"boolean"}},"required":["symbol","side","filled","averagePrice","referencePrice","slippageBps","levels","partial"],"additionalProperties":false}`),
-		Policy:       server.Policy{RateLimitPerMinute: 200},
-		Title:        "Simulated quote",
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:        server.Bind(DecodeExecutionSimQuoteInput, h.ExecutionSimQuote, (*ExecutionSimQuoteOutput).Validate, (*ExecutionSimQuoteOutput).AppendJSON),
+		Description: "Quotes an order against a simulated order book with depth, reporting the average fill price and slippage. Fails with MCP-012 when the book is too thin.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "$ref": "#/$defs/common.json/$defs/symbol"
+    },
+    "side": {
+      "$ref": "#/$defs/common.json/$defs/side"
+    },
+    "quantity": {
+      "$ref": "#/$defs/common.json/$defs/quantity"
+    },
+    "orderType": {
+      "$ref": "#/$defs/common.json/$defs/orderType"
+    },
+    "limitPrice": {
+      "$ref": "#/$defs/common.json/$defs/price",
+      "description": "Required for limit and stop orders."
+    }
+  },
+  "required": [
+    "symbol",
+    "side",
+    "quantity"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "common.json": {
+      "$defs": {
+        "symbol": {
+          "type": "string",
+          "description": "Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.",
+          "pattern": "^[A-Z]{3,6}(/[A-Z]{3,6})?$"
+        },
+        "side": {
+          "type": "string",
+          "description": "Order side.",
+          "enum": [
+            "buy",
+            "sell",
+            "long",
+            "short"
+          ]
+        },
+        "orderType": {
+          "type": "string",
+          "description": "Order type.",
+          "enum": [
+            "market",
+            "limit",
+            "stop"
+          ]
+        },
+        "quantity": {
+          "type": "number",
+          "description": "Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000000000
+        },
+        "price": {
+          "type": "number",
+          "description": "Price: more than 0, at most 1e9, at most 6 decimal places.",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000000
+        }
+      }
+    }
+  }
+}`),
+		Name: "execution.sim_quote",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "type": "string"
+    },
+    "side": {
+      "type": "string"
+    },
+    "filled": {
+      "type": "number"
+    },
+    "averagePrice": {
+      "type": "number"
+    },
+    "referencePrice": {
+      "type": "number"
+    },
+    "slippageBps": {
+      "type": "number"
+    },
+    "levels": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "price": {
+            "type": "number"
+          },
+          "quantity": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "price",
+          "quantity"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "partial": {
+      "type": "boolean"
+    }
+  },
+  "required": [
+    "symbol",
+    "side",
+    "filled",
+    "averagePrice",
+    "referencePrice",
+    "slippageBps",
+    "levels",
+    "partial"
+  ],
+  "additionalProperties": false
+}`),
+		Policy: server.Policy{RateLimitPerMinute: 200},
+		Title:  "Simulated quote",
 	}
 }
 

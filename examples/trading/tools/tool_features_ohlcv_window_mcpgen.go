@@ -384,12 +384,127 @@ func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, erro
 // toolFeaturesOHLCVWindow returns tool "features.ohlcv_window" bound to h, with its published schemas and policies.
 func toolFeaturesOHLCVWindow(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
-		Call:         server.Bind(DecodeFeaturesOHLCVWindowInput, h.FeaturesOHLCVWindow, (*FeaturesOHLCVWindowOutput).Validate, (*FeaturesOHLCVWindowOutput).AppendJSON),
-		Description:  "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"interval":{"type":"string","description":"Candle interval.","enum":["1m","5m","15m","1h","4h","1d"]},"end":{"type":"string","format":"date-time","description":"End of the window (RFC 3339); at most two years back and one day ahead."},"window":{"type":"integer","description":"Number of candles in the window.","minimum":2,"maximum":1000,"default":50}},"required":["symbol","interval","end"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "features.ohlcv_window",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"interval":{"type":"string"},"candles":{"type":"integer","minimum":0},"start":{"type":"string","format":"date-time"},"end":{"type":"string","format":"date-time"},"open":{"type":"number"},"high":{"type":"number"},"low":{"type":"number"},"close":{"type":"number"},"volume":{"type":"number"},"vwap":{"type":"number"},"returnMean":{"type":"number"},"volatility":{"type":"number","minimum":0},"atr":{"type":"number"}},"required":["symbol","interval","candles","start","end","open","high","low","close","volume","vwap","returnMean","volatility","atr"],"additionalProperties":false}`),
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":false}`),
+		Call:        server.Bind(DecodeFeaturesOHLCVWindowInput, h.FeaturesOHLCVWindow, (*FeaturesOHLCVWindowOutput).Validate, (*FeaturesOHLCVWindowOutput).AppendJSON),
+		Description: "Computes features (OHLC, VWAP, returns, volatility, ATR) over the last candles of a symbol and interval, ending at a given time.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "$ref": "#/$defs/common.json/$defs/symbol"
+    },
+    "interval": {
+      "type": "string",
+      "description": "Candle interval.",
+      "enum": [
+        "1m",
+        "5m",
+        "15m",
+        "1h",
+        "4h",
+        "1d"
+      ]
+    },
+    "end": {
+      "type": "string",
+      "format": "date-time",
+      "description": "End of the window (RFC 3339); at most two years back and one day ahead."
+    },
+    "window": {
+      "type": "integer",
+      "description": "Number of candles in the window.",
+      "minimum": 2,
+      "maximum": 1000,
+      "default": 50
+    }
+  },
+  "required": [
+    "symbol",
+    "interval",
+    "end"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "common.json": {
+      "$defs": {
+        "symbol": {
+          "type": "string",
+          "description": "Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.",
+          "pattern": "^[A-Z]{3,6}(/[A-Z]{3,6})?$"
+        }
+      }
+    }
+  }
+}`),
+		Name: "features.ohlcv_window",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "type": "string"
+    },
+    "interval": {
+      "type": "string"
+    },
+    "candles": {
+      "type": "integer",
+      "minimum": 0
+    },
+    "start": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "end": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "open": {
+      "type": "number"
+    },
+    "high": {
+      "type": "number"
+    },
+    "low": {
+      "type": "number"
+    },
+    "close": {
+      "type": "number"
+    },
+    "volume": {
+      "type": "number"
+    },
+    "vwap": {
+      "type": "number"
+    },
+    "returnMean": {
+      "type": "number"
+    },
+    "volatility": {
+      "type": "number",
+      "minimum": 0
+    },
+    "atr": {
+      "type": "number"
+    }
+  },
+  "required": [
+    "symbol",
+    "interval",
+    "candles",
+    "start",
+    "end",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "vwap",
+    "returnMean",
+    "volatility",
+    "atr"
+  ],
+  "additionalProperties": false
+}`),
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 100,

@@ -303,14 +303,110 @@ func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInp
 // toolRiskPositionLimitsCheck returns tool "risk.position_limits_check" bound to h, with its published schemas and policies.
 func toolRiskPositionLimitsCheck(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
-		Call:         server.Bind(DecodeRiskPositionLimitsCheckInput, h.RiskPositionLimitsCheck, (*RiskPositionLimitsCheckOutput).Validate, (*RiskPositionLimitsCheckOutput).AppendJSON),
-		Description:  "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"$ref":"#/$defs/common.json/$defs/symbol"},"side":{"$ref":"#/$defs/common.json/$defs/side"},"quantity":{"$ref":"#/$defs/common.json/$defs/quantity"},"price":{"$ref":"#/$defs/common.json/$defs/price","description":"Limit price; the last close is used when absent."},"currentPosition":{"type":"number","description":"Signed position already held, in units.","minimum":-1000000000000,"maximum":1000000000000}},"required":["symbol","side","quantity"],"additionalProperties":false,"$defs":{"common.json":{"$defs":{"symbol":{"type":"string","description":"Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.","pattern":"^[A-Z]{3,6}(/[A-Z]{3,6})?$"},"side":{"type":"string","description":"Order side.","enum":["buy","sell","long","short"]},"orderType":{"type":"string","description":"Order type.","enum":["market","limit","stop"]},"quantity":{"type":"number","description":"Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.","exclusiveMinimum":0,"maximum":1000000000000},"price":{"type":"number","description":"Price: more than 0, at most 1e9, at most 6 decimal places.","exclusiveMinimum":0,"maximum":1000000000}}}}}`),
-		Name:         "risk.position_limits_check",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"allowed":{"type":"boolean"},"reasons":{"type":"array","items":{"type":"string"}},"notional":{"type":"number"},"resultingPosition":{"type":"number"},"maxQuantity":{"type":"number"},"maxNotional":{"type":"number"}},"required":["allowed","reasons","notional","resultingPosition","maxQuantity","maxNotional"],"additionalProperties":false}`),
-		Policy:       server.Policy{RateLimitPerMinute: 500},
-		Title:        "Position limits check",
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"idempotentHint":true}`),
+		Call:        server.Bind(DecodeRiskPositionLimitsCheckInput, h.RiskPositionLimitsCheck, (*RiskPositionLimitsCheckOutput).Validate, (*RiskPositionLimitsCheckOutput).AppendJSON),
+		Description: "Checks a proposed order against the configured per-symbol position and notional limits. A rejected order is a normal result with reasons, not an error.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "$ref": "#/$defs/common.json/$defs/symbol"
+    },
+    "side": {
+      "$ref": "#/$defs/common.json/$defs/side"
+    },
+    "quantity": {
+      "$ref": "#/$defs/common.json/$defs/quantity"
+    },
+    "price": {
+      "$ref": "#/$defs/common.json/$defs/price",
+      "description": "Limit price; the last close is used when absent."
+    },
+    "currentPosition": {
+      "type": "number",
+      "description": "Signed position already held, in units.",
+      "minimum": -1000000000000,
+      "maximum": 1000000000000
+    }
+  },
+  "required": [
+    "symbol",
+    "side",
+    "quantity"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "common.json": {
+      "$defs": {
+        "symbol": {
+          "type": "string",
+          "description": "Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.",
+          "pattern": "^[A-Z]{3,6}(/[A-Z]{3,6})?$"
+        },
+        "side": {
+          "type": "string",
+          "description": "Order side.",
+          "enum": [
+            "buy",
+            "sell",
+            "long",
+            "short"
+          ]
+        },
+        "quantity": {
+          "type": "number",
+          "description": "Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000000000
+        },
+        "price": {
+          "type": "number",
+          "description": "Price: more than 0, at most 1e9, at most 6 decimal places.",
+          "exclusiveMinimum": 0,
+          "maximum": 1000000000
+        }
+      }
+    }
+  }
+}`),
+		Name: "risk.position_limits_check",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "allowed": {
+      "type": "boolean"
+    },
+    "reasons": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      }
+    },
+    "notional": {
+      "type": "number"
+    },
+    "resultingPosition": {
+      "type": "number"
+    },
+    "maxQuantity": {
+      "type": "number"
+    },
+    "maxNotional": {
+      "type": "number"
+    }
+  },
+  "required": [
+    "allowed",
+    "reasons",
+    "notional",
+    "resultingPosition",
+    "maxQuantity",
+    "maxNotional"
+  ],
+  "additionalProperties": false
+}`),
+		Policy: server.Policy{RateLimitPerMinute: 500},
+		Title:  "Position limits check",
 	}
 }
 

@@ -159,12 +159,50 @@ func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, 
 // toolStorageSharedStateGet returns tool "storage.shared_state.get" bound to h, with its published schemas and policies.
 func toolStorageSharedStateGet(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true}`),
-		Call:         server.Bind(DecodeStorageSharedStateGetInput, h.StorageSharedStateGet, (*StorageSharedStateGetOutput).Validate, (*StorageSharedStateGetOutput).AppendJSON),
-		Description:  "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"$ref":"#/$defs/key"}},"required":["key"],"additionalProperties":false,"$defs":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"}}}`),
-		Name:         "storage.shared_state.get",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"value":{"description":"The stored JSON value."},"version":{"type":"integer","minimum":1}},"required":["key","value","version"],"additionalProperties":false}`),
+		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
+		Call:        server.Bind(DecodeStorageSharedStateGetInput, h.StorageSharedStateGet, (*StorageSharedStateGetOutput).Validate, (*StorageSharedStateGetOutput).AppendJSON),
+		Description: "Reads a value from the shared state store. Fails with MCP-013 when the key does not exist.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "key": {
+      "$ref": "#/$defs/key"
+    }
+  },
+  "required": [
+    "key"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "key": {
+      "type": "string",
+      "description": "State key: 1 to 128 characters of letters, digits and . _ : -",
+      "pattern": "^[A-Za-z0-9._:-]{1,128}$"
+    }
+  }
+}`),
+		Name: "storage.shared_state.get",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "key": {
+      "type": "string"
+    },
+    "value": {
+      "description": "The stored JSON value."
+    },
+    "version": {
+      "type": "integer",
+      "minimum": 1
+    }
+  },
+  "required": [
+    "key",
+    "value",
+    "version"
+  ],
+  "additionalProperties": false
+}`),
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 1000,

@@ -223,12 +223,61 @@ func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, 
 // toolStorageSharedStateSet returns tool "storage.shared_state.set" bound to h, with its published schemas and policies.
 func toolStorageSharedStateSet(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
-		Call:         server.Bind(DecodeStorageSharedStateSetInput, h.StorageSharedStateSet, (*StorageSharedStateSetOutput).Validate, (*StorageSharedStateSetOutput).AppendJSON),
-		Description:  "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"key":{"type":"string","description":"State key: 1 to 128 characters of letters, digits and . _ : -","pattern":"^[A-Za-z0-9._:-]{1,128}$"},"value":{"description":"Any JSON value."},"ttlSeconds":{"type":"integer","minimum":1,"maximum":2592000,"description":"Expiry in seconds (at most 30 days)."},"ifVersion":{"type":"integer","minimum":0,"description":"Only write when the stored version is this one (0: only when absent)."}},"required":["key","value"],"additionalProperties":false}`),
-		Name:         "storage.shared_state.set",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"key":{"type":"string"},"version":{"type":"integer","minimum":1},"bytes":{"type":"integer","minimum":0}},"required":["key","version","bytes"],"additionalProperties":false}`),
+		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":true}`),
+		Call:        server.Bind(DecodeStorageSharedStateSetInput, h.StorageSharedStateSet, (*StorageSharedStateSetOutput).Validate, (*StorageSharedStateSetOutput).AppendJSON),
+		Description: "Stores a JSON value under a key, optionally only when the stored version matches. Fails with MCP-014 when the value or the store would exceed its quota.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "key": {
+      "type": "string",
+      "description": "State key: 1 to 128 characters of letters, digits and . _ : -",
+      "pattern": "^[A-Za-z0-9._:-]{1,128}$"
+    },
+    "value": {
+      "description": "Any JSON value."
+    },
+    "ttlSeconds": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 2592000,
+      "description": "Expiry in seconds (at most 30 days)."
+    },
+    "ifVersion": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Only write when the stored version is this one (0: only when absent)."
+    }
+  },
+  "required": [
+    "key",
+    "value"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "storage.shared_state.set",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "key": {
+      "type": "string"
+    },
+    "version": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "bytes": {
+      "type": "integer",
+      "minimum": 0
+    }
+  },
+  "required": [
+    "key",
+    "version",
+    "bytes"
+  ],
+  "additionalProperties": false
+}`),
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			MaxArgsBytes:       131072,

@@ -327,11 +327,154 @@ func DecodeQuotesRequestInput(data []byte) (QuotesRequestInput, error) {
 // toolQuotesRequest returns tool "quotes.request" bound to h, with its published schemas and policies.
 func toolQuotesRequest(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeQuotesRequestInput, h.QuotesRequest, (*QuotesRequestOutput).Validate, (*QuotesRequestOutput).AppendJSON),
-		Description:  "Requests a quote; the symbols are published as an enum so clients can offer them.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string","description":"Traded symbol.","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},"hedge":{"type":["string","null"],"enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD",null]},"venue":{"type":"string"},"preferred":{"$ref":"#/$defs/common.json/$defs/venue"},"legs":{"type":"array","items":{"$ref":"#/$defs/leg"}},"either":{"anyOf":[{"type":"string","enum":["EURUSD","GBPUSD","USDJPY","AUDUSD","BTC/USD"]},{"type":"integer","minimum":1}]},"pair":{"allOf":[{"type":"string"},{"maxLength":6}]}},"required":["symbol"],"additionalProperties":false,"$defs":{"leg":{"type":"string"},"common.json":{"$comment":"A shared schema that publishes its allowlist wherever it is used.","$defs":{"venue":{"type":"string","description":"Execution venue.","enum":["V40","V39","V38","V37","V36","V35","V34","V33","V32","V31","V30","V29","V28","V27","V26","V25","V24","V23","V22","V21","V20","V19","V18","V17","V16","V15","V14","V13","V12","V11","V10","V09","V08","V07","V06","V05","V04","V03","V02","V01"]}}}}}`),
-		Name:         "quotes.request",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"symbol":{"type":"string"},"price":{"type":"number"}},"required":["symbol","price"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeQuotesRequestInput, h.QuotesRequest, (*QuotesRequestOutput).Validate, (*QuotesRequestOutput).AppendJSON),
+		Description: "Requests a quote; the symbols are published as an enum so clients can offer them.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "type": "string",
+      "description": "Traded symbol.",
+      "enum": [
+        "EURUSD",
+        "GBPUSD",
+        "USDJPY",
+        "AUDUSD",
+        "BTC/USD"
+      ]
+    },
+    "hedge": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "enum": [
+        "EURUSD",
+        "GBPUSD",
+        "USDJPY",
+        "AUDUSD",
+        "BTC/USD",
+        null
+      ]
+    },
+    "venue": {
+      "type": "string"
+    },
+    "preferred": {
+      "$ref": "#/$defs/common.json/$defs/venue"
+    },
+    "legs": {
+      "type": "array",
+      "items": {
+        "$ref": "#/$defs/leg"
+      }
+    },
+    "either": {
+      "anyOf": [
+        {
+          "type": "string",
+          "enum": [
+            "EURUSD",
+            "GBPUSD",
+            "USDJPY",
+            "AUDUSD",
+            "BTC/USD"
+          ]
+        },
+        {
+          "type": "integer",
+          "minimum": 1
+        }
+      ]
+    },
+    "pair": {
+      "allOf": [
+        {
+          "type": "string"
+        },
+        {
+          "maxLength": 6
+        }
+      ]
+    }
+  },
+  "required": [
+    "symbol"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "leg": {
+      "type": "string"
+    },
+    "common.json": {
+      "$defs": {
+        "venue": {
+          "type": "string",
+          "description": "Execution venue.",
+          "enum": [
+            "V40",
+            "V39",
+            "V38",
+            "V37",
+            "V36",
+            "V35",
+            "V34",
+            "V33",
+            "V32",
+            "V31",
+            "V30",
+            "V29",
+            "V28",
+            "V27",
+            "V26",
+            "V25",
+            "V24",
+            "V23",
+            "V22",
+            "V21",
+            "V20",
+            "V19",
+            "V18",
+            "V17",
+            "V16",
+            "V15",
+            "V14",
+            "V13",
+            "V12",
+            "V11",
+            "V10",
+            "V09",
+            "V08",
+            "V07",
+            "V06",
+            "V05",
+            "V04",
+            "V03",
+            "V02",
+            "V01"
+          ]
+        }
+      }
+    }
+  }
+}`),
+		Name: "quotes.request",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "symbol": {
+      "type": "string"
+    },
+    "price": {
+      "type": "number"
+    }
+  },
+  "required": [
+    "symbol",
+    "price"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }
 

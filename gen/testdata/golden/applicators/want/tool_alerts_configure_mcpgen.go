@@ -247,8 +247,123 @@ func toolAlertsConfigure(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeAlertsConfigureInput, h.AlertsConfigure),
 		Description: "Configures an alert whose target is one of several kinds.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"target":{"oneOf":[{"type":"object","properties":{"email":{"type":"string","format":"email"}},"required":["email"],"additionalProperties":false},{"type":"object","properties":{"webhook":{"type":"string","format":"uri"}},"required":["webhook"],"additionalProperties":false}]},"threshold":{"anyOf":[{"type":"number","minimum":0},{"type":"string","enum":["auto"]}]},"window":{"allOf":[{"type":"integer"},{"minimum":60},{"maximum":86400}]},"label":{"type":"string","not":{"pattern":"^\\s*$"}},"mode":{"type":"string","enum":["above","below","between"]},"bounds":{"type":"object","properties":{"mode":{"type":"string"},"low":{"type":"number"},"high":{"type":"number"}},"if":{"properties":{"mode":{"const":"between"}},"required":["mode"]},"then":{"required":["low","high"]},"else":{"required":["low"]}},"anything":true},"required":["target"],"additionalProperties":false}`),
-		Name:        "alerts.configure",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "target": {
+      "oneOf": [
+        {
+          "type": "object",
+          "properties": {
+            "email": {
+              "type": "string",
+              "format": "email"
+            }
+          },
+          "required": [
+            "email"
+          ],
+          "additionalProperties": false
+        },
+        {
+          "type": "object",
+          "properties": {
+            "webhook": {
+              "type": "string",
+              "format": "uri"
+            }
+          },
+          "required": [
+            "webhook"
+          ],
+          "additionalProperties": false
+        }
+      ]
+    },
+    "threshold": {
+      "anyOf": [
+        {
+          "type": "number",
+          "minimum": 0
+        },
+        {
+          "type": "string",
+          "enum": [
+            "auto"
+          ]
+        }
+      ]
+    },
+    "window": {
+      "allOf": [
+        {
+          "type": "integer"
+        },
+        {
+          "minimum": 60
+        },
+        {
+          "maximum": 86400
+        }
+      ]
+    },
+    "label": {
+      "type": "string",
+      "not": {
+        "pattern": "^\\s*$"
+      }
+    },
+    "mode": {
+      "type": "string",
+      "enum": [
+        "above",
+        "below",
+        "between"
+      ]
+    },
+    "bounds": {
+      "type": "object",
+      "properties": {
+        "mode": {
+          "type": "string"
+        },
+        "low": {
+          "type": "number"
+        },
+        "high": {
+          "type": "number"
+        }
+      },
+      "if": {
+        "properties": {
+          "mode": {
+            "const": "between"
+          }
+        },
+        "required": [
+          "mode"
+        ]
+      },
+      "then": {
+        "required": [
+          "low",
+          "high"
+        ]
+      },
+      "else": {
+        "required": [
+          "low"
+        ]
+      }
+    },
+    "anything": true
+  },
+  "required": [
+    "target"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "alerts.configure",
 	}
 }
 

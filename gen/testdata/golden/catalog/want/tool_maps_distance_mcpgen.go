@@ -169,8 +169,59 @@ func toolMapsDistance(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeMapsDistanceInput, h.MapsDistance),
 		Description: "Great-circle distance between two points given as [latitude, longitude].",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"from":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"to":{"type":"array","items":[{"type":"number","minimum":-90,"maximum":90},{"type":"number","minimum":-180,"maximum":180}],"minItems":2,"additionalItems":false},"unit":{"type":"string","enum":["km","mi"],"default":"km"}},"required":["from","to"]}`),
-		Name:        "maps.distance",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "from": {
+      "type": "array",
+      "items": [
+        {
+          "type": "number",
+          "minimum": -90,
+          "maximum": 90
+        },
+        {
+          "type": "number",
+          "minimum": -180,
+          "maximum": 180
+        }
+      ],
+      "minItems": 2,
+      "additionalItems": false
+    },
+    "to": {
+      "type": "array",
+      "items": [
+        {
+          "type": "number",
+          "minimum": -90,
+          "maximum": 90
+        },
+        {
+          "type": "number",
+          "minimum": -180,
+          "maximum": 180
+        }
+      ],
+      "minItems": 2,
+      "additionalItems": false
+    },
+    "unit": {
+      "type": "string",
+      "enum": [
+        "km",
+        "mi"
+      ],
+      "default": "km"
+    }
+  },
+  "required": [
+    "from",
+    "to"
+  ]
+}`),
+		Name: "maps.distance",
 	}
 }
 

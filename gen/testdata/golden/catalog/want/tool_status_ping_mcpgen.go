@@ -29,8 +29,10 @@ func toolStatusPing(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeStatusPingInput, h.StatusPing),
 		Description: "Answers pong.",
-		InputSchema: json.RawMessage(`{"type":"object"}`),
-		Name:        "status.ping",
+		InputSchema: json.RawMessage(`{
+  "type": "object"
+}`),
+		Name: "status.ping",
 	}
 }
 

@@ -306,8 +306,77 @@ func toolLegacySearch(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeLegacySearchInput, h.LegacySearch),
 		Description: "A tool whose schema an older server published in draft-07.",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","minLength":1},"range":{"type":"array","items":[{"type":"integer"},{"type":"integer"}],"additionalItems":false},"page":{"$ref":"#/definitions/page"},"sort":{"type":"string","enum":["relevance","date"]},"filters":{"type":"object","properties":{"from":{"type":"string","format":"date"},"to":{"type":"string","format":"date"}},"dependencies":{"to":["from"]}}},"required":["query"],"additionalProperties":false,"definitions":{"page":{"type":"object","properties":{"size":{"type":"integer","minimum":1,"maximum":100},"cursor":{"type":"string"}},"additionalProperties":false}}}`),
-		Name:        "legacy.search",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "query": {
+      "type": "string",
+      "minLength": 1
+    },
+    "range": {
+      "type": "array",
+      "items": [
+        {
+          "type": "integer"
+        },
+        {
+          "type": "integer"
+        }
+      ],
+      "additionalItems": false
+    },
+    "page": {
+      "$ref": "#/definitions/page"
+    },
+    "sort": {
+      "type": "string",
+      "enum": [
+        "relevance",
+        "date"
+      ]
+    },
+    "filters": {
+      "type": "object",
+      "properties": {
+        "from": {
+          "type": "string",
+          "format": "date"
+        },
+        "to": {
+          "type": "string",
+          "format": "date"
+        }
+      },
+      "dependencies": {
+        "to": [
+          "from"
+        ]
+      }
+    }
+  },
+  "required": [
+    "query"
+  ],
+  "additionalProperties": false,
+  "definitions": {
+    "page": {
+      "type": "object",
+      "properties": {
+        "size": {
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 100
+        },
+        "cursor": {
+          "type": "string"
+        }
+      },
+      "additionalProperties": false
+    }
+  }
+}`),
+		Name: "legacy.search",
 	}
 }
 

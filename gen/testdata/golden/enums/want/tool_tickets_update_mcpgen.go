@@ -466,8 +466,91 @@ func toolTicketsUpdate(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeTicketsUpdateInput, h.TicketsUpdate),
 		Description: "Changes the state of a support ticket.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"status":{"type":"string","description":"New status.","enum":["open","in_progress","waiting-on-customer","closed"]},"priority":{"type":"string","enum":["P1","P2","P3"]},"resolution":{"type":["string","null"],"enum":["fixed","wont_fix","duplicate",null]},"kind":{"type":"string","const":"ticket"},"odd":{"type":"string","enum":["","1st","a b","A_B","ünïcode","--"]},"severity":{"type":"integer","enum":[1,2,3,5,8]},"mixed":{"enum":["auto",0,true,null]},"channels":{"type":"array","items":{"type":"string","enum":["email","sms","push"]},"uniqueItems":true}},"required":["status"],"additionalProperties":false}`),
-		Name:        "tickets.update",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "status": {
+      "type": "string",
+      "description": "New status.",
+      "enum": [
+        "open",
+        "in_progress",
+        "waiting-on-customer",
+        "closed"
+      ]
+    },
+    "priority": {
+      "type": "string",
+      "enum": [
+        "P1",
+        "P2",
+        "P3"
+      ]
+    },
+    "resolution": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "enum": [
+        "fixed",
+        "wont_fix",
+        "duplicate",
+        null
+      ]
+    },
+    "kind": {
+      "type": "string",
+      "const": "ticket"
+    },
+    "odd": {
+      "type": "string",
+      "enum": [
+        "",
+        "1st",
+        "a b",
+        "A_B",
+        "ünïcode",
+        "--"
+      ]
+    },
+    "severity": {
+      "type": "integer",
+      "enum": [
+        1,
+        2,
+        3,
+        5,
+        8
+      ]
+    },
+    "mixed": {
+      "enum": [
+        "auto",
+        0,
+        true,
+        null
+      ]
+    },
+    "channels": {
+      "type": "array",
+      "items": {
+        "type": "string",
+        "enum": [
+          "email",
+          "sms",
+          "push"
+        ]
+      },
+      "uniqueItems": true
+    }
+  },
+  "required": [
+    "status"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "tickets.update",
 	}
 }
 

@@ -101,8 +101,21 @@ func toolEcho(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeEchoInput, h.Echo),
 		Description: "Echoes back the input string",
 		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"message":{"type":"string","description":"Message to echo"}},"required":["message"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "echo",
-		Title:       "Echo Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "message": {
+      "type": "string",
+      "description": "Message to echo"
+    }
+  },
+  "required": [
+    "message"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "echo",
+		Title: "Echo Tool",
 	}
 }

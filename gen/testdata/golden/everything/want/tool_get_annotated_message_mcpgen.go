@@ -156,8 +156,31 @@ func toolGetAnnotatedMessage(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGetAnnotatedMessageInput, h.GetAnnotatedMessage),
 		Description: "Demonstrates how annotations can be used to provide metadata about content.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"messageType":{"type":"string","enum":["error","success","debug"],"description":"Type of message to demonstrate different annotation patterns"},"includeImage":{"type":"boolean","default":false,"description":"Whether to include an example image"}},"required":["messageType"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-annotated-message",
-		Title:       "Get Annotated Message Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "messageType": {
+      "type": "string",
+      "enum": [
+        "error",
+        "success",
+        "debug"
+      ],
+      "description": "Type of message to demonstrate different annotation patterns"
+    },
+    "includeImage": {
+      "type": "boolean",
+      "default": false,
+      "description": "Whether to include an example image"
+    }
+  },
+  "required": [
+    "messageType"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "get-annotated-message",
+		Title: "Get Annotated Message Tool",
 	}
 }

@@ -30,9 +30,13 @@ func toolGetEnv(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeGetEnvInput, h.GetEnv),
 		Description: "Returns all environment variables, helpful for debugging MCP server configuration",
 		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-env",
-		Title:       "Print Environment Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {},
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "get-env",
+		Title: "Print Environment Tool",
 	}
 }
 

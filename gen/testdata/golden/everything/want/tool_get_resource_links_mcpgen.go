@@ -114,8 +114,21 @@ func toolGetResourceLinks(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGetResourceLinksInput, h.GetResourceLinks),
 		Description: "Returns up to ten resource links that reference different types of resources",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"count":{"type":"number","minimum":1,"maximum":10,"default":3,"description":"Number of resource links to return (1-10)"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-resource-links",
-		Title:       "Get Resource Links Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "count": {
+      "type": "number",
+      "minimum": 1,
+      "maximum": 10,
+      "default": 3,
+      "description": "Number of resource links to return (1-10)"
+    }
+  },
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "get-resource-links",
+		Title: "Get Resource Links Tool",
 	}
 }

@@ -198,11 +198,52 @@ func DecodeGetStructuredContentInput(data []byte) (GetStructuredContentInput, er
 // toolGetStructuredContent returns tool "get-structured-content" bound to h, with its published schemas and policies.
 func toolGetStructuredContent(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeGetStructuredContentInput, h.GetStructuredContent, (*GetStructuredContentOutput).Validate, (*GetStructuredContentOutput).AppendJSON),
-		Description:  "Returns structured content along with an output schema for client data validation",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"location":{"type":"string","enum":["New York","Chicago","Los Angeles"],"description":"Choose city"}},"required":["location"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:         "get-structured-content",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"temperature":{"type":"number","description":"Temperature in celsius"},"conditions":{"type":"string","description":"Weather conditions description"},"humidity":{"type":"number","description":"Humidity percentage"}},"required":["temperature","conditions","humidity"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Title:        "Get Structured Content Tool",
+		Call:        server.Bind(DecodeGetStructuredContentInput, h.GetStructuredContent, (*GetStructuredContentOutput).Validate, (*GetStructuredContentOutput).AppendJSON),
+		Description: "Returns structured content along with an output schema for client data validation",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "location": {
+      "type": "string",
+      "enum": [
+        "New York",
+        "Chicago",
+        "Los Angeles"
+      ],
+      "description": "Choose city"
+    }
+  },
+  "required": [
+    "location"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "get-structured-content",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "temperature": {
+      "type": "number",
+      "description": "Temperature in celsius"
+    },
+    "conditions": {
+      "type": "string",
+      "description": "Weather conditions description"
+    },
+    "humidity": {
+      "type": "number",
+      "description": "Humidity percentage"
+    }
+  },
+  "required": [
+    "temperature",
+    "conditions",
+    "humidity"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Title: "Get Structured Content Tool",
 	}
 }

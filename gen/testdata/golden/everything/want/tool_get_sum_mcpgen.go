@@ -128,8 +128,26 @@ func toolGetSum(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeGetSumInput, h.GetSum),
 		Description: "Returns the sum of two numbers",
 		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"a":{"type":"number","description":"First number"},"b":{"type":"number","description":"Second number"}},"required":["a","b"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-sum",
-		Title:       "Get Sum Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "a": {
+      "type": "number",
+      "description": "First number"
+    },
+    "b": {
+      "type": "number",
+      "description": "Second number"
+    }
+  },
+  "required": [
+    "a",
+    "b"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "get-sum",
+		Title: "Get Sum Tool",
 	}
 }

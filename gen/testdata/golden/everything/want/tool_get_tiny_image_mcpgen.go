@@ -30,9 +30,13 @@ func toolGetTinyImage(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeGetTinyImageInput, h.GetTinyImage),
 		Description: "Returns a tiny MCP logo image.",
 		Icons:       json.RawMessage(`[{"src":"data:image/png;base64,iVBORw0KGgo=","mimeType":"image/png","sizes":["16x16"]}]`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{},"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "get-tiny-image",
-		Title:       "Get Tiny Image Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {},
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "get-tiny-image",
+		Title: "Get Tiny Image Tool",
 	}
 }
 

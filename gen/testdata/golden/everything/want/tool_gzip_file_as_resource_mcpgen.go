@@ -181,8 +181,34 @@ func toolGzipFileAsResource(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGzipFileAsResourceInput, h.GzipFileAsResource),
 		Description: "Compresses a single file using gzip compression. Depending upon the selected output type, returns either the compressed data as a gzipped resource or a resource link, allowing it to be downloaded in a subsequent request during the current session.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string","default":"README.md.gz","description":"Name of the output file"},"data":{"type":"string","format":"uri","default":"https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md","description":"URL or data URI of the file content to compress"},"outputType":{"type":"string","enum":["resourceLink","resource"],"default":"resourceLink","description":"How the resulting gzipped file should be returned."}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "gzip-file-as-resource",
-		Title:       "GZip File as Resource Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "name": {
+      "type": "string",
+      "default": "README.md.gz",
+      "description": "Name of the output file"
+    },
+    "data": {
+      "type": "string",
+      "format": "uri",
+      "default": "https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md",
+      "description": "URL or data URI of the file content to compress"
+    },
+    "outputType": {
+      "type": "string",
+      "enum": [
+        "resourceLink",
+        "resource"
+      ],
+      "default": "resourceLink",
+      "description": "How the resulting gzipped file should be returned."
+    }
+  },
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "gzip-file-as-resource",
+		Title: "GZip File as Resource Tool",
 	}
 }

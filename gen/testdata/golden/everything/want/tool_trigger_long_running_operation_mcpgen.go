@@ -134,8 +134,24 @@ func toolTriggerLongRunningOperation(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeTriggerLongRunningOperationInput, h.TriggerLongRunningOperation),
 		Description: "Demonstrates a long running operation with progress updates.",
 		Execution:   json.RawMessage(`{"taskSupport":"optional"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"duration":{"type":"number","default":10,"description":"Duration of the operation in seconds"},"steps":{"type":"number","default":5,"description":"Number of steps in the operation"}},"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "trigger-long-running-operation",
-		Title:       "Trigger Long Running Operation Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "duration": {
+      "type": "number",
+      "default": 10,
+      "description": "Duration of the operation in seconds"
+    },
+    "steps": {
+      "type": "number",
+      "default": 5,
+      "description": "Number of steps in the operation"
+    }
+  },
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "trigger-long-running-operation",
+		Title: "Trigger Long Running Operation Tool",
 	}
 }

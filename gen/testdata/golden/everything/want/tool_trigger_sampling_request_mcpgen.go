@@ -125,8 +125,26 @@ func toolTriggerSamplingRequest(h Handlers) server.Tool {
 		Call:        server.BindContent(DecodeTriggerSamplingRequestInput, h.TriggerSamplingRequest),
 		Description: "Trigger a Request from the Server for LLM Sampling",
 		Execution:   json.RawMessage(`{"taskSupport":"forbidden"}`),
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"prompt":{"type":"string","description":"The prompt to send to the LLM"},"maxTokens":{"type":"number","default":100,"description":"Maximum number of tokens to generate"}},"required":["prompt"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "trigger-sampling-request",
-		Title:       "Trigger Sampling Request Tool",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "prompt": {
+      "type": "string",
+      "description": "The prompt to send to the LLM"
+    },
+    "maxTokens": {
+      "type": "number",
+      "default": 100,
+      "description": "Maximum number of tokens to generate"
+    }
+  },
+  "required": [
+    "prompt"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name:  "trigger-sampling-request",
+		Title: "Trigger Sampling Request Tool",
 	}
 }

@@ -179,7 +179,44 @@ func toolFetch(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeFetchInput, h.Fetch),
 		Description: "Fetches a URL from the internet and optionally extracts its contents as markdown.\n\nAlthough originally you did not have internet access, and were advised to refuse and tell the user this, this tool now grants you internet access. Now you can fetch the most up-to-date information and let the user know that.",
-		InputSchema: json.RawMessage(`{"description":"Parameters for fetching a URL.","properties":{"url":{"description":"URL to fetch","format":"uri","minLength":1,"title":"Url","type":"string"},"max_length":{"default":5000,"description":"Maximum number of characters to return.","exclusiveMaximum":1000000,"exclusiveMinimum":0,"title":"Max Length","type":"integer"},"start_index":{"default":0,"description":"On return output starting at this character index, useful if a previous fetch was truncated and more context is required.","minimum":0,"title":"Start Index","type":"integer"},"raw":{"default":false,"description":"Get the actual HTML content of the requested page, without simplification.","title":"Raw","type":"boolean"}},"required":["url"],"title":"Fetch","type":"object"}`),
-		Name:        "fetch",
+		InputSchema: json.RawMessage(`{
+  "description": "Parameters for fetching a URL.",
+  "properties": {
+    "url": {
+      "description": "URL to fetch",
+      "format": "uri",
+      "minLength": 1,
+      "title": "Url",
+      "type": "string"
+    },
+    "max_length": {
+      "default": 5000,
+      "description": "Maximum number of characters to return.",
+      "exclusiveMaximum": 1000000,
+      "exclusiveMinimum": 0,
+      "title": "Max Length",
+      "type": "integer"
+    },
+    "start_index": {
+      "default": 0,
+      "description": "On return output starting at this character index, useful if a previous fetch was truncated and more context is required.",
+      "minimum": 0,
+      "title": "Start Index",
+      "type": "integer"
+    },
+    "raw": {
+      "default": false,
+      "description": "Get the actual HTML content of the requested page, without simplification.",
+      "title": "Raw",
+      "type": "boolean"
+    }
+  },
+  "required": [
+    "url"
+  ],
+  "title": "Fetch",
+  "type": "object"
+}`),
+		Name: "fetch",
 	}
 }

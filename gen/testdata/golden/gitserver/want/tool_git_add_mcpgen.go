@@ -122,7 +122,27 @@ func toolGitAdd(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGitAddInput, h.GitAdd),
 		Description: "Adds file contents to the staging area",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"files":{"items":{"type":"string"},"title":"Files","type":"array"}},"required":["repo_path","files"],"title":"GitAdd","type":"object"}`),
-		Name:        "git_add",
+		InputSchema: json.RawMessage(`{
+  "properties": {
+    "repo_path": {
+      "title": "Repo Path",
+      "type": "string"
+    },
+    "files": {
+      "items": {
+        "type": "string"
+      },
+      "title": "Files",
+      "type": "array"
+    }
+  },
+  "required": [
+    "repo_path",
+    "files"
+  ],
+  "title": "GitAdd",
+  "type": "object"
+}`),
+		Name: "git_add",
 	}
 }

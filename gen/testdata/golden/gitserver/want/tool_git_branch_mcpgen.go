@@ -135,8 +135,40 @@ func toolGitBranch(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGitBranchInput, h.GitBranch),
 		Description: "List Git branches",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"description":"The path to the Git repository.","title":"Repo Path","type":"string"},"branch_type":{"description":"Whether to list local branches ('local'), remote branches ('remote') or all branches('all').","title":"Branch Type","type":"string"},"contains":{"anyOf":[{"type":"string"},{"type":"null"}],"default":null,"description":"The commit sha that branch should contain. Do not pass anything to this param if no commit sha is specified","title":"Contains"}},"required":["repo_path","branch_type"],"title":"GitBranch","type":"object"}`),
-		Name:        "git_branch",
+		InputSchema: json.RawMessage(`{
+  "properties": {
+    "repo_path": {
+      "description": "The path to the Git repository.",
+      "title": "Repo Path",
+      "type": "string"
+    },
+    "branch_type": {
+      "description": "Whether to list local branches ('local'), remote branches ('remote') or all branches('all').",
+      "title": "Branch Type",
+      "type": "string"
+    },
+    "contains": {
+      "anyOf": [
+        {
+          "type": "string"
+        },
+        {
+          "type": "null"
+        }
+      ],
+      "default": null,
+      "description": "The commit sha that branch should contain. Do not pass anything to this param if no commit sha is specified",
+      "title": "Contains"
+    }
+  },
+  "required": [
+    "repo_path",
+    "branch_type"
+  ],
+  "title": "GitBranch",
+  "type": "object"
+}`),
+		Name: "git_branch",
 	}
 }
 

@@ -110,7 +110,24 @@ func toolGitCommit(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGitCommitInput, h.GitCommit),
 		Description: "Records changes to the repository",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"message":{"title":"Message","type":"string"}},"required":["repo_path","message"],"title":"GitCommit","type":"object"}`),
-		Name:        "git_commit",
+		InputSchema: json.RawMessage(`{
+  "properties": {
+    "repo_path": {
+      "title": "Repo Path",
+      "type": "string"
+    },
+    "message": {
+      "title": "Message",
+      "type": "string"
+    }
+  },
+  "required": [
+    "repo_path",
+    "message"
+  ],
+  "title": "GitCommit",
+  "type": "object"
+}`),
+		Name: "git_commit",
 	}
 }

@@ -113,7 +113,24 @@ func toolGitDiffUnstaged(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGitDiffUnstagedInput, h.GitDiffUnstaged),
 		Description: "Shows changes in the working directory that are not yet staged",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"},"context_lines":{"default":3,"title":"Context Lines","type":"integer"}},"required":["repo_path"],"title":"GitDiffUnstaged","type":"object"}`),
-		Name:        "git_diff_unstaged",
+		InputSchema: json.RawMessage(`{
+  "properties": {
+    "repo_path": {
+      "title": "Repo Path",
+      "type": "string"
+    },
+    "context_lines": {
+      "default": 3,
+      "title": "Context Lines",
+      "type": "integer"
+    }
+  },
+  "required": [
+    "repo_path"
+  ],
+  "title": "GitDiffUnstaged",
+  "type": "object"
+}`),
+		Name: "git_diff_unstaged",
 	}
 }

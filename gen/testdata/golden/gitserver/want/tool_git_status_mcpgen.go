@@ -99,7 +99,19 @@ func toolGitStatus(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGitStatusInput, h.GitStatus),
 		Description: "Shows the working tree status",
-		InputSchema: json.RawMessage(`{"properties":{"repo_path":{"title":"Repo Path","type":"string"}},"required":["repo_path"],"title":"GitStatus","type":"object"}`),
-		Name:        "git_status",
+		InputSchema: json.RawMessage(`{
+  "properties": {
+    "repo_path": {
+      "title": "Repo Path",
+      "type": "string"
+    }
+  },
+  "required": [
+    "repo_path"
+  ],
+  "title": "GitStatus",
+  "type": "object"
+}`),
+		Name: "git_status",
 	}
 }

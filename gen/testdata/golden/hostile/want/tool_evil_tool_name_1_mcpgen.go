@@ -389,13 +389,26 @@ func DecodeEvilToolName1Input(data []byte) (EvilToolName1Input, error) {
 // toolEvilToolName1 returns tool "evil.tool-name_1" bound to h, with its published schemas and policies.
 func toolEvilToolName1(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
-		Call:         server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
-		Description:  "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
-		InputSchema:  json.RawMessage("{\"type\":\"object\",\"title\":\"input */ title\\n//go:generate rm -rf /\",\"description\":\"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\"$comment\":\"*/ comment \\u2028 package main\",\"properties\":{\"mode\":{\"type\":\"string\",\"description\":\"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\"enum\":[\"*/ evil\",\"\\\"quoted\\\"\",\"`tick`\",\"line\\nbreak\",\"nul\\u0000byte\",\"//go:generate rm -rf /\",\"package main\",\"func init() { os.Exit(1) }\",\"sep\\u2028arator\",\"a\u202eb\",\"%s%v%!\"],\"default\":\"*/ package main\\n//go:generate rm -rf /\",\"examples\":[\"`rm -rf /`\",\"\\\"; os.Exit(1); \\\"\"]},\"query\":{\"type\":\"string\",\"title\":\"Query */ `title`\",\"pattern\":\"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\"maxLength\":64,\"default\":\"`\\\"*/\\n//go:generate rm -rf /\"},\"*/ func init() { os.Exit(1) } /*\":{\"type\":\"string\",\"description\":\"A property whose name is Go code.\"},\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":{\"type\":\"integer\",\"default\":0},\"label\":{\"type\":\"string\"},\"const\":{\"type\":\"string\",\"const\":\"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"},\"meta\":{\"type\":\"object\",\"description\":\"An object whose property names have no Go name at all, so it is checked dynamically.\",\"properties\":{\"*/\":{\"type\":\"string\",\"enum\":[\"\\n\",\"\\u0000\"]},\"`\":{\"type\":\"string\",\"pattern\":\"^`*$\"}},\"default\":{\"*/\":\"\\n\",\"`\":\"``\"},\"additionalProperties\":false},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[^\\\\x00*/]+$\"},\"default\":[\"*/\",\"//go:generate rm -rf /\"]}},\"required\":[\"mode\"],\"additionalProperties\":false}"),
-		Name:         "evil.tool-name_1",
-		OutputSchema: json.RawMessage(`{"type":"object","description":"Output */\npackage main","properties":{"echo":{"type":"string","description":"*/ echo \u2029 //go:generate rm -rf /"}},"required":["echo"],"additionalProperties":false}`),
-		Title:        "Evil */ title \" ` \n//go:generate rm -rf /\npackage main\nfunc init() { panic(\"pwned\") }",
+		Annotations: json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
+		Call:        server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
+		Description: "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
+		InputSchema: json.RawMessage("{\n  \"type\": \"object\",\n  \"title\": \"input */ title\\n//go:generate rm -rf /\",\n  \"description\": \"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\n  \"$comment\": \"*/ comment \\u2028 package main\",\n  \"properties\": {\n    \"mode\": {\n      \"type\": \"string\",\n      \"description\": \"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\n      \"enum\": [\n        \"*/ evil\",\n        \"\\\"quoted\\\"\",\n        \"`tick`\",\n        \"line\\nbreak\",\n        \"nul\\u0000byte\",\n        \"//go:generate rm -rf /\",\n        \"package main\",\n        \"func init() { os.Exit(1) }\",\n        \"sep\\u2028arator\",\n        \"a\u202eb\",\n        \"%s%v%!\"\n      ],\n      \"default\": \"*/ package main\\n//go:generate rm -rf /\",\n      \"examples\": [\n        \"`rm -rf /`\",\n        \"\\\"; os.Exit(1); \\\"\"\n      ]\n    },\n    \"query\": {\n      \"type\": \"string\",\n      \"title\": \"Query */ `title`\",\n      \"pattern\": \"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\n      \"maxLength\": 64,\n      \"default\": \"`\\\"*/\\n//go:generate rm -rf /\"\n    },\n    \"*/ func init() { os.Exit(1) } /*\": {\n      \"type\": \"string\",\n      \"description\": \"A property whose name is Go code.\"\n    },\n    \"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\": {\n      \"type\": \"integer\",\n      \"default\": 0\n    },\n    \"label\": {\n      \"type\": \"string\"\n    },\n    \"const\": {\n      \"type\": \"string\",\n      \"const\": \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"\n    },\n    \"meta\": {\n      \"type\": \"object\",\n      \"description\": \"An object whose property names have no Go name at all, so it is checked dynamically.\",\n      \"properties\": {\n        \"*/\": {\n          \"type\": \"string\",\n          \"enum\": [\n            \"\\n\",\n            \"\\u0000\"\n          ]\n        },\n        \"`\": {\n          \"type\": \"string\",\n          \"pattern\": \"^`*$\"\n        }\n      },\n      \"default\": {\n        \"*/\": \"\\n\",\n        \"`\": \"``\"\n      },\n      \"additionalProperties\": false\n    },\n    \"tags\": {\n      \"type\": \"array\",\n      \"items\": {\n        \"type\": \"string\",\n        \"pattern\": \"^[^\\\\x00*/]+$\"\n      },\n      \"default\": [\n        \"*/\",\n        \"//go:generate rm -rf /\"\n      ]\n    }\n  },\n  \"required\": [\n    \"mode\"\n  ],\n  \"additionalProperties\": false\n}"),
+		Name:        "evil.tool-name_1",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "description": "Output */\npackage main",
+  "properties": {
+    "echo": {
+      "type": "string",
+      "description": "*/ echo \u2029 //go:generate rm -rf /"
+    }
+  },
+  "required": [
+    "echo"
+  ],
+  "additionalProperties": false
+}`),
+		Title: "Evil */ title \" ` \n//go:generate rm -rf /\npackage main\nfunc init() { panic(\"pwned\") }",
 	}
 }
 

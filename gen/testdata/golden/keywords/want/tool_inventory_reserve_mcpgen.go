@@ -145,8 +145,131 @@ func toolInventoryReserve(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeInventoryReserveInput, h.InventoryReserve),
 		Description: "Reserves stock for an order.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"lines":{"type":"array","description":"Order lines; at least one must be a priority line, at most two.","items":{"type":"object","properties":{"sku":{"type":"string"},"priority":{"type":"boolean"}},"required":["sku"]},"contains":{"type":"object","properties":{"priority":{"const":true}},"required":["priority"]},"minContains":1,"maxContains":2},"window":{"type":"array","description":"A start date, then optional end date; nothing after.","prefixItems":[{"type":"string","format":"date"}],"unevaluatedItems":{"type":"string","format":"date"},"maxItems":2},"delivery":{"type":"object","description":"Pickup needs a store; shipping needs an address.","properties":{"mode":{"enum":["pickup","ship"]}},"required":["mode"],"dependentSchemas":{"giftWrap":{"properties":{"giftWrap":{"type":"boolean"},"message":{"type":"string","maxLength":40}}}},"allOf":[{"if":{"properties":{"mode":{"const":"pickup"}}},"then":{"properties":{"store":{"type":"string"}},"required":["store"]}},{"if":{"properties":{"mode":{"const":"ship"}}},"then":{"properties":{"address":{"type":"string"}},"required":["address"]}}],"unevaluatedProperties":false}},"required":["lines"],"additionalProperties":false}`),
-		Name:        "inventory.reserve",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "lines": {
+      "type": "array",
+      "description": "Order lines; at least one must be a priority line, at most two.",
+      "items": {
+        "type": "object",
+        "properties": {
+          "sku": {
+            "type": "string"
+          },
+          "priority": {
+            "type": "boolean"
+          }
+        },
+        "required": [
+          "sku"
+        ]
+      },
+      "contains": {
+        "type": "object",
+        "properties": {
+          "priority": {
+            "const": true
+          }
+        },
+        "required": [
+          "priority"
+        ]
+      },
+      "minContains": 1,
+      "maxContains": 2
+    },
+    "window": {
+      "type": "array",
+      "description": "A start date, then optional end date; nothing after.",
+      "prefixItems": [
+        {
+          "type": "string",
+          "format": "date"
+        }
+      ],
+      "unevaluatedItems": {
+        "type": "string",
+        "format": "date"
+      },
+      "maxItems": 2
+    },
+    "delivery": {
+      "type": "object",
+      "description": "Pickup needs a store; shipping needs an address.",
+      "properties": {
+        "mode": {
+          "enum": [
+            "pickup",
+            "ship"
+          ]
+        }
+      },
+      "required": [
+        "mode"
+      ],
+      "dependentSchemas": {
+        "giftWrap": {
+          "properties": {
+            "giftWrap": {
+              "type": "boolean"
+            },
+            "message": {
+              "type": "string",
+              "maxLength": 40
+            }
+          }
+        }
+      },
+      "allOf": [
+        {
+          "if": {
+            "properties": {
+              "mode": {
+                "const": "pickup"
+              }
+            }
+          },
+          "then": {
+            "properties": {
+              "store": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "store"
+            ]
+          }
+        },
+        {
+          "if": {
+            "properties": {
+              "mode": {
+                "const": "ship"
+              }
+            }
+          },
+          "then": {
+            "properties": {
+              "address": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "address"
+            ]
+          }
+        }
+      ],
+      "unevaluatedProperties": false
+    }
+  },
+  "required": [
+    "lines"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "inventory.reserve",
 	}
 }
 

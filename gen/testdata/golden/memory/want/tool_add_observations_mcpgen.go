@@ -214,8 +214,41 @@ func toolAddObservations(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeAddObservationsInput, h.AddObservations),
 		Description: "Add new observations to existing entities in the knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"observations":{"type":"array","items":{"type":"object","properties":{"entityName":{"type":"string","description":"The name of the entity to add the observations to"},"contents":{"type":"array","items":{"type":"string"},"description":"An array of observation contents to add"}},"required":["entityName","contents"],"additionalProperties":false}}},"required":["observations"],"additionalProperties":false}`),
-		Name:        "add_observations",
-		Title:       "Add Observations",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "observations": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "entityName": {
+            "type": "string",
+            "description": "The name of the entity to add the observations to"
+          },
+          "contents": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "An array of observation contents to add"
+          }
+        },
+        "required": [
+          "entityName",
+          "contents"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  "required": [
+    "observations"
+  ],
+  "additionalProperties": false
+}`),
+		Name:  "add_observations",
+		Title: "Add Observations",
 	}
 }

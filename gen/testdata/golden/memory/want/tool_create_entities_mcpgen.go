@@ -317,11 +317,84 @@ func DecodeCreateEntitiesInput(data []byte) (CreateEntitiesInput, error) {
 // toolCreateEntities returns tool "create_entities" bound to h, with its published schemas and policies.
 func toolCreateEntities(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeCreateEntitiesInput, h.CreateEntities, (*CreateEntitiesOutput).Validate, (*CreateEntitiesOutput).AppendJSON),
-		Description:  "Create multiple new entities in the knowledge graph",
-		InputSchema:  json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","description":"The name of the entity"},"entityType":{"type":"string","description":"The type of the entity"},"observations":{"type":"array","items":{"type":"string"},"description":"An array of observation contents associated with the entity"}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
-		Name:         "create_entities",
-		OutputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entities":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"entityType":{"type":"string"},"observations":{"type":"array","items":{"type":"string"}}},"required":["name","entityType","observations"],"additionalProperties":false}}},"required":["entities"],"additionalProperties":false}`),
-		Title:        "Create Entities",
+		Call:        server.Bind(DecodeCreateEntitiesInput, h.CreateEntities, (*CreateEntitiesOutput).Validate, (*CreateEntitiesOutput).AppendJSON),
+		Description: "Create multiple new entities in the knowledge graph",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "entities": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string",
+            "description": "The name of the entity"
+          },
+          "entityType": {
+            "type": "string",
+            "description": "The type of the entity"
+          },
+          "observations": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "An array of observation contents associated with the entity"
+          }
+        },
+        "required": [
+          "name",
+          "entityType",
+          "observations"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  "required": [
+    "entities"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "create_entities",
+		OutputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "entities": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "entityType": {
+            "type": "string"
+          },
+          "observations": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        "required": [
+          "name",
+          "entityType",
+          "observations"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  "required": [
+    "entities"
+  ],
+  "additionalProperties": false
+}`),
+		Title: "Create Entities",
 	}
 }

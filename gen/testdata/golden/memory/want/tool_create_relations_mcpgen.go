@@ -215,8 +215,43 @@ func toolCreateRelations(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeCreateRelationsInput, h.CreateRelations),
 		Description: "Create multiple new relations between entities in the knowledge graph. Relations should be in active voice",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"relations":{"type":"array","items":{"type":"object","properties":{"from":{"type":"string","description":"The name of the entity where the relation starts"},"to":{"type":"string","description":"The name of the entity where the relation ends"},"relationType":{"type":"string","description":"The type of the relation"}},"required":["from","to","relationType"],"additionalProperties":false}}},"required":["relations"],"additionalProperties":false}`),
-		Name:        "create_relations",
-		Title:       "Create Relations",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "relations": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "from": {
+            "type": "string",
+            "description": "The name of the entity where the relation starts"
+          },
+          "to": {
+            "type": "string",
+            "description": "The name of the entity where the relation ends"
+          },
+          "relationType": {
+            "type": "string",
+            "description": "The type of the relation"
+          }
+        },
+        "required": [
+          "from",
+          "to",
+          "relationType"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  "required": [
+    "relations"
+  ],
+  "additionalProperties": false
+}`),
+		Name:  "create_relations",
+		Title: "Create Relations",
 	}
 }

@@ -113,8 +113,24 @@ func toolDeleteEntities(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"destructiveHint":true}`),
 		Call:        server.BindContent(DecodeDeleteEntitiesInput, h.DeleteEntities),
 		Description: "Delete multiple entities and their associated relations from the knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"entityNames":{"type":"array","items":{"type":"string"},"description":"An array of entity names to delete"}},"required":["entityNames"],"additionalProperties":false}`),
-		Name:        "delete_entities",
-		Title:       "Delete Entities",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "entityNames": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "An array of entity names to delete"
+    }
+  },
+  "required": [
+    "entityNames"
+  ],
+  "additionalProperties": false
+}`),
+		Name:  "delete_entities",
+		Title: "Delete Entities",
 	}
 }

@@ -113,8 +113,24 @@ func toolOpenNodes(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeOpenNodesInput, h.OpenNodes),
 		Description: "Open specific nodes in the knowledge graph by their names",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"names":{"type":"array","items":{"type":"string"},"description":"An array of entity names to retrieve"}},"required":["names"],"additionalProperties":false}`),
-		Name:        "open_nodes",
-		Title:       "Open Nodes",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "names": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "An array of entity names to retrieve"
+    }
+  },
+  "required": [
+    "names"
+  ],
+  "additionalProperties": false
+}`),
+		Name:  "open_nodes",
+		Title: "Open Nodes",
 	}
 }

@@ -81,8 +81,13 @@ func toolReadGraph(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeReadGraphInput, h.ReadGraph),
 		Description: "Read the entire knowledge graph",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{},"additionalProperties":false}`),
-		Name:        "read_graph",
-		Title:       "Read Graph",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {},
+  "additionalProperties": false
+}`),
+		Name:  "read_graph",
+		Title: "Read Graph",
 	}
 }

@@ -101,8 +101,21 @@ func toolSearchNodes(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeSearchNodesInput, h.SearchNodes),
 		Description: "Search for nodes in the knowledge graph based on a query",
-		InputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"query":{"type":"string","description":"The search query to match against entity names, types, and observation content"}},"required":["query"],"additionalProperties":false}`),
-		Name:        "search_nodes",
-		Title:       "Search Nodes",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "query": {
+      "type": "string",
+      "description": "The search query to match against entity names, types, and observation content"
+    }
+  },
+  "required": [
+    "query"
+  ],
+  "additionalProperties": false
+}`),
+		Name:  "search_nodes",
+		Title: "Search Nodes",
 	}
 }

@@ -838,11 +838,203 @@ func DecodeOrdersSubmitBatchInput(data []byte) (OrdersSubmitBatchInput, error) {
 // toolOrdersSubmitBatch returns tool "orders.submit_batch" bound to h, with its published schemas and policies.
 func toolOrdersSubmitBatch(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeOrdersSubmitBatchInput, h.OrdersSubmitBatch, (*OrdersSubmitBatchOutput).Validate, (*OrdersSubmitBatchOutput).AppendJSON),
-		Description:  "Submits a batch of orders, each with its own legs.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"account":{"type":"object","properties":{"id":{"type":"string","minLength":1},"owner":{"type":"object","properties":{"name":{"type":"string"},"country":{"type":"string","pattern":"^[A-Z]{2}$"}},"required":["name"],"additionalProperties":false}},"required":["id"],"additionalProperties":false},"orders":{"type":"array","minItems":1,"maxItems":50,"items":{"type":"object","properties":{"symbol":{"type":"string"},"legs":{"type":"array","maxItems":4,"items":{"type":"object","properties":{"ratio":{"type":"integer","minimum":1},"strike":{"type":"number"}},"required":["ratio"],"additionalProperties":false}},"tags":{"type":"array","items":{"type":"string","maxLength":16},"uniqueItems":true}},"required":["symbol","legs"],"additionalProperties":false}},"matrix":{"type":"array","items":{"type":"array","items":{"type":"number"}}},"labels":{"type":"object","additionalProperties":{"type":"string"},"maxProperties":8},"point":{"type":"array","prefixItems":[{"type":"number"},{"type":"number"}],"items":false},"headers":{"type":"object","patternProperties":{"^X-[A-Za-z-]+$":{"type":"string"}},"additionalProperties":false},"shipping":{"type":"object","properties":{"street":{"type":"string"},"city":{"type":"string"},"zip":{"type":"string"}},"dependentRequired":{"street":["city","zip"]}}},"required":["account","orders"],"additionalProperties":false}`),
-		Name:         "orders.submit_batch",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"accepted":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer","minimum":0},"orderId":{"type":"string"}},"required":["index","orderId"],"additionalProperties":false}},"rejected":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"reasons":{"type":"array","items":{"type":"string"}}},"required":["index","reasons"],"additionalProperties":false}}},"required":["accepted","rejected"],"additionalProperties":false}`),
+		Call:        server.Bind(DecodeOrdersSubmitBatchInput, h.OrdersSubmitBatch, (*OrdersSubmitBatchOutput).Validate, (*OrdersSubmitBatchOutput).AppendJSON),
+		Description: "Submits a batch of orders, each with its own legs.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "account": {
+      "type": "object",
+      "properties": {
+        "id": {
+          "type": "string",
+          "minLength": 1
+        },
+        "owner": {
+          "type": "object",
+          "properties": {
+            "name": {
+              "type": "string"
+            },
+            "country": {
+              "type": "string",
+              "pattern": "^[A-Z]{2}$"
+            }
+          },
+          "required": [
+            "name"
+          ],
+          "additionalProperties": false
+        }
+      },
+      "required": [
+        "id"
+      ],
+      "additionalProperties": false
+    },
+    "orders": {
+      "type": "array",
+      "minItems": 1,
+      "maxItems": 50,
+      "items": {
+        "type": "object",
+        "properties": {
+          "symbol": {
+            "type": "string"
+          },
+          "legs": {
+            "type": "array",
+            "maxItems": 4,
+            "items": {
+              "type": "object",
+              "properties": {
+                "ratio": {
+                  "type": "integer",
+                  "minimum": 1
+                },
+                "strike": {
+                  "type": "number"
+                }
+              },
+              "required": [
+                "ratio"
+              ],
+              "additionalProperties": false
+            }
+          },
+          "tags": {
+            "type": "array",
+            "items": {
+              "type": "string",
+              "maxLength": 16
+            },
+            "uniqueItems": true
+          }
+        },
+        "required": [
+          "symbol",
+          "legs"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "matrix": {
+      "type": "array",
+      "items": {
+        "type": "array",
+        "items": {
+          "type": "number"
+        }
+      }
+    },
+    "labels": {
+      "type": "object",
+      "additionalProperties": {
+        "type": "string"
+      },
+      "maxProperties": 8
+    },
+    "point": {
+      "type": "array",
+      "prefixItems": [
+        {
+          "type": "number"
+        },
+        {
+          "type": "number"
+        }
+      ],
+      "items": false
+    },
+    "headers": {
+      "type": "object",
+      "patternProperties": {
+        "^X-[A-Za-z-]+$": {
+          "type": "string"
+        }
+      },
+      "additionalProperties": false
+    },
+    "shipping": {
+      "type": "object",
+      "properties": {
+        "street": {
+          "type": "string"
+        },
+        "city": {
+          "type": "string"
+        },
+        "zip": {
+          "type": "string"
+        }
+      },
+      "dependentRequired": {
+        "street": [
+          "city",
+          "zip"
+        ]
+      }
+    }
+  },
+  "required": [
+    "account",
+    "orders"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "orders.submit_batch",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "accepted": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "index": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "orderId": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "index",
+          "orderId"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "rejected": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "index": {
+            "type": "integer"
+          },
+          "reasons": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        "required": [
+          "index",
+          "reasons"
+        ],
+        "additionalProperties": false
+      }
+    }
+  },
+  "required": [
+    "accepted",
+    "rejected"
+  ],
+  "additionalProperties": false
+}`),
 	}
 }
 

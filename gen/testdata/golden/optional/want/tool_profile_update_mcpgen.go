@@ -528,8 +528,112 @@ func toolProfileUpdate(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeProfileUpdateInput, h.ProfileUpdate),
 		Description: "Updates a user profile; null clears a field, absence keeps it.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"userId":{"type":"string"},"nickname":{"type":["string","null"],"maxLength":32},"age":{"type":["integer","null"],"minimum":0,"maximum":150},"score":{"type":["number","null"]},"verified":{"type":["boolean","null"]},"balance":{"type":["number","null"]},"birthday":{"type":["string","null"],"format":"date"},"lastSeen":{"type":["string","null"],"format":"date-time"},"address":{"type":["object","null"],"properties":{"line1":{"type":"string"},"line2":{"type":["string","null"]}},"required":["line1"],"additionalProperties":false},"aliases":{"type":["array","null"],"items":{"type":"string"}},"theme":{"type":"string","enum":["light","dark"],"default":"light"},"requiredNullable":{"type":["string","null"]},"extra":{}},"required":["userId","requiredNullable"],"additionalProperties":false}`),
-		Name:        "profile.update",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "userId": {
+      "type": "string"
+    },
+    "nickname": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "maxLength": 32
+    },
+    "age": {
+      "type": [
+        "integer",
+        "null"
+      ],
+      "minimum": 0,
+      "maximum": 150
+    },
+    "score": {
+      "type": [
+        "number",
+        "null"
+      ]
+    },
+    "verified": {
+      "type": [
+        "boolean",
+        "null"
+      ]
+    },
+    "balance": {
+      "type": [
+        "number",
+        "null"
+      ]
+    },
+    "birthday": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date"
+    },
+    "lastSeen": {
+      "type": [
+        "string",
+        "null"
+      ],
+      "format": "date-time"
+    },
+    "address": {
+      "type": [
+        "object",
+        "null"
+      ],
+      "properties": {
+        "line1": {
+          "type": "string"
+        },
+        "line2": {
+          "type": [
+            "string",
+            "null"
+          ]
+        }
+      },
+      "required": [
+        "line1"
+      ],
+      "additionalProperties": false
+    },
+    "aliases": {
+      "type": [
+        "array",
+        "null"
+      ],
+      "items": {
+        "type": "string"
+      }
+    },
+    "theme": {
+      "type": "string",
+      "enum": [
+        "light",
+        "dark"
+      ],
+      "default": "light"
+    },
+    "requiredNullable": {
+      "type": [
+        "string",
+        "null"
+      ]
+    },
+    "extra": {}
+  },
+  "required": [
+    "userId",
+    "requiredNullable"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "profile.update",
 	}
 }
 

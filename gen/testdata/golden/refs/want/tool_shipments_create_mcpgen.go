@@ -400,8 +400,137 @@ func toolShipmentsCreate(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeShipmentsCreateInput, h.ShipmentsCreate),
 		Description: "Books a shipment between two addresses.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"from":{"$ref":"#/$defs/common.json/$defs/address","description":"Pick-up address."},"to":{"$ref":"#/$defs/common.json/$defs/address","description":"Delivery address."},"parcels":{"type":"array","minItems":1,"items":{"$ref":"#/$defs/parcel"}},"origin":{"$ref":"#/$defs/common.json/$defs/country"},"contents":{"$ref":"#/$defs/category"}},"required":["from","to","parcels"],"additionalProperties":false,"$defs":{"parcel":{"type":"object","properties":{"weightKg":{"$ref":"#/$defs/common.json/$defs/weight"},"fragile":{"type":"boolean"}},"required":["weightKg"],"additionalProperties":false},"category":{"type":"object","description":"A category with sub-categories (recursive through items).","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/category"}}},"required":["name"],"additionalProperties":false},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}},"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}}}}`),
-		Name:        "shipments.create",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "from": {
+      "$ref": "#/$defs/common.json/$defs/address",
+      "description": "Pick-up address."
+    },
+    "to": {
+      "$ref": "#/$defs/common.json/$defs/address",
+      "description": "Delivery address."
+    },
+    "parcels": {
+      "type": "array",
+      "minItems": 1,
+      "items": {
+        "$ref": "#/$defs/parcel"
+      }
+    },
+    "origin": {
+      "$ref": "#/$defs/common.json/$defs/country"
+    },
+    "contents": {
+      "$ref": "#/$defs/category"
+    }
+  },
+  "required": [
+    "from",
+    "to",
+    "parcels"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "parcel": {
+      "type": "object",
+      "properties": {
+        "weightKg": {
+          "$ref": "#/$defs/common.json/$defs/weight"
+        },
+        "fragile": {
+          "type": "boolean"
+        }
+      },
+      "required": [
+        "weightKg"
+      ],
+      "additionalProperties": false
+    },
+    "category": {
+      "type": "object",
+      "description": "A category with sub-categories (recursive through items).",
+      "properties": {
+        "name": {
+          "type": "string"
+        },
+        "children": {
+          "type": "array",
+          "items": {
+            "$ref": "#/$defs/category"
+          }
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "additionalProperties": false
+    },
+    "common.json": {
+      "$defs": {
+        "country": {
+          "type": "string",
+          "description": "ISO 3166-1 alpha-2 code.",
+          "pattern": "^[A-Z]{2}$"
+        },
+        "address": {
+          "type": "object",
+          "description": "A postal address.",
+          "properties": {
+            "street": {
+              "type": "string"
+            },
+            "city": {
+              "type": "string"
+            },
+            "country": {
+              "$ref": "#/$defs/common.json/$defs/country"
+            },
+            "location": {
+              "$ref": "#/$defs/geo.json/$defs/point"
+            }
+          },
+          "required": [
+            "street",
+            "city",
+            "country"
+          ],
+          "additionalProperties": false
+        },
+        "weight": {
+          "type": "number",
+          "exclusiveMinimum": 0,
+          "maximum": 30000
+        }
+      }
+    },
+    "geo.json": {
+      "$defs": {
+        "point": {
+          "type": "object",
+          "properties": {
+            "lat": {
+              "type": "number",
+              "minimum": -90,
+              "maximum": 90
+            },
+            "lon": {
+              "type": "number",
+              "minimum": -180,
+              "maximum": 180
+            }
+          },
+          "required": [
+            "lat",
+            "lon"
+          ],
+          "additionalProperties": false
+        }
+      }
+    }
+  }
+}`),
+		Name: "shipments.create",
 	}
 }
 

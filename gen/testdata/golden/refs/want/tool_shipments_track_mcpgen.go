@@ -151,10 +151,95 @@ func DecodeShipmentsTrackInput(data []byte) (ShipmentsTrackInput, error) {
 // toolShipmentsTrack returns tool "shipments.track" bound to h, with its published schemas and policies.
 func toolShipmentsTrack(h Handlers) server.Tool {
 	return server.Tool{
-		Call:         server.Bind(DecodeShipmentsTrackInput, h.ShipmentsTrack, (*ShipmentsTrackOutput).Validate, (*ShipmentsTrackOutput).AppendJSON),
-		Description:  "Reports where a shipment is.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"shipmentId":{"type":"string","format":"uuid"}},"required":["shipmentId"],"additionalProperties":false}`),
-		Name:         "shipments.track",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"position":{"$ref":"#/$defs/geo.json/$defs/point"},"destination":{"$ref":"#/$defs/common.json/$defs/address"}},"required":["position"],"additionalProperties":false,"$defs":{"geo.json":{"$defs":{"point":{"type":"object","properties":{"lat":{"type":"number","minimum":-90,"maximum":90},"lon":{"type":"number","minimum":-180,"maximum":180}},"required":["lat","lon"],"additionalProperties":false}}},"common.json":{"$comment":"Shared schemas for the shipping tools.","$defs":{"country":{"type":"string","description":"ISO 3166-1 alpha-2 code.","pattern":"^[A-Z]{2}$"},"address":{"type":"object","description":"A postal address.","properties":{"street":{"type":"string"},"city":{"type":"string"},"country":{"$ref":"#/$defs/common.json/$defs/country"},"location":{"$ref":"#/$defs/geo.json/$defs/point"}},"required":["street","city","country"],"additionalProperties":false},"weight":{"type":"number","exclusiveMinimum":0,"maximum":30000}}}}}`),
+		Call:        server.Bind(DecodeShipmentsTrackInput, h.ShipmentsTrack, (*ShipmentsTrackOutput).Validate, (*ShipmentsTrackOutput).AppendJSON),
+		Description: "Reports where a shipment is.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "shipmentId": {
+      "type": "string",
+      "format": "uuid"
+    }
+  },
+  "required": [
+    "shipmentId"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "shipments.track",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "position": {
+      "$ref": "#/$defs/geo.json/$defs/point"
+    },
+    "destination": {
+      "$ref": "#/$defs/common.json/$defs/address"
+    }
+  },
+  "required": [
+    "position"
+  ],
+  "additionalProperties": false,
+  "$defs": {
+    "geo.json": {
+      "$defs": {
+        "point": {
+          "type": "object",
+          "properties": {
+            "lat": {
+              "type": "number",
+              "minimum": -90,
+              "maximum": 90
+            },
+            "lon": {
+              "type": "number",
+              "minimum": -180,
+              "maximum": 180
+            }
+          },
+          "required": [
+            "lat",
+            "lon"
+          ],
+          "additionalProperties": false
+        }
+      }
+    },
+    "common.json": {
+      "$defs": {
+        "country": {
+          "type": "string",
+          "description": "ISO 3166-1 alpha-2 code.",
+          "pattern": "^[A-Z]{2}$"
+        },
+        "address": {
+          "type": "object",
+          "description": "A postal address.",
+          "properties": {
+            "street": {
+              "type": "string"
+            },
+            "city": {
+              "type": "string"
+            },
+            "country": {
+              "$ref": "#/$defs/common.json/$defs/country"
+            },
+            "location": {
+              "$ref": "#/$defs/geo.json/$defs/point"
+            }
+          },
+          "required": [
+            "street",
+            "city",
+            "country"
+          ],
+          "additionalProperties": false
+        }
+      }
+    }
+  }
+}`),
 	}
 }

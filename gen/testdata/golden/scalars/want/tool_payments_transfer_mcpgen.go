@@ -606,12 +606,137 @@ func DecodePaymentsTransferInput(data []byte) (PaymentsTransferInput, error) {
 // toolPaymentsTransfer returns tool "payments.transfer" bound to h, with its published schemas and policies.
 func toolPaymentsTransfer(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}`),
-		Call:         server.Bind(DecodePaymentsTransferInput, h.PaymentsTransfer, (*PaymentsTransferOutput).Validate, (*PaymentsTransferOutput).AppendJSON),
-		Description:  "Moves money between two accounts of the same customer.\nAmounts are exact decimals; nothing goes through float64.",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"from":{"type":"string","description":"Source account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"to":{"type":"string","description":"Target account (IBAN).","pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"},"amount":{"type":"number","description":"Amount to move.","exclusiveMinimum":0,"maximum":1000000,"multipleOf":0.01},"fee":{"type":"string","description":"Fee as a decimal string.","minimum":0,"maximum":50},"currency":{"type":"string"},"instalments":{"type":"integer","minimum":1,"maximum":12,"default":1},"ratio":{"type":"number","minimum":0,"exclusiveMaximum":1},"urgent":{"type":"boolean"},"executeAt":{"type":"string","format":"date-time"},"valueDate":{"type":"string","format":"date"},"reference":{"type":"string","minLength":1,"maxLength":35},"notify":{"type":"string","format":"email"},"callback":{"type":"string","format":"uri"},"requestId":{"type":"string","format":"uuid"},"clientIp":{"type":"string","format":"ipv4"},"clientIpv6":{"type":"string","format":"ipv6"},"host":{"type":"string","format":"hostname"},"pin":{"type":"string","pattern":"^[0-9]{4,6}$"},"channel":{"const":"api","type":"string"}},"required":["from","to","amount","currency"],"additionalProperties":false}`),
-		Name:         "payments.transfer",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"transferId":{"type":"string","format":"uuid"},"booked":{"type":"number"},"bookedAt":{"type":"string","format":"date-time"},"pending":{"type":"boolean"},"attempts":{"type":"integer","minimum":1}},"required":["transferId","booked","bookedAt","pending"],"additionalProperties":false}`),
+		Annotations: json.RawMessage(`{"destructiveHint":true,"idempotentHint":false,"openWorldHint":true}`),
+		Call:        server.Bind(DecodePaymentsTransferInput, h.PaymentsTransfer, (*PaymentsTransferOutput).Validate, (*PaymentsTransferOutput).AppendJSON),
+		Description: "Moves money between two accounts of the same customer.\nAmounts are exact decimals; nothing goes through float64.",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "from": {
+      "type": "string",
+      "description": "Source account (IBAN).",
+      "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
+    },
+    "to": {
+      "type": "string",
+      "description": "Target account (IBAN).",
+      "pattern": "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
+    },
+    "amount": {
+      "type": "number",
+      "description": "Amount to move.",
+      "exclusiveMinimum": 0,
+      "maximum": 1000000,
+      "multipleOf": 0.01
+    },
+    "fee": {
+      "type": "string",
+      "description": "Fee as a decimal string.",
+      "minimum": 0,
+      "maximum": 50
+    },
+    "currency": {
+      "type": "string"
+    },
+    "instalments": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 12,
+      "default": 1
+    },
+    "ratio": {
+      "type": "number",
+      "minimum": 0,
+      "exclusiveMaximum": 1
+    },
+    "urgent": {
+      "type": "boolean"
+    },
+    "executeAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "valueDate": {
+      "type": "string",
+      "format": "date"
+    },
+    "reference": {
+      "type": "string",
+      "minLength": 1,
+      "maxLength": 35
+    },
+    "notify": {
+      "type": "string",
+      "format": "email"
+    },
+    "callback": {
+      "type": "string",
+      "format": "uri"
+    },
+    "requestId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "clientIp": {
+      "type": "string",
+      "format": "ipv4"
+    },
+    "clientIpv6": {
+      "type": "string",
+      "format": "ipv6"
+    },
+    "host": {
+      "type": "string",
+      "format": "hostname"
+    },
+    "pin": {
+      "type": "string",
+      "pattern": "^[0-9]{4,6}$"
+    },
+    "channel": {
+      "const": "api",
+      "type": "string"
+    }
+  },
+  "required": [
+    "from",
+    "to",
+    "amount",
+    "currency"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "payments.transfer",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "transferId": {
+      "type": "string",
+      "format": "uuid"
+    },
+    "booked": {
+      "type": "number"
+    },
+    "bookedAt": {
+      "type": "string",
+      "format": "date-time"
+    },
+    "pending": {
+      "type": "boolean"
+    },
+    "attempts": {
+      "type": "integer",
+      "minimum": 1
+    }
+  },
+  "required": [
+    "transferId",
+    "booked",
+    "bookedAt",
+    "pending"
+  ],
+  "additionalProperties": false
+}`),
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			MaxArgsBytes:       4096,

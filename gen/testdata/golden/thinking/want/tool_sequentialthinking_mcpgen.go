@@ -319,12 +319,95 @@ func DecodeSequentialthinkingInput(data []byte) (SequentialthinkingInput, error)
 // toolSequentialthinking returns tool "sequentialthinking" bound to h, with its published schemas and policies.
 func toolSequentialthinking(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`),
-		Call:         server.Bind(DecodeSequentialthinkingInput, h.Sequentialthinking, (*SequentialthinkingOutput).Validate, (*SequentialthinkingOutput).AppendJSON),
-		Description:  "A detailed tool for dynamic and reflective problem-solving through thoughts.\nThis tool helps analyze problems through a flexible thinking process that can adapt and evolve.\nEach thought can build on, question, or revise previous insights as understanding deepens.\n\nWhen to use this tool:\n- Breaking down complex problems into steps\n- Planning and design with room for revision\n- Analysis that might need course correction",
-		InputSchema:  json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"thought":{"type":"string","description":"Your current thinking step"},"nextThoughtNeeded":{"type":"boolean","description":"Whether another thought step is needed"},"thoughtNumber":{"type":"integer","minimum":1,"description":"Current thought number (numeric value, e.g., 1, 2, 3)"},"totalThoughts":{"type":"integer","minimum":1,"description":"Estimated total thoughts needed (numeric value, e.g., 5, 10)"},"isRevision":{"type":"boolean","description":"Whether this revises previous thinking"},"revisesThought":{"type":"integer","minimum":1,"description":"Which thought is being reconsidered"},"branchFromThought":{"type":"integer","minimum":1,"description":"Branching point thought number"},"branchId":{"type":"string","description":"Branch identifier"},"needsMoreThoughts":{"type":"boolean","description":"If more thoughts are needed"}},"required":["thought","nextThoughtNeeded","thoughtNumber","totalThoughts"],"additionalProperties":false}`),
-		Name:         "sequentialthinking",
-		OutputSchema: json.RawMessage(`{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"thoughtNumber":{"type":"number"},"totalThoughts":{"type":"number"},"nextThoughtNeeded":{"type":"boolean"},"branches":{"type":"array","items":{"type":"string"}},"thoughtHistoryLength":{"type":"number"}},"required":["thoughtNumber","totalThoughts","nextThoughtNeeded","branches","thoughtHistoryLength"],"additionalProperties":false}`),
-		Title:        "Sequential Thinking",
+		Annotations: json.RawMessage(`{"readOnlyHint":true,"destructiveHint":false,"idempotentHint":true,"openWorldHint":false}`),
+		Call:        server.Bind(DecodeSequentialthinkingInput, h.Sequentialthinking, (*SequentialthinkingOutput).Validate, (*SequentialthinkingOutput).AppendJSON),
+		Description: "A detailed tool for dynamic and reflective problem-solving through thoughts.\nThis tool helps analyze problems through a flexible thinking process that can adapt and evolve.\nEach thought can build on, question, or revise previous insights as understanding deepens.\n\nWhen to use this tool:\n- Breaking down complex problems into steps\n- Planning and design with room for revision\n- Analysis that might need course correction",
+		InputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "thought": {
+      "type": "string",
+      "description": "Your current thinking step"
+    },
+    "nextThoughtNeeded": {
+      "type": "boolean",
+      "description": "Whether another thought step is needed"
+    },
+    "thoughtNumber": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Current thought number (numeric value, e.g., 1, 2, 3)"
+    },
+    "totalThoughts": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Estimated total thoughts needed (numeric value, e.g., 5, 10)"
+    },
+    "isRevision": {
+      "type": "boolean",
+      "description": "Whether this revises previous thinking"
+    },
+    "revisesThought": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Which thought is being reconsidered"
+    },
+    "branchFromThought": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Branching point thought number"
+    },
+    "branchId": {
+      "type": "string",
+      "description": "Branch identifier"
+    },
+    "needsMoreThoughts": {
+      "type": "boolean",
+      "description": "If more thoughts are needed"
+    }
+  },
+  "required": [
+    "thought",
+    "nextThoughtNeeded",
+    "thoughtNumber",
+    "totalThoughts"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "sequentialthinking",
+		OutputSchema: json.RawMessage(`{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "thoughtNumber": {
+      "type": "number"
+    },
+    "totalThoughts": {
+      "type": "number"
+    },
+    "nextThoughtNeeded": {
+      "type": "boolean"
+    },
+    "branches": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      }
+    },
+    "thoughtHistoryLength": {
+      "type": "number"
+    }
+  },
+  "required": [
+    "thoughtNumber",
+    "totalThoughts",
+    "nextThoughtNeeded",
+    "branches",
+    "thoughtHistoryLength"
+  ],
+  "additionalProperties": false
+}`),
+		Title: "Sequential Thinking",
 	}
 }

@@ -127,7 +127,28 @@ func toolConvertTime(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeConvertTimeInput, h.ConvertTime),
 		Description: "Convert time between timezones",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"source_timezone":{"type":"string","description":"Source IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no source timezone provided by the user."},"time":{"type":"string","description":"Time to convert in 24-hour format (HH:MM)"},"target_timezone":{"type":"string","description":"Target IANA timezone name (e.g., 'Asia/Tokyo', 'America/San_Francisco'). Use 'UTC' as local timezone if no target timezone provided by the user."}},"required":["source_timezone","time","target_timezone"]}`),
-		Name:        "convert_time",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "source_timezone": {
+      "type": "string",
+      "description": "Source IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no source timezone provided by the user."
+    },
+    "time": {
+      "type": "string",
+      "description": "Time to convert in 24-hour format (HH:MM)"
+    },
+    "target_timezone": {
+      "type": "string",
+      "description": "Target IANA timezone name (e.g., 'Asia/Tokyo', 'America/San_Francisco'). Use 'UTC' as local timezone if no target timezone provided by the user."
+    }
+  },
+  "required": [
+    "source_timezone",
+    "time",
+    "target_timezone"
+  ]
+}`),
+		Name: "convert_time",
 	}
 }

@@ -101,7 +101,18 @@ func toolGetCurrentTime(h Handlers) server.Tool {
 	return server.Tool{
 		Call:        server.BindContent(DecodeGetCurrentTimeInput, h.GetCurrentTime),
 		Description: "Get current time in a specific timezones",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"timezone":{"type":"string","description":"IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no timezone provided by the user."}},"required":["timezone"]}`),
-		Name:        "get_current_time",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "timezone": {
+      "type": "string",
+      "description": "IANA timezone name (e.g., 'America/New_York', 'Europe/London'). Use 'UTC' as local timezone if no timezone provided by the user."
+    }
+  },
+  "required": [
+    "timezone"
+  ]
+}`),
+		Name: "get_current_time",
 	}
 }

@@ -327,12 +327,88 @@ func DecodeCreateIssueInput(data []byte) (CreateIssueInput, error) {
 // toolCreateIssue returns tool "create_issue" bound to h, with its published schemas and policies.
 func toolCreateIssue(h Handlers) server.Tool {
 	return server.Tool{
-		Annotations:  json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
-		Call:         server.Bind(DecodeCreateIssueInput, h.CreateIssue, (*CreateIssueOutput).Validate, (*CreateIssueOutput).AppendJSON),
-		Description:  "Create a new issue in a GitHub repository",
-		InputSchema:  json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner","pattern":"^[A-Za-z0-9-]{1,39}$"},"repo":{"type":"string","description":"Repository name","pattern":"^[A-Za-z0-9._-]{1,100}$"},"title":{"type":"string","description":"Issue title","minLength":1,"maxLength":256},"body":{"type":"string","description":"Issue body content"},"assignees":{"type":"array","items":{"type":"string"},"maxItems":10,"uniqueItems":true,"description":"Usernames to assign to this issue"},"labels":{"type":"array","items":{"type":"string"},"description":"Labels to apply to this issue"},"milestone":{"type":"integer","minimum":1,"description":"Milestone number"}},"required":["owner","repo","title"],"additionalProperties":false}`),
-		Name:         "create_issue",
-		OutputSchema: json.RawMessage(`{"type":"object","properties":{"number":{"type":"integer","minimum":1},"url":{"type":"string","format":"uri"},"state":{"type":"string","enum":["open","closed"]}},"required":["number","url","state"],"additionalProperties":false}`),
+		Annotations: json.RawMessage(`{"title":"Create issue","readOnlyHint":false,"openWorldHint":true}`),
+		Call:        server.Bind(DecodeCreateIssueInput, h.CreateIssue, (*CreateIssueOutput).Validate, (*CreateIssueOutput).AppendJSON),
+		Description: "Create a new issue in a GitHub repository",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "owner": {
+      "type": "string",
+      "description": "Repository owner",
+      "pattern": "^[A-Za-z0-9-]{1,39}$"
+    },
+    "repo": {
+      "type": "string",
+      "description": "Repository name",
+      "pattern": "^[A-Za-z0-9._-]{1,100}$"
+    },
+    "title": {
+      "type": "string",
+      "description": "Issue title",
+      "minLength": 1,
+      "maxLength": 256
+    },
+    "body": {
+      "type": "string",
+      "description": "Issue body content"
+    },
+    "assignees": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "maxItems": 10,
+      "uniqueItems": true,
+      "description": "Usernames to assign to this issue"
+    },
+    "labels": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "Labels to apply to this issue"
+    },
+    "milestone": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Milestone number"
+    }
+  },
+  "required": [
+    "owner",
+    "repo",
+    "title"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "create_issue",
+		OutputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "number": {
+      "type": "integer",
+      "minimum": 1
+    },
+    "url": {
+      "type": "string",
+      "format": "uri"
+    },
+    "state": {
+      "type": "string",
+      "enum": [
+        "open",
+        "closed"
+      ]
+    }
+  },
+  "required": [
+    "number",
+    "url",
+    "state"
+  ],
+  "additionalProperties": false
+}`),
 		Policy: server.Policy{
 			AuditClass:         "tool_execution",
 			RateLimitPerMinute: 60,

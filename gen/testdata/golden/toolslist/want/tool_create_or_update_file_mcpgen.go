@@ -186,8 +186,48 @@ func toolCreateOrUpdateFile(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"destructiveHint":true}`),
 		Call:        server.BindContent(DecodeCreateOrUpdateFileInput, h.CreateOrUpdateFile),
 		Description: "Create or update a single file in a GitHub repository. If updating, you must provide the SHA of the file you want to update.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string"},"repo":{"type":"string"},"path":{"type":"string","description":"Path where to create/update the file"},"content":{"type":"string","description":"Content of the file"},"message":{"type":"string","description":"Commit message"},"branch":{"type":"string","description":"Branch to create/update the file in"},"sha":{"type":"string","pattern":"^[0-9a-f]{40}$","description":"SHA of the file being replaced (required if the file already exists)"}},"required":["owner","repo","path","content","message","branch"],"additionalProperties":false}`),
-		Name:        "create_or_update_file",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "owner": {
+      "type": "string"
+    },
+    "repo": {
+      "type": "string"
+    },
+    "path": {
+      "type": "string",
+      "description": "Path where to create/update the file"
+    },
+    "content": {
+      "type": "string",
+      "description": "Content of the file"
+    },
+    "message": {
+      "type": "string",
+      "description": "Commit message"
+    },
+    "branch": {
+      "type": "string",
+      "description": "Branch to create/update the file in"
+    },
+    "sha": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{40}$",
+      "description": "SHA of the file being replaced (required if the file already exists)"
+    }
+  },
+  "required": [
+    "owner",
+    "repo",
+    "path",
+    "content",
+    "message",
+    "branch"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "create_or_update_file",
 		Policy: server.Policy{
 			AuditClass:   "config_changes",
 			MaxArgsBytes: 2097152,

@@ -230,7 +230,46 @@ func toolEditFile(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"destructiveHint":true}`),
 		Call:        server.BindContent(DecodeEditFileInput, h.EditFile),
 		Description: "Make line-based edits to a text file. Each edit replaces exact line sequences with new content. Returns a git-style diff showing the changes made. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"edits":{"type":"array","items":{"type":"object","properties":{"oldText":{"type":"string","description":"Text to search for - must match exactly"},"newText":{"type":"string","description":"Text to replace with"}},"required":["oldText","newText"],"additionalProperties":false}},"dryRun":{"type":"boolean","default":false,"description":"Preview changes using git-style diff format"}},"required":["path","edits"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "edit_file",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "path": {
+      "type": "string"
+    },
+    "edits": {
+      "type": "array",
+      "items": {
+        "type": "object",
+        "properties": {
+          "oldText": {
+            "type": "string",
+            "description": "Text to search for - must match exactly"
+          },
+          "newText": {
+            "type": "string",
+            "description": "Text to replace with"
+          }
+        },
+        "required": [
+          "oldText",
+          "newText"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "dryRun": {
+      "type": "boolean",
+      "default": false,
+      "description": "Preview changes using git-style diff format"
+    }
+  },
+  "required": [
+    "path",
+    "edits"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "edit_file",
 	}
 }

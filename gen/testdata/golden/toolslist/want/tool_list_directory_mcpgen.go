@@ -152,7 +152,28 @@ func toolListDirectory(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeListDirectoryInput, h.ListDirectory),
 		Description: "Get a detailed listing of all files and directories in a specified path. Results clearly distinguish between files and directories with [FILE] and [DIR] prefixes. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"sortBy":{"type":"string","enum":["name","size"],"default":"name","description":"Sort entries by name or size"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "list_directory",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "path": {
+      "type": "string"
+    },
+    "sortBy": {
+      "type": "string",
+      "enum": [
+        "name",
+        "size"
+      ],
+      "default": "name",
+      "description": "Sort entries by name or size"
+    }
+  },
+  "required": [
+    "path"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "list_directory",
 	}
 }

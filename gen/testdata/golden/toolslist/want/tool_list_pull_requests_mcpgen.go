@@ -327,7 +327,62 @@ func toolListPullRequests(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"title":"List pull requests","readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeListPullRequestsInput, h.ListPullRequests),
 		Description: "List pull requests in a GitHub repository.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"owner":{"type":"string","description":"Repository owner"},"repo":{"type":"string","description":"Repository name"},"state":{"type":"string","enum":["open","closed","all"],"description":"Filter by state"},"sort":{"type":"string","enum":["created","updated","popularity","long-running"],"description":"Sort by"},"direction":{"type":"string","enum":["asc","desc"],"description":"Sort direction"},"perPage":{"type":"integer","minimum":1,"maximum":100,"description":"Results per page for pagination (min 1, max 100)"},"page":{"type":"integer","minimum":1,"description":"Page number for pagination (min 1)"}},"required":["owner","repo"],"additionalProperties":false}`),
-		Name:        "list_pull_requests",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "owner": {
+      "type": "string",
+      "description": "Repository owner"
+    },
+    "repo": {
+      "type": "string",
+      "description": "Repository name"
+    },
+    "state": {
+      "type": "string",
+      "enum": [
+        "open",
+        "closed",
+        "all"
+      ],
+      "description": "Filter by state"
+    },
+    "sort": {
+      "type": "string",
+      "enum": [
+        "created",
+        "updated",
+        "popularity",
+        "long-running"
+      ],
+      "description": "Sort by"
+    },
+    "direction": {
+      "type": "string",
+      "enum": [
+        "asc",
+        "desc"
+      ],
+      "description": "Sort direction"
+    },
+    "perPage": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 100,
+      "description": "Results per page for pagination (min 1, max 100)"
+    },
+    "page": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "Page number for pagination (min 1)"
+    }
+  },
+  "required": [
+    "owner",
+    "repo"
+  ],
+  "additionalProperties": false
+}`),
+		Name: "list_pull_requests",
 	}
 }

@@ -110,7 +110,23 @@ func toolMoveFile(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"destructiveHint":false,"idempotentHint":false}`),
 		Call:        server.BindContent(DecodeMoveFileInput, h.MoveFile),
 		Description: "Move or rename files and directories. If the destination exists, the operation will fail. Both source and destination must be within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"source":{"type":"string"},"destination":{"type":"string"}},"required":["source","destination"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "move_file",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "source": {
+      "type": "string"
+    },
+    "destination": {
+      "type": "string"
+    }
+  },
+  "required": [
+    "source",
+    "destination"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "move_file",
 	}
 }

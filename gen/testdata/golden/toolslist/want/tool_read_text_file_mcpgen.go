@@ -145,7 +145,27 @@ func toolReadTextFile(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeReadTextFileInput, h.ReadTextFile),
 		Description: "Read the complete contents of a file from the file system as text. Use the 'head' parameter to return only the first N lines of a file, or the 'tail' parameter to return only the last N lines. Only works within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"tail":{"type":"number","description":"If provided, returns only the last N lines of the file"},"head":{"type":"number","description":"If provided, returns only the first N lines of the file"}},"required":["path"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "read_text_file",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "path": {
+      "type": "string"
+    },
+    "tail": {
+      "type": "number",
+      "description": "If provided, returns only the last N lines of the file"
+    },
+    "head": {
+      "type": "number",
+      "description": "If provided, returns only the first N lines of the file"
+    }
+  },
+  "required": [
+    "path"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "read_text_file",
 	}
 }

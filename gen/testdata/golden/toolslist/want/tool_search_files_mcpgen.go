@@ -136,7 +136,30 @@ func toolSearchFiles(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true}`),
 		Call:        server.BindContent(DecodeSearchFilesInput, h.SearchFiles),
 		Description: "Recursively search for files and directories matching a pattern. Only searches within allowed directories.",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"pattern":{"type":"string"},"excludePatterns":{"type":"array","items":{"type":"string"},"default":[]}},"required":["path","pattern"],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}`),
-		Name:        "search_files",
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "path": {
+      "type": "string"
+    },
+    "pattern": {
+      "type": "string"
+    },
+    "excludePatterns": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "default": []
+    }
+  },
+  "required": [
+    "path",
+    "pattern"
+  ],
+  "additionalProperties": false,
+  "$schema": "http://json-schema.org/draft-07/schema#"
+}`),
+		Name: "search_files",
 	}
 }

@@ -155,8 +155,32 @@ func toolSearchRepositories(h Handlers) server.Tool {
 		Annotations: json.RawMessage(`{"readOnlyHint":true,"openWorldHint":true}`),
 		Call:        server.BindContent(DecodeSearchRepositoriesInput, h.SearchRepositories),
 		Description: "Search for GitHub repositories",
-		InputSchema: json.RawMessage(`{"type":"object","properties":{"query":{"type":"string","description":"Search query (see GitHub search syntax)","minLength":1},"page":{"type":"integer","minimum":1,"default":1},"perPage":{"type":"integer","minimum":1,"maximum":100,"default":30}},"required":["query"],"additionalProperties":false}`),
-		Name:        "search_repositories",
-		Policy:      server.Policy{Timeout: 10 * time.Second},
+		InputSchema: json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "query": {
+      "type": "string",
+      "description": "Search query (see GitHub search syntax)",
+      "minLength": 1
+    },
+    "page": {
+      "type": "integer",
+      "minimum": 1,
+      "default": 1
+    },
+    "perPage": {
+      "type": "integer",
+      "minimum": 1,
+      "maximum": 100,
+      "default": 30
+    }
+  },
+  "required": [
+    "query"
+  ],
+  "additionalProperties": false
+}`),
+		Name:   "search_repositories",
+		Policy: server.Policy{Timeout: 10 * time.Second},
 	}
 }
