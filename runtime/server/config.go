@@ -34,7 +34,7 @@ const (
 	DefaultSessionIdleTimeout = 30 * time.Minute
 	// DefaultSessionsPerClient is how many stateful HTTP sessions one
 	// client may hold open at once.
-	DefaultSessionsPerClient = 16
+	DefaultSessionsPerClient = 100
 )
 
 // Config is how a server is run: the transport and, for HTTP, where it

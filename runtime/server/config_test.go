@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 
 		SessionIdleTimeout: 30 * time.Minute,
-		SessionsPerClient:  16,
+		SessionsPerClient:  100,
 		HTTPBodyTimeout:    30 * time.Second,
 		Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 	}
@@ -67,7 +67,7 @@ func TestLoadConfig(t *testing.T) {
 			ShutdownTimeout: 10 * time.Second,
 
 			SessionIdleTimeout: 30 * time.Minute,
-			SessionsPerClient:  16,
+			SessionsPerClient:  100,
 			HTTPBodyTimeout:    30 * time.Second,
 			Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 		}},
@@ -148,7 +148,7 @@ func TestConfigFlagsOverrideTheEnvironment(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 
 		SessionIdleTimeout: 30 * time.Minute,
-		SessionsPerClient:  16,
+		SessionsPerClient:  100,
 		HTTPBodyTimeout:    30 * time.Second,
 		Security:           security.Config{Auth: auth.Config{Mode: auth.ModeNone}},
 	}, cfg)
