@@ -102,10 +102,11 @@ func WithObserver(o Observer) Option {
 }
 
 // WithHTTPMiddleware wraps the MCP endpoint that HTTPHandler serves. The
-// middleware runs after the body cap, the Host and Origin checks and the path
-// match, and before the protocol layer; the first added is the outermost.
-// Authentication, replay protection and client rate limits plug in here, and
-// WithClientID on the request's context passes the client's ID to the call.
+// middleware runs after the health endpoints, the body cap, the Host and
+// Origin checks, the path match and the security layers (authentication,
+// client rate limit, replay check, idempotency), so ClientID(r.Context())
+// names the authenticated client; it runs before the strict JSON-RPC reader
+// and the protocol layer. The first added is the outermost.
 func WithHTTPMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(s *Server) { s.middleware = append(s.middleware, mw) }
 }
