@@ -21,6 +21,9 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
+	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 
@@ -31,8 +34,11 @@ import (
 // A hostileCase is one request of the corpus in testdata/hostile and the
 // answer a client must see.
 type hostileCase struct {
-	Name       string   `json:"name"`
-	Transports []string `json:"transports"` // "http" (stateful and stateless), "http-stateful", "stdio"; default http and stdio
+	Name string `json:"name"`
+	// Transports: "http" (every HTTP target), "http-sessions" (the
+	// stateful ones: none, bearer and hmac modes), "http-none" (the
+	// unauthenticated ones, stateful and stateless), "stdio"; default all.
+	Transports []string `json:"transports"`
 
 	Body      *string     `json:"body"`       // the bytes, as text
 	BodyB64   string      `json:"body_b64"`   // or base64
@@ -41,6 +47,21 @@ type hostileCase struct {
 
 	Expect      expectation  `json:"expect"`
 	ExpectStdio *expectation `json:"expect_stdio"` // when stdio answers differently
+	ExpectAuth  *expectation `json:"expect_auth"`  // when bearer and hmac modes answer differently
+	ExpectHMAC  *expectation `json:"expect_hmac"`  // when hmac mode answers differently still
+}
+
+// expectation returns what the case expects on transport.
+func (c *hostileCase) expectation(transport string) expectation {
+	switch {
+	case transport == "stdio" && c.ExpectStdio != nil:
+		return *c.ExpectStdio
+	case transport == "http-hmac" && c.ExpectHMAC != nil:
+		return *c.ExpectHMAC
+	case (transport == "http-hmac" || transport == "http-bearer") && c.ExpectAuth != nil:
+		return *c.ExpectAuth
+	}
+	return c.Expect
 }
 
 type bodyPart struct {
@@ -62,6 +83,11 @@ type hostileHTTP struct {
 		Times  int    `json:"times"`
 	} `json:"header_gen"`
 	Chunked bool `json:"chunked"` // send without Content-Length
+	// Unauthenticated sends the request without the mode's credentials;
+	// Tamper changes a byte of the body after it was signed (hmac) or
+	// sends a wrong token (bearer).
+	Unauthenticated bool `json:"unauthenticated"`
+	Tamper          bool `json:"tamper"`
 }
 
 // expectation is what the client sees. Status is the HTTP status (ignored
@@ -111,8 +137,21 @@ func (c *hostileCase) on(transport string) bool {
 		return true
 	}
 	for _, tr := range c.Transports {
-		if tr == transport || tr == "http" && strings.HasPrefix(transport, "http-") {
+		switch tr {
+		case transport:
 			return true
+		case "http":
+			if strings.HasPrefix(transport, "http-") {
+				return true
+			}
+		case "http-sessions":
+			if transport != "stdio" && transport != "http-stateless" {
+				return true
+			}
+		case "http-none":
+			if transport == "http-stateful" || transport == "http-stateless" {
+				return true
+			}
 		}
 	}
 	return false
@@ -225,9 +264,9 @@ func asciiUpper(s string, minLen, maxLen int) bool {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func newHostileServer(t *testing.T) *server.Server {
+func newHostileServer(t *testing.T, opts ...server.Option) *server.Server {
 	t.Helper()
-	srv := server.New(&mcp.Implementation{Name: "hostile", Version: "v0.0.1"}, server.WithLogger(quietLogger()))
+	srv := server.New(&mcp.Implementation{Name: "hostile", Version: "v0.0.1"}, append([]server.Option{server.WithLogger(quietLogger())}, opts...)...)
 	require.NoError(t, srv.AddTools(hostileTools()...))
 	return srv
 }
@@ -259,8 +298,10 @@ func TestHostileCorpus(t *testing.T) {
 		name string
 		make func(t *testing.T) hostileTarget
 	}{
-		{"http-stateful", func(t *testing.T) hostileTarget { return newHTTPTarget(t, false) }},
-		{"http-stateless", func(t *testing.T) hostileTarget { return newHTTPTarget(t, true) }},
+		{"http-stateful", func(t *testing.T) hostileTarget { return newHTTPTarget(t, auth.ModeNone, false) }},
+		{"http-stateless", func(t *testing.T) hostileTarget { return newHTTPTarget(t, auth.ModeNone, true) }},
+		{"http-bearer", func(t *testing.T) hostileTarget { return newHTTPTarget(t, auth.ModeBearer, false) }},
+		{"http-hmac", func(t *testing.T) hostileTarget { return newHTTPTarget(t, auth.ModeHMAC, false) }},
 		{"stdio", func(t *testing.T) hostileTarget { return newStdioTarget(t) }},
 	}
 	total := 0
@@ -283,10 +324,7 @@ func TestHostileCorpus(t *testing.T) {
 				if elapsed > slowest {
 					slowest, slowestName = elapsed, c.Name
 				}
-				want := c.Expect
-				if tg.name == "stdio" && c.ExpectStdio != nil {
-					want = *c.ExpectStdio
-				}
+				want := c.expectation(tg.name)
 				if !t.Run(c.Name, func(t *testing.T) { checkAnswer(t, tg.name, want, got) }) {
 					t.Logf("request: %.300q", body)
 				}
@@ -401,25 +439,46 @@ func checkMessage(t *testing.T, want expectation, msg map[string]json.RawMessage
 	}
 }
 
-// httpTarget sends over real loopback HTTP to the server as Run serves it.
+// httpTarget sends over real loopback HTTP to the server as Run serves it,
+// in one authentication mode.
 type httpTarget struct {
 	url       string
 	session   string
 	stateless bool
-	client    *http.Client
+	mode      auth.Mode
+	plain     *http.Client // sends requests as they are
+	signed    *http.Client // signs them (hmac mode)
+	tampered  *http.Client // signs them, then changes the body (hmac mode)
 }
 
-func newHTTPTarget(t *testing.T, stateless bool) *httpTarget {
+// The credentials of the bearer and hmac modes.
+var (
+	hostileToken = strings.Repeat("t0k3n", 8)
+	hostileKey   = auth.Key{ID: "k1", Client: "hostile", Secret: strings.Repeat("s3cr3t", 6)}
+)
+
+func newHTTPTarget(t *testing.T, mode auth.Mode, stateless bool) *httpTarget {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	cfg := server.Config{Mode: server.ModeHTTP, Stateless: stateless, ShutdownTimeout: 5 * time.Second}
+	cfg.Security.Auth = auth.Config{Mode: mode}
+	switch mode {
+	case auth.ModeBearer:
+		cfg.Security.Auth.Tokens = []auth.Token{{ID: "hostile", Token: hostileToken}}
+	case auth.ModeHMAC:
+		cfg.Security.Auth.Keys = []auth.Key{hostileKey}
+	}
+	cfg.Security.ClientRateLimit = ratelimit.Rule{Limit: -1} // the corpus is one client's many requests
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- newHostileServer(t).ServeListener(ctx, ln, server.Config{Mode: server.ModeHTTP, Stateless: stateless, ShutdownTimeout: 5 * time.Second})
-	}()
+	srv := newHostileServer(t, server.WithSecurity(security.Options{Stderr: io.Discard}))
+	go func() { done <- srv.ServeListener(ctx, ln, cfg) }()
 	t.Cleanup(func() { cancel(); <-done })
-	h := &httpTarget{url: "http://" + ln.Addr().String() + "/mcp", stateless: stateless,
-		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableCompression: true}}}
+	base := &http.Transport{DisableCompression: true}
+	h := &httpTarget{url: "http://" + ln.Addr().String() + "/mcp", stateless: stateless, mode: mode,
+		plain:    &http.Client{Timeout: 30 * time.Second, Transport: base},
+		signed:   &http.Client{Timeout: 30 * time.Second, Transport: &auth.Signer{Key: hostileKey, Base: base}},
+		tampered: &http.Client{Timeout: 30 * time.Second, Transport: &auth.Signer{Key: hostileKey, Base: tamper{base}}}}
 	if !stateless {
 		got := h.post(t, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"hostile","version":"1"}}}`)
 		require.Equal(t, http.StatusOK, got.status, "%s", got.body)
@@ -481,7 +540,21 @@ func (h *httpTarget) send(t *testing.T, c *hostileCase, body []byte) answer {
 			req.Header.Set(g.Prefix+strconv.Itoa(i), value)
 		}
 	}
-	resp, err := h.client.Do(req)
+	client := h.plain
+	switch {
+	case c.HTTP.Unauthenticated:
+	case h.mode == auth.ModeBearer:
+		token := hostileToken
+		if c.HTTP.Tamper {
+			token = strings.Repeat("x", len(token))
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+	case h.mode == auth.ModeHMAC && c.HTTP.Tamper:
+		client = h.tampered
+	case h.mode == auth.ModeHMAC:
+		client = h.signed
+	}
+	resp, err := client.Do(req)
 	require.NoError(t, err, c.Name)
 	defer resp.Body.Close()
 	got := answer{status: resp.StatusCode, header: resp.Header}
@@ -489,6 +562,23 @@ func (h *httpTarget) send(t *testing.T, c *hostileCase, body []byte) answer {
 	require.NoError(t, err)
 	got.messages = parseMessages(t, resp.Header.Get("Content-Type"), got.body)
 	return got
+}
+
+// tamper sends a request with the last byte of its body changed, after
+// the Signer signed it.
+type tamper struct{ base http.RoundTripper }
+
+func (tp tamper) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 {
+		body[len(body)-1] ^= 0x20
+	}
+	changed := req.Clone(req.Context())
+	changed.Body = io.NopCloser(bytes.NewReader(body))
+	return tp.base.RoundTrip(changed)
 }
 
 // parseMessages returns the JSON-RPC messages of an HTTP answer: the JSON
@@ -610,9 +700,18 @@ func (s *stdioTarget) send(t *testing.T, c *hostileCase, body []byte) answer {
 			waitFor = append(waitFor, string(w.ID))
 		}
 	}
+	// And for as many answers as expected, which the SDK may send after
+	// answering the ping.
+	least := 1
+	switch {
+	case want.None:
+		least = 0
+	case want.Batch != nil:
+		least = len(want.Batch)
+	}
 	s.write(t, []byte(`{"jsonrpc":"2.0","id":"fence","method":"ping"}`+"\n"))
 	fenced := false
-	for !fenced || len(waitFor) > 0 {
+	for !fenced || len(waitFor) > 0 || len(got.messages) < least {
 		m := s.next(t)
 		msg := decodeMessage(t, m)
 		id := string(msg["id"])

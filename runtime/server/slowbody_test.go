@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/security"
 	"github.com/mcpgen/mcpgen/runtime/server"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -22,7 +23,7 @@ import (
 // "slow" that takes wait, over real loopback HTTP, with a body timeout.
 func serveWithBodyTimeout(t *testing.T, timeout, wait time.Duration, stateless bool) string {
 	t.Helper()
-	srv := server.New(&mcp.Implementation{Name: "slow", Version: "v0.0.1"}, server.WithLogger(quietLogger()))
+	srv := server.New(&mcp.Implementation{Name: "slow", Version: "v0.0.1"}, server.WithLogger(quietLogger()), server.WithSecurity(security.Options{Stderr: io.Discard}))
 	require.NoError(t, srv.AddTools(hostileTools()...))
 	require.NoError(t, srv.AddTools(server.Tool{
 		Name:         "slow",
