@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 
 	"github.com/shopspring/decimal"
@@ -17,20 +17,16 @@ import (
 
 // handlers implements tools.Handlers over the market package. Inputs arrive
 // decoded and validated; each method is the tool's business logic only.
+// The shared state of the storage tools is the server's (server.State): in
+// memory, or in Redis when MCP_REDIS_URL is set, so replicas share it; its
+// quotas are 64 KiB a value and 16 MiB in all.
 type handlers struct {
 	candles *market.Candles
 	limits  *market.Limits
 	book    *market.Book
-	state   store.State
 }
 
 var _ tools.Handlers = (*handlers)(nil)
-
-// State quotas of the example: 64 KiB per value, 16 MiB in all.
-const (
-	maxStateValueBytes = 64 << 10
-	maxStateTotalBytes = 16 << 20
-)
 
 func newHandlers() (*handlers, error) {
 	candles, err := market.EmbeddedCandles()
@@ -45,8 +41,7 @@ func newHandlers() (*handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handlers{candles: candles, limits: limits, book: book,
-		state: market.NewMemoryState(maxStateValueBytes, maxStateTotalBytes)}, nil
+	return &handlers{candles: candles, limits: limits, book: book}, nil
 }
 
 const defaultWindow = 50
@@ -108,7 +103,7 @@ func (h *handlers) ExecutionSimQuote(ctx context.Context, in tools.ExecutionSimQ
 }
 
 func (h *handlers) StorageSharedStateGet(ctx context.Context, in tools.StorageSharedStateGetInput) (tools.StorageSharedStateGetOutput, error) {
-	raw, version, err := h.state.Get(ctx, in.Key)
+	raw, version, err := server.State(ctx).Get(ctx, in.Key)
 	if err != nil {
 		return tools.StorageSharedStateGetOutput{}, err
 	}
@@ -126,7 +121,7 @@ func (h *handlers) StorageSharedStateSet(ctx context.Context, in tools.StorageSh
 		ifVersion = &v
 	}
 	ttl := time.Duration(in.TTLSeconds.Or(0)) * time.Second
-	version, err := h.state.Set(ctx, in.Key, json.RawMessage(raw), ttl, ifVersion)
+	version, err := server.State(ctx).Set(ctx, in.Key, json.RawMessage(raw), ttl, ifVersion)
 	if err != nil {
 		return tools.StorageSharedStateSetOutput{}, err
 	}

@@ -82,6 +82,15 @@ type Config struct {
 	// slower one is cut (408). Default DefaultHTTPBodyTimeout.
 	HTTPBodyTimeout time.Duration
 
+	// RedisURL (MCP_REDIS_URL) names the Redis that holds the server's
+	// state when several replicas serve one set of clients: rate-limit
+	// windows, nonces, idempotency records and the tools' shared state
+	// (redis://, rediss:// with TLS, or a Cluster; see
+	// runtime/store/redisstore). Empty keeps everything in memory. It may
+	// hold a password, so it is read from the environment only and never
+	// printed.
+	RedisURL string
+
 	// Security is the authentication mode, its credentials, the client rate
 	// limit and the audit log (AUTH_MODE, AUTH_TOKEN, API_KEY_HMAC_SECRET,
 	// MCP_CLIENT_RATE_LIMIT, MCP_AUDIT_LOG, ...; see security.EnvUsage).
@@ -219,6 +228,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad("MCP_ALLOWED_HOSTS must be set when MCP_HTTP_ADDR (%s) is not a loopback address: list the host names clients connect to, or * to accept any Host", cfg.HTTPAddr)
 		}
 	}
+	cfg.RedisURL = get("MCP_REDIS_URL")
 	sec, err := security.ConfigFromEnv(getenv)
 	if err != nil {
 		problems = append(problems, mcperr.AsError(err).Message)

@@ -7,6 +7,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
 // callKey is the context key of the call a handler runs in. It is private,
@@ -17,6 +18,7 @@ type callKey struct{}
 type call struct {
 	req           *mcp.CallToolRequest
 	correlationID string
+	state         store.State
 
 	mu      sync.Mutex
 	content []mcp.Content // added by AddContent

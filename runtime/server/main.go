@@ -41,7 +41,8 @@ func (s *Server) command(name string, args []string, getenv func(string) string,
 		fmt.Fprintf(fs.Output(), "Usage of %s (settings come from the environment; flags override it):\n", name)
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nSecurity settings (environment only, so secrets stay out of process listings):\n")
-		for _, line := range security.EnvUsage() {
+		lines := append([]string{"MCP_REDIS_URL: Redis holding rate limits, nonces, idempotency records and shared state for several replicas: redis://, rediss:// (TLS) or a Cluster (default: in memory)"}, security.EnvUsage()...)
+		for _, line := range lines {
 			fmt.Fprintf(fs.Output(), "  %s\n", line)
 		}
 	}

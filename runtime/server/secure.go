@@ -5,10 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/security"
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/redisstore"
 )
 
 // WithSecurity replaces parts of the security stack the server builds from
@@ -31,10 +34,33 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 		if opts.Logger == nil {
 			opts.Logger = s.baseLog
 		}
+		if cfg.RedisURL != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
+			defer cancel()
+			rs, err := redisstore.New(ctx, cfg.RedisURL, redisstore.Options{})
+			if err != nil {
+				s.secureErr = err // names MCP_REDIS_URL, never its password
+				return
+			}
+			s.redis = rs
+			if opts.Limiter == nil {
+				opts.Limiter = rs
+			}
+			if opts.Nonces == nil {
+				opts.Nonces = rs
+			}
+			if opts.Idempotency == nil {
+				opts.Idempotency = rs
+			}
+			s.state = rs // the stack's readiness pings it as the Limiter
+		}
 		opts.SensitiveKeys = append(slices.Clone(opts.SensitiveKeys), s.sensitiveKeys()...)
 		stack, err := security.New(cfg.Security, opts)
 		if err != nil {
 			s.secureErr = err
+			if s.redis != nil {
+				s.redis.Close()
+			}
 			return
 		}
 		s.stack = stack
@@ -82,10 +108,29 @@ func (s *Server) refused(r *http.Request, status int, e *mcperr.Error, event str
 // Run calls it when it returns; a program that serves HTTPHandler itself
 // calls it when it stops serving.
 func (s *Server) Close() error {
-	if s.stack == nil {
-		return nil
+	var errs []error
+	if s.stack != nil {
+		errs = append(errs, s.stack.Close())
 	}
-	return s.stack.Close()
+	if s.redis != nil {
+		errs = append(errs, s.redis.Close())
+		s.redis = nil
+	}
+	return errors.Join(errs...)
+}
+
+// redisStartTimeout bounds the first contact with MCP_REDIS_URL at start-up.
+const redisStartTimeout = 5 * time.Second
+
+// State returns the shared-state store of the server the call ctx belongs
+// to: in Redis when MCP_REDIS_URL is set, so every replica sees one set of
+// values, and in memory otherwise (64 KiB a value, 16 MiB in all). nil
+// outside a tool call.
+func State(ctx context.Context) store.State {
+	if c := callFrom(ctx); c != nil {
+		return c.state
+	}
+	return nil
 }
 
 // isConfigError reports whether err is a configuration problem (MCP-011),

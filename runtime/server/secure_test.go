@@ -276,3 +276,17 @@ func TestMainHelpListsEverySetting(t *testing.T) {
 		assert.True(t, strings.Contains(stderr.String(), name), "-h names %s", name)
 	}
 }
+
+func TestMainWithUnreachableRedisFailsClearly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	srv := server.New(&mcp.Implementation{Name: "desk", Version: "1.0.0"}, server.WithLogger(testLogger(t)))
+	var stderr bytes.Buffer
+	code := srv.Command(nil, envOf(map[string]string{"MCP_REDIS_URL": "redis://trader:hunter2-secret@" + addr + "/0"}), &stderr)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), "MCP_REDIS_URL")
+	assert.Contains(t, stderr.String(), addr, "it names where it tried")
+	assert.NotContains(t, stderr.String(), "hunter2-secret", "never the password")
+}

@@ -19,6 +19,9 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/security"
 	"github.com/mcpgen/mcpgen/runtime/security/redact"
+	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+	"github.com/mcpgen/mcpgen/runtime/store/redisstore"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -47,6 +50,8 @@ type Server struct {
 	logs    *switchHandler
 
 	securityOpts security.Options
+	state        store.State       // the tools' shared state (State)
+	redis        *redisstore.Store // when MCP_REDIS_URL is set
 	secureOnce   sync.Once
 	stack        *security.Stack
 	secureErr    error
@@ -124,7 +129,7 @@ func WithMCPOptions(opts *mcp.ServerOptions) Option {
 // New returns a Server that introduces itself to clients as impl (its
 // name and version), configured by opts.
 func New(impl *mcp.Implementation, opts ...Option) *Server {
-	s := &Server{tools: make(map[string]*Tool)}
+	s := &Server{tools: make(map[string]*Tool), state: memstore.NewState(memstore.StateOptions{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -262,7 +267,7 @@ func (s *Server) addTool(reg *mcp.Tool, t *Tool) (err error) {
 func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		c := &call{req: req, correlationID: rand.Text()}
+		c := &call{req: req, correlationID: rand.Text(), state: s.state}
 		ctx = callContext(ctx, c)
 		args := []byte(req.Params.Arguments)
 		if len(args) == 0 || string(args) == "null" {

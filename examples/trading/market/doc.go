@@ -1,6 +1,7 @@
 // Package market is the trading example's domain, in plain Go with exact
 // decimals: candle history and window features, position limits, a
-// simulated order book and a shared state store. It knows nothing of MCP or
+// simulated order book. (The storage tools' shared state is the runtime's:
+// runtime/store.State, from server.State.) It knows nothing of MCP or
 // of the generated tool types; a handler calls it in a few lines:
 //
 //	candles, err := market.EmbeddedCandles()
@@ -13,23 +14,18 @@
 //	book, err := market.NewBook(market.DefaultBookSpecs(), candles)
 //	quote, err := book.Quote("SPY", "buy", qty, "market", nil)
 //
-//	state := market.NewMemoryState(64<<10, 16<<20)
-//
 // Failures a caller should see are *mcperr.Error values with a code from
 // the project's table, and messages that say what was asked and what there
 // is:
 //
 //	MCP-001 INVALID_ARGS            unknown side, order type or interval; a
 //	                                quantity or price out of range
-//	MCP-005 IDEMPOTENCY_CONFLICT    a state write whose ifVersion is stale
 //	MCP-010 INSUFFICIENT_DATA       a window longer than the history; no
 //	                                history (so no last close) for a symbol
 //	MCP-011 MISSING_CONFIGURATION   no position limits for a symbol
 //	MCP-012 INSUFFICIENT_LIQUIDITY  a book too thin for a market or stop
 //	                                order, a limit order with nothing in
 //	                                its limit, no book for a symbol
-//	MCP-013 KEY_NOT_FOUND           a state key that is absent or expired
-//	MCP-014 STORAGE_QUOTA_EXCEEDED  a state value or the store over quota
 //
 // A refused order is not a failure: Limits.Check returns it as a
 // LimitCheck with Allowed false and its reasons.
