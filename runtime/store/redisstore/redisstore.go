@@ -170,7 +170,10 @@ func New(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	defer cancel()
 	if err := s.loadScripts(ctx); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("redisstore: cannot reach Redis at %s=%s within %s: %w", Setting, shown, startTimeout, scrub(err, rawURL))
+		return nil, &startError{
+			msg:   fmt.Sprintf("redisstore: cannot reach Redis at %s=%s within %s", Setting, shown, startTimeout),
+			cause: scrub(err, rawURL),
+		}
 	}
 	return s, nil
 }
@@ -411,6 +414,16 @@ func (s *Store) failure(ctx context.Context, err error) error {
 	}
 	return &unavailableError{cause: err}
 }
+
+// startError is New's failure to reach Redis: ErrUnavailable, wrapping
+// its cause.
+type startError struct {
+	msg   string
+	cause error
+}
+
+func (e *startError) Error() string   { return e.msg + ": " + e.cause.Error() }
+func (e *startError) Unwrap() []error { return []error{ErrUnavailable, e.cause} }
 
 // unavailableError is a call Redis did not serve. It is ErrUnavailable
 // (or store.ErrFull, for Redis out of memory), wraps its cause, and reads

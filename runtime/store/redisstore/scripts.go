@@ -10,8 +10,17 @@ import "github.com/redis/go-redis/v9"
 // Every script touches only the keys it is given, all of one hash tag, so
 // each runs on one Cluster node.
 
-// prelude holds the helpers every script uses.
-const prelude = `
+// prelude starts every script: the shebang (Redis 7), whose flags are
+// none, so Redis refuses the whole script up front when it is at its
+// maxmemory (rather than run it halfway), and the helpers every script
+// uses. Scripts that only read or free memory start with
+// preludeAllowOOM instead.
+const (
+	prelude         = "#!lua\n" + helpers
+	preludeAllowOOM = "#!lua flags=allow-oom\n" + helpers
+)
+
+const helpers = `
 local function now_us()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -260,7 +269,7 @@ return {1}
 
 // releaseScript: ARGV field, fingerprint. Drops the claim when it is the
 // caller's and still in flight. Returns {1} when it did.
-var releaseScript = redis.NewScript(prelude + idempotencyLua + `
+var releaseScript = redis.NewScript(preludeAllowOOM + idempotencyLua + `
 local f, fp = ARGV[1], ARGV[2]
 local v = live(f, now_us())
 if not v or string.sub(v, 1, 32) ~= fp or string.sub(v, 33, 33) ~= 'f' then return {0} end
@@ -301,7 +310,7 @@ end
 
 // stateGetScript: ARGV key, overhead. Returns {0} for no value, or {1,
 // version, value}.
-var stateGetScript = redis.NewScript(prelude + stateLua + `
+var stateGetScript = redis.NewScript(preludeAllowOOM + stateLua + `
 local ver, value = live(ARGV[1], now_us(), tonumber(ARGV[2]))
 if not ver then return {0} end
 return {1, ver, value}

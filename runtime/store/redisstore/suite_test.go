@@ -17,6 +17,7 @@ import (
 // than as parallel tests: they mostly sleep, and go test would run only
 // GOMAXPROCS parallel tests at once (two on a two-core machine).
 func TestSuites(t *testing.T) {
+	t.Parallel()
 	suites := []struct {
 		name string
 		run  func(t *testing.T, url string)
