@@ -35,6 +35,9 @@ func (p *stdioPeer) next() map[string]json.RawMessage {
 	select {
 	case line, ok := <-p.lines:
 		require.True(p.t, ok, "the server closed stdout")
+		if line = bytes.TrimSpace(line); len(line) > 0 && line[0] == '[' {
+			return map[string]json.RawMessage{"batch": line} // a batch's answers
+		}
 		var m map[string]json.RawMessage
 		require.NoError(p.t, json.Unmarshal(line, &m), "a line that is not a JSON object: %q", line)
 		return m
