@@ -171,6 +171,9 @@ func render(f *jen.File) ([]byte, error) {
 
 func newFile(pkg string) *jen.File {
 	f := jen.NewFile(pkg)
+	// render formats once, with imports.Process; jen's own pass would
+	// parse and print every file a second time.
+	f.NoFormat = true
 	f.HeaderComment(marker)
 	f.ImportName(typedPkg, "typed")
 	f.ImportName(mcperrPkg, "mcperr")

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/dave/jennifer/jen"
 
@@ -482,7 +484,6 @@ func Generate(cfg Config) (*Output, error) {
 	e.cur = reg
 	e.genPackageFile(reg.f)
 
-	out := &Output{Files: map[string][]byte{}, Package: pkg, Warnings: pkg.Warnings}
 	for _, b := range h.order {
 		if len(b.shared) > 0 {
 			b.f.Line()
@@ -492,11 +493,33 @@ func Generate(cfg Config) (*Output, error) {
 				}
 			})
 		}
-		data, err := render(b.f)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", b.name, err)
+	}
+	// Formatting is most of the time and each file's is independent, so
+	// files are rendered in parallel; the result does not depend on order.
+	datas := make([][]byte, len(h.order))
+	errs := make([]error, len(h.order))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				datas[i], errs[i] = render(h.order[i].f)
+			}
+		}()
+	}
+	for i := range h.order {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	out := &Output{Files: map[string][]byte{}, Package: pkg, Warnings: pkg.Warnings}
+	for i, b := range h.order {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("%s: %w", b.name, errs[i])
 		}
-		out.Files[b.name] = data
+		out.Files[b.name] = datas[i]
 	}
 	return out, nil
 }
