@@ -63,11 +63,11 @@ func BenchmarkDecisions(b *testing.B) {
 			return err
 		}},
 		{"checks-3-calls", func(st stores, i int64) error {
-			p := principal(i)
-			if _, err := st.n.Remember(ctx, p, fmt.Sprint("nonce-", i), ttl); err != nil {
+			p := principal(i) // in the request path's order: client limit, nonce, tool limit
+			if _, err := st.l.Allow(ctx, p, 1<<30, time.Minute); err != nil {
 				return err
 			}
-			if _, err := st.l.Allow(ctx, p, 1<<30, time.Minute); err != nil {
+			if _, err := st.n.Remember(ctx, p, fmt.Sprint("nonce-", i), ttl); err != nil {
 				return err
 			}
 			_, err := st.l.Allow(ctx, "tool\x00"+p+"\x00quote.get", 1<<30, time.Minute)

@@ -32,19 +32,21 @@ type CheckRequest struct {
 }
 
 // CheckResult is what Check decided. The parts are decided in the order
-// of the request path, nonce, client limit, tool limit, and the first
-// refusal stops the rest, which are then neither decided nor counted
-// (their Decision is nil).
+// of the request path (runtime/security): the client limit, then the
+// nonce (written only for a request the client limit admits), then the
+// tool limit; the first refusal stops the rest, which are then neither
+// decided nor counted.
 type CheckResult struct {
-	// Replayed: the nonce is held already (nothing else was decided).
-	Replayed bool
-	// NonceQuota: the client holds its cap of nonces (nothing else was
-	// decided).
-	NonceQuota *store.NonceQuotaError
 	// Client and Tool are the decisions of the limits, nil when a limit
 	// was not given or not reached.
 	Client *store.Decision
 	Tool   *store.Decision
+	// Replayed: the nonce is held already (the tool limit was not
+	// reached).
+	Replayed bool
+	// NonceQuota: the client holds its cap of nonces (the tool limit was
+	// not reached).
+	NonceQuota *store.NonceQuotaError
 }
 
 // Allowed reports whether the request passed every check it was given.
@@ -53,12 +55,10 @@ func (r CheckResult) Allowed() bool {
 		(r.Client == nil || r.Client.Allowed) && (r.Tool == nil || r.Tool.Allowed)
 }
 
-// Check decides a request's nonce, client limit and tool limit in one
-// script, so in one round trip and atomically, on Redis's clock: what
-// Remember and two calls of Allow decide one after another, with the same
-// keys, so Check and those methods share their counts and nonces. A nonce
-// that is not fresh, or a client limit that refuses, stops the checks
-// after it, as the request path would.
+// Check decides a request's client limit, nonce and tool limit in one
+// script, so in one round trip and atomically, on Redis's clock: what two
+// calls of Allow and one of Remember decide one after another, with the
+// same keys, so Check and those methods share their counts and nonces.
 func (s *Store) Check(ctx context.Context, req CheckRequest) (CheckResult, error) {
 	keys := []string{s.principalKey(req.Client, "n"), s.principalKey(req.Client, "rl:"), s.principalKey(req.Client, "rl:")}
 	args := make([]any, 0, 10)
@@ -93,21 +93,17 @@ func (s *Store) Check(ctx context.Context, req CheckRequest) (CheckResult, error
 		return CheckResult{}, err
 	}
 	var res CheckResult
-	if req.Nonce != "" {
-		fresh, err := nonceResult(v[0], v[1], s.maxNonces)
-		if err != nil {
-			res.NonceQuota = err.(*store.NonceQuotaError)
-			return res, nil
-		}
-		if !fresh {
-			res.Replayed = true
-			return res, nil
-		}
-	}
 	now := v[10]
 	if v[2] != -2 {
 		d := decision(v[2] == 1, v[3], v[4], int64(req.ClientLimit.Limit), ws[0], v[5], now)
 		res.Client = &d
+	}
+	if v[0] != -2 {
+		fresh, err := nonceResult(v[0], v[1], s.maxNonces)
+		if err != nil {
+			res.NonceQuota = err.(*store.NonceQuotaError)
+		}
+		res.Replayed = err == nil && !fresh
 	}
 	if v[6] != -2 {
 		d := decision(v[6] == 1, v[7], v[8], int64(req.ToolLimit.Limit), ws[1], v[9], now)

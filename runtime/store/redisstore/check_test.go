@@ -44,9 +44,9 @@ func TestCheck(t *testing.T) {
 	ctx := context.Background()
 	for _, tg := range targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
-			s := newStore(t, tg.url, Options{MaxNoncesPerClient: 3})
+			s := newStore(t, tg.url, Options{MaxNoncesPerClient: 4})
 			trips := countRoundTrips(s)
-			clientLimit := &Limit{Key: "desk-a", Limit: 3, Window: time.Hour}
+			clientLimit := &Limit{Key: "desk-a", Limit: 4, Window: time.Hour}
 			toolLimit := &Limit{Key: "tool\x00desk-a\x00quote.get", Limit: 2, Window: time.Hour}
 			check := func(nonce string) CheckResult {
 				t.Helper()
@@ -61,13 +61,15 @@ func TestCheck(t *testing.T) {
 			assert.True(t, r.Allowed())
 			require.NotNil(t, r.Client)
 			require.NotNil(t, r.Tool)
-			assert.Equal(t, 2, r.Client.Remaining)
+			assert.Equal(t, 3, r.Client.Remaining)
 			assert.Equal(t, 1, r.Tool.Remaining)
 
 			r = check("n1")
 			assert.True(t, r.Replayed, "a replay")
 			assert.False(t, r.Allowed())
-			assert.Nil(t, r.Client, "a replay decides nothing else")
+			require.NotNil(t, r.Client, "the client limit comes first, and counted the replay")
+			assert.Equal(t, 2, r.Client.Remaining)
+			assert.Nil(t, r.Tool, "a replay does not reach the tool limit")
 
 			r = check("n2")
 			assert.True(t, r.Allowed())
@@ -78,22 +80,34 @@ func TestCheck(t *testing.T) {
 			assert.False(t, r.Allowed())
 
 			r = check("n4")
-			require.NotNil(t, r.NonceQuota, "the fourth nonce is over the client's cap of 3")
-			assert.Equal(t, 3, r.NonceQuota.Limit)
-			assert.Nil(t, r.Client)
+			assert.False(t, r.Client.Allowed, "the client's limit of 4")
+			assert.False(t, r.Replayed)
+			assert.Nil(t, r.NonceQuota, "a request the client limit refuses writes no nonce")
 
-			// Check and Allow share their counts: the client has used
-			// its 3, and its tool 2 (the third call was refused, uncounted).
+			// Check, Allow and Remember share their counts and nonces.
 			d, err := s.Allow(ctx, clientLimit.Key, clientLimit.Limit, clientLimit.Window)
 			require.NoError(t, err)
-			assert.False(t, d.Allowed, "the client's three went through Check")
+			assert.False(t, d.Allowed, "the client's four went through Check")
 			d, err = s.Allow(ctx, toolLimit.Key, toolLimit.Limit, toolLimit.Window)
 			require.NoError(t, err)
-			assert.False(t, d.Allowed)
-			// ...and their nonces: Remember sees Check's.
+			assert.False(t, d.Allowed, "the tool's two went through Check")
 			fresh, err := s.Remember(ctx, "desk-a", "n2", time.Minute)
 			require.NoError(t, err)
-			assert.False(t, fresh)
+			assert.False(t, fresh, "Check remembered n2")
+			fresh, err = s.Remember(ctx, "desk-a", "n4", time.Minute)
+			require.NoError(t, err)
+			assert.True(t, fresh, "n4 was refused before its nonce was written")
+
+			// At the nonce cap (n1 to n4 are held), the tool limit is
+			// not reached.
+			r, err = s.Check(ctx, CheckRequest{Client: "desk-a", Nonce: "n5", NonceTTL: time.Minute,
+				ClientLimit: &Limit{Key: "desk-a", Limit: 100, Window: time.Minute}, ToolLimit: toolLimit})
+			require.NoError(t, err)
+			require.NotNil(t, r.NonceQuota, "over the client's cap of nonces")
+			assert.Equal(t, 4, r.NonceQuota.Limit)
+			assert.True(t, r.Client.Allowed)
+			assert.Nil(t, r.Tool)
+			assert.False(t, r.Allowed())
 
 			// A client limit that refuses stops the tool limit, which
 			// is not counted.
@@ -132,32 +146,35 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestCheckConcurrent: many replicas' requests of one client, each with a
-// nonce of its own and some replayed, under one client limit: exactly the
-// limit is admitted and every nonce is fresh once.
+// TestCheckConcurrent: many requests of one client on two replicas at
+// once. With nonces repeated across them, each nonce is fresh exactly
+// once; with a client limit, exactly the limit is admitted, and only the
+// admitted requests' nonces are written.
 func TestCheckConcurrent(t *testing.T) {
+	ctx := context.Background()
 	for _, tg := range targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
 			replicas := []*Store{newStore(t, tg.url, Options{})}
 			replicas = append(replicas, newStore(t, tg.url, Options{Prefix: replicas[0].prefix}))
 			const limit, nonces = 30, 60
-			var admitted, fresh atomic.Int64
+			var fresh, admitted atomic.Int64
 			var wg sync.WaitGroup
 			for w := range 6 {
 				wg.Go(func() {
 					s := replicas[w%2]
 					for i := range nonces {
-						r, err := s.Check(context.Background(), CheckRequest{
+						r, err := s.Check(ctx, CheckRequest{
 							Client: "desk-a", Nonce: fmt.Sprint("nonce-", (i+w*7)%nonces), NonceTTL: time.Minute,
-							ClientLimit: &Limit{Key: "desk-a", Limit: limit, Window: time.Hour},
+							ClientLimit: &Limit{Key: "desk-a", Limit: 1 << 20, Window: time.Hour},
 						})
-						if !assert.NoError(t, err) {
-							return
-						}
-						if !r.Replayed {
+						if assert.NoError(t, err) && r.Allowed() {
 							fresh.Add(1)
 						}
-						if r.Allowed() {
+						r, err = s.Check(ctx, CheckRequest{
+							Client: "desk-b", Nonce: fmt.Sprint("nonce-", w, "-", i), NonceTTL: time.Minute,
+							ClientLimit: &Limit{Key: "desk-b", Limit: limit, Window: time.Hour},
+						})
+						if assert.NoError(t, err) && r.Allowed() {
 							admitted.Add(1)
 						}
 					}
@@ -166,6 +183,17 @@ func TestCheckConcurrent(t *testing.T) {
 			wg.Wait()
 			assert.Equal(t, int64(nonces), fresh.Load(), "each nonce fresh exactly once")
 			assert.Equal(t, int64(limit), admitted.Load())
+			held := 0
+			for w := range 6 {
+				for i := range nonces {
+					ok, err := replicas[0].Remember(ctx, "desk-b", fmt.Sprint("nonce-", w, "-", i), time.Minute)
+					require.NoError(t, err)
+					if !ok {
+						held++
+					}
+				}
+			}
+			assert.Equal(t, limit, held, "the nonces of the admitted requests, and only those")
 		})
 	}
 }

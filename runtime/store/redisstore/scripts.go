@@ -134,9 +134,10 @@ local st, retry = remember(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]
 return {st, retry}
 `)
 
-// checkScript decides a request's nonce, then its client limit, then its
-// tool limit, stopping at the first refusal, as the request path does
-// them one after another. KEYS: the client's nonces, the client limit's
+// checkScript decides a request's client limit, then its nonce, then its
+// tool limit, stopping at the first refusal, in the order the request path
+// takes them one after another (the nonce is written only for a request
+// the client limit admits). KEYS: the client's nonces, the client limit's
 // window, the tool limit's window. ARGV: has nonce, member, ttl (µs), cap,
 // has client limit, limit, window (µs), has tool limit, limit, window
 // (µs). Returns {nonce status, retry, client admitted, prev, curr,
@@ -145,13 +146,13 @@ return {st, retry}
 var checkScript = redis.NewScript(prelude + limiterLua + nonceLua + `
 local now = now_us()
 local r = {-2, 0, -2, 0, 0, 0, -2, 0, 0, 0, now}
-if ARGV[1] == '1' then
-  r[1], r[2] = remember(KEYS[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), now)
-  if r[1] ~= 1 then return r end
-end
 if ARGV[5] == '1' then
   r[3], r[4], r[5], r[6] = allow(KEYS[2], tonumber(ARGV[6]), tonumber(ARGV[7]), now)
   if r[3] ~= 1 then return r end
+end
+if ARGV[1] == '1' then
+  r[1], r[2] = remember(KEYS[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), now)
+  if r[1] ~= 1 then return r end
 end
 if ARGV[8] == '1' then
   r[7], r[8], r[9], r[10] = allow(KEYS[3], tonumber(ARGV[9]), tonumber(ARGV[10]), now)
