@@ -60,6 +60,7 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			s.secureErr = err
 			if s.redis != nil {
 				s.redis.Close()
+				s.redis = nil
 			}
 			return
 		}
