@@ -45,7 +45,8 @@ func BenchmarkDecisions(b *testing.B) {
 		}
 	}
 	red := func(url string) stores {
-		s := newStore(b, url, Options{MaxNoncesPerClient: 1 << 20, MaxRecordsPerClient: 1 << 20})
+		// A long timeout: a busy two-core machine stalls Redis now and then.
+		s := newStore(b, url, Options{MaxNoncesPerClient: 1 << 20, MaxRecordsPerClient: 1 << 20, Timeout: 5 * time.Second})
 		return stores{l: s, n: s, i: s, s: s, rs: s, rts: countRoundTrips(s)}
 	}
 	var seq atomic.Int64
