@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -446,4 +447,21 @@ func (e *unavailableError) Unwrap() []error {
 		first = store.ErrFull
 	}
 	return []error{first, e.cause, mcperr.Errorf(mcperr.CodeBackendUnavailable, "the shared store is unavailable; retry shortly")}
+}
+
+// SetClientLogger sends the log lines of the Redis client library (a
+// failed dial, a connection dropped; one per failure while Redis is down)
+// to l at level Warn, instead of the standard logger on stderr; nil drops
+// them. It sets go-redis's process-wide logger, so it is for a server's
+// main.
+func SetClientLogger(l *slog.Logger) {
+	redis.SetLogger(clientLogger{l})
+}
+
+type clientLogger struct{ l *slog.Logger }
+
+func (c clientLogger) Printf(ctx context.Context, format string, v ...any) {
+	if c.l != nil {
+		c.l.WarnContext(ctx, "redis client: "+fmt.Sprintf(format, v...))
+	}
 }

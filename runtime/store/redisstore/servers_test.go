@@ -272,14 +272,10 @@ var (
 	sharedServers               []*redisServer
 )
 
-// quietLog drops go-redis's own log lines (a failed dial per call while a
-// test's Redis is down).
-type quietLog struct{}
-
-func (quietLog) Printf(context.Context, string, ...any) {}
-
 func TestMain(m *testing.M) {
-	redis.SetLogger(quietLog{})
+	// Drop go-redis's own log lines (a failed dial per call while a
+	// test's Redis is down).
+	SetClientLogger(nil)
 	code := m.Run()
 	sharedMu.Lock()
 	for _, s := range sharedServers {
