@@ -22,9 +22,15 @@ set -euo pipefail
 
 log() { echo "redis.sh: $*" >&2; }
 
+have_redis() { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; }
+
 install() {
-  if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
-    return 0
+  have_redis && return 0
+  # Two test runs installing at once: the second waits for the first.
+  if command -v flock >/dev/null; then
+    exec 9>"${TMPDIR:-/tmp}/mcpgen-redis-install.lock"
+    flock 9
+    have_redis && return 0
   fi
   if ! command -v apt-get >/dev/null; then
     log "redis-server is missing and there is no apt-get to install it"
@@ -39,8 +45,8 @@ install() {
     sudo=(sudo)
   fi
   log "installing redis-server from Debian's packages"
-  "${sudo[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq redis-server >&2
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -qq redis-server >&2
   # The package starts a system service on 6379; the tests never use it.
 }
 
