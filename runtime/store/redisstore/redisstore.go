@@ -106,7 +106,6 @@ var ErrUnavailable = errors.New("redisstore: Redis unavailable")
 // releases its connections.
 type Store struct {
 	client    redis.UniversalClient
-	cluster   bool
 	prefix    string
 	timeout   time.Duration
 	principal func(string) string
@@ -161,11 +160,11 @@ func New(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	setDefault(&s.maxStateBytes, DefaultMaxStateBytes)
 
 	shown := redactURL(rawURL)
-	client, cluster, err := newClient(rawURL, opts, s.timeout)
+	client, _, err := newClient(rawURL, opts, s.timeout)
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: %s=%s: %w", Setting, shown, err)
 	}
-	s.client, s.cluster = client, cluster
+	s.client = client
 
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
