@@ -19,8 +19,8 @@ func compactJSON(n *Node) string {
 // the allowlists a schema publishes as an "enum" where its x-allowlist was.
 type publisher struct {
 	set     *fileSet
-	keep    map[*Node]bool // nodes a ref reaches, and the objects that hold them
-	refd    map[*Node]bool // nodes a ref reaches
+	keep    map[*Node]bool   // nodes a ref reaches, and the objects that hold them
+	refd    map[*Node]bool   // nodes a ref reaches
 	enums   map[*Node]string // schema node → the JSON array its x-allowlist publishes
 	used    []*Node          // schema nodes whose enum was published, in order
 	seen    map[*Node]bool
