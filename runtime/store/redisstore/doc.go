@@ -9,6 +9,7 @@
 //
 //	redis://[user:password@]host:port[/db][?options]      one server
 //	rediss://[user:password@]host:port[/db][?options]     one server over TLS
+//	unix://[user:password@]/path/to/redis.sock[?db=N&options]    one server on a Unix socket
 //	redis+cluster://[user:password@]host:port,host:port,...[?options]   Redis Cluster
 //	rediss+cluster://[user:password@]host:port,host:port,...[?options]  Redis Cluster over TLS
 //

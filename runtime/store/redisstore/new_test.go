@@ -159,6 +159,18 @@ func TestNewConnectsWithTLSAndAPassword(t *testing.T) {
 	assert.Contains(t, err.Error(), "MCP_REDIS_URL")
 }
 
+func TestNewOnAUnixSocket(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "redis.sock")
+	srv, err := startRedis(t, "--unixsocket", sock, "--unixsocketperm", "700")
+	require.NoError(t, err)
+	t.Cleanup(srv.close)
+	s := newStore(t, "unix://"+sock+"?db=1", Options{})
+	d, err := s.Allow(context.Background(), "desk-a", 1, time.Minute)
+	require.NoError(t, err)
+	assert.True(t, d.Allowed)
+}
+
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key to dir and

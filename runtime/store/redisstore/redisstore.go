@@ -189,10 +189,10 @@ func setDefault(v *int, def int) {
 func newClient(rawURL string, opts Options, timeout time.Duration) (redis.UniversalClient, bool, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
-		return nil, false, errors.New("not a URL: want redis://, rediss://, redis+cluster:// or rediss+cluster://")
+		return nil, false, errors.New("not a URL: want redis://, rediss://, unix://, redis+cluster:// or rediss+cluster://")
 	}
 	switch scheme {
-	case "redis", "rediss":
+	case "redis", "rediss", "unix":
 		o, err := redis.ParseURL(rawURL)
 		if err != nil {
 			return nil, false, parseError(err, rawURL)
@@ -260,7 +260,7 @@ func newClient(rawURL string, opts Options, timeout time.Duration) (redis.Univer
 		}
 		return redis.NewClusterClient(o), true, nil
 	}
-	return nil, false, fmt.Errorf("unknown scheme %q: want redis, rediss, redis+cluster or rediss+cluster", scheme)
+	return nil, false, fmt.Errorf("unknown scheme %q: want redis, rediss, unix, redis+cluster or rediss+cluster", scheme)
 }
 
 // tlsConfig returns a copy of c (a TLS 1.2 minimum when nil) with
