@@ -21,7 +21,7 @@ const encryptedPrefix = "ENCRYPTED_"
 
 // env lists the variables ConfigFromEnv reads, for EnvUsage.
 var env = []struct{ name, usage string }{
-	{"AUTH_MODE", `"none", "bearer" or "hmac" (default: from the credentials set, else none)`},
+	{"AUTH_MODE", `"none", "bearer", "hmac" or "oauth" (default: from the credentials set, else none)`},
 	{"AUTH_TOKEN", "the bearer token (bearer mode); at least 32 characters (mcpgen token makes one)"},
 	{"ENCRYPTED_AUTH_TOKEN", "AUTH_TOKEN as a Fernet token, decrypted with MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE"},
 	{"MCP_AUTH_TOKENS_FILE", `JSON file {"tokens":[{"id":..,"token":..}]} of bearer tokens, for rotation`},
@@ -29,6 +29,16 @@ var env = []struct{ name, usage string }{
 	{"ENCRYPTED_API_KEY_HMAC_SECRET", "API_KEY_HMAC_SECRET as a Fernet token, decrypted with MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE"},
 	{"MCP_HMAC_KEYS_FILE", `JSON file {"keys":[{"id":..,"secret":..}]} of HMAC keys, for rotation`},
 	{"MCP_API_VERSIONS", `comma-separated X-API-Version values accepted in hmac mode (default "1.0.0")`},
+	{"OAUTH_ISSUER", "the authorization server's issuer identifier (oauth mode): tokens' iss, and the metadata's authorization server"},
+	{"OAUTH_AUDIENCE", "this server's resource URI, the MCP endpoint's URL such as https://mcp.example.com/mcp (oauth mode): tokens' aud must hold it"},
+	{"OAUTH_JWKS_URL", "the authorization server's JWKS, for JWT access tokens (RFC 9068); or OAUTH_INTROSPECTION_URL"},
+	{"OAUTH_ALGORITHMS", "comma-separated JWS algorithms accepted (default every asymmetric one: RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA)"},
+	{"OAUTH_JWT_TYPES", `comma-separated typ header values accepted (default "at+jwt"; add "JWT" for servers that do not follow RFC 9068)`},
+	{"OAUTH_INTROSPECTION_URL", "the authorization server's token introspection endpoint (RFC 7662), for opaque tokens"},
+	{"OAUTH_CLIENT_ID", "this server's client ID at the introspection endpoint"},
+	{"OAUTH_CLIENT_SECRET", "this server's client secret at the introspection endpoint"},
+	{"ENCRYPTED_OAUTH_CLIENT_SECRET", "OAUTH_CLIENT_SECRET as a Fernet token, decrypted with MCP_ENCRYPTION_KEY or MCP_ENCRYPTION_KEY_FILE"},
+	{"OAUTH_FILTER_TOOLS_LIST", `"true" makes tools/list show only the tools whose x-scopes the token holds`},
 	{secrets.EnvEncryptionKey, "the Fernet key of the ENCRYPTED_ variables"},
 	{secrets.EnvEncryptionKeyFile, "a file (mode 0600) holding the Fernet key of the ENCRYPTED_ variables"},
 	{"MCP_CLIENT_RATE_LIMIT", `per-client limit as "N/duration" like "1000/1m", or "off" (default 1000/1m)`},
@@ -65,6 +75,12 @@ var modeEnv = map[auth.Mode]struct {
 		credentials: []string{"API_KEY_HMAC_SECRET", "ENCRYPTED_API_KEY_HMAC_SECRET", "MCP_HMAC_KEYS_FILE"},
 		settings:    []string{"MCP_API_VERSIONS"},
 		read:        readHMAC,
+	},
+	auth.ModeOAuth: {
+		credentials: []string{"OAUTH_ISSUER", "OAUTH_JWKS_URL", "OAUTH_INTROSPECTION_URL"},
+		settings: []string{"OAUTH_AUDIENCE", "OAUTH_ALGORITHMS", "OAUTH_JWT_TYPES", "OAUTH_CLIENT_ID",
+			"OAUTH_CLIENT_SECRET", encryptedPrefix + "OAUTH_CLIENT_SECRET", "OAUTH_FILTER_TOOLS_LIST"},
+		read: readOAuth,
 	},
 }
 
@@ -180,6 +196,47 @@ func readHMAC(e *envReader, cfg *auth.Config) {
 			cfg.APIVersions = append(cfg.APIVersions, part)
 		}
 	}
+}
+
+func readOAuth(e *envReader, cfg *auth.Config) {
+	o := &cfg.OAuth
+	o.Issuer = e.get("OAUTH_ISSUER")
+	o.Audience = e.get("OAUTH_AUDIENCE")
+	o.JWKSURL = e.get("OAUTH_JWKS_URL")
+	o.IntrospectionURL = e.get("OAUTH_INTROSPECTION_URL")
+	o.ClientID = e.get("OAUTH_CLIENT_ID")
+	o.Algorithms = e.list("OAUTH_ALGORITHMS")
+	o.JWTTypes = e.list("OAUTH_JWT_TYPES")
+	decrypted := true
+	if e.set("OAUTH_CLIENT_SECRET") {
+		o.ClientSecret, _ = e.secret("OAUTH_CLIENT_SECRET")
+		decrypted = o.ClientSecret != ""
+	}
+	switch v := e.get("OAUTH_FILTER_TOOLS_LIST"); v {
+	case "", "false":
+	case "true":
+		o.ListByScope = true
+	default:
+		e.bad(`OAUTH_FILTER_TOOLS_LIST must be "true" or "false", got %q`, v)
+	}
+	for _, p := range auth.CheckOAuth(*o) {
+		if !decrypted && strings.Contains(p, "OAUTH_CLIENT_SECRET") {
+			continue // the decryption failed, and said so
+		}
+		e.bad("%s", p)
+	}
+}
+
+// list returns the comma-separated entries of name, trimmed, without
+// empty ones.
+func (e *envReader) list(name string) []string {
+	var out []string
+	for part := range strings.SplitSeq(e.get(name), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 // modeList is the modes as messages list them: "none", "bearer" or "hmac".

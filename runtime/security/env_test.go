@@ -104,8 +104,8 @@ func TestConfigFromEnvProblems(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"unknown mode", map[string]string{"AUTH_MODE": "oauth"},
-			`AUTH_MODE must be "none", "bearer" or "hmac", got "oauth"`},
+		{"unknown mode", map[string]string{"AUTH_MODE": "kerberos"},
+			`AUTH_MODE must be "none", "bearer", "hmac" or "oauth", got "kerberos"`},
 		{"bearer without a token", map[string]string{"AUTH_MODE": "bearer"},
 			"AUTH_MODE is bearer but no token is set: set AUTH_TOKEN (generate one with: openssl rand -hex 32) or MCP_AUTH_TOKENS_FILE"},
 		{"hmac without a key", map[string]string{"AUTH_MODE": "hmac"},
@@ -214,6 +214,8 @@ func TestEveryModeFromEnv(t *testing.T) {
 		auth.ModeNone:   {},
 		auth.ModeBearer: {"AUTH_TOKEN": goodToken},
 		auth.ModeHMAC:   {"API_KEY_HMAC_SECRET": goodSecret},
+		auth.ModeOAuth: {"OAUTH_ISSUER": "https://as.example.com", "OAUTH_AUDIENCE": "https://mcp.example.com/mcp",
+			"OAUTH_JWKS_URL": "https://as.example.com/jwks"},
 	}
 	for _, m := range auth.Modes() {
 		env, ok := credentials[m]

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,13 @@ type Options struct {
 	// Idempotency keeps idempotency records (a memstore.Idempotency when
 	// nil).
 	Idempotency store.Idempotency
+	// ToolScopes are the scopes each registered tool needs, by tool name
+	// (their Policy.Scopes, from x-scopes). In oauth mode HTTP refuses a
+	// tools/call whose token lacks them with 403 insufficient_scope before
+	// the protocol layer, and the protected-resource metadata lists them
+	// as scopes_supported; ToolScopes, the tool gate, checks every call
+	// whatever this holds.
+	ToolScopes map[string][]string
 	// Now is the clock of timestamps, windows and events (time.Now when
 	// nil).
 	Now func() time.Time
@@ -95,6 +103,12 @@ type Stack struct {
 	clientKey ratelimit.KeyFunc
 	limit     func(http.Handler) http.Handler // the client rate limit; nil when off
 	idem      func(http.Handler) http.Handler
+
+	// oauth mode: the protected-resource metadata endpoint (nil in other
+	// modes), the tools' scopes, whether tools/list is filtered by them.
+	metadata    http.Handler
+	toolScopes  map[string][]string
+	listByScope bool
 }
 
 type namedStore struct {
@@ -159,6 +173,25 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		problems = append(problems, mcperr.AsError(err).Message)
 	}
 	s.authn = authn
+	if authn != nil && authn.Mode() == auth.ModeOAuth {
+		oc, _ := authn.OAuth()
+		s.toolScopes = make(map[string][]string, len(opts.ToolScopes))
+		for tool, scopes := range opts.ToolScopes {
+			if len(scopes) > 0 {
+				s.toolScopes[tool] = slices.Clone(scopes)
+			}
+		}
+		s.listByScope = oc.ListByScope
+		s.metadata = metadataHandler(resourceMetadata{
+			Resource:             oc.Audience,
+			AuthorizationServers: []string{oc.Issuer},
+			ScopesSupported:      scopesSupported(s.toolScopes),
+			BearerMethods:        []string{"header"},
+		})
+		if oc.JWKSURL != "" {
+			s.stores = append(s.stores, namedStore{"OAuth key set (OAUTH_JWKS_URL)", authn})
+		}
+	}
 
 	if cfg.ClientRateLimit.Limit >= 0 {
 		rule := cfg.ClientRateLimit
@@ -204,8 +237,12 @@ func (s *Stack) Mode() auth.Mode { return s.authn.Mode() }
 // HTTP returns next behind the security layers of the HTTP request path,
 // in this order:
 //
-//	authentication → client rate limit → replay check (nonce) → idempotency → next
+//	authentication → client rate limit → replay check (nonce) → scopes → idempotency → next
 //
+// (the replay check in hmac mode only; the scope check, 403
+// insufficient_scope for a tools/call whose token lacks the tool's
+// scopes, in oauth mode only, where every response is also marked
+// Cache-Control: private)
 // so that nothing is written for a request that does not authenticate, and
 // a request the rate limit refuses uses up no nonce. A request that passes
 // has its client's ID in its context (the key's or token's client; in mode
@@ -218,13 +255,17 @@ func (s *Stack) Mode() auth.Mode { return s.authn.Mode() }
 // report their refusals through Refused.
 func (s *Stack) HTTP(next http.Handler) http.Handler {
 	h := s.idem(next)
+	h = s.scopeCheck(h)
 	h = s.authn.Replay(h)
 	if s.limit != nil {
 		h = s.limit(h)
 	}
 	h = s.authn.Authenticate(h)
-	if s.Mode() == auth.ModeNone {
+	switch s.Mode() {
+	case auth.ModeNone:
 		h = s.byAddress(h)
+	case auth.ModeOAuth:
+		h = private(h)
 	}
 	return h
 }

@@ -331,8 +331,8 @@ func TestNewProblems(t *testing.T) {
 	assert.Equal(t, "security: MCP_AUDIT_LOG /nonexistent/dir/audit.jsonl cannot be opened: no such file or directory; auth: no keys; "+
 		"the client rate limit must have a positive limit and window, got 5 per 0s", e.Message)
 
-	_, err = security.New(security.Config{Auth: auth.Config{Mode: "oauth"}}, security.Options{})
-	assert.Equal(t, `security: auth: mode must be "none", "bearer" or "hmac", got "oauth"`, mcperr.AsError(err).Message)
+	_, err = security.New(security.Config{Auth: auth.Config{Mode: "kerberos"}}, security.Options{})
+	assert.Equal(t, `security: auth: mode must be "none", "bearer", "hmac" or "oauth", got "kerberos"`, mcperr.AsError(err).Message)
 }
 
 func TestCheckListenAddr(t *testing.T) {

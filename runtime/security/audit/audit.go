@@ -51,8 +51,8 @@ func (c Class) RetentionDays() int { return retention[c] }
 // SecurityType names a kind of security event.
 type SecurityType string
 
-// The security event types. AuthFailure events belong to ClassAuthEvents,
-// the others to ClassSecurityEvents.
+// The security event types. AuthFailure and InsufficientScope events
+// belong to ClassAuthEvents, the others to ClassSecurityEvents.
 // They are the event names the refusing layers pass to their OnReject
 // hooks (runtime/security/internal/event holds them for those layers).
 const (
@@ -64,6 +64,7 @@ const (
 	InputValidation     SecurityType = "input_validation"     // malformed arguments or headers
 	PayloadTooLarge     SecurityType = "payload_too_large"    // a body or arguments over the cap
 	IdempotencyConflict SecurityType = "idempotency_conflict" // an Idempotency-Key reused, or still running
+	InsufficientScope   SecurityType = "insufficient_scope"   // an OAuth access token without a scope the call needs
 )
 
 // Severity returns the event type's severity, as the seed grades them:
@@ -81,9 +82,10 @@ func (t SecurityType) Severity() string {
 }
 
 // Class returns the audit class of the event type's events:
-// ClassAuthEvents for AuthFailure, ClassSecurityEvents for the others.
+// ClassAuthEvents for AuthFailure and InsufficientScope,
+// ClassSecurityEvents for the others.
 func (t SecurityType) Class() Class {
-	if t == AuthFailure {
+	if t == AuthFailure || t == InsufficientScope {
 		return ClassAuthEvents
 	}
 	return ClassSecurityEvents
@@ -340,6 +342,13 @@ var securityTypes = map[mcperr.Code]SecurityType{
 	mcperr.CodePayloadTooLarge:     PayloadTooLarge,
 }
 
+// scopeError reports whether e is the refusal of a call whose OAuth access
+// token lacks a scope the tool needs: MCP-002 with details "error":
+// "insufficient_scope", as runtime/security/auth.ScopeError makes it.
+func scopeError(e *mcperr.Error) bool {
+	return e.Code == mcperr.CodeUnauthorized && e.Details["error"] == string(InsufficientScope)
+}
+
 // Call is one finished tool call, as Record writes it.
 type Call struct {
 	Tool          string
@@ -358,8 +367,10 @@ type Call struct {
 // tool_execution record in the tool's audit class; a call refused with a
 // security code (MCP-001, 002, 005, 006, 015, 016, 017) gives a security
 // event as well, whose details list the pointers and keywords of the
-// failed checks but not their messages, which may quote the input. A sink
-// that fails is told to Options.OnError.
+// failed checks but not their messages, which may quote the input; a call
+// refused for an OAuth scope (MCP-002 with details "error":
+// "insufficient_scope") is an InsufficientScope event with the required
+// and missing scopes. A sink that fails is told to Options.OnError.
 func (l *Logger) Record(call Call) {
 	status := "ok"
 	if call.Err != nil {
@@ -386,6 +397,12 @@ func (l *Logger) Record(call Call) {
 		typ = SecurityType(call.Err.Code.Name())
 	}
 	var details map[string]any
+	if scopeError(call.Err) {
+		// An OAuth token without a scope the tool needs (auth.ScopeError):
+		// scopes are names, never secrets.
+		typ = InsufficientScope
+		details = map[string]any{"required_scopes": call.Err.Details["required_scopes"], "missing_scopes": call.Err.Details["missing_scopes"]}
+	}
 	if len(call.Err.Violations) > 0 {
 		checks := make([]any, len(call.Err.Violations))
 		for i, v := range call.Err.Violations {

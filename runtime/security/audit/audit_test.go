@@ -166,6 +166,16 @@ func TestRecord(t *testing.T) {
 				`{"time":"2025-03-14T15:30:05.123Z","class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","status":"MCP-006","duration_ms":0,"input_size_bytes":10,"output_size_bytes":0}`,
 				`{"time":"2025-03-14T15:30:05.123Z","class":"security_events","retention_days":2555,"event_type":"rate_limit","severity":"medium","corr_id":"c5","client_id":"hmac:k1","tool":"execution.sim_quote","code":"MCP-006","reason":"rate limit exceeded"}`,
 			}},
+		{"OAuth token without the tool's scope",
+			call(state, func(c *audit.Call) {
+				c.ClientID, c.CorrelationID, c.Err = "oauth/alice", "c6", &mcperr.Error{
+					Code: mcperr.CodeUnauthorized, Message: "the access token lacks the scope the tool storage.shared_state.set needs: state:write",
+					Details: map[string]any{"error": "insufficient_scope", "scope": "state:write", "required_scopes": []string{"state:write"}, "missing_scopes": []string{"state:write"}}}
+			}),
+			[]string{
+				`{"time":"2025-03-14T15:30:05.123Z","class":"data_access","retention_days":365,"event_type":"tool_execution","corr_id":"c6","client_id":"oauth/alice","tool":"storage.shared_state.set","status":"MCP-002","duration_ms":0,"input_size_bytes":0,"output_size_bytes":0}`,
+				`{"time":"2025-03-14T15:30:05.123Z","class":"auth_events","retention_days":365,"event_type":"insufficient_scope","severity":"medium","corr_id":"c6","client_id":"oauth/alice","tool":"storage.shared_state.set","code":"MCP-002","reason":"the access token lacks the scope the tool storage.shared_state.set needs: state:write","details":{"missing_scopes":["state:write"],"required_scopes":["state:write"]}}`,
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,6 +265,7 @@ func TestSecurityTypes(t *testing.T) {
 		{audit.IdempotencyConflict, event.IdempotencyConflict, audit.ClassSecurityEvents, "medium"},
 		{audit.InputValidation, event.InputValidation, audit.ClassSecurityEvents, "medium"},
 		{audit.SSRFBlocked, event.SSRFBlocked, audit.ClassSecurityEvents, "critical"},
+		{audit.InsufficientScope, event.InsufficientScope, audit.ClassAuthEvents, "medium"},
 	} {
 		if string(tt.typ) != tt.layers {
 			t.Errorf("audit says %q, the layers %q", tt.typ, tt.layers)

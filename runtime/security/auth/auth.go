@@ -77,6 +77,8 @@ type Authenticator struct {
 	versions []string
 	nonces   store.Nonces
 	decoy    []byte // the random secret unknown key IDs are checked with
+
+	oa *oauthState
 }
 
 type bearerToken struct {
@@ -105,6 +107,9 @@ type scheme struct {
 	// nonces is set when verified requests leave a nonce for the replay
 	// layer to record.
 	nonces bool
+	// wrap, when set, is put between a request that authenticate let
+	// through and the next handler.
+	wrap func(a *Authenticator, next http.Handler) http.Handler
 }
 
 // schemes is the closed set of modes, in the order messages list them.
@@ -112,6 +117,7 @@ var schemes = []scheme{
 	{mode: ModeNone},
 	{mode: ModeBearer, check: checkBearer, setup: setupBearer, authenticate: (*Authenticator).bearer},
 	{mode: ModeHMAC, check: checkHMAC, setup: setupHMAC, authenticate: (*Authenticator).hmac, nonces: true},
+	{mode: ModeOAuth, check: checkOAuth, setup: setupOAuth, authenticate: (*Authenticator).oauth, wrap: wrapOAuth},
 }
 
 // Modes returns the authentication modes, in the order of AUTH_MODE's
@@ -230,6 +236,9 @@ func (a *Authenticator) Mode() Mode { return a.scheme.mode }
 func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
 	if a.scheme.authenticate == nil {
 		return next
+	}
+	if a.scheme.wrap != nil {
+		next = a.scheme.wrap(a, next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, f := a.scheme.authenticate(a, r)

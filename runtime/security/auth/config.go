@@ -90,8 +90,9 @@ var DefaultAPIVersions = []string{"1.0.0"}
 // API_KEY_HMAC_SECRET, the tokens and keys files, MCP_API_VERSIONS).
 type Config struct {
 	Mode   Mode
-	Tokens []Token // bearer mode: every token accepted, several during a rotation
-	Keys   []Key   // hmac mode: every key accepted, several during a rotation
+	Tokens []Token     // bearer mode: every token accepted, several during a rotation
+	Keys   []Key       // hmac mode: every key accepted, several during a rotation
+	OAuth  OAuthConfig // oauth mode: the authorization server and how its tokens are verified
 
 	// APIVersions lists the X-API-Version values accepted in hmac mode
 	// (DefaultAPIVersions when empty).

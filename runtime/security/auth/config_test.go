@@ -85,7 +85,7 @@ func TestNewProblems(t *testing.T) {
 	}{
 		{"hmac without keys", Config{Mode: ModeHMAC}, "auth: no keys"},
 		{"bearer without tokens", Config{Mode: ModeBearer}, "auth: no tokens"},
-		{"unknown mode", Config{Mode: "oauth"}, `auth: mode must be "none", "bearer" or "hmac", got "oauth"`},
+		{"unknown mode", Config{Mode: "kerberos"}, `auth: mode must be "none", "bearer", "hmac" or "oauth", got "kerberos"`},
 		{"bad API version", Config{Mode: ModeHMAC, Keys: []Key{keyA}, APIVersions: []string{"1.0.0", "v 2"}},
 			`auth: API version must be 1 to 32 characters of A-Z a-z 0-9 . -, got "v 2"`},
 		{"negative body cap", Config{Mode: ModeHMAC, Keys: []Key{keyA}, MaxBodyBytes: -1},
@@ -120,11 +120,12 @@ func TestCredentialsNeverPrint(t *testing.T) {
 
 // Every mode of the table is one New accepts, and nothing else is.
 func TestModes(t *testing.T) {
-	assert.Equal(t, []Mode{ModeNone, ModeBearer, ModeHMAC}, Modes())
+	assert.Equal(t, []Mode{ModeNone, ModeBearer, ModeHMAC, ModeOAuth}, Modes())
 	creds := map[Mode]Config{
 		ModeNone:   {},
 		ModeBearer: {Tokens: []Token{tokenA}},
 		ModeHMAC:   {Keys: []Key{keyA}},
+		ModeOAuth:  {OAuth: OAuthConfig{Issuer: "https://as.example.com", Audience: "https://mcp.example.com/mcp", JWKSURL: "https://as.example.com/jwks"}},
 	}
 	for _, m := range Modes() {
 		cfg := creds[m]
@@ -136,10 +137,10 @@ func TestModes(t *testing.T) {
 	a, err := New(Config{}, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, ModeNone, a.Mode(), "no mode is none")
-	for _, m := range []Mode{"oauth", "HMAC", " hmac"} {
+	for _, m := range []Mode{"kerberos", "HMAC", " hmac"} {
 		_, err := New(Config{Mode: m, Keys: []Key{keyA}}, Options{})
 		require.Error(t, err, m)
 		assert.Equal(t, mcperr.CodeMissingConfiguration, mcperr.AsError(err).Code)
-		assert.Equal(t, `auth: mode must be "none", "bearer" or "hmac", got "`+string(m)+`"`, mcperr.AsError(err).Message)
+		assert.Equal(t, `auth: mode must be "none", "bearer", "hmac" or "oauth", got "`+string(m)+`"`, mcperr.AsError(err).Message)
 	}
 }

@@ -14,4 +14,5 @@ const (
 	IdempotencyConflict = "idempotency_conflict" // an Idempotency-Key used for another request, or still running
 	InputValidation     = "input_validation"     // a malformed request or arguments
 	SSRFBlocked         = "ssrf_blocked"         // an outbound URL or address refused
+	InsufficientScope   = "insufficient_scope"   // an access token without a scope the call needs
 )
