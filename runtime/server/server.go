@@ -152,9 +152,9 @@ func New(impl *mcp.Implementation, opts ...Option) *Server {
 // applies the runtime's policies.
 func (s *Server) MCP() *mcp.Server { return s.mcp }
 
-// toolName is the tool-name rule of the design: the characters the MCP spec
-// allows, and at most 64 of them because common clients cut longer names.
-var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// toolName is the MCP specification's tool-name rule: 1 to 128 of these
+// characters. (The generator warns beyond 64, where some clients cut names.)
+var toolName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 
 // AddTools publishes tools and routes their calls through the runtime. The
 // schemas are published byte for byte (the annotations through the SDK's
@@ -196,7 +196,7 @@ func (s *Server) AddTools(tools ...Tool) error {
 // It checks what the SDK would otherwise panic on, so a bad tool is an error.
 func publishedTool(t *Tool) (*mcp.Tool, error) {
 	if !toolName.MatchString(t.Name) {
-		return nil, errors.New("name must be 1 to 64 characters of [A-Za-z0-9_.-]")
+		return nil, errors.New("name must be 1 to 128 characters of [A-Za-z0-9_.-]")
 	}
 	if t.Call == nil {
 		return nil, errors.New("the Call function is nil")

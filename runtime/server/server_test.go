@@ -623,9 +623,9 @@ func TestAddToolsRejects(t *testing.T) {
 		want  string
 	}{
 		{"duplicate in one call", []server.Tool{valid, valid}, `runtime: tool "valid" is added twice; tool names must be unique`},
-		{"name with a space", []server.Tool{with(func(t *server.Tool) { t.Name = "get quote" })}, `runtime: tool "get quote": name must be 1 to 64 characters of [A-Za-z0-9_.-]`},
-		{"empty name", []server.Tool{with(func(t *server.Tool) { t.Name = "" })}, `runtime: tool "": name must be 1 to 64 characters of [A-Za-z0-9_.-]`},
-		{"name over 64 characters", []server.Tool{with(func(t *server.Tool) { t.Name = strings.Repeat("n", 65) })}, `runtime: tool "` + strings.Repeat("n", 65) + `": name must be 1 to 64 characters of [A-Za-z0-9_.-]`},
+		{"name with a space", []server.Tool{with(func(t *server.Tool) { t.Name = "get quote" })}, `runtime: tool "get quote": name must be 1 to 128 characters of [A-Za-z0-9_.-]`},
+		{"empty name", []server.Tool{with(func(t *server.Tool) { t.Name = "" })}, `runtime: tool "": name must be 1 to 128 characters of [A-Za-z0-9_.-]`},
+		{"name over 128 characters", []server.Tool{with(func(t *server.Tool) { t.Name = strings.Repeat("n", 129) })}, `runtime: tool "` + strings.Repeat("n", 129) + `": name must be 1 to 128 characters of [A-Za-z0-9_.-]`},
 		{"no Call", []server.Tool{with(func(t *server.Tool) { t.Call = nil })}, `runtime: tool "t": the Call function is nil`},
 		{"no input schema", []server.Tool{with(func(t *server.Tool) { t.InputSchema = nil })}, `runtime: tool "t": input schema must be a JSON object: unexpected end of JSON input`},
 		{"input schema not an object type", []server.Tool{with(func(t *server.Tool) { t.InputSchema = json.RawMessage(`{"type":"array"}`) })}, `runtime: tool "t": input schema must have "type": "object", got array`},
