@@ -83,6 +83,7 @@ func startRedis(t testing.TB, args ...string) (*redisServer, error) {
 	for range 10 {
 		port, err := freePort()
 		if err != nil {
+			_ = os.RemoveAll(dir)
 			return nil, err
 		}
 		r := &redisServer{port: port, dir: dir, args: args}
@@ -90,6 +91,7 @@ func startRedis(t testing.TB, args ...string) (*redisServer, error) {
 			return r, nil
 		}
 	}
+	_ = os.RemoveAll(dir)
 	return nil, last
 }
 
