@@ -101,7 +101,7 @@ type OAuthConfig struct {
 	// introspection endpoint (OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET or
 	// ENCRYPTED_OAUTH_CLIENT_SECRET), sent as HTTP Basic authentication.
 	ClientID     string
-	ClientSecret string
+	ClientSecret string `json:"-"` // never written, not even by a JSON log handler
 
 	// ListByScope makes tools/list show only the tools the token's scopes
 	// allow (OAUTH_FILTER_TOOLS_LIST=true); see security.Stack.ToolVisible.
@@ -121,7 +121,7 @@ type OAuthConfig struct {
 	// (when nil, a client with a 10 s timeout that follows no redirects).
 	// Both endpoints are the operator's and trusted; they must be https,
 	// or http on a loopback address.
-	HTTPClient *http.Client
+	HTTPClient *http.Client `json:"-"`
 }
 
 // String returns the configuration without the client secret.
