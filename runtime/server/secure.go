@@ -35,6 +35,9 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			opts.Logger = s.baseLog
 		}
 		if cfg.RedisURL != "" {
+			// go-redis logs each failed dial itself; through the server's
+			// logger those lines are redacted like every other.
+			redisstore.SetClientLogger(s.logger)
 			ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
 			defer cancel()
 			rs, err := redisstore.New(ctx, cfg.RedisURL, redisstore.Options{})
