@@ -14,6 +14,9 @@ go vet ./...
 echo "== mcpgen check (committed generated code is fresh)"
 ./scripts/check-generated.sh
 
+echo "== redis-server from Debian's packages (the Redis store tests start their own on loopback)"
+./scripts/redis.sh install
+
 echo "== go test"
 go test -count=1 ./...
 
