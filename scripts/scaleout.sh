@@ -20,6 +20,8 @@
 #                                        (same ports, same settings)
 #   scripts/scaleout.sh redis-stop DIR   stop the Redis the replicas use
 #   scripts/scaleout.sh redis-start DIR  start it again on its port (empty: nothing is saved)
+#   scripts/scaleout.sh redis-pause DIR  freeze it (SIGSTOP: connections open, no answers)
+#   scripts/scaleout.sh redis-resume DIR thaw it (SIGCONT)
 #
 # The settings the tests read (`up` prints them):
 #   MCP_SCALEOUT_URL        the balancer's MCP endpoint, http://127.0.0.1:PORT/mcp
@@ -115,7 +117,7 @@ wait_ready() {
     if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" 2>/dev/null)" = 200 ]; then
       return 0
     fi
-    if ! kill -0 "$(cat "$dir/replica-$i.pid")" 2>/dev/null; then
+    if ! running "$(cat "$dir/replica-$i.pid")"; then
       log "replica $i exited:"
       tail -20 "$dir/replica-$i.log" >&2
       return 1
@@ -127,9 +129,19 @@ wait_ready() {
   return 1
 }
 
+# running PID: whether PID runs (a zombie does not: daemons and orphans are
+# reaped by whatever runs as PID 1, which in a container may take a while).
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 # ours DIR PID: whether PID is a trading replica of the deployment in DIR.
 ours() {
-  [ -n "$2" ] && kill -0 "$2" 2>/dev/null && tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -qF "$1/trading"
+  [ -n "$2" ] && running "$2" && tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -qF "$1/trading"
 }
 
 stop_replicas() {
@@ -144,7 +156,7 @@ stop_replicas() {
   done
   for pid in "${pids[@]}"; do
     for _ in $(seq 1 200); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.05
     done
     kill -KILL "$pid" 2>/dev/null || true
@@ -169,11 +181,23 @@ redis_stop() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || return 0
+      running "$pid" || return 0
       sleep 0.05
     done
     kill -KILL "$pid" 2>/dev/null || true
   fi
+}
+
+# redis_signal DIR SIG sends SIG to the standalone Redis of the deployment.
+redis_signal() {
+  local dir=${1:?usage: scaleout.sh redis-pause|redis-resume DIR} pid
+  load "$dir"
+  pid=$(cat "$(redis_pidfile)" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+    log "no redis-server of this deployment is running"
+    return 1
+  fi
+  kill "-$2" "$pid"
 }
 
 redis_start() {
@@ -211,7 +235,9 @@ up() {
   } >"$dir/settings"
   if [ "$stores" = redis ]; then
     local redis line
-    redis=$(scripts/redis.sh start)
+    # One more try: on a busy machine a redis-server can miss redis.sh's
+    # 5 s start-up wait.
+    redis=$(scripts/redis.sh start) || redis=$(scripts/redis.sh start)
     while IFS= read -r line; do
       case $line in
       REDIS_TEST_DIR=*) echo "$line" >>"$dir/settings" ;;
@@ -362,6 +388,8 @@ down) down "$@" ;;
 restart) restart "$@" ;;
 redis-stop) redis_stop "$@" ;;
 redis-start) redis_start "$@" ;;
+redis-pause) redis_signal "${1:-}" STOP ;;
+redis-resume) redis_signal "${1:-}" CONT ;;
 *)
   sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2

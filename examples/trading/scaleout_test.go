@@ -44,12 +44,12 @@ const soProtocol = "2025-11-25"
 
 // soDeployment is the running deployment, from scripts/scaleout.sh.
 type soDeployment struct {
-	url      string   // the balancer's MCP endpoint
-	host     string   // its host:port: the Host every request carries, through the balancer or not
-	replicas []string // the replicas' own endpoints
-	keys     map[string]auth.Key
-	limit    int           // MCP_CLIENT_RATE_LIMIT's N
-	window   time.Duration // and its window
+	url         string   // the balancer's MCP endpoint
+	host        string   // its host:port: the Host every request carries, through the balancer or not
+	replicas    []string // the replicas' own endpoints
+	keys        map[string]auth.Key
+	limit       int           // MCP_CLIENT_RATE_LIMIT's N
+	window      time.Duration // and its window
 	dir, script string
 }
 
@@ -294,7 +294,19 @@ func soProbe(endpoint, path string) int {
 	return resp.StatusCode
 }
 
-func soAlive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+// soAlive reports whether process pid runs. A zombie does not: replicas
+// started by scaleout.sh restart are orphans, reaped by PID 1 in its time.
+func soAlive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := bytes.Cut(stat, []byte(") "))
+	return !bytes.HasPrefix(rest, []byte("Z"))
+}
 
 // TestScaleOut runs the multi-replica checks in order; they share the
 // deployment, each with an HMAC key (a client) of its own, and the last one
@@ -638,91 +650,105 @@ func soSharedState(t *testing.T, d *soDeployment) {
 	assert.Equal(t, map[string]any{"key": k, "value": []any{float64(1), float64(2)}, "version": float64(v2)}, res.StructuredContent)
 }
 
-// Redis stopped under load: calls are refused with 503, MCP-003 and
-// Retry-After within a bounded time, /readyz answers 503, no replica dies;
-// Redis started again (empty): calls succeed without restarting anything.
-func soOutage(t *testing.T, d *soDeployment) {
-	key := d.key(t, "outage")
-	pids := d.pids(t)
+// soLoad keeps calling risk.position_limits_check through the balancer
+// from three callers, each at most once per 50 ms (about 60 calls a
+// second, well inside the client's limit over the whole test), and keeps
+// every response with the time it came.
+type soLoad struct {
+	mu      sync.Mutex
+	samples []soSample
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
 
-	type sample struct {
-		at time.Time
-		r  *soResponse
-		e  error
-	}
-	var (
-		mu      sync.Mutex
-		samples []sample
-		stop    = make(chan struct{})
-		wg      sync.WaitGroup
-	)
-	// Three callers, each at most one call per 50 ms: about 60 calls a
-	// second, well inside the client's limit over the whole test.
+type soSample struct {
+	r *soResponse
+	e error
+}
+
+func (d *soDeployment) load(t *testing.T, key auth.Key) *soLoad {
+	l := &soLoad{stop: make(chan struct{})}
 	for range 3 {
-		wg.Add(1)
+		l.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer l.wg.Done()
 			tick := time.NewTicker(50 * time.Millisecond)
 			defer tick.Stop()
 			for {
 				select {
-				case <-stop:
+				case <-l.stop:
 					return
 				case <-tick.C:
 				}
 				body := soCall(1, "risk.position_limits_check", soRiskArgs)
 				r, err := d.trySend(d.url, d.sign(t, key, body, ""), body)
-				mu.Lock()
-				samples = append(samples, sample{time.Now(), r, err})
-				mu.Unlock()
+				l.mu.Lock()
+				l.samples = append(l.samples, soSample{r, err})
+				l.mu.Unlock()
 			}
 		}()
 	}
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-	}()
-	mark := func() int { mu.Lock(); defer mu.Unlock(); return len(samples) }
-	window := func(from, to int) []sample { mu.Lock(); defer mu.Unlock(); return slices.Clone(samples[from:to]) }
-	allReady := func(want int) bool {
-		for _, r := range d.replicas {
-			if soProbe(r, "/readyz") != want {
-				return false
-			}
-		}
-		return true
-	}
+	t.Cleanup(l.end)
+	return l
+}
 
-	time.Sleep(500 * time.Millisecond)
-	healthy := window(0, mark())
-	require.NotEmpty(t, healthy)
-	for _, s := range healthy {
+// mark returns how many responses have come so far.
+func (l *soLoad) mark() int { l.mu.Lock(); defer l.mu.Unlock(); return len(l.samples) }
+
+// since returns the responses that came after mark m, or between m and
+// the end of the load.
+func (l *soLoad) since(m int) []soSample {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.samples[m:])
+}
+
+func (l *soLoad) end() {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	l.wg.Wait()
+}
+
+// allReady reports whether every replica's /readyz answers want, probing
+// them at once (a probe of a frozen Redis takes its timeout).
+func (d *soDeployment) allReady(want int) bool {
+	got := make([]int, len(d.replicas))
+	var wg sync.WaitGroup
+	for i, r := range d.replicas {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = soProbe(r, "/readyz") }()
+	}
+	wg.Wait()
+	return !slices.ContainsFunc(got, func(s int) bool { return s != want })
+}
+
+// soHealthy checks that every sample is a successful call, and that every
+// replica answered some.
+func soHealthy(t *testing.T, d *soDeployment, samples []soSample) {
+	t.Helper()
+	require.NotEmpty(t, samples)
+	upstreams := map[string]bool{}
+	for _, s := range samples {
 		require.NoError(t, s.e)
 		assert.Equal(t, true, s.r.output(t)["allowed"])
+		upstreams[s.r.upstream] = true
 	}
+	assert.Len(t, upstreams, len(d.replicas), "every replica served calls")
+}
 
-	stopped := time.Now()
-	d.ctl(t, "redis-stop")
-	t.Cleanup(func() { // never leave the deployment without its Redis
-		if !allReady(http.StatusOK) {
-			exec.Command(d.script, "redis-start", d.dir).Run()
-		}
-	})
-	from := mark()
-	require.Eventually(t, func() bool { return allReady(http.StatusServiceUnavailable) }, 10*time.Second, 50*time.Millisecond,
-		"/readyz answers 503 on every replica once Redis is down")
-	t.Logf("every /readyz 503 %s after Redis stopped", time.Since(stopped).Round(time.Millisecond))
-	steady := mark()
-	time.Sleep(time.Second)
-	down := window(steady, mark())
-	require.NotEmpty(t, down)
+// soRefused checks that every sample is the refusal of a call that needs
+// an unreachable Redis, as a client sees it: 503, Retry-After: 1, MCP-003
+// from the first store on the path (the client limit), in less than
+// bound; and that every replica refused some. It returns the slowest.
+func soRefused(t *testing.T, d *soDeployment, samples []soSample, bound time.Duration) time.Duration {
+	t.Helper()
+	require.NotEmpty(t, samples)
 	upstreams := map[string]bool{}
 	var slowest time.Duration
-	for _, s := range down {
+	for _, s := range samples {
 		require.NoError(t, s.e)
 		r := s.r
 		upstreams[r.upstream] = true
@@ -730,52 +756,83 @@ func soOutage(t *testing.T, d *soDeployment) {
 		assert.Equal(t, http.StatusServiceUnavailable, r.status, "%s", r.raw)
 		assert.Equal(t, "1", r.header.Get("Retry-After"))
 		assert.Equal(t, mcperr.Code("MCP-003"), r.err.Code)
-		assert.Equal(t, "the rate limiter is unavailable; retry shortly", r.err.Message, "the first store on the request path answers first")
+		assert.Equal(t, "the rate limiter is unavailable; retry shortly", r.err.Message)
 		assert.False(t, r.err.SecurityEvent)
 	}
 	assert.Len(t, upstreams, len(d.replicas), "every replica refused calls")
-	assert.Less(t, slowest, 2*time.Second, "refused within a bounded time")
-	t.Logf("%d calls refused while Redis was down, the slowest in %s", len(down), slowest.Round(time.Millisecond))
-	// In the moment Redis went away a call may have passed the first store
-	// and failed at a later one: 503 from the replay or idempotency check,
-	// or the tool's own MCP-003.
-	for _, s := range window(from, steady) {
-		require.NoError(t, s.e)
-		soTransition(t, s.r)
-	}
+	assert.Less(t, slowest, bound, "refused within a bounded time")
+	return slowest
+}
 
-	for i, pid := range pids {
-		assert.True(t, soAlive(pid), "replica %d (pid %d) still runs", i+1, pid)
-		assert.Equal(t, http.StatusOK, soProbe(d.replicas[i], "/healthz"), "replica %d live", i+1)
-	}
+// Redis frozen, then stopped, under load: calls are refused with 503,
+// MCP-003 and Retry-After within a bounded time, /readyz answers 503, no
+// replica dies; Redis back (thawed; started again, empty): calls succeed
+// without restarting anything.
+func soOutage(t *testing.T, d *soDeployment) {
+	key := d.key(t, "outage")
+	pids := d.pids(t)
+	t.Cleanup(func() { // never leave the deployment without its Redis
+		exec.Command(d.script, "redis-resume", d.dir).Run()
+		if !d.allReady(http.StatusOK) {
+			exec.Command(d.script, "redis-start", d.dir).Run()
+		}
+	})
+	l := d.load(t, key)
+	time.Sleep(500 * time.Millisecond)
+	soHealthy(t, d, l.since(0))
 
-	restarted := time.Now()
-	d.ctl(t, "redis-start")
-	back := mark()
-	require.Eventually(t, func() bool { return allReady(http.StatusOK) }, 10*time.Second, 50*time.Millisecond,
-		"/readyz answers 200 again on every replica")
-	require.Eventually(t, func() bool {
-		r, err := d.trySend(d.url, d.sign(t, key, soCall(1, "risk.position_limits_check", soRiskArgs), ""), soCall(1, "risk.position_limits_check", soRiskArgs))
-		return err == nil && r.status == http.StatusOK && r.rpc.Result != nil && !r.rpc.Result.IsError
-	}, 10*time.Second, 50*time.Millisecond, "calls succeed again")
-	t.Logf("calls succeed %s after Redis started again", time.Since(restarted).Round(time.Millisecond))
-	recovered := mark()
-	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
-	for _, s := range window(back, recovered) {
-		require.NoError(t, s.e)
-		soTransition(t, s.r)
+	// outage runs one outage: cut makes Redis unreachable, mend brings it
+	// back. Calls in steady outage must be refused within bound.
+	outage := func(name, cut, mend string, bound time.Duration) {
+		t.Helper()
+		start := l.mark()
+		d.ctl(t, cut)
+		cutAt := time.Now()
+		require.Eventually(t, func() bool { return d.allReady(http.StatusServiceUnavailable) }, 10*time.Second, 50*time.Millisecond,
+			"%s: /readyz answers 503 on every replica", name)
+		t.Logf("%s: every /readyz 503 %s after", name, time.Since(cutAt).Round(time.Millisecond))
+		steady := l.mark()
+		time.Sleep(1500 * time.Millisecond)
+		refusedTo := l.mark()
+		slowest := soRefused(t, d, l.since(steady)[:refusedTo-steady], bound)
+		t.Logf("%s: %d calls refused, the slowest in %s", name, refusedTo-steady, slowest.Round(time.Millisecond))
+		// In the moment Redis went away a call may have passed the first
+		// store and failed at a later one.
+		for _, s := range l.since(start)[:steady-start] {
+			require.NoError(t, s.e)
+			soTransition(t, s.r)
+		}
+		for i, pid := range pids {
+			assert.True(t, soAlive(pid), "%s: replica %d (pid %d) still runs", name, i+1, pid)
+			assert.Equal(t, http.StatusOK, soProbe(d.replicas[i], "/healthz"), "%s: replica %d live", name, i+1)
+		}
+
+		d.ctl(t, mend)
+		mendAt := time.Now()
+		back := l.mark()
+		require.Eventually(t, func() bool { return d.allReady(http.StatusOK) }, 10*time.Second, 50*time.Millisecond,
+			"%s: /readyz answers 200 again on every replica", name)
+		body := soCall(1, "risk.position_limits_check", soRiskArgs)
+		require.Eventually(t, func() bool {
+			r, err := d.trySend(d.url, d.sign(t, key, body, ""), body)
+			return err == nil && r.status == http.StatusOK && r.rpc.Result != nil && !r.rpc.Result.IsError
+		}, 10*time.Second, 50*time.Millisecond, "%s: calls succeed again", name)
+		t.Logf("%s: calls succeed %s after Redis came back", name, time.Since(mendAt).Round(time.Millisecond))
+		recovered := l.mark()
+		time.Sleep(time.Second)
+		for _, s := range l.since(back)[:recovered-back] {
+			require.NoError(t, s.e)
+			soTransition(t, s.r)
+		}
+		soHealthy(t, d, l.since(recovered))
 	}
-	after := window(recovered, mark())
-	require.NotEmpty(t, after)
-	upstreams = map[string]bool{}
-	for _, s := range after {
-		require.NoError(t, s.e)
-		assert.Equal(t, true, s.r.output(t)["allowed"])
-		upstreams[s.r.upstream] = true
-	}
-	assert.Len(t, upstreams, len(d.replicas), "every replica serves again")
+	// Frozen: connections open, nothing answers; each call waits out the
+	// store's timeout (redisstore.DefaultTimeout, 1 s), no longer.
+	outage("frozen", "redis-pause", "redis-resume", 2*time.Second)
+	// Stopped: connections refused; calls are refused at once.
+	outage("stopped", "redis-stop", "redis-start", 500*time.Millisecond)
+	l.end()
+
 	assert.Equal(t, pids, d.pids(t), "no replica was restarted")
 	for i, pid := range pids {
 		assert.True(t, soAlive(pid), "replica %d still runs", i+1)
