@@ -14,24 +14,32 @@ func RuneCount(s string) int { return utf8.RuneCountInString(s) }
 // TrimSpace trims leading and trailing white space from b (x-normalize trim).
 func TrimSpace(b []byte) []byte { return bytes.TrimSpace(b) }
 
-// Upper returns b in upper case, copying only when something changes.
-func Upper(b []byte) []byte {
-	for _, c := range b {
-		if c >= 'a' && c <= 'z' || c >= utf8.RuneSelf {
-			return bytes.ToUpper(b)
-		}
-	}
-	return b
-}
+// Upper maps the ASCII letters a-z of b to A-Z (x-normalize upper), copying
+// only when something changes. Every other byte stays as it is: Unicode case
+// mapping would widen an allowlist or a pattern, since it maps U+017F (ſ) to
+// S and U+0131 (ı) to I, so "ſpy" would pass as "SPY".
+func Upper(b []byte) []byte { return mapASCII(b, 'a', 'z', 'A'-'a') }
 
-// Lower returns b in lower case, copying only when something changes.
-func Lower(b []byte) []byte {
-	for _, c := range b {
-		if c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
-			return bytes.ToLower(b)
+// Lower maps the ASCII letters A-Z of b to a-z (x-normalize lower), copying
+// only when something changes; every other byte stays as it is, so the
+// Kelvin sign U+212A does not become k.
+func Lower(b []byte) []byte { return mapASCII(b, 'A', 'Z', 'a'-'A') }
+
+func mapASCII(b []byte, lo, hi byte, delta int) []byte {
+	i := 0
+	for i < len(b) && (b[i] < lo || b[i] > hi) {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := bytes.Clone(b)
+	for ; i < len(out); i++ {
+		if c := out[i]; c >= lo && c <= hi {
+			out[i] = byte(int(c) + delta)
 		}
 	}
-	return b
+	return out
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
