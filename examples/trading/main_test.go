@@ -134,6 +134,14 @@ func TestTradingInvalidArguments(t *testing.T) {
 		violations       []any
 	}{
 		{
+			// x-normalize upper maps ASCII only: U+017F (long s) does not
+			// become S, so the look-alike is refused, not served as SPY.
+			name: "look-alike of an allowed symbol", tool: "risk.position_limits_check",
+			args: "{\"symbol\":\"\u017fpy\",\"side\":\"buy\",\"quantity\":1}",
+			code: "MCP-015", message: `invalid arguments for tool "risk.position_limits_check": 2 violations`,
+			violations: []any{map[string]any{"pointer": "/symbol", "keyword": "pattern", "message": "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$"}, map[string]any{"pointer": "/symbol", "keyword": "x-allowlist", "message": `must be one of the allowed symbols: AUDUSD, BTC/USD, ETH/USD, EURUSD, GBPUSD, IWM, QQQ, SPY, USDCAD, USDJPY`}},
+		},
+		{
 			name: "symbol outside the allowlist", tool: "risk.position_limits_check",
 			args: `{"symbol":"XAUUSD","side":"buy","quantity":1}`,
 			code: "MCP-015", message: `invalid arguments for tool "risk.position_limits_check": 1 violation`,
