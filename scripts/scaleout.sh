@@ -8,8 +8,9 @@
 #
 #   scripts/scaleout.sh                  run the scale-out tests (about a minute)
 #   scripts/scaleout.sh bench [SECONDS]  tools/call throughput through the balancer:
-#                                        one replica on memory stores, then three on
-#                                        Redis (SECONDS each, default 5); prints the ratio
+#                                        one replica on memory stores, then one and
+#                                        three on Redis (SECONDS each, default 5);
+#                                        prints the ratios
 #   scripts/scaleout.sh up [memory]      start the deployment, print its settings
 #                                        (eval them), leave it running
 #   scripts/scaleout.sh down DIR         stop what `up` started (DIR is MCP_SCALEOUT_DIR)
@@ -355,23 +356,27 @@ run() {
 bench_one() {
   local label=$1 seconds=$2 out=$3
   echo "== bench: $label through $MCP_SCALEOUT_URL, $seconds s"
-  MCP_SCALEOUT_BENCH=1 MCP_SCALEOUT_BENCH_SECONDS=$seconds MCP_SCALEOUT_BENCH_OUT=$out \
+  MCP_SCALEOUT=1 MCP_SCALEOUT_BENCH=1 MCP_SCALEOUT_BENCH_SECONDS=$seconds MCP_SCALEOUT_BENCH_OUT=$out \
     go test -count=1 -run 'ScaleOutThroughput' -v ./examples/trading 2>&1 | grep -E 'throughput|FAIL|ok|---'
 }
 
 bench() {
-  local seconds=${1:-5} tmp
+  local seconds=${1:-5} tmp n=$REPLICAS
   tmp=$(mktemp -d)
   scripts/nginx.sh install
   scripts/redis.sh install
   CLIENT_LIMIT=off
   with_deployment memory 128 bench_one "1 replica, memory stores" "$seconds" "$tmp/memory"
-  with_deployment redis 128 bench_one "$REPLICAS replicas, Redis stores" "$seconds" "$tmp/redis"
-  local m r
+  REPLICAS=1 with_deployment redis 128 bench_one "1 replica, Redis stores" "$seconds" "$tmp/redis1"
+  with_deployment redis 128 bench_one "$n replicas, Redis stores" "$seconds" "$tmp/redis"
+  local m r1 r
   m=$(cat "$tmp/memory")
+  r1=$(cat "$tmp/redis1")
   r=$(cat "$tmp/redis")
   rm -rf "$tmp"
-  awk -v m="$m" -v r="$r" 'BEGIN { printf "== bench: tools/call through nginx: memory, 1 replica %.0f/s; Redis, '"$REPLICAS"' replicas %.0f/s; Redis/memory = %.2f\n", m, r, r / m }'
+  awk -v m="$m" -v r1="$r1" -v r="$r" -v n="$n" 'BEGIN {
+    printf "== bench: tools/call through nginx, %d cores: memory, 1 replica %.0f/s; Redis, 1 replica %.0f/s (%.2f); Redis, %d replicas %.0f/s (%.2f of memory)\n", '"$(nproc)"', m, r1, r1 / m, n, r, r / m
+  }'
 }
 
 cmd=${1:-run}
