@@ -36,15 +36,16 @@ export async function connectStdio(bin) {
 
 /**
  * Starts bin in http mode on a port the kernel picks (MCP_HTTP_ADDR
- * 127.0.0.1:0), learns the address from the runtime's "serving MCP over
- * HTTP" log line, and connects a client over Streamable HTTP. env adds to
- * the server's environment; fetch, when given, sends the client's requests
- * (a signing client hooks in there). close() ends the session and stops the
- * server with SIGTERM.
+ * 127.0.0.1:0, or addr when given), learns the address from the runtime's
+ * "serving MCP over HTTP" log line, and connects a client over Streamable
+ * HTTP. env adds to the server's environment; fetch, when given, sends the
+ * client's requests (a signing client hooks in there); requestInit, when
+ * given, goes to the transport (headers such as a static Authorization).
+ * close() ends the session and stops the server with SIGTERM.
  */
-export async function connectHTTP(bin, { env = {}, fetch } = {}) {
+export async function connectHTTP(bin, { env = {}, fetch, requestInit, addr = '127.0.0.1:0' } = {}) {
   const server = spawn(bin, [], {
-    env: { ...process.env, ...env, MCP_SERVER_MODE: 'http', MCP_HTTP_ADDR: '127.0.0.1:0', MCP_HTTP_PATH: '/mcp' },
+    env: { ...process.env, ...env, MCP_SERVER_MODE: 'http', MCP_HTTP_ADDR: addr, MCP_HTTP_PATH: '/mcp' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(server);
@@ -69,7 +70,8 @@ export async function connectHTTP(bin, { env = {}, fetch } = {}) {
     throw err;
   }
   const client = newClient();
-  const transport = new StreamableHTTPClientTransport(url, fetch ? { fetch } : undefined);
+  const options = { ...(fetch ? { fetch } : {}), ...(requestInit ? { requestInit } : {}) };
+  const transport = new StreamableHTTPClientTransport(url, Object.keys(options).length ? options : undefined);
   try {
     await client.connect(transport);
   } catch (err) {
@@ -99,4 +101,17 @@ function collect(stream) {
     log.text += chunk;
   });
   return log;
+}
+
+/** Returns a loopback port that was free a moment ago, for a server whose URL must be known before it starts. */
+export async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
 }
