@@ -25,6 +25,7 @@ const (
 	// cannot open unbounded connections to the authorization server.
 	maxIntrospectionCache = 10_000
 	maxIntrospecting      = 16
+	introspectionTimeout  = 10 * time.Second
 )
 
 const errNoIntrospection = "the authorization server's introspection endpoint (OAUTH_INTROSPECTION_URL) did not answer"
@@ -82,9 +83,12 @@ func (in *introspector) verify(ctx context.Context, token string) (*grant, *fail
 	if ok && now.Before(kept.until) {
 		return in.answer(kept)
 	}
+	// Wait for a free slot no longer than an introspection may take.
+	wait, cancel := context.WithTimeout(ctx, introspectionTimeout)
+	defer cancel()
 	select {
 	case in.sem <- struct{}{}:
-	case <-ctx.Done():
+	case <-wait.Done():
 		return nil, unavailable(errNoIntrospection)
 	}
 	answer, err := in.ask(ctx, token)
@@ -148,7 +152,7 @@ func (in *introspector) judge(a *introspection, now time.Time) introspected {
 
 // ask posts token to the introspection endpoint.
 func (in *introspector) ask(ctx context.Context, token string) (*introspection, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), introspectionTimeout)
 	defer cancel()
 	form := url.Values{"token": {token}, "token_type_hint": {"access_token"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, in.cfg.IntrospectionURL, strings.NewReader(form.Encode()))

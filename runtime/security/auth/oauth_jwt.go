@@ -215,7 +215,6 @@ type keySet struct {
 	fetched  time.Time         // when keys were fetched; zero before the first success
 	tried    time.Time         // when the last fetch started
 	inflight chan struct{}     // closed when the fetch under way ends
-	fetches  int               // fetches started, for tests
 }
 
 func newKeySet(url string, client *http.Client, now func() time.Time, maxAge, minRefresh time.Duration) *keySet {
@@ -297,7 +296,6 @@ func (k *keySet) refresh(ctx context.Context) bool {
 		return false
 	}
 	k.tried = now
-	k.fetches++
 	ch := make(chan struct{})
 	k.inflight = ch
 	k.mu.Unlock()
