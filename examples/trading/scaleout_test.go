@@ -317,6 +317,7 @@ func TestScaleOut(t *testing.T) {
 		require.Equal(t, http.StatusOK, soProbe(r, "/readyz"), "replica %d (%s) ready", i+1, r)
 	}
 	t.Run("ClientRateLimitAcrossReplicas", func(t *testing.T) { soRateLimit(t, d) })
+	t.Run("ToolRateLimitAcrossReplicas", func(t *testing.T) { soToolLimit(t, d) })
 	t.Run("ReplayOnAnotherReplica", func(t *testing.T) { soReplay(t, d) })
 	t.Run("IdempotentRetryOnAnotherReplica", func(t *testing.T) { soIdempotentRetry(t, d) })
 	t.Run("ConcurrentIdenticalRequests", func(t *testing.T) { soConcurrent(t, d) })
@@ -389,6 +390,66 @@ func soRateLimit(t *testing.T, d *soDeployment) {
 	assert.Equal(t, map[string]any{"limit": float64(d.limit), "window_seconds": d.window.Seconds(),
 		"retry_after_seconds": sawRefuse.err.Details["retry_after_seconds"]}, sawRefuse.err.Details)
 	assert.True(t, sawRefuse.err.SecurityEvent)
+}
+
+// A tool's x-rate-limit is one count across the replicas too:
+// execution.sim_quote allows 200 calls a minute, and 240 calls from one
+// client, 8 at a time over three replicas, get 200 (at most 201) results
+// and tool errors with MCP-006 for the rest.
+func soToolLimit(t *testing.T, d *soDeployment) {
+	key := d.key(t, "toollimit")
+	const perMinute, total = 200, 240
+	require.Less(t, total, d.limit, "under the client limit, so that only the tool limit refuses")
+	retryMsg := regexp.MustCompile(`^rate limit of tool "execution.sim_quote" exceeded: 200 calls per minute; retry in (\d+)s$`)
+	var (
+		mu       sync.Mutex
+		admitted = map[string]int{}
+		refused  = map[string]int{}
+		problems []string
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= total {
+				body := soCall(1, "execution.sim_quote", `{"symbol":"SPY","side":"buy","quantity":100}`)
+				r, err := d.trySend(d.url, d.sign(t, key, body, ""), body)
+				mu.Lock()
+				switch {
+				case err != nil:
+					problems = append(problems, err.Error())
+				case r.status != http.StatusOK || r.rpc.Result == nil:
+					problems = append(problems, fmt.Sprintf("status %d: %s", r.status, r.raw))
+				case !r.rpc.Result.IsError:
+					admitted[r.upstream]++
+				default:
+					var body mcperr.Body
+					if len(r.rpc.Result.Content) == 0 || json.Unmarshal([]byte(r.rpc.Result.Content[0].Text), &body) != nil ||
+						body.Code != "MCP-006" || !retryMsg.MatchString(body.Message) || body.Details["limit"] != float64(perMinute) {
+						problems = append(problems, fmt.Sprintf("a tool error that is not the tool's rate limit: %s", r.raw))
+					}
+					refused[r.upstream]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	require.Empty(t, problems)
+	in, out := 0, 0
+	for _, n := range admitted {
+		in += n
+	}
+	for _, n := range refused {
+		out += n
+	}
+	t.Logf("x-rate-limit %d/min, %d calls: %d admitted %v, %d refused %v", perMinute, total, in, admitted, out, refused)
+	assert.GreaterOrEqual(t, in, perMinute)
+	assert.LessOrEqual(t, in, perMinute+1)
+	assert.Len(t, admitted, len(d.replicas))
+	assert.Len(t, refused, len(d.replicas))
 }
 
 // A signed request replayed as it is (same headers, same body) to another
