@@ -121,13 +121,53 @@ func (s *Stack) ToolVisible(ctx context.Context, scopes []string) bool {
 }
 
 // private marks every response of the MCP endpoint as one no shared cache
-// may keep: in oauth mode what it answers depends on the token.
+// may keep: in oauth mode what it answers depends on the token. A handler
+// that sets Cache-Control itself (the SDK's event streams say "no-cache,
+// no-transform") gets "private" added to it.
 func private(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private")
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(&privateWriter{ResponseWriter: w}, r)
 	})
 }
+
+type privateWriter struct {
+	http.ResponseWriter
+	marked bool
+}
+
+func (p *privateWriter) mark() {
+	if p.marked {
+		return
+	}
+	p.marked = true
+	h := p.Header()
+	cc := h.Get("Cache-Control")
+	lower := strings.ToLower(cc)
+	switch {
+	case cc == "":
+		h.Set("Cache-Control", "private")
+	case !strings.Contains(lower, "private") && !strings.Contains(lower, "no-store"):
+		h.Set("Cache-Control", cc+", private")
+	}
+}
+
+func (p *privateWriter) WriteHeader(status int) {
+	p.mark()
+	p.ResponseWriter.WriteHeader(status)
+}
+
+func (p *privateWriter) Write(b []byte) (int, error) {
+	p.mark()
+	return p.ResponseWriter.Write(b)
+}
+
+func (p *privateWriter) Flush() {
+	p.mark()
+	http.NewResponseController(p.ResponseWriter).Flush()
+}
+
+func (p *privateWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 
 // scopeCheck refuses, before the protocol layer, a POST whose tools/call
 // requests name tools that need scopes the token lacks: 403 with

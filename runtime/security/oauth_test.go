@@ -365,14 +365,26 @@ func TestOAuthWithTheSDK(t *testing.T) {
 	assert.True(t, res.IsError)
 	assert.Equal(t, "MCP-002 UNAUTHORIZED: the access token lacks the scope the tool state.set needs: state:write", text(res))
 
+	// The SDK's event stream answers stay private to caches.
+	req, err := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"tools/list"}`))
+	require.NoError(t, err)
+	req.Header = bearer(k1.Token(t, f.as.Claims(now, "bob", "state:read", "state:write")))
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", writer.ID())
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	resp := do(t, req)
+	require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+	assert.Equal(t, "text/event-stream", resp.header.Get("Content-Type"))
+	assert.Equal(t, "no-cache, no-transform, private", resp.header.Get("Cache-Control"))
+
 	// Bob's session, used with Alice's token: the SDK refuses it.
-	req, err := http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(call("state.set")))
+	req, err = http.NewRequest(http.MethodPost, hs.URL+"/mcp", strings.NewReader(call("state.set")))
 	require.NoError(t, err)
 	req.Header = bearer(reader)
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Session-Id", writer.ID())
 	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-	resp := do(t, req)
+	resp = do(t, req)
 	assert.Equal(t, http.StatusForbidden, resp.status, "%s", resp.body)
 }
 
