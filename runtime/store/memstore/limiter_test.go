@@ -263,21 +263,34 @@ func TestLimiterForgetsIdleKeys(t *testing.T) {
 
 func TestLimiterForgetsIdleKeysWhileServing(t *testing.T) {
 	// Without Len's full sweep, steady traffic from other keys alone
-	// evicts the idle ones.
+	// evicts the idle ones, in every shard: each decision looks at two
+	// entries of its own shard, and every 64th of a shard at 128 entries of
+	// another shard, in turn.
 	clock := newFakeClock()
 	m := NewLimiter(LimiterOptions{Now: clock.Now})
-	for i := range 100 {
+	require.Len(t, m.shards, maxShards)
+	for i := range 1000 {
 		_, err := m.Allow(context.Background(), fmt.Sprint("old-", i), 10, time.Second)
 		require.NoError(t, err)
 	}
+	assert.Equal(t, 1000, m.tracked())
 	clock.Add(time.Minute)
-	for range 100 {
-		_, err := m.Allow(context.Background(), "busy", 10, time.Second)
+	for range maxShards * sweepEvery {
+		_, err := m.Allow(context.Background(), "busy", 1<<20, time.Second)
 		require.NoError(t, err)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	assert.Len(t, m.keys, 1)
+	assert.Equal(t, 1, m.tracked())
+}
+
+// tracked counts the keys held, without sweeping.
+func (m *Limiter) tracked() int {
+	n := 0
+	for i := range m.shards {
+		m.shards[i].mu.Lock()
+		n += m.shards[i].live
+		m.shards[i].mu.Unlock()
+	}
+	return n
 }
 
 func TestLimiterCapsTrackedKeys(t *testing.T) {
