@@ -80,10 +80,10 @@ type limiterShard struct {
 	free    uint32 // the first free entry's index+1; 0 when none
 	live    int
 	m       *Limiter
-	hand    int   // the CLOCK hand, over entries
-	sweep   int   // the idle sweep's position in entries
-	sweptAt int64 // when the idle sweep last moved, Unix nanoseconds
-	calls   int   // decisions since the last cross-shard sweep
+	hand    int      // the CLOCK hand, over entries
+	sweep   int      // the idle sweep's position in entries
+	sweptAt int64    // when the idle sweep last moved, Unix nanoseconds
+	calls   int      // decisions since the last cross-shard sweep
 	_       [16]byte // 128 bytes in all: shards on different cache lines
 }
 
