@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { binary, connectHTTP, freePort } from './lib/servers.mjs';
 
 const bin = binary('trading');
@@ -149,8 +150,11 @@ describe('trading in AUTH_MODE=oauth, TypeScript SDK client with a static access
     const reader = as.mint(as.claims(audience, ['market:read', 'state:read']));
     const conn2 = await connectHTTPClient(url, reader);
     try {
-      const quote = await conn2.callTool({ name: 'storage.shared_state.get', arguments: { key: 'interop.never-set' } });
-      assert.equal(quote.structuredContent?.code ?? JSON.parse(quote.content[0].text).code, 'MCP-013', 'read is allowed');
+      const read = await conn2.request(
+        { method: 'tools/call', params: { name: 'storage.shared_state.get', arguments: { key: 'interop.never-set' } } },
+        CallToolResultSchema,
+      );
+      assert.equal(JSON.parse(read.content[0].text).code, 'MCP-013', 'reading is allowed (the key was never set)');
       await assert.rejects(
         conn2.callTool({ name: 'storage.shared_state.set', arguments: { key: 'interop.oauth', value: 1 } }),
         (err) => err instanceof StreamableHTTPError && err.code === 403,
