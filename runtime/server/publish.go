@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -18,6 +19,7 @@ func (s *Server) publishExtras(next mcp.MethodHandler) mcp.MethodHandler {
 		if err != nil || method != "tools/list" || !ok {
 			return res, err
 		}
+		s.filterByScope(ctx, req, list)
 		extras := s.toolExtras()
 		if len(extras) == 0 {
 			return res, nil
@@ -51,6 +53,27 @@ func (s *Server) publishExtras(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		return &rawResult{raw: out}, nil
 	}
+}
+
+// filterByScope keeps in list only the tools the request's token may call,
+// when the security stack filters tools/list (OAUTH_FILTER_TOOLS_LIST=true);
+// the stack marks such responses private to caches.
+func (s *Server) filterByScope(ctx context.Context, req mcp.Request, list *mcp.ListToolsResult) {
+	if s.stack == nil {
+		return
+	}
+	if extra := req.GetExtra(); extra != nil {
+		ctx = auth.WithTokenInfo(ctx, extra.TokenInfo)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := list.Tools[:0]
+	for _, t := range list.Tools {
+		if tool := s.tools[t.Name]; tool == nil || s.stack.ToolVisible(ctx, tool.Policy.Scopes) {
+			kept = append(kept, t)
+		}
+	}
+	list.Tools = kept
 }
 
 // toolExtras returns the execution objects of the tools that have one, by

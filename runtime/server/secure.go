@@ -58,6 +58,9 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			s.state = rs // the stack's readiness pings it as the Limiter
 		}
 		opts.SensitiveKeys = append(slices.Clone(opts.SensitiveKeys), s.sensitiveKeys()...)
+		if opts.ToolScopes == nil {
+			opts.ToolScopes = s.toolScopes()
+		}
 		stack, err := security.New(cfg.Security, opts)
 		if err != nil {
 			s.secureErr = err
@@ -69,6 +72,12 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 		}
 		s.stack = stack
 		s.logs.set(stack.Logger().Handler())
+		s.gates = append(s.gates, func(ctx context.Context, t *Tool) error {
+			if req := Request(ctx); req == nil || req.Extra == nil || req.Extra.Header == nil {
+				return nil // stdio and in-process calls carry no token, so no scopes
+			}
+			return stack.ToolScopes(ctx, t.Name, t.Policy.Scopes)
+		})
 		s.gates = append(s.gates, func(ctx context.Context, t *Tool) error {
 			return stack.ToolLimit(ctx, t.Name, t.Policy.RateLimitPerMinute)
 		})
@@ -86,6 +95,19 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 		s.readiness = append(s.readiness, stack.Ready)
 	})
 	return s.stack, s.secureErr
+}
+
+// toolScopes gathers the x-scopes of the registered tools, by name.
+func (s *Server) toolScopes() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]string)
+	for name, t := range s.tools {
+		if len(t.Policy.Scopes) > 0 {
+			out[name] = slices.Clone(t.Policy.Scopes)
+		}
+	}
+	return out
 }
 
 // sensitiveKeys gathers the x-sensitive fields of the registered tools.

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
 	"github.com/mcpgen/mcpgen/runtime/security/redact"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
@@ -367,6 +368,7 @@ func callContext(ctx context.Context, c *call) context.Context {
 		if id == "" {
 			id = ClientAnonymous
 		}
+		ctx = auth.WithTokenInfo(ctx, c.req.Extra.TokenInfo) // the request's access token (oauth mode), for the scope gate
 		return principal.WithClientID(ctx, id)
 	}
 	if ClientID(ctx) == "" {

@@ -193,7 +193,7 @@ func (s *Server) HTTPHandler(cfg Config) (http.Handler, error) {
 	h = stack.HTTP(h)
 	h = onlyPath(cfg.HTTPPath, h)
 	h = newHostPolicy(cfg).handler(h, s.refused)
-	return s.health(bodyDeadline(cfg.HTTPBodyTimeout, limitBody(MaxBodyBytes, h, s.refused))), nil
+	return s.health(withEndpoints(stack.Endpoints(cfg.HTTPPath), bodyDeadline(cfg.HTTPBodyTimeout, limitBody(MaxBodyBytes, h, s.refused)))), nil
 }
 
 // refusalReporter is told about a request refused before the security
@@ -419,6 +419,22 @@ func (p *hostPolicy) handler(next http.Handler, report refusalReporter) http.Han
 		}
 		if origin := r.Header.Get("Origin"); origin != "" && !p.allowOrigin(origin) {
 			refuse(w, r, "the request's Origin is not an allowed origin (MCP_ALLOWED_ORIGINS)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withEndpoints serves the security stack's own endpoints (the OAuth
+// protected-resource metadata) by exact path, outside the MCP path, its
+// body cap and its authentication.
+func withEndpoints(eps map[string]http.Handler, next http.Handler) http.Handler {
+	if len(eps) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := eps[r.URL.Path]; ok {
+			h.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

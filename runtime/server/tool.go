@@ -55,6 +55,7 @@ type Policy struct {
 	Timeout            time.Duration // x-timeout; 0 means no deadline
 	AuditClass         string        // x-audit; "" means "tool_execution"
 	Sensitive          []string      // JSON pointers of x-sensitive input fields
+	Scopes             []string      // x-scopes: the OAuth scopes a call needs (AUTH_MODE=oauth)
 }
 
 // Bind returns the Call of a generated tool with an outputSchema: decode
