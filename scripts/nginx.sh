@@ -66,7 +66,9 @@ nginx_bin() {
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    # Below the kernel's ephemeral range (32768 and up by default), which
+    # outgoing connections draw from.
+    p=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -194,6 +196,16 @@ EOF
   echo "NGINX_ADDR=127.0.0.1:$port"
 }
 
+# running PID: whether PID runs. A zombie does not: the daemonized master's
+# parent is PID 1, which in a container may reap it only a while later.
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 stop() {
   local dir=${1:?usage: nginx.sh stop DIR}
   case $dir in
@@ -209,10 +221,10 @@ stop() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "nginx.*$dir"; then
     kill -QUIT "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
+      running "$pid" || break
       sleep 0.05
     done
-    kill -TERM "$pid" 2>/dev/null || true
+    running "$pid" && kill -TERM "$pid" 2>/dev/null || true
   fi
   rm -rf "$dir"
 }

@@ -6,12 +6,14 @@
 # tests against them, the Go one and the TypeScript one, and stops
 # everything, also on failure or Ctrl-C. Exits non-zero on any failure.
 #
-#   scripts/scaleout.sh                  run the scale-out tests (about a minute)
+#   scripts/scaleout.sh                  run the scale-out tests (under a minute): on one
+#                                        Redis server, then again on a three-node Redis
+#                                        Cluster (all but the outage test)
 #   scripts/scaleout.sh bench [SECONDS]  tools/call throughput through the balancer:
 #                                        one replica on memory stores, then one and
 #                                        three on Redis (SECONDS each, default 5);
 #                                        prints the ratios
-#   scripts/scaleout.sh up [memory]      start the deployment, print its settings
+#   scripts/scaleout.sh up [redis|cluster|memory]  start a deployment, print its settings
 #                                        (eval them), leave it running
 #   scripts/scaleout.sh down DIR         stop what `up` started (DIR is MCP_SCALEOUT_DIR)
 #
@@ -30,9 +32,11 @@
 #   MCP_SCALEOUT_KEYS_FILE  the HMAC keys the replicas hold (MCP_HMAC_KEYS_FILE): one
 #                           client per test, so that one test's limit is not another's
 #   MCP_SCALEOUT_CLIENT_LIMIT  the replicas' MCP_CLIENT_RATE_LIMIT
+#   MCP_SCALEOUT_STORES     redis (one server), cluster (Redis Cluster) or memory
 #   MCP_SCALEOUT_DIR, MCP_SCALEOUT_CTL  the deployment's directory and this script
 # Everything listens on 127.0.0.1 only; the directory is removed on stop.
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) fails the script too
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -40,19 +44,6 @@ REPLICAS=${MCP_SCALEOUT_REPLICA_COUNT:-3}
 CLIENT_LIMIT=${MCP_SCALEOUT_CLIENT_LIMIT:-300/1m}
 
 log() { echo "scaleout.sh: $*" >&2; }
-
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  log "no free port found"
-  return 1
-}
 
 # keys_file FILE N_BENCH writes the HMAC keys: one client per test, and
 # N_BENCH benchmark clients (the tools' own x-rate-limit is per client).
@@ -87,10 +78,11 @@ load() {
   while IFS= read -r line; do export "${line?}"; done <"$dir/settings"
 }
 
-# start_replica DIR I starts replica I (1-based) of the deployment in DIR.
+# start_replica DIR I [PORT] starts replica I (1-based) of the deployment in
+# DIR on PORT, by default its port in DIR/ports.
 start_replica() {
-  local dir=$1 i=$2 port
-  port=$(sed -n "${i}p" "$dir/ports")
+  local dir=$1 i=$2 port=${3:-}
+  [ -n "$port" ] || port=$(sed -n "${i}p" "$dir/ports")
   local env=(
     PATH="$PATH" HOME="${HOME:-/}"
     MCP_SERVER_MODE=http
@@ -109,6 +101,28 @@ start_replica() {
   [ -n "${MCP_SCALEOUT_REDIS_URL:-}" ] && env+=(MCP_REDIS_URL="$MCP_SCALEOUT_REDIS_URL")
   env -i "${env[@]}" "$dir/trading" >>"$dir/replica-$i.log" 2>&1 &
   echo $! >"$dir/replica-$i.pid"
+}
+
+# listening_port DIR I prints the port replica I says it listens on.
+listening_port() {
+  local dir=$1 i=$2 addr
+  for _ in $(seq 1 200); do
+    addr=$(grep -o '"msg":"serving MCP over HTTP","addr":"127\.0\.0\.1:[0-9]*"' "$dir/replica-$i.log" 2>/dev/null | head -1)
+    if [ -n "$addr" ]; then
+      addr=${addr%\"}
+      echo "${addr##*:}"
+      return 0
+    fi
+    if ! running "$(cat "$dir/replica-$i.pid")"; then
+      log "replica $i exited:"
+      tail -20 "$dir/replica-$i.log" >&2
+      return 1
+    fi
+    sleep 0.05
+  done
+  log "replica $i did not say where it listens within 10 s:"
+  tail -20 "$dir/replica-$i.log" >&2
+  return 1
 }
 
 wait_ready() {
@@ -173,12 +187,19 @@ restart() {
 }
 
 # The standalone Redis of scripts/redis.sh, stopped and started in place.
-redis_pidfile() { echo "$REDIS_TEST_DIR/standalone/redis.pid"; }
+redis_pidfile() {
+  if [ "$MCP_SCALEOUT_STORES" != redis ]; then
+    log "the replicas do not use the standalone Redis (MCP_SCALEOUT_STORES=$MCP_SCALEOUT_STORES)"
+    return 1
+  fi
+  echo "$REDIS_TEST_DIR/standalone/redis.pid"
+}
 
 redis_stop() {
   local dir=${1:?usage: scaleout.sh redis-stop DIR} pid
   load "$dir"
   pid=$(cat "$(redis_pidfile)" 2>/dev/null || true)
+  redis_pidfile >/dev/null
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
     kill -TERM "$pid"
     for _ in $(seq 1 100); do
@@ -194,6 +215,7 @@ redis_signal() {
   local dir=${1:?usage: scaleout.sh redis-pause|redis-resume DIR} pid
   load "$dir"
   pid=$(cat "$(redis_pidfile)" 2>/dev/null || true)
+  redis_pidfile >/dev/null
   if [ -z "$pid" ] || ! grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
     log "no redis-server of this deployment is running"
     return 1
@@ -204,6 +226,7 @@ redis_signal() {
 redis_start() {
   local dir=${1:?usage: scaleout.sh redis-start DIR} port
   load "$dir"
+  redis_pidfile >/dev/null
   port=${MCP_SCALEOUT_REDIS_URL##*:}
   # As scripts/redis.sh starts it: loopback, nothing saved.
   redis-server --port "$port" --bind 127.0.0.1 --protected-mode yes \
@@ -223,8 +246,12 @@ up() {
   local dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/mcpgen-scaleout.XXXXXX")
   trap 'down "$dir" >/dev/null 2>&1 || true' ERR
-  log "building examples/trading"
-  go build -o "$dir/trading" ./examples/trading
+  if [ -n "${TRADING_BUILT:-}" ]; then
+    cp "$TRADING_BUILT" "$dir/trading"
+  else
+    log "building examples/trading"
+    go build -o "$dir/trading" ./examples/trading
+  fi
   keys_file "$dir/keys.json" "$bench"
 
   {
@@ -234,31 +261,34 @@ up() {
     echo "MCP_SCALEOUT_CLIENT_LIMIT=$CLIENT_LIMIT"
     echo "MCP_SCALEOUT_STORES=$stores"
   } >"$dir/settings"
-  if [ "$stores" = redis ]; then
-    local redis line
+  if [ "$stores" = redis ] || [ "$stores" = cluster ]; then
+    local redis line url=MCP_TEST_REDIS_URL
+    [ "$stores" = cluster ] && url=MCP_TEST_REDIS_CLUSTER_URL
     # One more try: on a busy machine a redis-server can miss redis.sh's
     # 5 s start-up wait.
     redis=$(scripts/redis.sh start) || redis=$(scripts/redis.sh start)
     while IFS= read -r line; do
       case $line in
       REDIS_TEST_DIR=*) echo "$line" >>"$dir/settings" ;;
-      MCP_TEST_REDIS_URL=*) echo "MCP_SCALEOUT_REDIS_URL=${line#*=}" >>"$dir/settings" ;;
+      "$url"=*) echo "MCP_SCALEOUT_REDIS_URL=${line#*=}" >>"$dir/settings" ;;
       esac
     done <<<"$redis"
   fi
 
   local i n=$REPLICAS replicas=() upstreams=()
   [ "$stores" = memory ] && n=1 # memory stores are per process: one replica only
+  load "$dir"
+  # The first start takes a port the kernel picks (MCP_HTTP_ADDR
+  # 127.0.0.1:0), learnt from the "serving MCP over HTTP" line; a restart
+  # reuses it.
+  for i in $(seq 1 "$n"); do start_replica "$dir" "$i" 0; done
   for i in $(seq 1 "$n"); do
     local p
-    p=$(free_port)
-    while grep -qx "$p" "$dir/ports" 2>/dev/null; do p=$(free_port); done
+    p=$(listening_port "$dir" "$i")
     echo "$p" >>"$dir/ports"
     replicas+=("http://127.0.0.1:$p/mcp")
     upstreams+=("127.0.0.1:$p")
   done
-  load "$dir"
-  for i in $(seq 1 "$n"); do start_replica "$dir" "$i"; done
   for i in $(seq 1 "$n"); do wait_ready "$dir" "$i"; done
 
   local nginx
@@ -299,7 +329,28 @@ down() {
   done <"$dir/settings" 2>/dev/null || true
   [ -n "$NGINX_DIR" ] && scripts/nginx.sh stop "$NGINX_DIR" || true
   [ -f "$dir/ports" ] && stop_replicas "$dir"
-  [ -n "$REDIS_TEST_DIR" ] && scripts/redis.sh stop "$REDIS_TEST_DIR" || true
+  if [ -n "$REDIS_TEST_DIR" ]; then
+    # Stop the servers all at once, waiting for them as processes, not as
+    # zombies (redis.sh waits for each in turn until PID 1 reaps it), then
+    # let redis.sh remove the rest.
+    local pidfile pid pids=()
+    for pidfile in "$REDIS_TEST_DIR"/*/redis.pid; do
+      [ -f "$pidfile" ] || continue
+      pid=$(cat "$pidfile")
+      if running "$pid" && grep -q redis-server "/proc/$pid/cmdline" 2>/dev/null; then
+        kill -CONT "$pid" 2>/dev/null || true # a frozen one cannot exit
+        kill -TERM "$pid" 2>/dev/null || true
+        pids+=("$pid")
+      fi
+    done
+    for pid in "${pids[@]}"; do
+      for _ in $(seq 1 100); do
+        running "$pid" || break
+        sleep 0.05
+      done
+    done
+    scripts/redis.sh stop "$REDIS_TEST_DIR" || true
+  fi
   if [ -n "${MCP_SCALEOUT_KEEP:-}" ]; then
     log "kept $dir (replica logs and audit logs)"
   else
@@ -315,7 +366,7 @@ with_deployment() {
   local out line
   out=$(up "$stores" "$bench")
   while IFS= read -r line; do export "${line?}"; done <<<"$out"
-  trap 'down "$MCP_SCALEOUT_DIR"' EXIT
+  trap 'down "$MCP_SCALEOUT_DIR"; [ -z "${BUILD_DIR:-}" ] || rm -rf "$BUILD_DIR"' EXIT
   trap 'exit 130' INT TERM
   local status=0
   "$@" || status=$?
@@ -326,7 +377,7 @@ with_deployment() {
 
 run_tests() {
   local status=0
-  echo "== scaleout: Go (examples/trading TestScaleOut) through $MCP_SCALEOUT_URL"
+  echo "== scaleout: Go (examples/trading TestScaleOut) through $MCP_SCALEOUT_URL, $MCP_SCALEOUT_STORES"
   MCP_SCALEOUT=1 go test -count=1 -run 'ScaleOut' -v ./examples/trading 2>&1 | grep -v '^=== \(RUN\|PAUSE\|CONT\)' || status=1
   echo "== scaleout: TypeScript SDK v2 and v1 clients (interop/scaleout.test.mjs), node $("$NODE" --version)"
   (cd interop && MCP_SCALEOUT=1 "$NODE" --test --test-reporter=spec --test-timeout=60000 scaleout.test.mjs) || status=1
@@ -340,15 +391,26 @@ run_tests() {
   return "$status"
 }
 
+# build_once builds examples/trading once for every deployment of a run.
+build_once() {
+  BUILD_DIR=$(mktemp -d)
+  TRADING_BUILT=$BUILD_DIR/trading
+  log "building examples/trading"
+  go build -o "$TRADING_BUILT" ./examples/trading
+}
+
 run() {
   local start=$SECONDS
   # shellcheck source=node-env.sh
   . scripts/node-env.sh
   scripts/nginx.sh install
   scripts/redis.sh install
+  build_once
   local status=0
   set -o pipefail
   with_deployment redis 0 run_tests || status=$?
+  with_deployment cluster 0 run_tests || status=$?
+  rm -rf "$BUILD_DIR"
   echo "== scaleout: $([ "$status" = 0 ] && echo ok || echo FAILED) in $((SECONDS - start)) s"
   return "$status"
 }
@@ -362,9 +424,10 @@ bench_one() {
 
 bench() {
   local seconds=${1:-5} tmp n=$REPLICAS
-  tmp=$(mktemp -d)
   scripts/nginx.sh install
   scripts/redis.sh install
+  build_once
+  tmp=$BUILD_DIR
   CLIENT_LIMIT=off
   with_deployment memory 128 bench_one "1 replica, memory stores" "$seconds" "$tmp/memory"
   REPLICAS=1 with_deployment redis 128 bench_one "1 replica, Redis stores" "$seconds" "$tmp/redis1"
@@ -373,7 +436,7 @@ bench() {
   m=$(cat "$tmp/memory")
   r1=$(cat "$tmp/redis1")
   r=$(cat "$tmp/redis")
-  rm -rf "$tmp"
+  rm -rf "$BUILD_DIR"
   awk -v m="$m" -v r1="$r1" -v r="$r" -v n="$n" 'BEGIN {
     printf "== bench: tools/call through nginx, %d cores: memory, 1 replica %.0f/s; Redis, 1 replica %.0f/s (%.2f); Redis, %d replicas %.0f/s (%.2f of memory)\n", '"$(nproc)"', m, r1, r1 / m, n, r, r / m
   }'
@@ -396,7 +459,7 @@ redis-start) redis_start "$@" ;;
 redis-pause) redis_signal "${1:-}" STOP ;;
 redis-resume) redis_signal "${1:-}" CONT ;;
 *)
-  sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
   exit 2
   ;;
 esac

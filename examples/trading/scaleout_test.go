@@ -830,6 +830,9 @@ func soRefused(t *testing.T, d *soDeployment, samples []soSample, bound time.Dur
 // replica dies; Redis back (thawed; started again, empty): calls succeed
 // without restarting anything.
 func soOutage(t *testing.T, d *soDeployment) {
+	if stores := os.Getenv("MCP_SCALEOUT_STORES"); stores != "redis" {
+		t.Skipf("the outage test stops the replicas' standalone Redis; these use MCP_SCALEOUT_STORES=%s", stores)
+	}
 	key := d.key(t, "outage")
 	pids := d.pids(t)
 	t.Cleanup(func() { // never leave the deployment without its Redis
