@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-		"sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
