@@ -184,6 +184,13 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 		}
 		policy[jen.Id("Sensitive")] = jen.Index().String().Values(ptrs...)
 	}
+	if len(t.Scopes) > 0 {
+		var scopes []jen.Code
+		for _, sc := range t.Scopes {
+			scopes = append(scopes, jen.Lit(sc))
+		}
+		policy[jen.Id("Scopes")] = jen.Index().String().Values(scopes...)
+	}
 	if len(policy) > 0 {
 		d[jen.Id("Policy")] = srv("Policy").Values(policy)
 	}

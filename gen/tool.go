@@ -34,6 +34,7 @@ type Tool struct {
 	Timeout            time.Duration
 	AuditClass         string
 	Sensitive          []string // JSON pointers of x-sensitive input properties
+	Scopes             []string // x-scopes: the OAuth scopes a call needs
 }
 
 // toolNameRE is the spec's tool name: 1 to 128 characters of A-Z a-z 0-9 _ . -.
@@ -53,7 +54,7 @@ var mcpToolKeys = []struct{ key, since string }{
 
 // extToolKeys are mcpgen's tool-level keys: the definition file's own
 // "$schema" and "$comment", and the x- policy keys.
-var extToolKeys = []string{"$schema", "$comment", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout"}
+var extToolKeys = []string{"$schema", "$comment", "x-rate-limit", "x-max-args-bytes", "x-audit", "x-timeout", "x-scopes"}
 
 var toolKeys = func() []string {
 	var keys []string
@@ -188,7 +189,39 @@ func (c *compiler) parseTool(n *Node) *Tool {
 			t.Timeout = d
 		}
 	}
+	if sc := n.Get("x-scopes"); sc != nil {
+		t.Scopes = c.parseScopes(sc)
+	}
 	return t
+}
+
+// scopeTokenRE is RFC 6749's scope-token: printable ASCII but space, '"'
+// and '\'.
+var scopeTokenRE = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+
+// parseScopes reads x-scopes: the OAuth scopes a call of the tool needs, a
+// non-empty array of distinct scope tokens.
+func (c *compiler) parseScopes(n *Node) []string {
+	if n.Kind != KindArray || len(n.Items) == 0 {
+		got := describe(n)
+		if n.Kind == KindArray {
+			got = "[]"
+		}
+		c.errorf(n, "x-scopes must be a non-empty array of OAuth scope names such as [\"market:read\"], got %s", got)
+		return nil
+	}
+	var scopes []string
+	for _, item := range n.Items {
+		switch {
+		case item.Kind != KindString || !scopeTokenRE.MatchString(item.Str):
+			c.errorf(item, "x-scopes items must be OAuth scope tokens (printable ASCII without space, \" or \\), got %s", describe(item))
+		case contains(scopes, item.Str):
+			c.errorf(item, "x-scopes lists %q twice", item.Str)
+		default:
+			scopes = append(scopes, item.Str)
+		}
+	}
+	return scopes
 }
 
 // taskSupports are the values of execution.taskSupport (MCP 2025-11-25).
