@@ -218,7 +218,9 @@ stop() {
   local pid=
   [ -f "$dir/nginx.pid" ] && pid=$(cat "$dir/nginx.pid")
   # Only an nginx of ours: its pid file names it and it runs our config.
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "nginx.*$dir"; then
+  local cmd=""
+  [ -n "$pid" ] && cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
+  if running "$pid" && [[ $cmd == nginx:*"$dir/nginx.conf"* ]]; then
     kill -QUIT "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do
       running "$pid" || break

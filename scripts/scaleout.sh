@@ -107,7 +107,7 @@ start_replica() {
 listening_port() {
   local dir=$1 i=$2 addr
   for _ in $(seq 1 200); do
-    addr=$(grep -o '"msg":"serving MCP over HTTP","addr":"127\.0\.0\.1:[0-9]*"' "$dir/replica-$i.log" 2>/dev/null | head -1)
+    addr=$(grep -o '"msg":"serving MCP over HTTP","addr":"127\.0\.0\.1:[0-9]*"' "$dir/replica-$i.log" 2>/dev/null | head -1 || true)
     if [ -n "$addr" ]; then
       addr=${addr%\"}
       echo "${addr##*:}"
@@ -156,7 +156,10 @@ running() {
 
 # ours DIR PID: whether PID is a trading replica of the deployment in DIR.
 ours() {
-  [ -n "$2" ] && running "$2" && tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null | grep -qF "$1/trading"
+  [ -n "$2" ] && running "$2" || return 1
+  local cmd
+  cmd=$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null) || return 1
+  [[ $cmd == *"$1/trading"* ]]
 }
 
 stop_replicas() {
@@ -245,7 +248,7 @@ up() {
   local stores=${1:-redis} bench=${2:-0}
   local dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/mcpgen-scaleout.XXXXXX")
-  trap 'down "$dir" >/dev/null 2>&1 || true' ERR
+  trap 'log "starting the deployment failed; stopping what started"; down "$dir" >/dev/null 2>&1 || true' ERR
   if [ -n "${TRADING_BUILT:-}" ]; then
     cp "$TRADING_BUILT" "$dir/trading"
   else
