@@ -34,11 +34,10 @@ type emitter struct {
 	names     map[*Schema]string // dynamic validators, by place
 	evals     map[string]bool    // eval functions asked for, by name
 	evalQueue []evalFunc         // in the order asked for
-	inputs    map[*Type]bool     // named types an input reaches: they get decode methods
 }
 
 func newEmitter(pkg *Package) *emitter {
-	return &emitter{pkg: pkg, names: map[*Schema]string{}, evals: map[string]bool{}, inputs: map[*Type]bool{}}
+	return &emitter{pkg: pkg, names: map[*Schema]string{}, evals: map[string]bool{}}
 }
 
 // comment returns s as line comments, one per line of s. Each line starts

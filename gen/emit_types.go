@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/typed"
 
@@ -38,7 +39,7 @@ func fieldType(f *Field) *jen.Statement {
 	if f.Nullable {
 		t = rt("Nullable").Types(t)
 	}
-	if !f.Required {
+	if f.Opt() {
 		t = rt("Opt").Types(t)
 	}
 	return t
@@ -48,7 +49,7 @@ func fieldType(f *Field) *jen.Statement {
 // Opt and Nullable wrappers.
 func fieldValue(x *jen.Statement, f *Field) *jen.Statement {
 	v := cp(x).Dot(f.GoName)
-	if !f.Required {
+	if f.Opt() {
 		v = v.Dot("Value")
 	}
 	if f.Nullable {
@@ -77,7 +78,7 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 		keyword, msg = "const", "must be "+quotedList(values)
 	}
 
-	if e.inputs[t] {
+	if t.Decoded {
 		e.genEnumDecode(f, t, keyword, msg)
 	}
 	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
@@ -141,8 +142,11 @@ func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
 				d = resolved(fl.Schema).Description
 			}
 			head := fl.GoName + " is property " + strconv.Quote(fl.JSONName)
-			if fl.Required {
+			switch {
+			case fl.Required:
 				head += " (required)"
+			case fl.Default != nil:
+				head += " (default " + jsonText(fl.Default) + ")"
 			}
 			head += "."
 			for _, c := range docLines(head, d) {
@@ -151,34 +155,12 @@ func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
 			g.Id(fl.GoName).Add(fieldType(fl))
 		}
 	})
-	if e.inputs[t] {
+	if t.Decoded {
 		e.genStructDecode(f, t)
 		e.genUnmarshal(f, t)
 	}
 	e.genStructValidate(f, t)
 	e.genStructEncode(f, t)
-}
-
-// markInputs records the named types inputs reach: only they are ever
-// decoded (outputs are made by handlers and encoded), so only they get
-// decode and UnmarshalJSON methods.
-func (e *emitter) markInputs() {
-	var mark func(t *Type)
-	mark = func(t *Type) {
-		if t == nil || e.inputs[t] {
-			return
-		}
-		if t.Kind == TStruct || t.Kind == TEnum {
-			e.inputs[t] = true
-		}
-		for _, f := range t.Fields {
-			mark(f.Type)
-		}
-		mark(t.Elem)
-	}
-	for _, t := range e.pkg.Tools {
-		mark(t.Input)
-	}
 }
 
 // genUnmarshal writes UnmarshalJSON through the strict decoder and the
@@ -245,7 +227,7 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 						c.Id("q").Op(":=").Id("p").Dot("Field").Call(jen.Lit(fl.JSONName))
 						c.If(jen.Id("r").Dot("Duplicate").Call(jen.Id("seen").Index(jen.Empty(), jen.Empty()), jen.Lit(i), jen.Op("&").Id("q"))).Block(jen.Return())
 						v := jen.Id("x").Dot(fl.GoName)
-						if !fl.Required {
+						if fl.Opt() {
 							c.Add(cp(v).Dot("Set").Op("=").True())
 							v = v.Dot("Value")
 						}
@@ -280,7 +262,98 @@ func (e *emitter) genStructDecode(f *jen.File, t *Type) {
 		} else {
 			g.Add(obj)
 		}
+		for i, fl := range t.Fields {
+			if fl.Default != nil {
+				g.If(rt("Absent").Call(jen.Id("seen").Index(jen.Empty(), jen.Empty()), jen.Lit(i))).Block(
+					jen.Id("x").Dot(fl.GoName).Op("=").Add(e.fieldLiteral(fl, fl.Default)))
+			}
+		}
 	})
+}
+
+// fieldLiteral writes JSON value n as a value of field f's Go type.
+func (e *emitter) fieldLiteral(f *Field, n *Node) jen.Code {
+	v := e.literal(f.Type, n)
+	if f.Nullable {
+		if n.Kind == KindNull {
+			v = rt("Nullable").Types(goType(f.Type)).Values(jen.Dict{jen.Id("Null"): jen.True()})
+		} else {
+			v = rt("Nullable").Types(goType(f.Type)).Values(jen.Dict{jen.Id("Value"): v})
+		}
+	}
+	if f.Opt() {
+		inner := goType(f.Type)
+		if f.Nullable {
+			inner = rt("Nullable").Types(inner)
+		}
+		v = rt("Some").Types(inner).Call(v)
+	}
+	return v
+}
+
+// literal writes JSON value n, valid against t's schema, as a Go value of
+// type t: a default the decoder applies. Strings are normalized as the
+// decoder would, and the defaults of properties n leaves out apply too.
+func (e *emitter) literal(t *Type, n *Node) jen.Code {
+	switch t.Kind {
+	case TString:
+		return jen.Lit(normalized(t.Schema.Normalize, n.Str))
+	case TEnum:
+		text := normalized(t.Schema.Normalize, n.Str)
+		for _, v := range t.Values {
+			if v.Value == text {
+				return jen.Id(v.GoName)
+			}
+		}
+	case TInt:
+		v, _ := typed.ParseInt([]byte(n.Str))
+		return intLit(v)
+	case TFloat:
+		v, _ := strconv.ParseFloat(n.Str, 64)
+		return jen.Lit(v)
+	case TDecimal, TDecimalString:
+		r, _ := parseRat(n.Str)
+		return e.decimalVar(r, n.Str)
+	case TBool:
+		return jen.Lit(n.Bool)
+	case TTime:
+		v, _ := typed.ParseDateTime(n.Str)
+		return timeLiteral(v)
+	case TSlice:
+		items := make([]jen.Code, len(n.Items))
+		for i, it := range n.Items {
+			items[i] = e.literal(t.Elem, it)
+		}
+		return goType(t).Values(items...)
+	case TStruct:
+		var fields []jen.Code // in field order (a jen.Dict sorts its keys)
+		for _, f := range t.Fields {
+			v := n.Get(f.JSONName)
+			if v == nil {
+				v = f.Default
+			}
+			if v != nil {
+				fields = append(fields, jen.Line().Id(f.GoName).Op(":").Add(e.fieldLiteral(f, v)))
+			}
+		}
+		if len(fields) > 0 {
+			fields = append(fields, jen.Line())
+		}
+		return jen.Id(t.Name).Values(fields...)
+	case TValue:
+		return valueLiteral(n)
+	}
+	panic("gen: no Go literal of " + valueText(n) + " for a type of kind " + strconv.Itoa(int(t.Kind)))
+}
+
+// timeLiteral writes t as a time.Date call, in UTC or at its fixed offset.
+func timeLiteral(t time.Time) jen.Code {
+	loc := jen.Qual("time", "UTC")
+	if _, off := t.Zone(); off != 0 {
+		loc = jen.Qual("time", "FixedZone").Call(jen.Lit(""), jen.Lit(off))
+	}
+	return jen.Qual("time", "Date").Call(jen.Lit(t.Year()), jen.Qual("time", t.Month().String()), jen.Lit(t.Day()),
+		jen.Lit(t.Hour()), jen.Lit(t.Minute()), jen.Lit(t.Second()), jen.Lit(t.Nanosecond()), loc)
 }
 
 // decodeValue writes statements reading one value of type t into target.
@@ -374,9 +447,9 @@ func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 			body = append(body, stmts...)
 			var cond jen.Code
 			switch {
-			case !fl.Required && fl.Nullable:
+			case fl.Opt() && fl.Nullable:
 				cond = jen.Id("x").Dot(fl.GoName).Dot("Set").Op("&&").Op("!").Id("x").Dot(fl.GoName).Dot("Value").Dot("Null")
-			case !fl.Required:
+			case fl.Opt():
 				cond = jen.Id("x").Dot(fl.GoName).Dot("Set")
 			case fl.Nullable:
 				cond = jen.Op("!").Id("x").Dot(fl.GoName).Dot("Null")
@@ -490,23 +563,9 @@ func (e *emitter) stringChecks(v *jen.Statement, s *Schema, p jen.Code) []jen.Co
 	return out
 }
 
-var formatFuncs = map[string]string{"date-time": "IsDateTime", "date": "IsDate", "email": "IsEmail", "uri": "IsURI",
-	"uuid": "IsUUID", "ipv4": "IsIPv4", "ipv6": "IsIPv6", "hostname": "IsHostname"}
+func formatFunc(f string) string { return formatNamed(f).Func }
 
-func formatFunc(f string) string { return formatFuncs[f] }
-
-func formatMessage(f string) string {
-	return map[string]string{
-		"date-time": "must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\"",
-		"date":      "must be an RFC 3339 full-date such as \"2026-01-02\"",
-		"email":     "must be an email address",
-		"uri":       "must be an absolute URI",
-		"uuid":      "must be a UUID such as \"123e4567-e89b-12d3-a456-426614174000\"",
-		"ipv4":      "must be an IPv4 address in dotted-quad form",
-		"ipv6":      "must be an IPv6 address",
-		"hostname":  "must be a host name",
-	}[f]
-}
+func formatMessage(f string) string { return formatNamed(f).Message }
 
 func intChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
 	var out []jen.Code
@@ -643,14 +702,14 @@ func (e *emitter) genStructEncode(f *jen.File, t *Type) {
 			val := appendValue(fieldValue(jen.Id("x"), fl), fl.Type, 0)
 			if fl.Nullable {
 				nv := jen.Id("x").Dot(fl.GoName)
-				if !fl.Required {
+				if fl.Opt() {
 					nv = nv.Dot("Value")
 				}
 				body = append(body, jen.If(nv.Dot("Null")).Block(jen.Id("b").Op("=").Append(jen.Id("b"), jen.Lit("null").Op("..."))).Else().Block(val...))
 			} else {
 				body = append(body, val...)
 			}
-			if fl.Required {
+			if !fl.Opt() {
 				for _, c := range body {
 					g.Add(c)
 				}

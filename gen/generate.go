@@ -137,6 +137,12 @@ func Load(cfg Config) (*Package, error) {
 		pkg.Tools = append(pkg.Tools, t)
 	}
 	c.checkLoops()
+	for _, s := range c.order {
+		s.Rules = rulesOf(s)
+	}
+	if !problems.hasErrors() {
+		c.checkInstances(pkg.Allowlists)
+	}
 	if len(toolNodes) == 0 && problems.Len() == 0 {
 		return nil, fmt.Errorf("no tool definitions found in %s", sourceNames(cfg.Sources))
 	}
@@ -170,6 +176,9 @@ func Load(cfg Config) (*Package, error) {
 			}
 		}
 		t.Sensitive = sensitivePointers(t.InputSchema, "", map[*Schema]bool{})
+	}
+	for _, t := range pkg.Tools {
+		ty.markDecoded(t.Input)
 	}
 	if problems.Len() == 0 {
 		c.checkGoNames(pkg)
@@ -456,7 +465,6 @@ func Generate(cfg Config) (*Output, error) {
 		}
 	}
 	e.nameDynamics(pkg.Dynamic, h)
-	e.markInputs()
 
 	var types []*Type
 	for _, list := range pkg.toolTypes {

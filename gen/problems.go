@@ -66,6 +66,18 @@ func (ps *Problems) Len() int {
 	return n
 }
 
+// hasErrors reports whether any problem is an error, strict or not: later
+// stages that assume sound schemas (checking defaults compiles patterns
+// and follows refs) wait until there is none.
+func (ps *Problems) hasErrors() bool {
+	for _, p := range ps.list {
+		if !p.Warning {
+			return true
+		}
+	}
+	return false
+}
+
 // Err returns nil when nothing fails the run, and otherwise an *Error
 // listing every problem (warnings included) in file order.
 func (ps *Problems) Err() error {

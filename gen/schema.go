@@ -80,7 +80,8 @@ type Schema struct {
 
 	Title       string
 	Description string
-	Default     *Node
+	Default     *Node   // "default", checked against the schema
+	Examples    []*Node // "examples", each checked against the schema
 	Deprecated  bool
 
 	// Extension keywords (DESIGN.md §5).
@@ -92,6 +93,10 @@ type Schema struct {
 	Normalize    []string       // x-normalize, in order
 	OutboundURL  bool           // x-outbound-url
 	Sensitive    bool           // x-sensitive
+
+	// Rules are the checks of the value itself, decided from the keywords
+	// above once every schema is compiled.
+	Rules []Rule
 }
 
 // Property is one entry of "properties".
@@ -165,9 +170,6 @@ var unsupported = map[string]string{
 	"$vocabulary":      "mcpgen supports one fixed vocabulary (docs/definitions.md)",
 	"contentSchema":    "decode the content in the handler",
 }
-
-// Formats mcpgen checks (format assertion, not annotation).
-var formats = []string{"date-time", "date", "email", "uri", "uuid", "ipv4", "ipv6", "hostname"}
 
 var normalizers = []string{"trim", "upper", "lower"}
 
@@ -404,8 +406,8 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			}
 		case "format":
 			if c.want(v, KindString, m.Key) {
-				if !contains(formats, v.Str) {
-					c.errorf(v, "format %q is not supported; supported: %s", v.Str, strings.Join(formats, ", "))
+				if formatNamed(v.Str) == nil {
+					c.errorf(v, "format %q is not supported; supported: %s", v.Str, strings.Join(formatNames(), ", "))
 				}
 				s.Format = v.Str
 			}
@@ -466,7 +468,9 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 		case "contentMediaType", "contentEncoding", "$comment":
 			c.want(v, KindString, m.Key)
 		case "examples":
-			c.want(v, KindArray, m.Key)
+			if c.want(v, KindArray, m.Key) {
+				s.Examples = v.Items
+			}
 		case "x-decimal":
 			c.decimalExt(s, v)
 		case "x-allowlist":
@@ -838,6 +842,11 @@ func valueText(n *Node) string {
 	if n.Kind != KindArray && n.Kind != KindObject {
 		return describe(n)
 	}
+	return jsonText(n)
+}
+
+// jsonText shows a JSON value as compact JSON, cut short.
+func jsonText(n *Node) string {
 	text := compactJSON(n)
 	if len(text) > 60 {
 		text = strings.ToValidUTF8(text[:60], "") + "…"

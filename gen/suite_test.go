@@ -115,7 +115,18 @@ var unsupportedReasons = []struct {
 // (docs/json-schema-suite.md, "Deliberate differences").
 var suiteRejected = map[string]string{
 	"enum.json: empty enum": "enum must list at least one value",
+
+	// A default is what the handler is given when the property is left
+	// out, so it must be valid (docs/definitions.md, "Defaults").
+	"default.json: invalid type for default":                                                   invalidDefault,
+	"default.json: invalid string value for default":                                           invalidDefault,
+	"default.json: the default keyword does not do anything if the property is missing":        invalidDefault,
+	"draft7/default.json: invalid type for default":                                            invalidDefault,
+	"draft7/default.json: invalid string value for default":                                    invalidDefault,
+	"draft7/default.json: the default keyword does not do anything if the property is missing": invalidDefault,
 }
+
+const invalidDefault = "is not valid against its schema"
 
 // suiteDifferences lists the tests whose expected result mcpgen does not
 // give, on purpose, with the reason (docs/json-schema-suite.md, "Deliberate

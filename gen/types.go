@@ -2,8 +2,11 @@ package gen
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
+
+	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
 // TypeKind is the Go shape of a generated type.
@@ -36,6 +39,10 @@ type Type struct {
 	Present []string
 	Elem    *Type // TSlice
 	Values  []EnumValue
+	// Decoded is set for the named types an input reaches: only they are
+	// ever decoded (outputs are made by handlers), so only they get decode
+	// methods, and only their properties take defaults.
+	Decoded bool
 }
 
 // Field is one property of a struct type.
@@ -46,7 +53,16 @@ type Field struct {
 	Required bool
 	Nullable bool // the schema also allows null: typed.Nullable[T]
 	Schema   *Schema
+	// Default is the "default" of an optional property of a decoded type.
+	// Such a property is a plain field, not a typed.Opt: the decoder puts
+	// the default there when the caller leaves the property out, so the
+	// handler always has a value.
+	Default *Node
 }
+
+// Opt reports whether the field is a typed.Opt: optional, and without a
+// default to stand in for an absent value.
+func (f *Field) Opt() bool { return !f.Required && f.Default == nil }
 
 // EnumValue is one constant of an enum type.
 type EnumValue struct {
@@ -366,6 +382,69 @@ func (ty *typer) structType(s *Schema, name string) *Type {
 		}
 	}
 	return t
+}
+
+// markDecoded marks t, and the types inside it, as decoded (an input
+// reaches them), and gives their optional properties their defaults.
+func (ty *typer) markDecoded(t *Type) {
+	if t == nil || t.Decoded {
+		return
+	}
+	t.Decoded = true
+	for _, f := range t.Fields {
+		if !f.Required {
+			if d := defaultOf(f.Schema); d != nil && ty.representable(f, d) {
+				f.Default = d
+			}
+		}
+		ty.markDecoded(f.Type)
+	}
+	ty.markDecoded(t.Elem)
+}
+
+// defaultOf returns the "default" of s, or of the schema an
+// annotation-only "$ref" of s names.
+func defaultOf(s *Schema) *Node {
+	for s != nil {
+		if s.Default != nil {
+			return s.Default
+		}
+		if s.Ref == nil || !isAnnotationOnly(s) {
+			return nil
+		}
+		s = s.Ref
+	}
+	return nil
+}
+
+// representable reports whether default d, already valid against the
+// field's schema, fits the field's Go type, and reports it otherwise: a
+// typed integer is an int64, a number a finite float64, a date-time a
+// time.Time, which has no leap second.
+func (ty *typer) representable(f *Field, d *Node) bool {
+	if d.Kind == KindNull {
+		return true
+	}
+	var problem string
+	switch f.Type.Kind {
+	case TInt:
+		if _, ok := typed.ParseInt([]byte(d.Str)); !ok {
+			problem = "is out of range for the property's Go type, int64"
+		}
+	case TFloat:
+		if v, err := strconv.ParseFloat(d.Str, 64); err != nil || math.IsInf(v, 0) {
+			problem = "is out of range for the property's Go type, float64"
+		}
+	case TTime:
+		if _, ok := typed.ParseDateTime(d.Str); !ok {
+			problem = "is a leap second, which the property's Go type, time.Time, cannot hold"
+		}
+	}
+	if problem == "" {
+		return true
+	}
+	ty.problems.Add(d, "default "+valueText(d)+" "+problem)
+	return false
 }
 
 // allowsNull reports whether a typeable schema accepts null: "null" is one of

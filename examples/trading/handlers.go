@@ -48,7 +48,7 @@ const defaultWindow = 50
 
 func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
 	interval := string(in.Interval)
-	candles, err := h.candles.Window(in.Symbol, interval, in.End, int(in.Window.Or(defaultWindow)))
+	candles, err := h.candles.Window(in.Symbol, interval, in.End, int(in.Window))
 	if err != nil {
 		return tools.FeaturesOHLCVWindowOutput{}, err
 	}

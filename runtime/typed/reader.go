@@ -394,6 +394,12 @@ func (r *Reader) Required(p *Path, seen []uint64, names ...string) {
 	}
 }
 
+// Absent reports whether bit i of seen is clear: the decoder read no
+// property i, so its default applies.
+func Absent(seen []uint64, i int) bool {
+	return seen[i/64]&(1<<(i%64)) == 0
+}
+
 // bytesString views b as a string without copying, for parsing functions
 // that do not retain their argument on success.
 func bytesString(b []byte) string {

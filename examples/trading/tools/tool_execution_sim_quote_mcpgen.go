@@ -490,8 +490,11 @@ func toolExecutionSimQuote(h Handlers) server.Tool {
   ],
   "additionalProperties": false
 }`),
-		Policy: server.Policy{RateLimitPerMinute: 200},
-		Title:  "Simulated quote",
+		Policy: server.Policy{
+			RateLimitPerMinute: 200,
+			Scopes:             []string{"market:read"},
+		},
+		Title: "Simulated quote",
 	}
 }
 

@@ -30,10 +30,10 @@ type FeaturesOHLCVWindowInput struct {
 	// End of the window (RFC 3339); at most two years back and one day ahead.
 	End time.Time
 
-	// Window is property "window".
+	// Window is property "window" (default 50).
 	//
 	// Number of candles in the window.
-	Window typed.Opt[int64]
+	Window int64
 }
 
 // decode reads a FeaturesOHLCVWindowInput from r, recording every problem.
@@ -72,8 +72,7 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 3, &q) {
 				return
 			}
-			x.Window.Set = true
-			x.Window.Value, _ = r.Int(&q)
+			x.Window, _ = r.Int(&q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -81,6 +80,9 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "symbol", "interval", "end", "")
+	if typed.Absent(seen[:], 3) {
+		x.Window = 50
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -131,12 +133,12 @@ func (x *FeaturesOHLCVWindowInput) validate(p *typed.Path, vs *typed.Violations)
 			vs.Add(&q, "x-datetime", msg)
 		}
 	}
-	if x.Window.Set {
+	{
 		q := p.Field("window")
-		if x.Window.Value < 2 {
+		if x.Window < 2 {
 			vs.Add(&q, "minimum", "must be >= 2")
 		}
-		if x.Window.Value > 1000 {
+		if x.Window > 1000 {
 			vs.Add(&q, "maximum", "must be <= 1000")
 		}
 	}
@@ -151,10 +153,8 @@ func (x *FeaturesOHLCVWindowInput) AppendJSON(b []byte) []byte {
 	b = typed.AppendString(b, string(x.Interval))
 	b = append(b, ",\"end\":"...)
 	b = typed.AppendTime(b, x.End)
-	if x.Window.Set {
-		b = append(b, ",\"window\":"...)
-		b = typed.AppendInt(b, x.Window.Value)
-	}
+	b = append(b, ",\"window\":"...)
+	b = typed.AppendInt(b, x.Window)
 	return append(b, '}')
 }
 
@@ -508,6 +508,7 @@ func toolFeaturesOHLCVWindow(h Handlers) server.Tool {
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 100,
+			Scopes:             []string{"market:read"},
 			Timeout:            5 * time.Second,
 		},
 		Title: "OHLCV window features",

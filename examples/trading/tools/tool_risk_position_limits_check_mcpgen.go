@@ -405,8 +405,11 @@ func toolRiskPositionLimitsCheck(h Handlers) server.Tool {
   ],
   "additionalProperties": false
 }`),
-		Policy: server.Policy{RateLimitPerMinute: 500},
-		Title:  "Position limits check",
+		Policy: server.Policy{
+			RateLimitPerMinute: 500,
+			Scopes:             []string{"market:read"},
+		},
+		Title: "Position limits check",
 	}
 }
 

@@ -206,6 +206,7 @@ func toolStorageSharedStateGet(h Handlers) server.Tool {
 		Policy: server.Policy{
 			AuditClass:         "data_access",
 			RateLimitPerMinute: 1000,
+			Scopes:             []string{"state:read"},
 		},
 		Title: "Read shared state",
 	}

@@ -282,6 +282,7 @@ func toolStorageSharedStateSet(h Handlers) server.Tool {
 			AuditClass:         "data_access",
 			MaxArgsBytes:       131072,
 			RateLimitPerMinute: 500,
+			Scopes:             []string{"state:write"},
 		},
 		Title: "Write shared state",
 	}

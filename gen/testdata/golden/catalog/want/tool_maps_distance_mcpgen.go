@@ -18,8 +18,8 @@ type MapsDistanceInput struct {
 	// To is property "to" (required).
 	To typed.Value
 
-	// Unit is property "unit".
-	Unit typed.Opt[MapsDistanceInputUnit]
+	// Unit is property "unit" (default "km").
+	Unit MapsDistanceInputUnit
 }
 
 // decode reads a MapsDistanceInput from r, recording every problem.
@@ -45,8 +45,7 @@ func (x *MapsDistanceInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.Unit.Set = true
-			x.Unit.Value.decode(r, &q)
+			x.Unit.decode(r, &q)
 		default:
 			r.SkipExtra(p, key, &extra)
 		}
@@ -54,6 +53,9 @@ func (x *MapsDistanceInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "from", "to", "")
+	if typed.Absent(seen[:], 2) {
+		x.Unit = MapsDistanceInputUnitKm
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -93,9 +95,9 @@ func (x *MapsDistanceInput) validate(p *typed.Path, vs *typed.Violations) {
 		q := p.Field("to")
 		checkMapsDistanceInputTo(&x.To, &q, vs)
 	}
-	if x.Unit.Set {
+	{
 		q := p.Field("unit")
-		x.Unit.Value.validate(&q, vs)
+		x.Unit.validate(&q, vs)
 	}
 }
 
@@ -106,10 +108,8 @@ func (x *MapsDistanceInput) AppendJSON(b []byte) []byte {
 	b = x.From.AppendJSON(b)
 	b = append(b, ",\"to\":"...)
 	b = x.To.AppendJSON(b)
-	if x.Unit.Set {
-		b = append(b, ",\"unit\":"...)
-		b = typed.AppendString(b, string(x.Unit.Value))
-	}
+	b = append(b, ",\"unit\":"...)
+	b = typed.AppendString(b, string(x.Unit))
 	return append(b, '}')
 }
 

@@ -16,10 +16,10 @@ type GetAnnotatedMessageInput struct {
 	// Type of message to demonstrate different annotation patterns
 	MessageType GetAnnotatedMessageInputMessageType
 
-	// IncludeImage is property "includeImage".
+	// IncludeImage is property "includeImage" (default false).
 	//
 	// Whether to include an example image
-	IncludeImage typed.Opt[bool]
+	IncludeImage bool
 }
 
 // decode reads a GetAnnotatedMessageInput from r, recording every problem.
@@ -38,8 +38,7 @@ func (x *GetAnnotatedMessageInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.IncludeImage.Set = true
-			x.IncludeImage.Value, _ = r.Bool(&q)
+			x.IncludeImage, _ = r.Bool(&q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -47,6 +46,9 @@ func (x *GetAnnotatedMessageInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "messageType", "")
+	if typed.Absent(seen[:], 1) {
+		x.IncludeImage = false
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -89,10 +91,8 @@ func (x *GetAnnotatedMessageInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"messageType\":"...)
 	b = typed.AppendString(b, string(x.MessageType))
-	if x.IncludeImage.Set {
-		b = append(b, ",\"includeImage\":"...)
-		b = typed.AppendBool(b, x.IncludeImage.Value)
-	}
+	b = append(b, ",\"includeImage\":"...)
+	b = typed.AppendBool(b, x.IncludeImage)
 	return append(b, '}')
 }
 

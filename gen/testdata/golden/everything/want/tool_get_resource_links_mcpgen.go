@@ -12,10 +12,10 @@ import (
 
 // GetResourceLinksInput is the input of tool "get-resource-links".
 type GetResourceLinksInput struct {
-	// Count is property "count".
+	// Count is property "count" (default 3).
 	//
 	// Number of resource links to return (1-10)
-	Count typed.Opt[float64]
+	Count float64
 }
 
 // decode reads a GetResourceLinksInput from r, recording every problem.
@@ -28,12 +28,14 @@ func (x *GetResourceLinksInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			x.Count.Set = true
-			x.Count.Value, _ = r.Float(&q)
+			x.Count, _ = r.Float(&q)
 		default:
 			r.Unknown(p, key)
 		}
 	})
+	if typed.Absent(seen[:], 0) {
+		x.Count = 3.0
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -65,15 +67,15 @@ func (x *GetResourceLinksInput) Validate() error {
 }
 
 func (x *GetResourceLinksInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.Count.Set {
+	{
 		q := p.Field("count")
-		if math.IsNaN(x.Count.Value) || math.IsInf(x.Count.Value, 0) {
+		if math.IsNaN(x.Count) || math.IsInf(x.Count, 0) {
 			vs.Add(&q, "type", "must be a finite number")
 		}
-		if x.Count.Value < 1.0 {
+		if x.Count < 1.0 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
-		if x.Count.Value > 10.0 {
+		if x.Count > 10.0 {
 			vs.Add(&q, "maximum", "must be <= 10")
 		}
 	}
@@ -82,10 +84,8 @@ func (x *GetResourceLinksInput) validate(p *typed.Path, vs *typed.Violations) {
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *GetResourceLinksInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
-	if x.Count.Set {
-		b = append(b, "\"count\":"...)
-		b = typed.AppendFloat(b, x.Count.Value)
-	}
+	b = append(b, "\"count\":"...)
+	b = typed.AppendFloat(b, x.Count)
 	return append(b, '}')
 }
 

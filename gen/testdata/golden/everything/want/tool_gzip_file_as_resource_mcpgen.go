@@ -11,20 +11,20 @@ import (
 
 // GzipFileAsResourceInput is the input of tool "gzip-file-as-resource".
 type GzipFileAsResourceInput struct {
-	// Name is property "name".
+	// Name is property "name" (default "README.md.gz").
 	//
 	// Name of the output file
-	Name typed.Opt[string]
+	Name string
 
-	// Data is property "data".
+	// Data is property "data" (default "https://raw.githubusercontent.com/modelcontextprotocol/serv…).
 	//
 	// URL or data URI of the file content to compress
-	Data typed.Opt[string]
+	Data string
 
-	// OutputType is property "outputType".
+	// OutputType is property "outputType" (default "resourceLink").
 	//
 	// How the resulting gzipped file should be returned.
-	OutputType typed.Opt[GzipFileAsResourceInputOutputType]
+	OutputType GzipFileAsResourceInputOutputType
 }
 
 // decode reads a GzipFileAsResourceInput from r, recording every problem.
@@ -37,26 +37,32 @@ func (x *GzipFileAsResourceInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			x.Name.Set = true
-			x.Name.Value, _ = r.String(&q)
+			x.Name, _ = r.String(&q)
 		case "data":
 			q := p.Field("data")
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.Data.Set = true
-			x.Data.Value, _ = r.String(&q)
+			x.Data, _ = r.String(&q)
 		case "outputType":
 			q := p.Field("outputType")
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.OutputType.Set = true
-			x.OutputType.Value.decode(r, &q)
+			x.OutputType.decode(r, &q)
 		default:
 			r.Unknown(p, key)
 		}
 	})
+	if typed.Absent(seen[:], 0) {
+		x.Name = "README.md.gz"
+	}
+	if typed.Absent(seen[:], 1) {
+		x.Data = "https://raw.githubusercontent.com/modelcontextprotocol/servers/refs/heads/main/README.md"
+	}
+	if typed.Absent(seen[:], 2) {
+		x.OutputType = GzipFileAsResourceInputOutputTypeResourceLink
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -88,39 +94,27 @@ func (x *GzipFileAsResourceInput) Validate() error {
 }
 
 func (x *GzipFileAsResourceInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.Data.Set {
+	{
 		q := p.Field("data")
-		if !typed.IsURI(x.Data.Value) {
+		if !typed.IsURI(x.Data) {
 			vs.Add(&q, "format", "must be an absolute URI")
 		}
 	}
-	if x.OutputType.Set {
+	{
 		q := p.Field("outputType")
-		x.OutputType.Value.validate(&q, vs)
+		x.OutputType.validate(&q, vs)
 	}
 }
 
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *GzipFileAsResourceInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
-	if x.Name.Set {
-		b = append(b, "\"name\":"...)
-		b = typed.AppendString(b, x.Name.Value)
-	}
-	if x.Data.Set {
-		if b[len(b)-1] != '{' {
-			b = append(b, ',')
-		}
-		b = append(b, "\"data\":"...)
-		b = typed.AppendString(b, x.Data.Value)
-	}
-	if x.OutputType.Set {
-		if b[len(b)-1] != '{' {
-			b = append(b, ',')
-		}
-		b = append(b, "\"outputType\":"...)
-		b = typed.AppendString(b, string(x.OutputType.Value))
-	}
+	b = append(b, "\"name\":"...)
+	b = typed.AppendString(b, x.Name)
+	b = append(b, ",\"data\":"...)
+	b = typed.AppendString(b, x.Data)
+	b = append(b, ",\"outputType\":"...)
+	b = typed.AppendString(b, string(x.OutputType))
 	return append(b, '}')
 }
 

@@ -12,15 +12,15 @@ import (
 
 // TriggerLongRunningOperationInput is the input of tool "trigger-long-running-operation".
 type TriggerLongRunningOperationInput struct {
-	// Duration is property "duration".
+	// Duration is property "duration" (default 10).
 	//
 	// Duration of the operation in seconds
-	Duration typed.Opt[float64]
+	Duration float64
 
-	// Steps is property "steps".
+	// Steps is property "steps" (default 5).
 	//
 	// Number of steps in the operation
-	Steps typed.Opt[float64]
+	Steps float64
 }
 
 // decode reads a TriggerLongRunningOperationInput from r, recording every problem.
@@ -33,19 +33,23 @@ func (x *TriggerLongRunningOperationInput) decode(r *typed.Reader, p *typed.Path
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			x.Duration.Set = true
-			x.Duration.Value, _ = r.Float(&q)
+			x.Duration, _ = r.Float(&q)
 		case "steps":
 			q := p.Field("steps")
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.Steps.Set = true
-			x.Steps.Value, _ = r.Float(&q)
+			x.Steps, _ = r.Float(&q)
 		default:
 			r.Unknown(p, key)
 		}
 	})
+	if typed.Absent(seen[:], 0) {
+		x.Duration = 10.0
+	}
+	if typed.Absent(seen[:], 1) {
+		x.Steps = 5.0
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -77,15 +81,15 @@ func (x *TriggerLongRunningOperationInput) Validate() error {
 }
 
 func (x *TriggerLongRunningOperationInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.Duration.Set {
+	{
 		q := p.Field("duration")
-		if math.IsNaN(x.Duration.Value) || math.IsInf(x.Duration.Value, 0) {
+		if math.IsNaN(x.Duration) || math.IsInf(x.Duration, 0) {
 			vs.Add(&q, "type", "must be a finite number")
 		}
 	}
-	if x.Steps.Set {
+	{
 		q := p.Field("steps")
-		if math.IsNaN(x.Steps.Value) || math.IsInf(x.Steps.Value, 0) {
+		if math.IsNaN(x.Steps) || math.IsInf(x.Steps, 0) {
 			vs.Add(&q, "type", "must be a finite number")
 		}
 	}
@@ -94,17 +98,10 @@ func (x *TriggerLongRunningOperationInput) validate(p *typed.Path, vs *typed.Vio
 // AppendJSON appends the JSON encoding of x, properties in schema order.
 func (x *TriggerLongRunningOperationInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
-	if x.Duration.Set {
-		b = append(b, "\"duration\":"...)
-		b = typed.AppendFloat(b, x.Duration.Value)
-	}
-	if x.Steps.Set {
-		if b[len(b)-1] != '{' {
-			b = append(b, ',')
-		}
-		b = append(b, "\"steps\":"...)
-		b = typed.AppendFloat(b, x.Steps.Value)
-	}
+	b = append(b, "\"duration\":"...)
+	b = typed.AppendFloat(b, x.Duration)
+	b = append(b, ",\"steps\":"...)
+	b = typed.AppendFloat(b, x.Steps)
 	return append(b, '}')
 }
 

@@ -17,10 +17,10 @@ type TriggerSamplingRequestInput struct {
 	// The prompt to send to the LLM
 	Prompt string
 
-	// MaxTokens is property "maxTokens".
+	// MaxTokens is property "maxTokens" (default 100).
 	//
 	// Maximum number of tokens to generate
-	MaxTokens typed.Opt[float64]
+	MaxTokens float64
 }
 
 // decode reads a TriggerSamplingRequestInput from r, recording every problem.
@@ -39,8 +39,7 @@ func (x *TriggerSamplingRequestInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.MaxTokens.Set = true
-			x.MaxTokens.Value, _ = r.Float(&q)
+			x.MaxTokens, _ = r.Float(&q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -48,6 +47,9 @@ func (x *TriggerSamplingRequestInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "prompt", "")
+	if typed.Absent(seen[:], 1) {
+		x.MaxTokens = 100.0
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -79,9 +81,9 @@ func (x *TriggerSamplingRequestInput) Validate() error {
 }
 
 func (x *TriggerSamplingRequestInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.MaxTokens.Set {
+	{
 		q := p.Field("maxTokens")
-		if math.IsNaN(x.MaxTokens.Value) || math.IsInf(x.MaxTokens.Value, 0) {
+		if math.IsNaN(x.MaxTokens) || math.IsInf(x.MaxTokens, 0) {
 			vs.Add(&q, "type", "must be a finite number")
 		}
 	}
@@ -92,10 +94,8 @@ func (x *TriggerSamplingRequestInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"prompt\":"...)
 	b = typed.AppendString(b, x.Prompt)
-	if x.MaxTokens.Set {
-		b = append(b, ",\"maxTokens\":"...)
-		b = typed.AppendFloat(b, x.MaxTokens.Value)
-	}
+	b = append(b, ",\"maxTokens\":"...)
+	b = typed.AppendFloat(b, x.MaxTokens)
 	return append(b, '}')
 }
 

@@ -18,20 +18,20 @@ type FetchInput struct {
 	// URL to fetch
 	URL string
 
-	// MaxLength is property "max_length".
+	// MaxLength is property "max_length" (default 5000).
 	//
 	// Maximum number of characters to return.
-	MaxLength typed.Opt[int64]
+	MaxLength int64
 
-	// StartIndex is property "start_index".
+	// StartIndex is property "start_index" (default 0).
 	//
 	// On return output starting at this character index, useful if a previous fetch was truncated and more context is required.
-	StartIndex typed.Opt[int64]
+	StartIndex int64
 
-	// Raw is property "raw".
+	// Raw is property "raw" (default false).
 	//
 	// Get the actual HTML content of the requested page, without simplification.
-	Raw typed.Opt[bool]
+	Raw bool
 }
 
 // decode reads a FetchInput from r, recording every problem.
@@ -51,22 +51,19 @@ func (x *FetchInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.MaxLength.Set = true
-			x.MaxLength.Value, _ = r.Int(&q)
+			x.MaxLength, _ = r.Int(&q)
 		case "start_index":
 			q := p.Field("start_index")
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.StartIndex.Set = true
-			x.StartIndex.Value, _ = r.Int(&q)
+			x.StartIndex, _ = r.Int(&q)
 		case "raw":
 			q := p.Field("raw")
 			if r.Duplicate(seen[:], 3, &q) {
 				return
 			}
-			x.Raw.Set = true
-			x.Raw.Value, _ = r.Bool(&q)
+			x.Raw, _ = r.Bool(&q)
 		default:
 			r.SkipExtra(p, key, &extra)
 		}
@@ -74,6 +71,15 @@ func (x *FetchInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "url", "", "", "")
+	if typed.Absent(seen[:], 1) {
+		x.MaxLength = 5000
+	}
+	if typed.Absent(seen[:], 2) {
+		x.StartIndex = 0
+	}
+	if typed.Absent(seen[:], 3) {
+		x.Raw = false
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -117,18 +123,18 @@ func (x *FetchInput) validate(p *typed.Path, vs *typed.Violations) {
 			vs.Add(&q, "format", "must be an absolute URI")
 		}
 	}
-	if x.MaxLength.Set {
+	{
 		q := p.Field("max_length")
-		if x.MaxLength.Value <= 0 {
+		if x.MaxLength <= 0 {
 			vs.Add(&q, "exclusiveMinimum", "must be > 0")
 		}
-		if x.MaxLength.Value >= 1000000 {
+		if x.MaxLength >= 1000000 {
 			vs.Add(&q, "exclusiveMaximum", "must be < 1000000")
 		}
 	}
-	if x.StartIndex.Set {
+	{
 		q := p.Field("start_index")
-		if x.StartIndex.Value < 0 {
+		if x.StartIndex < 0 {
 			vs.Add(&q, "minimum", "must be >= 0")
 		}
 	}
@@ -139,18 +145,12 @@ func (x *FetchInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"url\":"...)
 	b = typed.AppendString(b, x.URL)
-	if x.MaxLength.Set {
-		b = append(b, ",\"max_length\":"...)
-		b = typed.AppendInt(b, x.MaxLength.Value)
-	}
-	if x.StartIndex.Set {
-		b = append(b, ",\"start_index\":"...)
-		b = typed.AppendInt(b, x.StartIndex.Value)
-	}
-	if x.Raw.Set {
-		b = append(b, ",\"raw\":"...)
-		b = typed.AppendBool(b, x.Raw.Value)
-	}
+	b = append(b, ",\"max_length\":"...)
+	b = typed.AppendInt(b, x.MaxLength)
+	b = append(b, ",\"start_index\":"...)
+	b = typed.AppendInt(b, x.StartIndex)
+	b = append(b, ",\"raw\":"...)
+	b = typed.AppendBool(b, x.Raw)
 	return append(b, '}')
 }
 

@@ -21,10 +21,10 @@ type GitBranchInput struct {
 	// Whether to list local branches ('local'), remote branches ('remote') or all branches('all').
 	BranchType string
 
-	// Contains is property "contains".
+	// Contains is property "contains" (default null).
 	//
 	// The commit sha that branch should contain. Do not pass anything to this param if no commit sha is specified
-	Contains typed.Opt[typed.Value]
+	Contains typed.Value
 }
 
 // decode reads a GitBranchInput from r, recording every problem.
@@ -50,8 +50,7 @@ func (x *GitBranchInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.Contains.Set = true
-			x.Contains.Value, _ = r.Value(&q)
+			x.Contains, _ = r.Value(&q)
 		default:
 			r.SkipExtra(p, key, &extra)
 		}
@@ -59,6 +58,9 @@ func (x *GitBranchInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "branch_type", "")
+	if typed.Absent(seen[:], 2) {
+		x.Contains = typed.Value{}
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -90,9 +92,9 @@ func (x *GitBranchInput) Validate() error {
 }
 
 func (x *GitBranchInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.Contains.Set {
+	{
 		q := p.Field("contains")
-		checkGitBranchInputContains(&x.Contains.Value, &q, vs)
+		checkGitBranchInputContains(&x.Contains, &q, vs)
 	}
 }
 
@@ -103,10 +105,8 @@ func (x *GitBranchInput) AppendJSON(b []byte) []byte {
 	b = typed.AppendString(b, x.RepoPath)
 	b = append(b, ",\"branch_type\":"...)
 	b = typed.AppendString(b, x.BranchType)
-	if x.Contains.Set {
-		b = append(b, ",\"contains\":"...)
-		b = x.Contains.Value.AppendJSON(b)
-	}
+	b = append(b, ",\"contains\":"...)
+	b = x.Contains.AppendJSON(b)
 	return append(b, '}')
 }
 

@@ -14,8 +14,8 @@ type GitDiffUnstagedInput struct {
 	// RepoPath is property "repo_path" (required).
 	RepoPath string
 
-	// ContextLines is property "context_lines".
-	ContextLines typed.Opt[int64]
+	// ContextLines is property "context_lines" (default 3).
+	ContextLines int64
 }
 
 // decode reads a GitDiffUnstagedInput from r, recording every problem.
@@ -35,8 +35,7 @@ func (x *GitDiffUnstagedInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.ContextLines.Set = true
-			x.ContextLines.Value, _ = r.Int(&q)
+			x.ContextLines, _ = r.Int(&q)
 		default:
 			r.SkipExtra(p, key, &extra)
 		}
@@ -44,6 +43,9 @@ func (x *GitDiffUnstagedInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "")
+	if typed.Absent(seen[:], 1) {
+		x.ContextLines = 3
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -81,10 +83,8 @@ func (x *GitDiffUnstagedInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"repo_path\":"...)
 	b = typed.AppendString(b, x.RepoPath)
-	if x.ContextLines.Set {
-		b = append(b, ",\"context_lines\":"...)
-		b = typed.AppendInt(b, x.ContextLines.Value)
-	}
+	b = append(b, ",\"context_lines\":"...)
+	b = typed.AppendInt(b, x.ContextLines)
 	return append(b, '}')
 }
 

@@ -14,18 +14,18 @@ type GitLogInput struct {
 	// RepoPath is property "repo_path" (required).
 	RepoPath string
 
-	// MaxCount is property "max_count".
-	MaxCount typed.Opt[int64]
+	// MaxCount is property "max_count" (default 10).
+	MaxCount int64
 
-	// StartTimestamp is property "start_timestamp".
+	// StartTimestamp is property "start_timestamp" (default null).
 	//
 	// Start timestamp for filtering commits. Accepts: ISO 8601 format (e.g., '2024-01-15T14:30:25'), relative dates (e.g., '2 weeks ago', 'yesterday'), or absolute dates (e.g., '2024-01-15', 'Jan 15 2024')
-	StartTimestamp typed.Opt[typed.Value]
+	StartTimestamp typed.Value
 
-	// EndTimestamp is property "end_timestamp".
+	// EndTimestamp is property "end_timestamp" (default null).
 	//
 	// End timestamp for filtering commits.
-	EndTimestamp typed.Opt[typed.Value]
+	EndTimestamp typed.Value
 }
 
 // decode reads a GitLogInput from r, recording every problem.
@@ -45,22 +45,19 @@ func (x *GitLogInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.MaxCount.Set = true
-			x.MaxCount.Value, _ = r.Int(&q)
+			x.MaxCount, _ = r.Int(&q)
 		case "start_timestamp":
 			q := p.Field("start_timestamp")
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.StartTimestamp.Set = true
-			x.StartTimestamp.Value, _ = r.Value(&q)
+			x.StartTimestamp, _ = r.Value(&q)
 		case "end_timestamp":
 			q := p.Field("end_timestamp")
 			if r.Duplicate(seen[:], 3, &q) {
 				return
 			}
-			x.EndTimestamp.Set = true
-			x.EndTimestamp.Value, _ = r.Value(&q)
+			x.EndTimestamp, _ = r.Value(&q)
 		default:
 			r.SkipExtra(p, key, &extra)
 		}
@@ -68,6 +65,15 @@ func (x *GitLogInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "repo_path", "", "", "")
+	if typed.Absent(seen[:], 1) {
+		x.MaxCount = 10
+	}
+	if typed.Absent(seen[:], 2) {
+		x.StartTimestamp = typed.Value{}
+	}
+	if typed.Absent(seen[:], 3) {
+		x.EndTimestamp = typed.Value{}
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -99,13 +105,13 @@ func (x *GitLogInput) Validate() error {
 }
 
 func (x *GitLogInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.StartTimestamp.Set {
+	{
 		q := p.Field("start_timestamp")
-		checkGitLogInputStartTimestamp(&x.StartTimestamp.Value, &q, vs)
+		checkGitLogInputStartTimestamp(&x.StartTimestamp, &q, vs)
 	}
-	if x.EndTimestamp.Set {
+	{
 		q := p.Field("end_timestamp")
-		checkGitLogInputEndTimestamp(&x.EndTimestamp.Value, &q, vs)
+		checkGitLogInputEndTimestamp(&x.EndTimestamp, &q, vs)
 	}
 }
 
@@ -114,18 +120,12 @@ func (x *GitLogInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"repo_path\":"...)
 	b = typed.AppendString(b, x.RepoPath)
-	if x.MaxCount.Set {
-		b = append(b, ",\"max_count\":"...)
-		b = typed.AppendInt(b, x.MaxCount.Value)
-	}
-	if x.StartTimestamp.Set {
-		b = append(b, ",\"start_timestamp\":"...)
-		b = x.StartTimestamp.Value.AppendJSON(b)
-	}
-	if x.EndTimestamp.Set {
-		b = append(b, ",\"end_timestamp\":"...)
-		b = x.EndTimestamp.Value.AppendJSON(b)
-	}
+	b = append(b, ",\"max_count\":"...)
+	b = typed.AppendInt(b, x.MaxCount)
+	b = append(b, ",\"start_timestamp\":"...)
+	b = x.StartTimestamp.AppendJSON(b)
+	b = append(b, ",\"end_timestamp\":"...)
+	b = x.EndTimestamp.AppendJSON(b)
 	return append(b, '}')
 }
 

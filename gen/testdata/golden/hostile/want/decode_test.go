@@ -46,7 +46,7 @@ func TestHostileNamesAreKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid input rejected: %v", err)
 	}
-	if in.FuncInitOsExit1.Value != "x" || in.QuotedNameGoGenerateRmRf.Value != 7 || in.Label.Value != "nul\x00byte" || in.Const.Value != EvilToolName1InputConstConstValueGoGenerateRmRf {
+	if in.FuncInitOsExit1.Value != "x" || in.QuotedNameGoGenerateRmRf != 7 || in.Label.Value != "nul\x00byte" || in.Const.Value != EvilToolName1InputConstConstValueGoGenerateRmRf {
 		t.Errorf("decoded %+v", in)
 	}
 }
@@ -84,7 +84,25 @@ func TestToolTextIsExactData(t *testing.T) {
 	if _, ok := props["*/ func init() { os.Exit(1) } /*"]; !ok {
 		t.Errorf("published schema lost a property: %s", tool.InputSchema)
 	}
-	if def := props["mode"].(map[string]any)["default"]; def != "*/ package main\n//go:generate rm -rf /" {
+	if def := props["mode"].(map[string]any)["default"]; def != "//go:generate rm -rf /" {
 		t.Errorf("published default %q", def)
+	}
+}
+
+// Defaults reach the handler as the exact data of the definitions, never
+// as code.
+func TestHostileDefaultsAreExactData(t *testing.T) {
+	in, err := DecodeEvilToolName1Input([]byte(`{"mode":"package main"}`))
+	if err != nil {
+		t.Fatalf("valid input rejected: %v", err)
+	}
+	if in.Query != "`\"*/\n//go:generate rm -rf /" {
+		t.Errorf("Query = %q", in.Query)
+	}
+	if want := []string{"`rm -rf ~`", "\"; os.Exit(1); \"", "\u202e}{\u202c"}; !reflect.DeepEqual(in.Tags, want) {
+		t.Errorf("Tags = %q; want %q", in.Tags, want)
+	}
+	if m, ok := in.Meta.Get("`"); !ok || m.Text != "``" {
+		t.Errorf("Meta = %+v", in.Meta)
 	}
 }

@@ -24,16 +24,16 @@ type EvilToolName1Input struct {
 	// func init() { os.Exit(1) }
 	Mode EvilToolName1InputMode
 
-	// Query is property "query".
-	Query typed.Opt[string]
+	// Query is property "query" (default "`\"*/\n//go:generate rm -rf /").
+	Query string
 
 	// FuncInitOsExit1 is property "*/ func init() { os.Exit(1) } /*".
 	//
 	// A property whose name is Go code.
 	FuncInitOsExit1 typed.Opt[string]
 
-	// QuotedNameGoGenerateRmRf is property "\"quoted\" `name`\n//go:generate rm -rf /".
-	QuotedNameGoGenerateRmRf typed.Opt[int64]
+	// QuotedNameGoGenerateRmRf is property "\"quoted\" `name`\n//go:generate rm -rf /" (default 0).
+	QuotedNameGoGenerateRmRf int64
 
 	// Label is property "label".
 	Label typed.Opt[string]
@@ -41,13 +41,13 @@ type EvilToolName1Input struct {
 	// Const is property "const".
 	Const typed.Opt[EvilToolName1InputConst]
 
-	// Meta is property "meta".
+	// Meta is property "meta" (default {"*/":"\n","`":"“"}).
 	//
 	// An object whose property names have no Go name at all, so it is checked dynamically.
-	Meta typed.Opt[typed.Value]
+	Meta typed.Value
 
-	// Tags is property "tags".
-	Tags typed.Opt[[]string]
+	// Tags is property "tags" (default ["`rm -rf ~`","\"; os.Exit(1); \"","}{"]).
+	Tags []string
 }
 
 // decode reads a EvilToolName1Input from r, recording every problem.
@@ -66,8 +66,7 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.Query.Set = true
-			x.Query.Value, _ = r.String(&q)
+			x.Query, _ = r.String(&q)
 		case "*/ func init() { os.Exit(1) } /*":
 			q := p.Field("*/ func init() { os.Exit(1) } /*")
 			if r.Duplicate(seen[:], 2, &q) {
@@ -80,8 +79,7 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 3, &q) {
 				return
 			}
-			x.QuotedNameGoGenerateRmRf.Set = true
-			x.QuotedNameGoGenerateRmRf.Value, _ = r.Int(&q)
+			x.QuotedNameGoGenerateRmRf, _ = r.Int(&q)
 		case "label":
 			q := p.Field("label")
 			if r.Duplicate(seen[:], 4, &q) {
@@ -107,19 +105,17 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 6, &q) {
 				return
 			}
-			x.Meta.Set = true
-			x.Meta.Value, _ = r.Value(&q)
+			x.Meta, _ = r.Value(&q)
 		case "tags":
 			q := p.Field("tags")
 			if r.Duplicate(seen[:], 7, &q) {
 				return
 			}
-			x.Tags.Set = true
 			r.Array(&q, func(i0 int) {
 				q0 := (&q).Index(i0)
 				var item0 string
 				item0, _ = r.String(&q0)
-				x.Tags.Value = append(x.Tags.Value, item0)
+				x.Tags = append(x.Tags, item0)
 			})
 		default:
 			r.Unknown(p, key)
@@ -128,6 +124,33 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "mode", "", "", "", "", "", "", "")
+	if typed.Absent(seen[:], 1) {
+		x.Query = "`\"*/\n//go:generate rm -rf /"
+	}
+	if typed.Absent(seen[:], 3) {
+		x.QuotedNameGoGenerateRmRf = 0
+	}
+	if typed.Absent(seen[:], 6) {
+		x.Meta = typed.Value{
+			Kind: typed.Object,
+			Members: []typed.ValueMember{{
+				Key: "*/",
+				Value: typed.Value{
+					Kind: typed.String,
+					Text: "\n",
+				},
+			}, {
+				Key: "`",
+				Value: typed.Value{
+					Kind: typed.String,
+					Text: "``",
+				},
+			}},
+		}
+	}
+	if typed.Absent(seen[:], 7) {
+		x.Tags = []string{"`rm -rf ~`", "\"; os.Exit(1); \"", "\u202e}{\u202c"}
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -163,15 +186,15 @@ func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 		q := p.Field("mode")
 		x.Mode.validate(&q, vs)
 	}
-	if x.Query.Set {
+	{
 		q := p.Field("query")
 		{
-			n := typed.RuneCount(x.Query.Value)
+			n := typed.RuneCount(x.Query)
 			if n > 64 {
 				vs.Add(&q, "maxLength", "must be at most 64 characters long")
 			}
 		}
-		if !evilToolName1Pattern1.MatchString(x.Query.Value) {
+		if !evilToolName1Pattern1.MatchString(x.Query) {
 			vs.Add(&q, "pattern", "must match the pattern ^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$")
 		}
 	}
@@ -185,15 +208,15 @@ func (x *EvilToolName1Input) validate(p *typed.Path, vs *typed.Violations) {
 		q := p.Field("const")
 		x.Const.Value.validate(&q, vs)
 	}
-	if x.Meta.Set {
+	{
 		q := p.Field("meta")
-		checkEvilToolName1InputMeta(&x.Meta.Value, &q, vs)
+		checkEvilToolName1InputMeta(&x.Meta, &q, vs)
 	}
-	if x.Tags.Set {
+	{
 		q := p.Field("tags")
-		for i0 := range x.Tags.Value {
+		for i0 := range x.Tags {
 			q0 := (&q).Index(i0)
-			if !evilToolName1Pattern2.MatchString(x.Tags.Value[i0]) {
+			if !evilToolName1Pattern2.MatchString(x.Tags[i0]) {
 				vs.Add(&q0, "pattern", "must match the pattern ^[^\\x00*/]+$")
 			}
 		}
@@ -205,18 +228,14 @@ func (x *EvilToolName1Input) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"mode\":"...)
 	b = typed.AppendString(b, string(x.Mode))
-	if x.Query.Set {
-		b = append(b, ",\"query\":"...)
-		b = typed.AppendString(b, x.Query.Value)
-	}
+	b = append(b, ",\"query\":"...)
+	b = typed.AppendString(b, x.Query)
 	if x.FuncInitOsExit1.Set {
 		b = append(b, ",\"*/ func init() { os.Exit(1) } /*\":"...)
 		b = typed.AppendString(b, x.FuncInitOsExit1.Value)
 	}
-	if x.QuotedNameGoGenerateRmRf.Set {
-		b = append(b, ",\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":"...)
-		b = typed.AppendInt(b, x.QuotedNameGoGenerateRmRf.Value)
-	}
+	b = append(b, ",\"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\":"...)
+	b = typed.AppendInt(b, x.QuotedNameGoGenerateRmRf)
 	if x.Label.Set {
 		b = append(b, ",\"label\":"...)
 		b = typed.AppendString(b, x.Label.Value)
@@ -225,21 +244,17 @@ func (x *EvilToolName1Input) AppendJSON(b []byte) []byte {
 		b = append(b, ",\"const\":"...)
 		b = typed.AppendString(b, string(x.Const.Value))
 	}
-	if x.Meta.Set {
-		b = append(b, ",\"meta\":"...)
-		b = x.Meta.Value.AppendJSON(b)
-	}
-	if x.Tags.Set {
-		b = append(b, ",\"tags\":"...)
-		b = append(b, '[')
-		for i0 := range x.Tags.Value {
-			if i0 > 0 {
-				b = append(b, ',')
-			}
-			b = typed.AppendString(b, x.Tags.Value[i0])
+	b = append(b, ",\"meta\":"...)
+	b = x.Meta.AppendJSON(b)
+	b = append(b, ",\"tags\":"...)
+	b = append(b, '[')
+	for i0 := range x.Tags {
+		if i0 > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
+		b = typed.AppendString(b, x.Tags[i0])
 	}
+	b = append(b, ']')
 	return append(b, '}')
 }
 
@@ -392,7 +407,7 @@ func toolEvilToolName1(h Handlers) server.Tool {
 		Annotations: json.RawMessage("{\"title\":\"*/ \\\"annotation\\\" `title`\\n//go:generate rm -rf /\",\"readOnlyHint\":true}"),
 		Call:        server.Bind(DecodeEvilToolName1Input, h.EvilToolName1, (*EvilToolName1Output).Validate, (*EvilToolName1Output).AppendJSON),
 		Description: "First line */ /* \"quoted\" `backtick` \\ backslash\n//go:generate rm -rf /\npackage main\n\nimport \"os\"\n\nfunc init() { os.Exit(1) }\r//line evil.go:1\r\nnul:\x00 bom:\ufeff ls:\u2028//go:generate rm -rf /\u2029ps bidi:\u202e}{\u202c tab:\there %s %v %!d(MISSING)",
-		InputSchema: json.RawMessage("{\n  \"type\": \"object\",\n  \"title\": \"input */ title\\n//go:generate rm -rf /\",\n  \"description\": \"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\n  \"$comment\": \"*/ comment \\u2028 package main\",\n  \"properties\": {\n    \"mode\": {\n      \"type\": \"string\",\n      \"description\": \"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\n      \"enum\": [\n        \"*/ evil\",\n        \"\\\"quoted\\\"\",\n        \"`tick`\",\n        \"line\\nbreak\",\n        \"nul\\u0000byte\",\n        \"//go:generate rm -rf /\",\n        \"package main\",\n        \"func init() { os.Exit(1) }\",\n        \"sep\\u2028arator\",\n        \"a\u202eb\",\n        \"%s%v%!\"\n      ],\n      \"default\": \"*/ package main\\n//go:generate rm -rf /\",\n      \"examples\": [\n        \"`rm -rf /`\",\n        \"\\\"; os.Exit(1); \\\"\"\n      ]\n    },\n    \"query\": {\n      \"type\": \"string\",\n      \"title\": \"Query */ `title`\",\n      \"pattern\": \"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\n      \"maxLength\": 64,\n      \"default\": \"`\\\"*/\\n//go:generate rm -rf /\"\n    },\n    \"*/ func init() { os.Exit(1) } /*\": {\n      \"type\": \"string\",\n      \"description\": \"A property whose name is Go code.\"\n    },\n    \"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\": {\n      \"type\": \"integer\",\n      \"default\": 0\n    },\n    \"label\": {\n      \"type\": \"string\"\n    },\n    \"const\": {\n      \"type\": \"string\",\n      \"const\": \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"\n    },\n    \"meta\": {\n      \"type\": \"object\",\n      \"description\": \"An object whose property names have no Go name at all, so it is checked dynamically.\",\n      \"properties\": {\n        \"*/\": {\n          \"type\": \"string\",\n          \"enum\": [\n            \"\\n\",\n            \"\\u0000\"\n          ]\n        },\n        \"`\": {\n          \"type\": \"string\",\n          \"pattern\": \"^`*$\"\n        }\n      },\n      \"default\": {\n        \"*/\": \"\\n\",\n        \"`\": \"``\"\n      },\n      \"additionalProperties\": false\n    },\n    \"tags\": {\n      \"type\": \"array\",\n      \"items\": {\n        \"type\": \"string\",\n        \"pattern\": \"^[^\\\\x00*/]+$\"\n      },\n      \"default\": [\n        \"*/\",\n        \"//go:generate rm -rf /\"\n      ]\n    }\n  },\n  \"required\": [\n    \"mode\"\n  ],\n  \"additionalProperties\": false\n}"),
+		InputSchema: json.RawMessage("{\n  \"type\": \"object\",\n  \"title\": \"input */ title\\n//go:generate rm -rf /\",\n  \"description\": \"*/ input\\n//go:build ignore\\n// +build ignore\\npackage main\",\n  \"$comment\": \"*/ comment \\u2028 package main\",\n  \"properties\": {\n    \"mode\": {\n      \"type\": \"string\",\n      \"description\": \"Mode */\\n//go:generate rm -rf /\\nfunc init() { os.Exit(1) }\",\n      \"enum\": [\n        \"*/ evil\",\n        \"\\\"quoted\\\"\",\n        \"`tick`\",\n        \"line\\nbreak\",\n        \"nul\\u0000byte\",\n        \"//go:generate rm -rf /\",\n        \"package main\",\n        \"func init() { os.Exit(1) }\",\n        \"sep\\u2028arator\",\n        \"a\u202eb\",\n        \"%s%v%!\"\n      ],\n      \"default\": \"//go:generate rm -rf /\",\n      \"examples\": [\n        \"`tick`\",\n        \"\\\"quoted\\\"\",\n        \"*/ evil\"\n      ]\n    },\n    \"query\": {\n      \"type\": \"string\",\n      \"title\": \"Query */ `title`\",\n      \"pattern\": \"^(?:\\\\*/|`|\\\"|package main|//go:generate rm -rf /|\\\\n|\\\\x00|\\u2028)*[a-z%]*$\",\n      \"maxLength\": 64,\n      \"default\": \"`\\\"*/\\n//go:generate rm -rf /\"\n    },\n    \"*/ func init() { os.Exit(1) } /*\": {\n      \"type\": \"string\",\n      \"description\": \"A property whose name is Go code.\"\n    },\n    \"\\\"quoted\\\" `name`\\n//go:generate rm -rf /\": {\n      \"type\": \"integer\",\n      \"default\": 0\n    },\n    \"label\": {\n      \"type\": \"string\"\n    },\n    \"const\": {\n      \"type\": \"string\",\n      \"const\": \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"\n    },\n    \"meta\": {\n      \"type\": \"object\",\n      \"description\": \"An object whose property names have no Go name at all, so it is checked dynamically.\",\n      \"properties\": {\n        \"*/\": {\n          \"type\": \"string\",\n          \"enum\": [\n            \"\\n\",\n            \"\\u0000\"\n          ]\n        },\n        \"`\": {\n          \"type\": \"string\",\n          \"pattern\": \"^`*$\"\n        }\n      },\n      \"default\": {\n        \"*/\": \"\\n\",\n        \"`\": \"``\"\n      },\n      \"additionalProperties\": false\n    },\n    \"tags\": {\n      \"type\": \"array\",\n      \"items\": {\n        \"type\": \"string\",\n        \"pattern\": \"^[^\\\\x00*/]+$\"\n      },\n      \"default\": [\n        \"`rm -rf ~`\",\n        \"\\\"; os.Exit(1); \\\"\",\n        \"\u202e}{\u202c\"\n      ]\n    }\n  },\n  \"required\": [\n    \"mode\"\n  ],\n  \"additionalProperties\": false\n}"),
 		Name:        "evil.tool-name_1",
 		OutputSchema: json.RawMessage(`{
   "type": "object",

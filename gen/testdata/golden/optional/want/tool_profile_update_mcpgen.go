@@ -44,8 +44,8 @@ type ProfileUpdateInput struct {
 	// Aliases is property "aliases".
 	Aliases typed.Opt[typed.Nullable[[]string]]
 
-	// Theme is property "theme".
-	Theme typed.Opt[ProfileUpdateInputTheme]
+	// Theme is property "theme" (default "light").
+	Theme ProfileUpdateInputTheme
 
 	// RequiredNullable is property "requiredNullable" (required).
 	RequiredNullable typed.Nullable[string]
@@ -174,8 +174,7 @@ func (x *ProfileUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 10, &q) {
 				return
 			}
-			x.Theme.Set = true
-			x.Theme.Value.decode(r, &q)
+			x.Theme.decode(r, &q)
 		case "requiredNullable":
 			q := p.Field("requiredNullable")
 			if r.Duplicate(seen[:], 11, &q) {
@@ -200,6 +199,9 @@ func (x *ProfileUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "userId", "", "", "", "", "", "", "", "", "", "", "requiredNullable", "")
+	if typed.Absent(seen[:], 10) {
+		x.Theme = ProfileUpdateInputThemeLight
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -271,9 +273,9 @@ func (x *ProfileUpdateInput) validate(p *typed.Path, vs *typed.Violations) {
 		q := p.Field("address")
 		x.Address.Value.Value.validate(&q, vs)
 	}
-	if x.Theme.Set {
+	{
 		q := p.Field("theme")
-		x.Theme.Value.validate(&q, vs)
+		x.Theme.validate(&q, vs)
 	}
 	if x.Extra.Set {
 		q := p.Field("extra")
@@ -365,10 +367,8 @@ func (x *ProfileUpdateInput) AppendJSON(b []byte) []byte {
 			b = append(b, ']')
 		}
 	}
-	if x.Theme.Set {
-		b = append(b, ",\"theme\":"...)
-		b = typed.AppendString(b, string(x.Theme.Value))
-	}
+	b = append(b, ",\"theme\":"...)
+	b = typed.AppendString(b, string(x.Theme))
 	b = append(b, ",\"requiredNullable\":"...)
 	if x.RequiredNullable.Null {
 		b = append(b, "null"...)

@@ -45,7 +45,7 @@ func TestDecodeValid(t *testing.T) {
 	if in.Amount.String() != "1000000" || in.Fee.Value.String() != "0.0001" {
 		t.Errorf("Amount, Fee = %s, %s; want exact decimals 1000000, 0.0001", in.Amount, in.Fee.Value)
 	}
-	if !in.Instalments.Set || in.Instalments.Value != 12 || in.Ratio.Value != 0.5 || !in.Urgent.Value {
+	if in.Instalments != 12 || in.Ratio.Value != 0.5 || !in.Urgent.Value {
 		t.Errorf("Instalments, Ratio, Urgent = %+v, %+v, %+v", in.Instalments, in.Ratio, in.Urgent)
 	}
 	if want := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC); !in.ExecuteAt.Value.Equal(want) {

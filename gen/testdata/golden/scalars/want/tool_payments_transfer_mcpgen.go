@@ -39,8 +39,8 @@ type PaymentsTransferInput struct {
 	// Currency is property "currency" (required).
 	Currency string
 
-	// Instalments is property "instalments".
-	Instalments typed.Opt[int64]
+	// Instalments is property "instalments" (default 1).
+	Instalments int64
 
 	// Ratio is property "ratio".
 	Ratio typed.Opt[float64]
@@ -139,8 +139,7 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 5, &q) {
 				return
 			}
-			x.Instalments.Set = true
-			x.Instalments.Value, _ = r.Int(&q)
+			x.Instalments, _ = r.Int(&q)
 		case "ratio":
 			q := p.Field("ratio")
 			if r.Duplicate(seen[:], 6, &q) {
@@ -239,6 +238,9 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "from", "to", "amount", "", "currency", "", "", "", "", "", "", "", "", "", "", "", "", "", "")
+	if typed.Absent(seen[:], 5) {
+		x.Instalments = 1
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -315,12 +317,12 @@ func (x *PaymentsTransferInput) validate(p *typed.Path, vs *typed.Violations) {
 			vs.Add(&q, "x-allowlist", msg)
 		}
 	}
-	if x.Instalments.Set {
+	{
 		q := p.Field("instalments")
-		if x.Instalments.Value < 1 {
+		if x.Instalments < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
-		if x.Instalments.Value > 12 {
+		if x.Instalments > 12 {
 			vs.Add(&q, "maximum", "must be <= 12")
 		}
 	}
@@ -426,10 +428,8 @@ func (x *PaymentsTransferInput) AppendJSON(b []byte) []byte {
 	}
 	b = append(b, ",\"currency\":"...)
 	b = typed.AppendString(b, x.Currency)
-	if x.Instalments.Set {
-		b = append(b, ",\"instalments\":"...)
-		b = typed.AppendInt(b, x.Instalments.Value)
-	}
+	b = append(b, ",\"instalments\":"...)
+	b = typed.AppendInt(b, x.Instalments)
 	if x.Ratio.Set {
 		b = append(b, ",\"ratio\":"...)
 		b = typed.AppendFloat(b, x.Ratio.Value)

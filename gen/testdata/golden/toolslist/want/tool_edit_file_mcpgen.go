@@ -17,10 +17,10 @@ type EditFileInput struct {
 	// Edits is property "edits" (required).
 	Edits []EditFileInputEditsItem
 
-	// DryRun is property "dryRun".
+	// DryRun is property "dryRun" (default false).
 	//
 	// Preview changes using git-style diff format
-	DryRun typed.Opt[bool]
+	DryRun bool
 }
 
 // decode reads a EditFileInput from r, recording every problem.
@@ -50,8 +50,7 @@ func (x *EditFileInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.DryRun.Set = true
-			x.DryRun.Value, _ = r.Bool(&q)
+			x.DryRun, _ = r.Bool(&q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -59,6 +58,9 @@ func (x *EditFileInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "edits", "")
+	if typed.Absent(seen[:], 2) {
+		x.DryRun = false
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -113,10 +115,8 @@ func (x *EditFileInput) AppendJSON(b []byte) []byte {
 		b = x.Edits[i0].AppendJSON(b)
 	}
 	b = append(b, ']')
-	if x.DryRun.Set {
-		b = append(b, ",\"dryRun\":"...)
-		b = typed.AppendBool(b, x.DryRun.Value)
-	}
+	b = append(b, ",\"dryRun\":"...)
+	b = typed.AppendBool(b, x.DryRun)
 	return append(b, '}')
 }
 

@@ -14,10 +14,10 @@ type ListDirectoryInput struct {
 	// Path is property "path" (required).
 	Path string
 
-	// SortBy is property "sortBy".
+	// SortBy is property "sortBy" (default "name").
 	//
 	// Sort entries by name or size
-	SortBy typed.Opt[ListDirectoryInputSortBy]
+	SortBy ListDirectoryInputSortBy
 }
 
 // decode reads a ListDirectoryInput from r, recording every problem.
@@ -36,8 +36,7 @@ func (x *ListDirectoryInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.SortBy.Set = true
-			x.SortBy.Value.decode(r, &q)
+			x.SortBy.decode(r, &q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -45,6 +44,9 @@ func (x *ListDirectoryInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "")
+	if typed.Absent(seen[:], 1) {
+		x.SortBy = ListDirectoryInputSortByName
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -76,9 +78,9 @@ func (x *ListDirectoryInput) Validate() error {
 }
 
 func (x *ListDirectoryInput) validate(p *typed.Path, vs *typed.Violations) {
-	if x.SortBy.Set {
+	{
 		q := p.Field("sortBy")
-		x.SortBy.Value.validate(&q, vs)
+		x.SortBy.validate(&q, vs)
 	}
 }
 
@@ -87,10 +89,8 @@ func (x *ListDirectoryInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"path\":"...)
 	b = typed.AppendString(b, x.Path)
-	if x.SortBy.Set {
-		b = append(b, ",\"sortBy\":"...)
-		b = typed.AppendString(b, string(x.SortBy.Value))
-	}
+	b = append(b, ",\"sortBy\":"...)
+	b = typed.AppendString(b, string(x.SortBy))
 	return append(b, '}')
 }
 

@@ -17,8 +17,8 @@ type SearchFilesInput struct {
 	// Pattern is property "pattern" (required).
 	Pattern string
 
-	// ExcludePatterns is property "excludePatterns".
-	ExcludePatterns typed.Opt[[]string]
+	// ExcludePatterns is property "excludePatterns" (default []).
+	ExcludePatterns []string
 }
 
 // decode reads a SearchFilesInput from r, recording every problem.
@@ -43,12 +43,11 @@ func (x *SearchFilesInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.ExcludePatterns.Set = true
 			r.Array(&q, func(i0 int) {
 				q0 := (&q).Index(i0)
 				var item0 string
 				item0, _ = r.String(&q0)
-				x.ExcludePatterns.Value = append(x.ExcludePatterns.Value, item0)
+				x.ExcludePatterns = append(x.ExcludePatterns, item0)
 			})
 		default:
 			r.Unknown(p, key)
@@ -57,6 +56,9 @@ func (x *SearchFilesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "path", "pattern", "")
+	if typed.Absent(seen[:], 2) {
+		x.ExcludePatterns = []string{}
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -96,17 +98,15 @@ func (x *SearchFilesInput) AppendJSON(b []byte) []byte {
 	b = typed.AppendString(b, x.Path)
 	b = append(b, ",\"pattern\":"...)
 	b = typed.AppendString(b, x.Pattern)
-	if x.ExcludePatterns.Set {
-		b = append(b, ",\"excludePatterns\":"...)
-		b = append(b, '[')
-		for i0 := range x.ExcludePatterns.Value {
-			if i0 > 0 {
-				b = append(b, ',')
-			}
-			b = typed.AppendString(b, x.ExcludePatterns.Value[i0])
+	b = append(b, ",\"excludePatterns\":"...)
+	b = append(b, '[')
+	for i0 := range x.ExcludePatterns {
+		if i0 > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
+		b = typed.AppendString(b, x.ExcludePatterns[i0])
 	}
+	b = append(b, ']')
 	return append(b, '}')
 }
 

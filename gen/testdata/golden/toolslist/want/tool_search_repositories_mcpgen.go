@@ -17,11 +17,11 @@ type SearchRepositoriesInput struct {
 	// Search query (see GitHub search syntax)
 	Query string
 
-	// Page is property "page".
-	Page typed.Opt[int64]
+	// Page is property "page" (default 1).
+	Page int64
 
-	// PerPage is property "perPage".
-	PerPage typed.Opt[int64]
+	// PerPage is property "perPage" (default 30).
+	PerPage int64
 }
 
 // decode reads a SearchRepositoriesInput from r, recording every problem.
@@ -40,15 +40,13 @@ func (x *SearchRepositoriesInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 1, &q) {
 				return
 			}
-			x.Page.Set = true
-			x.Page.Value, _ = r.Int(&q)
+			x.Page, _ = r.Int(&q)
 		case "perPage":
 			q := p.Field("perPage")
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.PerPage.Set = true
-			x.PerPage.Value, _ = r.Int(&q)
+			x.PerPage, _ = r.Int(&q)
 		default:
 			r.Unknown(p, key)
 		}
@@ -56,6 +54,12 @@ func (x *SearchRepositoriesInput) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	r.Required(p, seen[:], "query", "", "")
+	if typed.Absent(seen[:], 1) {
+		x.Page = 1
+	}
+	if typed.Absent(seen[:], 2) {
+		x.PerPage = 30
+	}
 }
 
 // UnmarshalJSON implements json.Unmarshaler with the strict decoder, then
@@ -96,18 +100,18 @@ func (x *SearchRepositoriesInput) validate(p *typed.Path, vs *typed.Violations) 
 			}
 		}
 	}
-	if x.Page.Set {
+	{
 		q := p.Field("page")
-		if x.Page.Value < 1 {
+		if x.Page < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
 	}
-	if x.PerPage.Set {
+	{
 		q := p.Field("perPage")
-		if x.PerPage.Value < 1 {
+		if x.PerPage < 1 {
 			vs.Add(&q, "minimum", "must be >= 1")
 		}
-		if x.PerPage.Value > 100 {
+		if x.PerPage > 100 {
 			vs.Add(&q, "maximum", "must be <= 100")
 		}
 	}
@@ -118,14 +122,10 @@ func (x *SearchRepositoriesInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"query\":"...)
 	b = typed.AppendString(b, x.Query)
-	if x.Page.Set {
-		b = append(b, ",\"page\":"...)
-		b = typed.AppendInt(b, x.Page.Value)
-	}
-	if x.PerPage.Set {
-		b = append(b, ",\"perPage\":"...)
-		b = typed.AppendInt(b, x.PerPage.Value)
-	}
+	b = append(b, ",\"page\":"...)
+	b = typed.AppendInt(b, x.Page)
+	b = append(b, ",\"perPage\":"...)
+	b = typed.AppendInt(b, x.PerPage)
 	return append(b, '}')
 }
 
