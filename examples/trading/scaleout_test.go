@@ -692,11 +692,15 @@ func soSharedState(t *testing.T, d *soDeployment) {
 
 	// The go-sdk client, through the balancer: it negotiates 2026-07-28
 	// (server/discover, no session) with the stateless servers.
+	var methods soMethods
 	client := mcp.NewClient(&mcp.Implementation{Name: "scaleout", Version: "1"}, nil)
 	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: d.url,
-		HTTPClient: &http.Client{Transport: &auth.Signer{Key: key}}}, nil)
+		HTTPClient: &http.Client{Transport: &auth.Signer{Key: key, Base: &methods}}}, nil)
 	require.NoError(t, err)
 	defer cs.Close()
+	assert.Equal(t, "2026-07-28", cs.InitializeResult().ProtocolVersion)
+	assert.Empty(t, cs.ID(), "no session")
+	assert.Equal(t, []string{"server/discover"}, methods.list(), "no initialize")
 	list, err := cs.ListTools(context.Background(), nil)
 	require.NoError(t, err)
 	var names []string
@@ -709,6 +713,37 @@ func soSharedState(t *testing.T, d *soDeployment) {
 	require.NoError(t, err)
 	require.False(t, res.IsError)
 	assert.Equal(t, map[string]any{"key": k, "value": []any{float64(1), float64(2)}, "version": float64(v2)}, res.StructuredContent)
+}
+
+// soMethods is an http.RoundTripper that records the JSON-RPC method of
+// every request it sends.
+type soMethods struct {
+	mu      sync.Mutex
+	methods []string
+}
+
+func (m *soMethods) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.GetBody != nil {
+		body, err := r.GetBody()
+		if err == nil {
+			var msg struct {
+				Method string `json:"method"`
+			}
+			raw, _ := io.ReadAll(body)
+			if json.Unmarshal(raw, &msg) == nil && msg.Method != "" {
+				m.mu.Lock()
+				m.methods = append(m.methods, msg.Method)
+				m.mu.Unlock()
+			}
+		}
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (m *soMethods) list() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.methods)
 }
 
 // soLoad keeps calling risk.position_limits_check through the balancer
