@@ -17,8 +17,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
@@ -232,22 +234,106 @@ type ToolExecution struct {
 // ToolExecution writes the record of a tool call:
 //
 //	{"time":…,"class":"tool_execution","retention_days":90,"event_type":"tool_execution","corr_id":…,"client_id":…,"tool":…,"status":"ok","duration_ms":12.5,"input_size_bytes":…,"output_size_bytes":…}
+//
+// It is written once per call, so it is encoded by hand, into a pooled
+// buffer for the Sink of NewWriterSink (which keeps nothing), byte for
+// byte as encoding/json writes it.
 func (l *Logger) ToolExecution(e ToolExecution) error {
 	class := e.Class
 	if class == "" {
 		class = ClassToolExecution
 	}
-	return l.write(struct {
-		header
-		CorrID   string  `json:"corr_id"`
-		ClientID string  `json:"client_id"`
-		Tool     string  `json:"tool"`
-		Status   string  `json:"status"`
-		Duration float64 `json:"duration_ms"`
-		In       int     `json:"input_size_bytes"`
-		Out      int     `json:"output_size_bytes"`
-	}{l.header(class, "tool_execution"), e.CorrelationID, e.ClientID, e.Tool, e.Status,
-		float64(e.Duration.Microseconds()) / 1000, e.InputSizeBytes, e.OutputSizeBytes})
+	var buf *[]byte
+	var b []byte
+	if _, ok := l.sink.(*writerSink); ok {
+		buf = linePool.Get().(*[]byte)
+		b = (*buf)[:0]
+	} else {
+		b = make([]byte, 0, 256)
+	}
+	b = append(b, `{"time":"`...)
+	b = l.now().UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `","class":`...)
+	b = appendString(b, string(class))
+	b = append(b, `,"retention_days":`...)
+	b = strconv.AppendInt(b, int64(class.RetentionDays()), 10)
+	b = append(b, `,"event_type":"tool_execution","corr_id":`...)
+	b = appendString(b, e.CorrelationID)
+	b = append(b, `,"client_id":`...)
+	b = appendString(b, e.ClientID)
+	b = append(b, `,"tool":`...)
+	b = appendString(b, e.Tool)
+	b = append(b, `,"status":`...)
+	b = appendString(b, e.Status)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, float64(e.Duration.Microseconds())/1000, 'f', -1, 64) // below 1e21 ms, as encoding/json writes it
+	b = append(b, `,"input_size_bytes":`...)
+	b = strconv.AppendInt(b, int64(e.InputSizeBytes), 10)
+	b = append(b, `,"output_size_bytes":`...)
+	b = strconv.AppendInt(b, int64(e.OutputSizeBytes), 10)
+	b = append(b, "}\n"...)
+	err := l.sink.WriteEvent(b)
+	if buf != nil && cap(b) <= 4<<10 {
+		*buf = b
+		linePool.Put(buf)
+	}
+	return err
+}
+
+// linePool holds the buffers of ToolExecution lines.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// appendString appends s as a JSON string, as encoding/json writes it:
+// HTML-safe (<, >, & escaped), invalid UTF-8 as U+FFFD, U+2028 and U+2029
+// escaped.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // DataAccess is the audit record of a read or write of stored data.
