@@ -115,14 +115,19 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	if cfg.RetryableCodes == nil {
 		cfg.RetryableCodes = DefaultRetryableCodes
 	}
+	kept := make([]string, len(ReplayedHeaders))
+	for i, name := range ReplayedHeaders {
+		kept[i] = http.CanonicalHeaderKey(name)
+	}
 	return func(next http.Handler) http.Handler {
-		return &layer{cfg: cfg, next: next}
+		return &layer{cfg: cfg, next: next, kept: kept}
 	}
 }
 
 type layer struct {
 	cfg  Config
 	next http.Handler
+	kept []string // ReplayedHeaders, canonical
 }
 
 func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -186,7 +191,7 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // run serves a request that claimed its key, and stores or releases the
 // claim when the handler is done, also when it panics.
 func (l *layer) run(w http.ResponseWriter, r *http.Request, k store.RecordKey, fp store.Fingerprint) {
-	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes}
+	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes, kept: l.kept}
 	// The record must be settled even when the client has gone away.
 	ctx := context.WithoutCancel(r.Context())
 	settled := false
@@ -214,8 +219,13 @@ func (l *layer) run(w http.ResponseWriter, r *http.Request, k store.RecordKey, f
 		return
 	}
 	resp := &store.Response{Status: status, Header: rec.header, Body: rec.body, Dropped: rec.overflow}
-	if resp.Dropped {
+	switch {
+	case resp.Dropped:
 		resp.Body = nil
+	case cap(resp.Body)-len(resp.Body) > len(resp.Body)/8:
+		// A store counts what it keeps by the body's length: it keeps no
+		// more than that.
+		resp.Body = bytes.Clone(resp.Body)
 	}
 	// A store that fails here loses only the chance to replay; the response
 	// has been delivered.
@@ -269,11 +279,16 @@ func replay(w http.ResponseWriter, r *http.Request, resp *store.Response) {
 type recorder struct {
 	http.ResponseWriter
 	max      int
+	kept     []string // the canonical names of the headers kept
 	status   int
 	header   http.Header
 	body     []byte
 	overflow bool
 }
+
+// recorderBuffer is the body buffer a recorder starts with (or less, under
+// a smaller cap): one allocation for a typical tool result.
+const recorderBuffer = 1 << 10
 
 func (c *recorder) WriteHeader(status int) {
 	if status >= 100 && status <= 199 { // informational: another status follows
@@ -284,11 +299,22 @@ func (c *recorder) WriteHeader(status int) {
 		return
 	}
 	c.status = status
-	c.header = make(http.Header)
+	// One map and one array for the values of every header kept.
 	src := c.ResponseWriter.Header()
-	for _, name := range ReplayedHeaders {
-		if vs := src.Values(name); len(vs) > 0 {
-			c.header[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+	names, values := 0, 0
+	for _, name := range c.kept {
+		if vs := src[name]; len(vs) > 0 {
+			names++
+			values += len(vs)
+		}
+	}
+	c.header = make(http.Header, names)
+	all := make([]string, 0, values)
+	for _, name := range c.kept {
+		if vs := src[name]; len(vs) > 0 {
+			from := len(all)
+			all = append(all, vs...)
+			c.header[name] = all[from:len(all):len(all)]
 		}
 	}
 	c.ResponseWriter.WriteHeader(status)
@@ -299,9 +325,12 @@ func (c *recorder) Write(p []byte) (int, error) {
 		c.WriteHeader(http.StatusOK)
 	}
 	if !c.overflow {
-		if len(c.body)+len(p) > c.max {
+		switch {
+		case len(c.body)+len(p) > c.max:
 			c.overflow, c.body = true, nil
-		} else {
+		case c.body == nil:
+			c.body = append(make([]byte, 0, min(c.max, max(recorderBuffer, len(p)))), p...)
+		default:
 			c.body = append(c.body, p...)
 		}
 	}

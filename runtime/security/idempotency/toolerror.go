@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"mime"
 	"slices"
+	"strings"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
@@ -36,35 +37,95 @@ var DefaultRetryableCodes = []mcperr.Code{
 // a JSON-RPC response whose result is a tool error (isError: true) with one
 // of codes. The body is a JSON-RPC message (application/json) or an SSE
 // stream whose data fields hold them (text/event-stream).
+//
+// Only a body that names isError is parsed: every successful result goes
+// through untouched. (A member name written with escapes, \u0069sError,
+// is caught by the second look, for any \u.)
 func retryableToolError(contentType string, body []byte, codes []mcperr.Code) bool {
-	mt, _, _ := mime.ParseMediaType(contentType)
-	switch mt {
+	if len(codes) == 0 || !mayHoldToolError(body) {
+		return false
+	}
+	switch mediaType(contentType) {
 	case "application/json":
 		return retryableMessage(body, codes)
 	case "text/event-stream":
-		for _, data := range sseData(body) {
-			if retryableMessage(data, codes) {
-				return true
-			}
-		}
+		found := false
+		sseEvents(body, func(data []byte) bool {
+			found = mayHoldToolError(data) && retryableMessage(data, codes)
+			return !found
+		})
+		return found
 	}
 	return false
 }
 
-// sseData returns the data of each event in an SSE stream: its data lines'
-// values joined by LF, as the EventSource specification assembles them.
+func mayHoldToolError(b []byte) bool {
+	return bytes.Contains(b, []byte("isError")) || bytes.Contains(b, []byte(`\u`))
+}
+
+// mediaType returns the media type of a Content-Type value in lower case,
+// without its parameters; mime.ParseMediaType's answer for the values a
+// server writes, without its allocations.
+func mediaType(contentType string) string {
+	if i := strings.IndexByte(contentType, ';'); i >= 0 {
+		contentType = contentType[:i]
+	}
+	contentType = strings.TrimSpace(contentType)
+	for _, known := range [...]string{"application/json", "text/event-stream"} {
+		if strings.EqualFold(contentType, known) {
+			return known
+		}
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt
+}
+
+// sseData returns the data of each event in an SSE stream, as sseEvents
+// finds them.
 func sseData(stream []byte) [][]byte {
 	var events [][]byte
-	var data []byte
-	has := false
-	stream = bytes.ReplaceAll(stream, []byte("\r\n"), []byte("\n"))
-	stream = bytes.ReplaceAll(stream, []byte("\r"), []byte("\n"))
-	for _, line := range bytes.Split(stream, []byte("\n")) {
-		if len(line) == 0 { // end of an event
-			if has {
-				events = append(events, data)
+	sseEvents(stream, func(data []byte) bool {
+		events = append(events, bytes.Clone(data))
+		return true
+	})
+	return events
+}
+
+// sseEvents calls yield with the data of each event in an SSE stream: its
+// data lines' values joined by LF, as the EventSource specification
+// assembles them, until yield returns false. Lines end in CRLF, LF or CR.
+// The data of an event with one data line is a slice of stream; it is
+// valid only during the call.
+func sseEvents(stream []byte, yield func(data []byte) bool) {
+	var data, joined []byte
+	lines, has := 0, false
+	flush := func() bool {
+		if !has {
+			return true
+		}
+		d := data
+		if lines > 1 {
+			d = joined
+		}
+		data, joined, lines, has = nil, joined[:0], 0, false
+		return yield(d)
+	}
+	for len(stream) > 0 {
+		end := bytes.IndexAny(stream, "\r\n")
+		var line []byte
+		if end < 0 {
+			line, stream = stream, nil
+		} else {
+			line = stream[:end]
+			if stream[end] == '\r' && end+1 < len(stream) && stream[end+1] == '\n' {
+				end++
 			}
-			data, has = nil, false
+			stream = stream[end+1:]
+		}
+		if len(line) == 0 { // end of an event
+			if !flush() {
+				return
+			}
 			continue
 		}
 		field, value, _ := bytes.Cut(line, []byte(":"))
@@ -72,15 +133,17 @@ func sseData(stream []byte) [][]byte {
 			continue
 		}
 		value = bytes.TrimPrefix(value, []byte(" "))
-		if has {
-			data = append(data, '\n')
+		switch lines++; lines {
+		case 1:
+			data = value
+		case 2:
+			joined = append(append(append(joined[:0], data...), '\n'), value...)
+		default:
+			joined = append(append(joined, '\n'), value...)
 		}
-		data, has = append(data, value...), true
+		has = true
 	}
-	if has { // a stream cut off before its final blank line
-		events = append(events, data)
-	}
-	return events
+	flush() // a stream cut off before its final blank line
 }
 
 // retryableMessage reports whether msg, a JSON-RPC message or batch,
