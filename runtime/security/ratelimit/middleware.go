@@ -53,6 +53,7 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 	if cfg.Key == nil {
 		cfg.Key = ClientKey(nil)
 	}
+	limitValue := strconv.Itoa(cfg.Rule.Limit)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			d, err := cfg.Limiter.Allow(r.Context(), cfg.Key(r), cfg.Rule.Limit, cfg.Rule.Window)
@@ -62,10 +63,8 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 					mcperr.Errorf(mcperr.CodeBackendUnavailable, "the rate limiter is unavailable; retry shortly"))
 				return
 			}
+			setHeaders(w.Header(), d, limitValue, cfg.Rule.Limit)
 			h := w.Header()
-			h.Set("X-RateLimit-Limit", strconv.Itoa(d.Limit))
-			h.Set("X-RateLimit-Remaining", strconv.Itoa(d.Remaining))
-			h.Set("X-RateLimit-Reset", strconv.FormatInt(ceilUnix(d.ResetAt), 10))
 			if !d.Allowed {
 				retry := ceilSeconds(d.RetryAfter)
 				h.Set("Retry-After", strconv.FormatInt(retry, 10))
@@ -83,6 +82,28 @@ func Middleware(cfg Config) (func(http.Handler) http.Handler, error) {
 			next.ServeHTTP(w, r)
 		})
 	}, nil
+}
+
+// The rate-limit headers, in canonical form (what Header.Set writes), so
+// they are set without canonicalizing each name per request.
+const (
+	headerLimit     = "X-Ratelimit-Limit"
+	headerRemaining = "X-Ratelimit-Remaining"
+	headerReset     = "X-Ratelimit-Reset"
+)
+
+// setHeaders sets the three rate-limit headers of d as Header.Set would,
+// with one allocation for the three values (and the numbers' strings):
+// limitValue is the rule's limit, written once.
+func setHeaders(h http.Header, d store.Decision, limitValue string, limit int) {
+	if d.Limit != limit {
+		limitValue = strconv.Itoa(d.Limit)
+	}
+	values := [3]string{limitValue, strconv.Itoa(d.Remaining), strconv.FormatInt(ceilUnix(d.ResetAt), 10)}
+	all := values[:] // escapes: one array for the three
+	h[headerLimit] = all[0:1:1]
+	h[headerRemaining] = all[1:2:2]
+	h[headerReset] = all[2:3:3]
 }
 
 func reject(w http.ResponseWriter, r *http.Request, hook func(*http.Request, int, *mcperr.Error, string), status int, ev string, e *mcperr.Error) {
