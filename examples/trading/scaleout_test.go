@@ -322,6 +322,7 @@ func TestScaleOut(t *testing.T) {
 	t.Run("IdempotentRetryOnAnotherReplica", func(t *testing.T) { soIdempotentRetry(t, d) })
 	t.Run("ConcurrentIdenticalRequests", func(t *testing.T) { soConcurrent(t, d) })
 	t.Run("SharedStateAcrossReplicasAndRestarts", func(t *testing.T) { soSharedState(t, d) })
+	t.Run("NoStreamNoSession", func(t *testing.T) { soStateless(t, d) })
 	t.Run("RedisOutage", func(t *testing.T) { soOutage(t, d) })
 }
 
@@ -713,6 +714,28 @@ func soSharedState(t *testing.T, d *soDeployment) {
 	require.NoError(t, err)
 	require.False(t, res.IsError)
 	assert.Equal(t, map[string]any{"key": k, "value": []any{float64(1), float64(2)}, "version": float64(v2)}, res.StructuredContent)
+}
+
+// A stateless server has no standalone SSE stream to open (GET) and no
+// session to end (DELETE): a signed GET or DELETE gets 405 with Allow: POST.
+func soStateless(t *testing.T, d *soDeployment) {
+	key := d.key(t, "state")
+	for _, method := range []string{http.MethodGet, http.MethodDelete} {
+		h, _, err := auth.SignRequestHeaders(key, auth.SignParams{Method: method, URL: d.url})
+		require.NoError(t, err)
+		h.Set("Accept", "text/event-stream")
+		h.Set("Mcp-Protocol-Version", soProtocol)
+		req, err := http.NewRequest(method, d.url, nil)
+		require.NoError(t, err)
+		req.Header = h
+		resp, err := soClient.Do(req)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, method)
+		assert.Equal(t, "POST", resp.Header.Get("Allow"), method)
+		assert.Empty(t, resp.Header.Get("Mcp-Session-Id"))
+	}
 }
 
 // soMethods is an http.RoundTripper that records the JSON-RPC method of
