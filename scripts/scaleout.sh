@@ -58,7 +58,7 @@ keys_file() {
       for id in "${ids[@]}"; do
         [ -n "$first" ] || echo ','
         first=
-        printf '  {"id": "%s", "client": "%s", "secret": "%s"}' "$id" "$id" "$(openssl rand -hex 32)"
+        printf '  {"id": "%s", "client": "%s", "secret": "%s"}' "$id" "$id" "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
       done
       echo
       echo ']}'
@@ -103,6 +103,16 @@ start_replica() {
   echo $! >"$dir/replica-$i.pid"
 }
 
+# http_status PORT PATH prints the status of GET PATH on 127.0.0.1:PORT
+# (empty when nothing answers within 2 s).
+http_status() (
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  local _proto status=""
+  read -r -t 2 _proto status _ <&3 || true
+  echo "$status"
+) 2>/dev/null
+
 # listening_port DIR I prints the port replica I says it listens on.
 listening_port() {
   local dir=$1 i=$2 addr
@@ -129,7 +139,7 @@ wait_ready() {
   local dir=$1 i=$2 port
   port=$(sed -n "${i}p" "$dir/ports")
   for _ in $(seq 1 200); do
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz" 2>/dev/null)" = 200 ]; then
+    if [ "$(http_status "$port" /readyz)" = 200 ]; then
       return 0
     fi
     if ! running "$(cat "$dir/replica-$i.pid")"; then
