@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
@@ -70,15 +71,26 @@ type Authenticator struct {
 	maxBody  int64
 	onReject func(r *http.Request, status int, err *mcperr.Error, event string)
 
-	tokens []bearerToken
+	// creds are the bearer tokens or HMAC keys, swapped whole by SetTokens
+	// and SetKeys: a request is checked against one set, the one current
+	// when it arrived.
+	creds atomic.Pointer[credentials]
 
-	keys     map[string]*hmacKey
-	onlyKey  *hmacKey // the key used when X-Key-Id is absent: set when there is one key
 	versions []string
 	nonces   store.Nonces
 	decoy    []byte // the random secret unknown key IDs are checked with
 
 	oa *oauthState
+}
+
+// credentials is one version of the secrets an Authenticator accepts.
+type credentials struct {
+	tokens []bearerToken
+
+	keys    map[string]*hmacKey
+	onlyKey *hmacKey // the key used when X-Key-Id is absent: set when there is one key
+
+	list []Credential // what Credentials reports, in the order configured
 }
 
 type bearerToken struct {
@@ -183,8 +195,21 @@ func New(cfg Config, opts Options) (*Authenticator, error) {
 	return a, nil
 }
 
-func setupBearer(a *Authenticator, cfg *Config) {
-	for _, t := range cfg.Tokens {
+func setupBearer(a *Authenticator, cfg *Config) { a.creds.Store(tokenCredentials(cfg.Tokens)) }
+
+func setupHMAC(a *Authenticator, cfg *Config) {
+	a.decoy = make([]byte, 32)
+	rand.Read(a.decoy)
+	a.creds.Store(keyCredentials(cfg.Keys))
+	a.versions = cfg.APIVersions
+	if len(a.versions) == 0 {
+		a.versions = DefaultAPIVersions
+	}
+}
+
+func tokenCredentials(tokens []Token) *credentials {
+	c := &credentials{}
+	for _, t := range tokens {
 		client := t.Client
 		if client == "" {
 			client = t.ID
@@ -192,28 +217,114 @@ func setupBearer(a *Authenticator, cfg *Config) {
 		if client == "" {
 			client = tokenHash(t.Token)
 		}
-		a.tokens = append(a.tokens, bearerToken{digest: sha256.Sum256([]byte(t.Token)), client: client})
+		c.tokens = append(c.tokens, bearerToken{digest: sha256.Sum256([]byte(t.Token)), client: client})
+		c.list = append(c.list, Credential{ID: t.ID, Client: client, Fingerprint: Fingerprint(t.Token)})
 	}
+	return c
 }
 
-func setupHMAC(a *Authenticator, cfg *Config) {
-	a.decoy = make([]byte, 32)
-	rand.Read(a.decoy)
-	a.keys = make(map[string]*hmacKey, len(cfg.Keys))
-	for _, k := range cfg.Keys {
+func keyCredentials(keys []Key) *credentials {
+	c := &credentials{keys: make(map[string]*hmacKey, len(keys))}
+	for _, k := range keys {
 		client := k.Client
 		if client == "" {
 			client = k.ID
 		}
-		a.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret)}
-		if len(cfg.Keys) == 1 {
-			a.onlyKey = a.keys[k.ID]
+		c.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret)}
+		if len(keys) == 1 {
+			c.onlyKey = c.keys[k.ID]
 		}
+		c.list = append(c.list, Credential{ID: k.ID, Client: client, Fingerprint: Fingerprint(k.Secret)})
 	}
-	a.versions = cfg.APIVersions
-	if len(a.versions) == 0 {
-		a.versions = DefaultAPIVersions
+	return c
+}
+
+// Credential describes one bearer token or HMAC key an Authenticator
+// accepts, without its secret.
+type Credential struct {
+	// ID is the key's ID, or the token's ("" for a token without one).
+	ID string
+	// Client is the client ID of the requests it authenticates.
+	Client string
+	// Fingerprint names the secret without revealing it (Fingerprint).
+	Fingerprint string
+}
+
+// String returns "ID (client C, fingerprint F)", the client left out when
+// it is the ID.
+func (c Credential) String() string {
+	name := c.ID
+	if name == "" {
+		name = "unnamed token"
 	}
+	if c.Client != "" && c.Client != c.ID && c.ID != "" {
+		return name + " (client " + c.Client + ", fingerprint " + c.Fingerprint + ")"
+	}
+	return name + " (fingerprint " + c.Fingerprint + ")"
+}
+
+// fingerprintLabel separates fingerprints from every other use of a
+// secret's hash.
+const fingerprintLabel = "mcpgen-fingerprint-v1\n"
+
+// Fingerprint returns the name a secret (an HMAC secret or a bearer token)
+// is given in audit records and logs: the first 32 hex digits (128 bits) of
+// the SHA-256 of "mcpgen-fingerprint-v1", a line feed and the secret. It
+// tells two secrets apart and lets an operator check which one a server
+// holds without the secret being written anywhere:
+//
+//	printf 'mcpgen-fingerprint-v1\n%s' "$SECRET" | sha256sum | cut -c1-32
+//
+// A fingerprint is as hard to turn back into its secret as the secret is
+// to guess: fine for the random secrets MinSecretBytes asks for, not for a
+// passphrase.
+func Fingerprint(secret string) string {
+	sum := sha256.Sum256([]byte(fingerprintLabel + secret))
+	return hex.EncodeToString(sum[:16])
+}
+
+// Credentials returns the bearer tokens (bearer mode) or HMAC keys (hmac
+// mode) the Authenticator accepts now, in the order configured, without
+// their secrets; nil in the other modes.
+func (a *Authenticator) Credentials() []Credential {
+	c := a.creds.Load()
+	if c == nil {
+		return nil
+	}
+	out := make([]Credential, len(c.list))
+	copy(out, c.list)
+	return out
+}
+
+// SetTokens replaces the bearer tokens accepted, all at once: a request
+// arriving after it returns is checked against tokens only, one in flight
+// finishes as it started. tokens are checked as New checks Config.Tokens;
+// on an error (MCP-011, naming entries, never a token), or outside bearer
+// mode, nothing changes.
+func (a *Authenticator) SetTokens(tokens []Token) error {
+	if a.scheme.mode != ModeBearer {
+		return mcperr.Errorf(mcperr.CodeMissingConfiguration, "auth: bearer tokens cannot be set in mode %s", a.scheme.mode)
+	}
+	if problems := problemTexts(checkTokens(tokens)); len(problems) > 0 {
+		return &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
+	}
+	a.creds.Store(tokenCredentials(tokens))
+	return nil
+}
+
+// SetKeys replaces the HMAC keys accepted, all at once, as SetTokens
+// replaces tokens. With one key, X-Key-Id may be left out; with several it
+// is required, so clients that may see a rotation should always send it
+// (Signer does).
+func (a *Authenticator) SetKeys(keys []Key) error {
+	if a.scheme.mode != ModeHMAC {
+		return mcperr.Errorf(mcperr.CodeMissingConfiguration, "auth: HMAC keys cannot be set in mode %s", a.scheme.mode)
+	}
+	if problems := problemTexts(checkKeys(keys)); len(problems) > 0 {
+		return &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "auth: " + strings.Join(problems, "; ")}
+	}
+	a.creds.Store(keyCredentials(keys))
+	return nil
 }
 
 // Mode returns the mode requests are authenticated in.

@@ -28,15 +28,16 @@ func (a *Authenticator) bearer(r *http.Request) (*http.Request, *failure) {
 	// the token's length, and compare with every token, so it says nothing
 	// about which one (or whether any) matched.
 	digest := sha256.Sum256([]byte(token))
+	tokens := a.creds.Load().tokens // one set for the whole check, even during a rotation
 	match := -1
-	for i := range a.tokens {
-		eq := subtle.ConstantTimeCompare(digest[:], a.tokens[i].digest[:])
+	for i := range tokens {
+		eq := subtle.ConstantTimeCompare(digest[:], tokens[i].digest[:])
 		match = subtle.ConstantTimeSelect(eq, i, match)
 	}
 	if match < 0 {
 		return r, bearerFailure("invalid_token", "the token is not valid")
 	}
-	return r.WithContext(principal.WithClientID(r.Context(), a.tokens[match].client)), nil
+	return r.WithContext(principal.WithClientID(r.Context(), tokens[match].client)), nil
 }
 
 func bearerFailure(code, message string) *failure {

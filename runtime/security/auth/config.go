@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -136,60 +137,203 @@ func CheckAPIVersion(v string) error {
 // ReadKeysFile reads a JSON file of HMAC keys, {"keys":[{"id":..,
 // "client":..,"secret":..}]}, strictly (no unknown fields, nothing after
 // the object), and checks every key. The error joins every problem
-// (errors.Join), each naming the entry ("keys[1] secret must be ..."),
-// never a secret; none names the file, which the caller knows.
+// (errors.Join), each a *FileProblem naming the entry ("keys[1] secret
+// must be ...") and its line, never a secret; none names the file, which
+// the caller knows.
 func ReadKeysFile(path string) ([]Key, error) {
-	var file struct {
-		Keys []Key `json:"keys"`
+	entries, err := readEntries(path, "keys")
+	if err != nil {
+		return nil, err
 	}
-	if p := readJSONFile(path, &file); p != "" {
-		return nil, errors.New(p)
+	keys := make([]Key, len(entries))
+	var problems []*FileProblem
+	for i, e := range entries {
+		if p := decodeEntry(e.raw, &keys[i]); p != "" {
+			problems = append(problems, &FileProblem{Line: e.line, Message: p})
+		}
 	}
-	if problems := checkKeys(file.Keys); len(problems) > 0 {
-		return nil, joinProblems(problems)
+	if len(problems) == 0 {
+		problems = entryProblems(checkKeys(keys), entries)
 	}
-	return file.Keys, nil
+	if len(problems) > 0 {
+		return nil, joinFileProblems(problems)
+	}
+	return keys, nil
 }
 
 // ReadTokensFile reads a JSON file of bearer tokens, {"tokens":[{"id":..,
 // "client":..,"token":..}]}, as ReadKeysFile reads keys.
 func ReadTokensFile(path string) ([]Token, error) {
-	var file struct {
-		Tokens []Token `json:"tokens"`
+	entries, err := readEntries(path, "tokens")
+	if err != nil {
+		return nil, err
 	}
-	if p := readJSONFile(path, &file); p != "" {
-		return nil, errors.New(p)
+	tokens := make([]Token, len(entries))
+	var problems []*FileProblem
+	for i, e := range entries {
+		if p := decodeEntry(e.raw, &tokens[i]); p != "" {
+			problems = append(problems, &FileProblem{Line: e.line, Message: p})
+		}
 	}
-	if problems := checkTokens(file.Tokens); len(problems) > 0 {
-		return nil, joinProblems(problems)
+	if len(problems) == 0 {
+		problems = entryProblems(checkTokens(tokens), entries)
 	}
-	return file.Tokens, nil
+	if len(problems) > 0 {
+		return nil, joinFileProblems(problems)
+	}
+	return tokens, nil
 }
 
-func joinProblems(problems []string) error {
+// FileProblem is one problem of a keys or tokens file: its message, which
+// never holds a secret, and the line it is on (1-based; 0 when the problem
+// is the whole file's, such as "no keys" or "cannot be read"). Error
+// returns the message alone; callers add the file and line
+// ("/etc/desk/keys.json:3: keys[1] secret must be ...").
+type FileProblem struct {
+	Line    int
+	Message string
+}
+
+func (p *FileProblem) Error() string { return p.Message }
+
+func joinFileProblems(problems []*FileProblem) error {
+	if len(problems) == 1 {
+		return problems[0]
+	}
 	errs := make([]error, len(problems))
 	for i, p := range problems {
-		errs[i] = errors.New(p)
+		errs[i] = p
 	}
 	return errors.Join(errs...)
 }
 
-// readJSONFile decodes a credentials file strictly, and returns a problem
-// or "". Decoder errors name positions and types, never the file's text.
-func readJSONFile(path string, v any) string {
+// entry is one element of a credentials file's array, with the line it
+// starts on.
+type entry struct {
+	raw  json.RawMessage
+	line int
+}
+
+// readEntries reads the file at path, an object whose one member, named
+// member, is an array of objects, and returns the array's elements with
+// their lines. Decoder errors name positions and types, never the file's
+// text.
+func readEntries(path, member string) ([]entry, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+path+": ")
+		return nil, &FileProblem{Message: "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+path+": ")}
 	}
+	lineAt := func(off int64) int { return 1 + bytes.Count(raw[:min(int(off), len(raw))], []byte{'\n'}) }
+	// start returns where the value after off begins: past spaces, a comma
+	// or a colon.
+	start := func(off int64) int64 {
+		for off < int64(len(raw)) && strings.IndexByte(" \t\r\n,:", raw[off]) >= 0 {
+			off++
+		}
+		return off
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	invalid := func(err error) error {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("unexpected end of the file")
+		}
+		p := &FileProblem{Message: "is not valid: " + err.Error()}
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			p.Line = lineAt(syntax.Offset)
+		} else {
+			p.Line = lineAt(start(dec.InputOffset()))
+		}
+		return p
+	}
+	shape := fmt.Sprintf(`{"%s":[...]}`, member)
+	if tok, err := dec.Token(); err != nil {
+		return nil, invalid(err)
+	} else if tok != json.Delim('{') {
+		return nil, &FileProblem{Line: lineAt(start(0)), Message: "is not valid: the file must be a JSON object " + shape}
+	}
+	var entries []entry
+	seen := false
+	for dec.More() {
+		keyAt := start(dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalid(err)
+		}
+		key, _ := tok.(string)
+		switch {
+		case key != member:
+			return nil, &FileProblem{Line: lineAt(keyAt), Message: fmt.Sprintf("is not valid: json: unknown field %q", key)}
+		case seen:
+			return nil, &FileProblem{Line: lineAt(keyAt), Message: fmt.Sprintf("is not valid: %q is given twice", member)}
+		}
+		seen = true
+		valueAt := start(dec.InputOffset())
+		tok, err = dec.Token()
+		switch {
+		case err != nil:
+			return nil, invalid(err)
+		case tok == nil: // null: no entries
+			continue
+		case tok != json.Delim('['):
+			return nil, &FileProblem{Line: lineAt(valueAt), Message: fmt.Sprintf("is not valid: %q must be an array: %s", member, shape)}
+		}
+		for dec.More() {
+			at := start(dec.InputOffset())
+			var e json.RawMessage
+			if err := dec.Decode(&e); err != nil {
+				return nil, invalid(err)
+			}
+			entries = append(entries, entry{raw: e, line: lineAt(at)})
+		}
+		if _, err := dec.Token(); err != nil { // ]
+			return nil, invalid(err)
+		}
+	}
+	if _, err := dec.Token(); err != nil { // }
+		return nil, invalid(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &FileProblem{Line: lineAt(start(dec.InputOffset())), Message: "is not valid: data after the JSON object"}
+	}
+	return entries, nil
+}
+
+// decodeEntry decodes one element strictly, and returns a problem or "".
+func decodeEntry(raw json.RawMessage, v any) string {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return "is not valid: " + err.Error()
 	}
-	if dec.More() {
-		return "is not valid: data after the JSON object"
-	}
 	return ""
+}
+
+// problem is what is wrong with a list of keys or tokens: its message and
+// the index of the entry it is about, or -1 for the list as a whole.
+type problem struct {
+	entry int
+	msg   string
+}
+
+func problemTexts(problems []problem) []string {
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		out[i] = p.msg
+	}
+	return out
+}
+
+func entryProblems(problems []problem, entries []entry) []*FileProblem {
+	var out []*FileProblem
+	for _, p := range problems {
+		fp := &FileProblem{Message: p.msg}
+		if p.entry >= 0 && p.entry < len(entries) {
+			fp.Line = entries[p.entry].line
+		}
+		out = append(out, fp)
+	}
+	return out
 }
 
 // idGrammar says what key IDs, token IDs and client IDs are.
@@ -227,56 +371,60 @@ func tokenProblem(token string) string {
 	return ""
 }
 
-func checkKeys(keys []Key) []string {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+func checkKeys(keys []Key) []problem {
+	var problems []problem
+	bad := func(i int, format string, args ...any) {
+		problems = append(problems, problem{i, fmt.Sprintf(format, args...)})
+	}
 	if len(keys) == 0 {
-		bad("no keys")
+		bad(-1, "no keys")
 	}
 	seen := make(map[string]bool)
 	for i, k := range keys {
 		switch {
 		case !validID(k.ID):
-			bad("keys[%d] id must be %s, got %q", i, idGrammar, k.ID)
+			bad(i, "keys[%d] id must be %s, got %q", i, idGrammar, k.ID)
 		case seen[k.ID]:
-			bad("keys[%d] id %q is used twice", i, k.ID)
+			bad(i, "keys[%d] id %q is used twice", i, k.ID)
 		}
 		seen[k.ID] = true
 		if k.Client != "" && !validID(k.Client) {
-			bad("keys[%d] client must be %s, got %q", i, idGrammar, k.Client)
+			bad(i, "keys[%d] client must be %s, got %q", i, idGrammar, k.Client)
 		}
 		if p := secretProblem(k.Secret); p != "" {
-			bad("keys[%d] secret %s", i, p)
+			bad(i, "keys[%d] secret %s", i, p)
 		}
 	}
 	return problems
 }
 
-func checkTokens(tokens []Token) []string {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+func checkTokens(tokens []Token) []problem {
+	var problems []problem
+	bad := func(i int, format string, args ...any) {
+		problems = append(problems, problem{i, fmt.Sprintf(format, args...)})
+	}
 	if len(tokens) == 0 {
-		bad("no tokens")
+		bad(-1, "no tokens")
 	}
 	ids, secrets := make(map[string]bool), make(map[string]bool)
 	for i, t := range tokens {
 		if t.ID != "" {
 			switch {
 			case !validID(t.ID):
-				bad("tokens[%d] id must be %s, got %q", i, idGrammar, t.ID)
+				bad(i, "tokens[%d] id must be %s, got %q", i, idGrammar, t.ID)
 			case ids[t.ID]:
-				bad("tokens[%d] id %q is used twice", i, t.ID)
+				bad(i, "tokens[%d] id %q is used twice", i, t.ID)
 			}
 			ids[t.ID] = true
 		}
 		if t.Client != "" && !validID(t.Client) {
-			bad("tokens[%d] client must be %s, got %q", i, idGrammar, t.Client)
+			bad(i, "tokens[%d] client must be %s, got %q", i, idGrammar, t.Client)
 		}
 		switch p := tokenProblem(t.Token); {
 		case p != "":
-			bad("tokens[%d] token %s", i, p)
+			bad(i, "tokens[%d] token %s", i, p)
 		case secrets[t.Token]:
-			bad("tokens[%d] token is listed twice", i)
+			bad(i, "tokens[%d] token is listed twice", i)
 		}
 		secrets[t.Token] = true
 	}
@@ -299,10 +447,10 @@ func (c Config) check() []string {
 	return problems
 }
 
-func checkBearer(c *Config) []string { return checkTokens(c.Tokens) }
+func checkBearer(c *Config) []string { return problemTexts(checkTokens(c.Tokens)) }
 
 func checkHMAC(c *Config) []string {
-	problems := checkKeys(c.Keys)
+	problems := problemTexts(checkKeys(c.Keys))
 	for _, v := range c.APIVersions {
 		if !validVersion(v) {
 			problems = append(problems, fmt.Sprintf("API version must be %s, got %q", versionGrammar, v))

@@ -61,8 +61,9 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // the replay layer to record.
 func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	h := r.Header
+	creds := a.creds.Load() // one set of keys for the whole check, even during a rotation
 	required := []string{HeaderSignature, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion}
-	if a.onlyKey == nil {
+	if creds.onlyKey == nil {
 		required = append([]string{HeaderKeyID}, required...)
 	}
 	var missing []string
@@ -104,9 +105,9 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		return r, hmacFailure("Content-Type must be printable ASCII")
 	}
 
-	key := a.onlyKey
+	key := creds.onlyKey
 	if keyID != "" {
-		key = a.keys[keyID]
+		key = creds.keys[keyID]
 	}
 	// An unknown key ID goes through the same steps as a known one, with a
 	// random secret, and fails as a wrong signature does: no answer tells
