@@ -1,9 +1,11 @@
 package typed
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
@@ -21,8 +23,9 @@ const (
 // Allowlist is a named set of allowed strings (symbols, say) that an operator
 // can replace at run time without regenerating code. Lookups are lock-free.
 type Allowlist struct {
-	name    string
-	current atomic.Pointer[allowSet]
+	name     string
+	defaults []string // the values it was made with
+	current  atomic.Pointer[allowSet]
 }
 
 // allowSet is one version of an allowlist: its values and the violation
@@ -32,15 +35,68 @@ type allowSet struct {
 	message string
 }
 
-// NewAllowlist returns an allowlist holding values.
+// NewAllowlist returns an allowlist holding values, and registers it under
+// its name, so that a server can find it by that name (Allowlists) and
+// replace its values from a file at run time. Generated code makes one
+// per list of x-allowlists, as a package variable.
 func NewAllowlist(name string, values ...string) *Allowlist {
-	a := &Allowlist{name: name}
+	a := &Allowlist{name: name, defaults: slices.Clone(values)}
 	a.Replace(values)
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	if registry.byName == nil {
+		registry.byName = make(map[string][]*Allowlist)
+	}
+	registry.byName[name] = append(registry.byName[name], a)
 	return a
+}
+
+// registry holds every allowlist NewAllowlist made, by name.
+var registry struct {
+	mu     sync.Mutex
+	byName map[string][]*Allowlist
+}
+
+// Allowlists returns the allowlists NewAllowlist made with name, in the
+// order they were made: usually one, the generated package variable; more
+// when several packages of the program declare a list of that name, which
+// a server then replaces together. nil when there is none.
+func Allowlists(name string) []*Allowlist {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	return slices.Clone(registry.byName[name])
+}
+
+// AllowlistNames returns the names of the allowlists NewAllowlist made,
+// sorted.
+func AllowlistNames() []string {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	names := make([]string, 0, len(registry.byName))
+	for name := range registry.byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Name returns the list's name as declared in x-allowlists.
 func (a *Allowlist) Name() string { return a.name }
+
+// Values returns the values the list holds now, sorted.
+func (a *Allowlist) Values() []string {
+	set := a.current.Load()
+	out := make([]string, 0, len(set.values))
+	for v := range set.values {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Defaults returns the values the list was made with (the definitions'
+// values, for a generated list), whatever Replace did since.
+func (a *Allowlist) Defaults() []string { return slices.Clone(a.defaults) }
 
 // Replace swaps the whole list atomically; calls in flight see the old or
 // the new list, never a mix. The message a violation reports is made here,
