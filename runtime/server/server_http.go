@@ -184,7 +184,9 @@ func (s *Server) HTTPHandler(cfg Config) (http.Handler, error) {
 	})
 	var h http.Handler = clientIDBridge(sdk)
 	h = strictEnvelope(h)
-	if !cfg.Stateless {
+	if cfg.Stateless {
+		h = statelessOnlyPOST(h)
+	} else {
 		h = newSessionGuard(cfg.SessionsPerClient, s.liveSessions).handler(h)
 	}
 	for i := len(s.middleware) - 1; i >= 0; i-- {
@@ -199,6 +201,21 @@ func (s *Server) HTTPHandler(cfg Config) (http.Handler, error) {
 // refusalReporter is told about a request refused before the security
 // layers, for its security event.
 type refusalReporter func(r *http.Request, status int, e *mcperr.Error, event string)
+
+// statelessOnlyPOST answers GET and DELETE of a stateless endpoint with 405
+// and a JSON-RPC error that says why, instead of the SDK's bare text: there
+// is no session, so no standalone stream to open and nothing to end.
+func statelessOnlyPOST(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodDelete {
+			w.Header().Set("Allow", "POST")
+			writeRPCError(w, http.StatusMethodNotAllowed, refusal(codeInvalidRequest, nil,
+				"this server is stateless (MCP_HTTP_STATELESS=true): it keeps no sessions, so there is no stream to open with GET or session to end with DELETE; send every request as a POST"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // liveSessions returns the IDs of the sessions the SDK holds.
 func (s *Server) liveSessions() map[string]bool {

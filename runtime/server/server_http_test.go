@@ -542,6 +542,7 @@ func TestStatelessServesEveryRequestAlone(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, "no initialize needed")
 	assert.Empty(t, session, "no session is opened")
 	assert.Contains(t, body, `"name":"echo"`)
-	status, _, _ = rawPost(t, ts.URL+"/mcp", "", "", http.MethodGet, "")
+	status, _, body = rawPost(t, ts.URL+"/mcp", "", "", http.MethodGet, "")
 	assert.Equal(t, http.StatusMethodNotAllowed, status, "no standalone stream without sessions")
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"this server is stateless (MCP_HTTP_STATELESS=true): it keeps no sessions, so there is no stream to open with GET or session to end with DELETE; send every request as a POST"}}`, body)
 }
