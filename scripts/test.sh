@@ -29,3 +29,6 @@ echo "== interop: TypeScript SDK client against examples/trading (stdio and HTTP
 
 echo "== conformance: @modelcontextprotocol/conformance against examples/conformance"
 ./scripts/conformance.sh
+
+echo "== scale-out: three replicas behind nginx on Redis and on a Redis Cluster"
+./scripts/scaleout.sh
