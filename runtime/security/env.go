@@ -3,6 +3,7 @@ package security
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +42,11 @@ var env = []struct{ name, usage string }{
 	{"OAUTH_FILTER_TOOLS_LIST", `"true" makes tools/list show only the tools whose x-scopes the token holds`},
 	{secrets.EnvEncryptionKey, "the Fernet key of the ENCRYPTED_ variables"},
 	{secrets.EnvEncryptionKeyFile, "a file (mode 0600) holding the Fernet key of the ENCRYPTED_ variables"},
-	{"MCP_CLIENT_RATE_LIMIT", `per-client limit as "N/duration" like "1000/1m", or "off" (default 1000/1m)`},
+	{"MCP_CLIENT_RATE_LIMIT", `per-client limit as "N/duration" like "1000/1m", or "off" (default 1000/1m); reloadable from MCP_SETTINGS_FILE`},
+	{"MCP_TOOL_RATE_LIMITS", `comma-separated per-tool limits overriding x-rate-limit, "tool=N/duration" or "tool=off", like "risk.position_limits_check=100/1m"; reloadable from MCP_SETTINGS_FILE`},
+	{"MCP_ALLOWLIST_FILES", `comma-separated "name=path" binding allowlists (x-allowlists) to files of values, one a line; reloadable`},
+	{"MCP_SETTINGS_FILE", "file of NAME=value lines (MCP_CLIENT_RATE_LIMIT, MCP_TOOL_RATE_LIMITS, MCP_ALLOWLIST_FILES) overriding the environment, read at start and on every reload"},
+	{"MCP_WATCH_INTERVAL", `how often the reloadable files (settings, tokens, keys, allowlists) are checked for changes, a Go duration of at least 100ms like "5s", or "off" (default off: reload on SIGHUP only)`},
 	{"MCP_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed"},
 	{"MCP_AUDIT_LOG", "file audit and security events are appended to, created with mode 0600 (default: standard error)"},
 	{"MCP_ALLOW_UNAUTHENTICATED", `"true" lets HTTP without authentication listen beyond loopback, behind a gateway that authenticates`},
@@ -88,6 +93,8 @@ var modeEnv = map[auth.Mode]struct {
 type envReader struct {
 	getenv   func(string) string
 	problems []string
+
+	tokensFile, keysFile string // the credentials files read, for reloads
 }
 
 func (e *envReader) bad(format string, args ...any) {
@@ -124,16 +131,30 @@ func (e *envReader) secret(name string) (value, from string) {
 }
 
 // file reports the problems of a credentials file, each naming the
-// variable and the file.
+// variable, the file and, when known, the line.
 func (e *envReader) file(name, path string, err error) {
+	for _, p := range fileProblems(name, path, err) {
+		e.bad("%s", p)
+	}
+}
+
+// fileProblems returns the problems of a credentials file as Problems,
+// each naming the variable, the file and, when known, the line.
+func fileProblems(name, path string, err error) []Problem {
+	errs := []error{err}
 	var joined interface{ Unwrap() []error }
 	if errors.As(err, &joined) {
-		for _, p := range joined.Unwrap() {
-			e.bad("%s %s: %s", name, path, p)
-		}
-		return
+		errs = joined.Unwrap()
 	}
-	e.bad("%s %s: %s", name, path, err)
+	out := make([]Problem, len(errs))
+	for i, p := range errs {
+		out[i] = Problem{Setting: name, File: path, Message: p.Error()}
+		var fp *auth.FileProblem
+		if errors.As(p, &fp) {
+			out[i].Line = fp.Line
+		}
+	}
+	return out
 }
 
 func readBearer(e *envReader, cfg *auth.Config) {
@@ -151,6 +172,7 @@ func readBearer(e *envReader, cfg *auth.Config) {
 			e.bad("%s %s", from, err)
 		}
 	case file != "":
+		e.tokensFile = file
 		tokens, err := auth.ReadTokensFile(file)
 		if err != nil {
 			e.file("MCP_AUTH_TOKENS_FILE", file, err)
@@ -177,6 +199,7 @@ func readHMAC(e *envReader, cfg *auth.Config) {
 			e.bad("%s %s", from, err)
 		}
 	case file != "":
+		e.keysFile = file
 		keys, err := auth.ReadKeysFile(file)
 		if err != nil {
 			e.file("MCP_HMAC_KEYS_FILE", file, err)
@@ -310,18 +333,36 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
-	switch v := e.get("MCP_CLIENT_RATE_LIMIT"); v {
-	case "":
-	case "off":
-		cfg.ClientRateLimit = ratelimit.Rule{Limit: -1}
-	default:
-		n, d, ok := strings.Cut(v, "/")
-		limit, err1 := strconv.Atoi(n)
-		window, err2 := time.ParseDuration(d)
-		if !ok || err1 != nil || err2 != nil || limit <= 0 || window <= 0 {
-			e.bad(`MCP_CLIENT_RATE_LIMIT must be "N/duration" with positive N and duration, like "1000/1m", or "off", got %q`, v)
+	if v := e.get("MCP_CLIENT_RATE_LIMIT"); v != "" {
+		rule, p := parseClientRateLimit(v)
+		if p != "" {
+			e.bad("%s", p)
 		}
-		cfg.ClientRateLimit = ratelimit.Rule{Limit: limit, Window: window}
+		cfg.ClientRateLimit = rule
+	}
+	if v := e.get("MCP_TOOL_RATE_LIMITS"); v != "" {
+		rules, problems := parseToolRateLimits(v)
+		for _, p := range problems {
+			e.bad("%s", p)
+		}
+		cfg.ToolRateLimits = rules
+	}
+	if v := e.get("MCP_ALLOWLIST_FILES"); v != "" {
+		files, problems := parseAllowlistFiles(v, "")
+		for _, p := range problems {
+			e.bad("%s", p)
+		}
+		cfg.AllowlistFiles = files
+	}
+	cfg.SettingsFile = e.get("MCP_SETTINGS_FILE")
+	switch v := e.get("MCP_WATCH_INTERVAL"); v {
+	case "", "off":
+	default:
+		d, err := time.ParseDuration(v)
+		if err != nil || d < MinWatchInterval {
+			e.bad(`MCP_WATCH_INTERVAL must be a Go duration of at least %s like "5s", or "off", got %q`, MinWatchInterval, v)
+		}
+		cfg.WatchInterval = d
 	}
 	if v := e.get("MCP_TRUSTED_PROXIES"); v != "" {
 		p, err := ratelimit.ParsePrefixes(v)
@@ -341,5 +382,109 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if len(e.problems) > 0 {
 		return Config{}, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: strings.Join(e.problems, "; ")}
 	}
+	cfg.TokensFile, cfg.KeysFile = e.tokensFile, e.keysFile
 	return cfg, nil
+}
+
+// parseClientRateLimit reads MCP_CLIENT_RATE_LIMIT: "N/duration" or "off"
+// (Limit -1). It returns what is wrong, or "".
+func parseClientRateLimit(v string) (ratelimit.Rule, string) {
+	if v == "off" {
+		return ratelimit.Rule{Limit: -1}, ""
+	}
+	rule, ok := parseRule(v)
+	if !ok {
+		return rule, fmt.Sprintf(`MCP_CLIENT_RATE_LIMIT must be "N/duration" with positive N and duration, like "1000/1m", or "off", got %q`, v)
+	}
+	return rule, ""
+}
+
+// maxRuleLimit bounds the N of a rule, as x-rate-limit's perMinute is.
+const maxRuleLimit = 1_000_000_000
+
+// parseRule reads "N/duration" with a positive N and duration.
+func parseRule(v string) (ratelimit.Rule, bool) {
+	n, d, ok := strings.Cut(strings.TrimSpace(v), "/")
+	limit, err1 := strconv.Atoi(strings.TrimSpace(n))
+	window, err2 := time.ParseDuration(strings.TrimSpace(d))
+	rule := ratelimit.Rule{Limit: limit, Window: window}
+	return rule, ok && err1 == nil && err2 == nil && limit > 0 && limit <= maxRuleLimit && window > 0
+}
+
+// validToolName reports whether s is a tool name by the MCP grammar.
+func validToolName(s string) bool {
+	if len(s) < 1 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseToolRateLimits reads MCP_TOOL_RATE_LIMITS: comma-separated
+// "tool=N/duration" or "tool=off" (Limit -1), each tool once.
+func parseToolRateLimits(v string) (map[string]ratelimit.Rule, []string) {
+	rules := make(map[string]ratelimit.Rule)
+	var problems []string
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		tool, spec, ok := strings.Cut(part, "=")
+		tool, spec = strings.TrimSpace(tool), strings.TrimSpace(spec)
+		var rule ratelimit.Rule
+		switch {
+		case !ok || !validToolName(tool):
+			problems = append(problems, fmt.Sprintf(`MCP_TOOL_RATE_LIMITS entries must be "tool=N/duration" or "tool=off" with a tool name of 1 to 128 characters of A-Z a-z 0-9 _ . -, got %q`, part))
+			continue
+		case spec == "off":
+			rule = ratelimit.Rule{Limit: -1}
+		default:
+			var good bool
+			if rule, good = parseRule(spec); !good {
+				problems = append(problems, fmt.Sprintf(`MCP_TOOL_RATE_LIMITS entry for %s must be "N/duration" with positive N and duration, like "100/1m", or "off", got %q`, tool, spec))
+				continue
+			}
+		}
+		if _, dup := rules[tool]; dup {
+			problems = append(problems, fmt.Sprintf("MCP_TOOL_RATE_LIMITS names %s twice", tool))
+			continue
+		}
+		rules[tool] = rule
+	}
+	return rules, problems
+}
+
+// parseAllowlistFiles reads MCP_ALLOWLIST_FILES: comma-separated
+// "name=path", each name once; a relative path is taken from dir (when not
+// "").
+func parseAllowlistFiles(v, dir string) (map[string]string, []string) {
+	files := make(map[string]string)
+	var problems []string
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, path, ok := strings.Cut(part, "=")
+		name, path = strings.TrimSpace(name), strings.TrimSpace(path)
+		switch {
+		case !ok || name == "" || path == "":
+			problems = append(problems, fmt.Sprintf(`MCP_ALLOWLIST_FILES entries must be "name=path", like "symbols=/etc/desk/symbols.txt", got %q`, part))
+			continue
+		case files[name] != "":
+			problems = append(problems, fmt.Sprintf("MCP_ALLOWLIST_FILES names the allowlist %s twice", name))
+			continue
+		}
+		if dir != "" && !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		files[name] = path
+	}
+	return files, problems
 }

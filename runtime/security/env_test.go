@@ -68,9 +68,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"API_KEY_HMAC_SECRET implies hmac", map[string]string{"API_KEY_HMAC_SECRET": " " + goodSecret + "\n"},
 			hmac(auth.Key{ID: "default", Secret: goodSecret})},
 		{"explicit mode, any case", map[string]string{"AUTH_MODE": "HMAC", "MCP_HMAC_KEYS_FILE": keys},
-			hmac(auth.Key{ID: "desk-a-2025", Client: "desk-a", Secret: goodSecret}, auth.Key{ID: "desk-a-2026", Client: "desk-a", Secret: goodSecret + "x"})},
+			withKeysFile(keys, hmac(auth.Key{ID: "desk-a-2025", Client: "desk-a", Secret: goodSecret}, auth.Key{ID: "desk-a-2026", Client: "desk-a", Secret: goodSecret + "x"}))},
 		{"tokens file", map[string]string{"MCP_AUTH_TOKENS_FILE": tokens},
-			bearer(auth.Token{ID: "ci", Token: goodToken}, auth.Token{Token: goodToken + "x"})},
+			withTokensFile(tokens, bearer(auth.Token{ID: "ci", Token: goodToken}, auth.Token{Token: goodToken + "x"}))},
 		{"an encrypted token", encrypted("ENCRYPTED_AUTH_TOKEN", goodToken), bearer(auth.Token{Token: goodToken})},
 		{"an encrypted secret", encrypted("ENCRYPTED_API_KEY_HMAC_SECRET", goodSecret), hmac(auth.Key{ID: "default", Secret: goodSecret})},
 		{"API versions", map[string]string{"API_KEY_HMAC_SECRET": goodSecret, "MCP_API_VERSIONS": "1.0.0, 1.1.0"},
@@ -90,6 +90,9 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+func withKeysFile(path string, c security.Config) security.Config   { c.KeysFile = path; return c }
+func withTokensFile(path string, c security.Config) security.Config { c.TokensFile = path; return c }
 
 func TestConfigFromEnvProblems(t *testing.T) {
 	unknownField := writeFile(t, `{"keys":[{"id":"a","secret":"`+goodSecret+`","secrte":"x"}]}`)
@@ -137,18 +140,18 @@ func TestConfigFromEnvProblems(t *testing.T) {
 		{"missing keys file", map[string]string{"MCP_HMAC_KEYS_FILE": "/nonexistent/keys.json"},
 			"MCP_HMAC_KEYS_FILE /nonexistent/keys.json: cannot be read: no such file or directory"},
 		{"unknown field", map[string]string{"MCP_HMAC_KEYS_FILE": unknownField},
-			"MCP_HMAC_KEYS_FILE " + unknownField + `: is not valid: json: unknown field "secrte"`},
+			"MCP_HMAC_KEYS_FILE " + unknownField + `:1: is not valid: json: unknown field "secrte"`},
 		{"data after the object", map[string]string{"MCP_HMAC_KEYS_FILE": trailing},
-			"MCP_HMAC_KEYS_FILE " + trailing + ": is not valid: data after the JSON object"},
+			"MCP_HMAC_KEYS_FILE " + trailing + ":1: is not valid: data after the JSON object"},
 		{"every problem of a keys file", map[string]string{"MCP_HMAC_KEYS_FILE": badKeys},
-			"MCP_HMAC_KEYS_FILE " + badKeys + `: keys[0] id must be 1 to 64 characters of A-Z a-z 0-9 _ . -, got "a b"; ` +
-				"MCP_HMAC_KEYS_FILE " + badKeys + `: keys[1] client must be 1 to 64 characters of A-Z a-z 0-9 _ . -, got "x:y"; ` +
-				"MCP_HMAC_KEYS_FILE " + badKeys + ": keys[1] secret must be at least 32 bytes, got 5 (generate one with: openssl rand -hex 32); " +
-				"MCP_HMAC_KEYS_FILE " + badKeys + `: keys[2] id "k" is used twice`},
+			"MCP_HMAC_KEYS_FILE " + badKeys + `:1: keys[0] id must be 1 to 64 characters of A-Z a-z 0-9 _ . -, got "a b"; ` +
+				"MCP_HMAC_KEYS_FILE " + badKeys + `:1: keys[1] client must be 1 to 64 characters of A-Z a-z 0-9 _ . -, got "x:y"; ` +
+				"MCP_HMAC_KEYS_FILE " + badKeys + ":1: keys[1] secret must be at least 32 bytes, got 5 (generate one with: openssl rand -hex 32); " +
+				"MCP_HMAC_KEYS_FILE " + badKeys + `:1: keys[2] id "k" is used twice`},
 		{"empty keys file", map[string]string{"MCP_HMAC_KEYS_FILE": noKeys},
 			"MCP_HMAC_KEYS_FILE " + noKeys + ": no keys"},
 		{"token listed twice", map[string]string{"MCP_AUTH_TOKENS_FILE": twiceTokens},
-			"MCP_AUTH_TOKENS_FILE " + twiceTokens + ": tokens[1] token is listed twice"},
+			"MCP_AUTH_TOKENS_FILE " + twiceTokens + ":1: tokens[1] token is listed twice"},
 		{"bad rate limit", map[string]string{"MCP_CLIENT_RATE_LIMIT": "100 per minute"},
 			`MCP_CLIENT_RATE_LIMIT must be "N/duration" with positive N and duration, like "1000/1m", or "off", got "100 per minute"`},
 		{"bad proxy", map[string]string{"MCP_TRUSTED_PROXIES": "10.0.0.0/33"},

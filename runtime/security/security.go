@@ -12,12 +12,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+	"github.com/mcpgen/mcpgen/runtime/typed"
 
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
 	"github.com/mcpgen/mcpgen/runtime/security/auth"
@@ -49,6 +52,29 @@ type Config struct {
 	// loopback, for a server behind a gateway that authenticates for it
 	// (MCP_ALLOW_UNAUTHENTICATED=true). See Stack.CheckListenAddr.
 	AllowUnauthenticated bool
+
+	// ToolRateLimits override the tools' x-rate-limit, by tool name
+	// (MCP_TOOL_RATE_LIMITS): a Rule, or Limit -1 for no limit ("off").
+	ToolRateLimits map[string]ratelimit.Rule
+	// AllowlistFiles binds allowlists (x-allowlists, found by name with
+	// typed.Allowlists) to files of values, one a line
+	// (MCP_ALLOWLIST_FILES): name → path. The files are read when the
+	// stack is built and on every reload.
+	AllowlistFiles map[string]string
+	// SettingsFile (MCP_SETTINGS_FILE) holds NAME=value lines of the
+	// reloadable settings, MCP_CLIENT_RATE_LIMIT, MCP_TOOL_RATE_LIMITS and
+	// MCP_ALLOWLIST_FILES, each replacing the field above when given. It
+	// is read when the stack is built and on every reload.
+	SettingsFile string
+	// TokensFile and KeysFile are the files the bearer tokens
+	// (MCP_AUTH_TOKENS_FILE) or HMAC keys (MCP_HMAC_KEYS_FILE) of Auth were
+	// read from; a reload reads them again.
+	TokensFile, KeysFile string
+	// WatchInterval (MCP_WATCH_INTERVAL), when positive, is how often the
+	// files above are checked for a change (modification time, size,
+	// identity); a change that has stayed one interval reloads them. Zero
+	// reloads only on Stack.Reload (SIGHUP, through the server).
+	WatchInterval time.Duration
 }
 
 // Options replace the parts of a Stack that are not configuration. The
@@ -84,6 +110,11 @@ type Options struct {
 	// as scopes_supported; ToolScopes, the tool gate, checks every call
 	// whatever this holds.
 	ToolScopes map[string][]string
+	// Tools names the registered tools, each with its x-rate-limit in
+	// calls a minute (0 for none): MCP_TOOL_RATE_LIMITS may then name only
+	// these tools, and configuration-change records give the definition's
+	// limit a changed override replaces. Nil accepts any tool name.
+	Tools map[string]int
 	// Now is the clock of timestamps, windows and events (time.Now when
 	// nil).
 	Now func() time.Time
@@ -101,8 +132,19 @@ type Stack struct {
 	limiter   store.Limiter
 	stores    []namedStore // for Ready
 	clientKey ratelimit.KeyFunc
-	limit     func(http.Handler) http.Handler // the client rate limit; nil when off
 	idem      func(http.Handler) http.Handler
+
+	// The reloadable settings: the current ones (their client rate limit,
+	// tool limits and allowlist files), swapped whole by Reload; what
+	// Reload is serialized by; the files the last read touched, which the
+	// watcher checks; the registered tools.
+	live      atomic.Pointer[liveConfig]
+	reloadMu  sync.Mutex
+	watched   atomic.Pointer[[]string]
+	tools     map[string]int
+	stopWatch chan struct{}
+	watchDone sync.WaitGroup
+	closeOnce sync.Once
 
 	// oauth mode: the protected-resource metadata endpoint (nil in other
 	// modes), the tools' scopes, whether tools/list is filtered by them.
@@ -137,6 +179,7 @@ func New(cfg Config, opts Options) (*Stack, error) {
 	s := &Stack{
 		cfg:       cfg,
 		limiter:   opts.Limiter,
+		tools:     opts.Tools,
 		clientKey: ratelimit.ClientKey(cfg.TrustedProxies),
 		stores: []namedStore{
 			{"rate-limit", opts.Limiter}, {"nonce", opts.Nonces}, {"idempotency", opts.Idempotency},
@@ -193,26 +236,26 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		}
 	}
 
-	if cfg.ClientRateLimit.Limit >= 0 {
-		rule := cfg.ClientRateLimit
-		if rule == (ratelimit.Rule{}) {
-			rule = ratelimit.DefaultRule
-		}
-		if err := rule.Validate(); err != nil {
-			problems = append(problems, fmt.Sprintf("the client rate limit must have a positive limit and window, got %d per %s", rule.Limit, rule.Window))
-		} else {
-			s.limit, _ = ratelimit.Middleware(ratelimit.Config{Limiter: opts.Limiter, Rule: rule, Key: s.clientKey, OnReject: s.Refused})
-		}
-	}
 	s.idem = idempotency.Middleware(idempotency.Config{
 		Store:        opts.Idempotency,
 		Client:       s.clientKey,
 		MaxBodyBytes: cfg.Auth.MaxBodyBytes,
 		OnReject:     s.Refused,
 	})
+	// The reloadable settings, from the settings and allowlist files as
+	// well as cfg: read as a reload reads them, applied without records.
+	next, files, readProblems := s.read(false)
+	for _, p := range readProblems {
+		problems = append(problems, p.String())
+	}
 	if len(problems) > 0 {
 		s.Close()
 		return nil, &mcperr.Error{Code: mcperr.CodeMissingConfiguration, Message: "security: " + strings.Join(problems, "; ")}
+	}
+	s.apply(next, nil)
+	s.watched.Store(&files)
+	if cfg.WatchInterval > 0 {
+		s.startWatch(cfg.WatchInterval)
 	}
 	return s, nil
 }
@@ -257,9 +300,7 @@ func (s *Stack) HTTP(next http.Handler) http.Handler {
 	h := s.idem(next)
 	h = s.scopeCheck(h)
 	h = s.authn.Replay(h)
-	if s.limit != nil {
-		h = s.limit(h)
-	}
+	h = &clientLimitLayer{s: s, next: h}
 	h = s.authn.Authenticate(h)
 	switch s.Mode() {
 	case auth.ModeNone:
@@ -317,8 +358,31 @@ func (s *Stack) Refused(r *http.Request, status int, err *mcperr.Error, event st
 // MCP-006, whose details say when to retry (limit, remaining, reset,
 // retry_after_seconds); a store that fails, MCP-003. The call's security
 // event is written when the server records the call (Record).
+//
+// MCP_TOOL_RATE_LIMITS (Config.ToolRateLimits, or the settings file)
+// overrides perMinute for the tools it names, with a limit of any window
+// or none ("off"); a reload changes it for the calls that start after it.
 func (s *Stack) ToolLimit(ctx context.Context, tool string, perMinute int) error {
+	if rule, ok := s.live.Load().tools[tool]; ok {
+		return allowTool(ctx, s.limiter, principal.ClientID(ctx), tool, rule)
+	}
 	return ratelimit.AllowTool(ctx, s.limiter, principal.ClientID(ctx), tool, perMinute)
+}
+
+// DataAccess writes the data_access record (class data_access, 365
+// days) of a call that read or wrote stored data: the resource and the
+// action, with the call's correlation ID and client (the one of ctx when
+// e has none). The server writes one for every call of a tool whose
+// definition declares x-audit data_access. The resource is redacted by
+// pattern like every free-form field; it must never be the value of an
+// x-sensitive field, which the server and the generator see to.
+func (s *Stack) DataAccess(ctx context.Context, e audit.DataAccess) {
+	if e.ClientID == "" {
+		e.ClientID = principal.ClientID(ctx)
+	}
+	if err := s.audit.DataAccess(e); err != nil {
+		s.logger.Error("data access record not written", "error", err, "resource", e.Resource)
+	}
 }
 
 // Record writes the events of one finished tool call: a tool_execution
@@ -372,8 +436,23 @@ func isLoopback(addr string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// Close closes the audit file the stack opened, if any.
+// Close stops the file watch, gives the allowlists the stack bound to
+// files back their definitions' values, and closes the audit file the
+// stack opened, if any.
 func (s *Stack) Close() error {
+	s.closeOnce.Do(func() {
+		if s.stopWatch != nil {
+			close(s.stopWatch)
+			s.watchDone.Wait()
+		}
+		if l := s.live.Load(); l != nil {
+			for name := range l.lists {
+				for _, a := range typed.Allowlists(name) {
+					a.Replace(a.Defaults())
+				}
+			}
+		}
+	})
 	if s.auditFile == nil {
 		return nil
 	}

@@ -223,7 +223,7 @@ func readEntries(path, member string) ([]entry, error) {
 	if err != nil {
 		return nil, &FileProblem{Message: "cannot be read: " + strings.TrimPrefix(err.Error(), "open "+path+": ")}
 	}
-	lineAt := func(off int64) int { return 1 + bytes.Count(raw[:min(int(off), len(raw))], []byte{'\n'}) }
+	lineAt := func(off int64) int { return 1 + bytes.Count(raw[:min(max(int(off), 0), len(raw))], []byte{'\n'}) }
 	// start returns where the value after off begins: past spaces, a comma
 	// or a colon.
 	start := func(off int64) int64 {
@@ -241,6 +241,7 @@ func readEntries(path, member string) ([]entry, error) {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
 			p.Line = lineAt(syntax.Offset)
+			p.Message = "is not valid: " + syntaxText(syntax)
 		} else {
 			p.Line = lineAt(start(dec.InputOffset()))
 		}
@@ -282,6 +283,14 @@ func readEntries(path, member string) ([]entry, error) {
 			at := start(dec.InputOffset())
 			var e json.RawMessage
 			if err := dec.Decode(&e); err != nil {
+				// The offset of a Decoder's syntax error counts only the
+				// bytes its earlier Decode calls read: a fresh decoder
+				// from the entry's start finds the same error, counted
+				// from there.
+				var syntax *json.SyntaxError
+				if errors.As(json.NewDecoder(bytes.NewReader(raw[at:])).Decode(&e), &syntax) {
+					return nil, &FileProblem{Line: lineAt(at + syntax.Offset - 1), Message: "is not valid: " + syntaxText(syntax)}
+				}
 				return nil, invalid(err)
 			}
 			entries = append(entries, entry{raw: e, line: lineAt(at)})
@@ -297,6 +306,12 @@ func readEntries(path, member string) ([]entry, error) {
 		return nil, &FileProblem{Line: lineAt(start(dec.InputOffset())), Message: "is not valid: data after the JSON object"}
 	}
 	return entries, nil
+}
+
+// syntaxText is a syntax error's message, without the "key:value" that a
+// redactor would take for a name and a secret.
+func syntaxText(err *json.SyntaxError) string {
+	return strings.ReplaceAll(err.Error(), "key:value pair", "member")
 }
 
 // decodeEntry decodes one element strictly, and returns a problem or "".
