@@ -16,7 +16,8 @@ import (
 
 // Main runs the server as a program and exits the process: it reads the
 // configuration from the environment, with flags overriding it (-h lists
-// both), serves until SIGINT or SIGTERM, shuts down gracefully, and exits
+// both), serves until SIGINT or SIGTERM, reloading the keys, tokens,
+// allowlist and settings files on SIGHUP (Reload), shuts down gracefully, and exits
 // with status 0, 2 for a configuration problem (MCP-011, reported with
 // every problem at once) or 1 for any other failure. A server's main is the
 // tools registered, then Main:
@@ -59,6 +60,10 @@ func (s *Server) command(name string, args []string, getenv func(string) string,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1) // SIGHUP reloads the configuration (Reload)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go s.reloadOn(ctx, hup)
 	if err := s.Run(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		if isConfigError(err) {

@@ -61,6 +61,9 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 		if opts.ToolScopes == nil {
 			opts.ToolScopes = s.toolScopes()
 		}
+		if opts.Tools == nil {
+			opts.Tools = s.toolLimits()
+		}
 		stack, err := security.New(cfg.Security, opts)
 		if err != nil {
 			s.secureErr = err
@@ -71,6 +74,7 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			return
 		}
 		s.stack = stack
+		running.Store(s, stack) // for Reload
 		s.logs.set(stack.Logger().Handler())
 		s.gates = append(s.gates, func(ctx context.Context, t *Tool) error {
 			if req := Request(ctx); req == nil || req.Extra == nil || req.Extra.Header == nil {
@@ -91,6 +95,9 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 				ArgsBytes:     c.ArgsBytes,
 				OutputBytes:   c.OutputBytes,
 			})
+			if rec, ok := dataAccess(ctx, c); ok {
+				stack.DataAccess(ctx, rec)
+			}
 		})
 		s.readiness = append(s.readiness, stack.Ready)
 	})
@@ -106,6 +113,17 @@ func (s *Server) toolScopes() map[string][]string {
 		if len(t.Policy.Scopes) > 0 {
 			out[name] = slices.Clone(t.Policy.Scopes)
 		}
+	}
+	return out
+}
+
+// toolLimits gathers the registered tools' x-rate-limit, by name.
+func (s *Server) toolLimits() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.tools))
+	for name, t := range s.tools {
+		out[name] = t.Policy.RateLimitPerMinute
 	}
 	return out
 }
@@ -136,6 +154,7 @@ func (s *Server) refused(r *http.Request, status int, e *mcperr.Error, event str
 func (s *Server) Close() error {
 	var errs []error
 	if s.stack != nil {
+		running.Delete(s)
 		errs = append(errs, s.stack.Close())
 	}
 	if s.redis != nil {

@@ -56,6 +56,29 @@ type Policy struct {
 	AuditClass         string        // x-audit; "" means "tool_execution"
 	Sensitive          []string      // JSON pointers of x-sensitive input fields
 	Scopes             []string      // x-scopes: the OAuth scopes a call needs (AUTH_MODE=oauth)
+	// DataAccess is what a call reads or writes, from the object form of
+	// x-audit: its data_access record names the resource and the action.
+	// Nil for a tool whose x-audit is the string "data_access": its
+	// records name the tool as the resource, and the action read when
+	// its annotations say readOnlyHint, write otherwise.
+	DataAccess *DataAccess
+}
+
+// DataAccess describes what a call of a data-access tool touches
+// ("x-audit": {"class": "data_access", "action": "read", "resource":
+// "/key", "store": "shared_state"}), for the call's data_access record.
+type DataAccess struct {
+	// Action is "read", "write" or "delete".
+	Action string
+	// Resource is the JSON pointer of the argument whose value names the
+	// resource, such as "/key"; "" when no argument does. It is never an
+	// x-sensitive field (the generator refuses one, and the server writes
+	// such a value as [REDACTED]).
+	Resource string
+	// Store names what holds the resource, such as "shared_state"; the
+	// record's resource is store/value ("shared_state/portfolio"). The
+	// tool's name when empty.
+	Store string
 }
 
 // Bind returns the Call of a generated tool with an outputSchema: decode
