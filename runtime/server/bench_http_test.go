@@ -325,7 +325,9 @@ const benchRound = 64
 
 // benchRun makes b.N tools/call requests to t, from one client per session
 // concurrently: directly to the handler when client is nil, else over HTTP.
-// It reports the median and 99th-percentile latency of a call.
+// It reports the median and 99th-percentile latency of a call, and the
+// process's CPU time per call (cpu-µs/op: server, clients and garbage
+// collector together; unlike wall time, not inflated by other processes).
 func benchRun(b *testing.B, t *benchTarget, client *http.Client, url string, sessions []string) {
 	c := len(sessions)
 	status, body := benchDoQuiet(t.handler, client, url, t.prepare(b, url, benchCall, sessions[0], 1)[0])
@@ -333,6 +335,7 @@ func benchRun(b *testing.B, t *benchTarget, client *http.Client, url string, ses
 	lat := make([][]time.Duration, c)
 	reqs := make([][]benchRequest, c)
 	var failed atomic.Value
+	var cpu time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for done := 0; done < b.N; {
@@ -342,6 +345,7 @@ func benchRun(b *testing.B, t *benchTarget, client *http.Client, url string, ses
 			reqs[i] = t.prepare(b, url, benchCall, sessions[i], n)
 			done += n
 		}
+		cpu -= processCPU()
 		b.StartTimer()
 		var wg sync.WaitGroup
 		for i := range c {
@@ -358,11 +362,15 @@ func benchRun(b *testing.B, t *benchTarget, client *http.Client, url string, ses
 			})
 		}
 		wg.Wait()
+		cpu += processCPU()
 		if f := failed.Load(); f != nil {
 			b.Fatalf("%s: %s", t.name, f)
 		}
 	}
 	b.StopTimer()
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/1e3, "cpu-µs/op")
+	}
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	if len(all) > 0 {
