@@ -286,9 +286,6 @@ type recorder struct {
 	overflow bool
 }
 
-// recorderBuffer is the body buffer a recorder starts with (or less, under
-// a smaller cap): one allocation for a typical tool result.
-const recorderBuffer = 1 << 10
 
 func (c *recorder) WriteHeader(status int) {
 	if status >= 100 && status <= 199 { // informational: another status follows
@@ -325,12 +322,12 @@ func (c *recorder) Write(p []byte) (int, error) {
 		c.WriteHeader(http.StatusOK)
 	}
 	if !c.overflow {
-		switch {
-		case len(c.body)+len(p) > c.max:
+		if len(c.body)+len(p) > c.max {
 			c.overflow, c.body = true, nil
-		case c.body == nil:
-			c.body = append(make([]byte, 0, min(c.max, max(recorderBuffer, len(p)))), p...)
-		default:
+		} else {
+			// The go-sdk writes each SSE event and each JSON response in
+			// one Write, so a response of one message takes one allocation
+			// of about its size.
 			c.body = append(c.body, p...)
 		}
 	}
