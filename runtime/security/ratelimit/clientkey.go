@@ -31,9 +31,9 @@ func ClientKey(trustedProxies []netip.Prefix) KeyFunc {
 		}
 		if addr.Is6() {
 			p, _ := addr.Prefix(64)
-			return "ip:" + p.String()
+			return string(p.AppendTo(append(make([]byte, 0, 48), "ip:"...)))
 		}
-		return "ip:" + addr.String()
+		return string(addr.AppendTo(append(make([]byte, 0, 24), "ip:"...)))
 	}
 }
 

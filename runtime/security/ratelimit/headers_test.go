@@ -52,3 +52,17 @@ func BenchmarkMiddleware(b *testing.B) {
 		h.ServeHTTP(w, r)
 	}
 }
+
+func TestClientKeyOfAnAddressAllocatesItsString(t *testing.T) {
+	key := ClientKey(nil)
+	for _, c := range []struct{ remote, want string }{
+		{"203.0.113.7:4000", "ip:203.0.113.7"},
+		{"[2001:db8:1:2:3:4:5:6]:4000", "ip:2001:db8:1:2::/64"},
+		{"[::ffff:203.0.113.7]:4000", "ip:203.0.113.7"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://localhost/mcp", nil)
+		r.RemoteAddr = c.remote
+		assert.Equal(t, c.want, key(r))
+		assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { key(r) }), 1.0, c.remote)
+	}
+}
