@@ -34,10 +34,15 @@ type emitter struct {
 	names     map[*Schema]string // dynamic validators, by place
 	evals     map[string]bool    // eval functions asked for, by name
 	evalQueue []evalFunc         // in the order asked for
+
+	sc            scope             // the dynamic scope of the validator being written
+	instances     map[string]string // validators of schemas in a scope, by schema and scope
+	instanceQueue []instance        // in the order asked for
+	taken         map[string]bool   // validator names
 }
 
 func newEmitter(pkg *Package) *emitter {
-	return &emitter{pkg: pkg, names: map[*Schema]string{}, evals: map[string]bool{}}
+	return &emitter{pkg: pkg, names: map[*Schema]string{}, evals: map[string]bool{}, instances: map[string]string{}, taken: map[string]bool{}}
 }
 
 // comment returns s as line comments, one per line of s. Each line starts

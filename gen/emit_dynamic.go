@@ -1,21 +1,121 @@
 package gen
 
 import (
+	"path"
 	"strconv"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
 )
 
-// dynamicName names the dynamic validator of s.
-func (e *emitter) dynamicName(s *Schema) string { return e.names[s] }
+// A "$dynamicRef" means what the dynamic scope makes it mean: the
+// outermost schema resource entered on the way to it that has a
+// "$dynamicAnchor" of its name. Every path to a schema is known when
+// generating, so a schema from which such a ref is reached gets one
+// validator per scope it is reached in (an instance), and each resolves
+// its dynamic refs statically. A schema no dynamic ref is reached from has
+// one validator, named after its place.
+
+// scope is the part of the dynamic scope a validator depends on: for each
+// dynamic anchor name reachable from its schema, the outermost resource
+// entered with a "$dynamicAnchor" of that name.
+type scope map[string]*resource
+
+// instance is one validator to write: a schema in a scope.
+type instance struct {
+	s  *Schema
+	sc scope
+}
+
+// key tells scopes apart: the resource of each name.
+func (sc scope) key() string {
+	var b strings.Builder
+	for _, name := range sortedKeys(sc) {
+		b.WriteString(name + "=" + sc[name].node.Pos() + ";")
+	}
+	return b.String()
+}
+
+// words names a scope in a validator's name: Via, then each name and the
+// place of the resource that gives it.
+func (sc scope) words() string {
+	var b strings.Builder
+	for _, name := range sortedKeys(sc) {
+		r := sc[name]
+		b.WriteString("Via" + GoName(name) + GoName(strings.TrimSuffix(path.Base(r.node.File.Path), ".json")) + pointerWords(r.node.Pointer))
+	}
+	return b.String()
+}
+
+// enter returns the scope a validator of sub runs in when the one being
+// written (in scope e.sc) applies sub: the scope kept for the names sub
+// depends on, and sub's own resource for those no outer resource gave.
+func (e *emitter) enter(sub *Schema) scope {
+	if len(sub.dynNames) == 0 {
+		return nil
+	}
+	next := scope{}
+	for _, name := range sub.dynNames {
+		if r, ok := e.sc[name]; ok {
+			next[name] = r
+		} else if sub.res != nil && sub.res.dynamic[name] != nil {
+			next[name] = sub.res
+		}
+	}
+	return next
+}
+
+// dynamicName names the validator of sub as the validator being written
+// applies it, asking for it when it is an instance of its own.
+func (e *emitter) dynamicName(sub *Schema) string { return e.instanceName(sub, e.enter(sub)) }
+
+// instanceName names the validator of s in scope sc. A schema no dynamic
+// ref is reached from has one, named after its place and written with the
+// package; the others are written when first asked for.
+func (e *emitter) instanceName(s *Schema, sc scope) string {
+	if len(s.dynNames) == 0 {
+		return e.names[s]
+	}
+	key := strconv.Itoa(s.ID) + ":" + sc.key()
+	if name, ok := e.instances[key]; ok {
+		return name
+	}
+	base := e.names[s] + sc.words()
+	name := base
+	for i := 2; e.taken[name]; i++ {
+		name = base + "_" + strconv.Itoa(i)
+	}
+	e.taken[name] = true
+	e.instances[key] = name
+	e.instanceQueue = append(e.instanceQueue, instance{s, sc})
+	return name
+}
+
+// dynamicTarget is what the "$dynamicRef" of s, in the scope being
+// written, resolves to.
+func (e *emitter) dynamicTarget(s *Schema) *Schema {
+	if r := e.sc[s.DynamicName]; s.DynamicName != "" && r != nil {
+		for _, c := range s.DynamicCandidates {
+			if c.Node == r.dynamic[s.DynamicName] {
+				return c
+			}
+		}
+	}
+	return s.DynamicRef
+}
 
 // genDynamic writes the validator of a schema whose value is a typed.Value:
 // every keyword, for any JSON type, in the order JSON Schema evaluates them.
-func (e *emitter) genDynamic(f *jen.File, s *Schema) {
-	f = e.homes.of(s).f
-	f.Comment("// " + e.dynamicName(s) + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
-	f.Func().Id(e.dynamicName(s)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))).BlockFunc(func(g *jen.Group) {
+func (e *emitter) genDynamic(in instance) {
+	s := in.s
+	e.cur = e.homes.of(s)
+	f := e.cur.f
+	f.Line()
+	name := e.instanceName(s, in.sc)
+	e.sc = in.sc
+	defer func() { e.sc = nil }()
+	f.Comment("// " + name + " checks a value against " + sanitizeLine(s.Node.File.Path) + "#" + sanitizeLine(s.Node.Pointer) + ".")
+	f.Func().Id(name).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))).BlockFunc(func(g *jen.Group) {
 		e.dynamicBody(g, s)
 	})
 }
@@ -33,6 +133,9 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 	}
 	if s.Ref != nil {
 		g.Id(e.dynamicName(s.Ref)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
+	}
+	if s.DynamicRef != nil {
+		g.Id(e.dynamicName(e.dynamicTarget(s))).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 	}
 	if len(s.Types) > 0 {
 		var cond *jen.Statement
@@ -369,8 +472,8 @@ func (e *emitter) applyTo(sub *Schema, v jen.Code, keyword, msg string) jen.Code
 // evalName names the function that marks the members (kind "Props") or
 // items ("Items") a schema evaluates, for unevaluatedProperties and
 // unevaluatedItems.
-func (e *emitter) evalName(kind string, s *Schema) string {
-	return "eval" + kind + strings.TrimPrefix(e.names[s], "check")
+func (e *emitter) evalName(kind string, s *Schema, sc scope) string {
+	return "eval" + kind + strings.TrimPrefix(e.instanceName(s, sc), "check")
 }
 
 // evalBody marks in seen what s evaluates of v: through its own keywords
@@ -428,14 +531,18 @@ func (e *emitter) evalBody(kind string, s *Schema, withUnevaluated bool) []jen.C
 		}
 	}
 	call := func(sub *Schema) jen.Code {
-		e.needEval(kind, sub)
-		return jen.Id(e.evalName(kind, sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("seen"))
+		sc := e.enter(sub)
+		e.needEval(kind, sub, sc)
+		return jen.Id(e.evalName(kind, sub, sc)).Call(jen.Id("v"), jen.Id("p"), jen.Id("seen"))
 	}
 	matches := func(sub *Schema) *jen.Statement {
 		return rt("Matches").Call(jen.Id(e.dynamicName(sub)), jen.Id("v"), jen.Id("p"))
 	}
 	if s.Ref != nil {
 		out = append(out, call(s.Ref))
+	}
+	if s.DynamicRef != nil {
+		out = append(out, call(e.dynamicTarget(s)))
 	}
 	for _, sub := range s.AllOf {
 		out = append(out, call(sub))
@@ -465,19 +572,20 @@ func (e *emitter) evalBody(kind string, s *Schema, withUnevaluated bool) []jen.C
 }
 
 // needEval asks for the eval function of sub, emitted with the package.
-func (e *emitter) needEval(kind string, sub *Schema) {
-	key := e.evalName(kind, sub)
+func (e *emitter) needEval(kind string, sub *Schema, sc scope) {
+	key := e.evalName(kind, sub, sc)
 	if e.evals[key] {
 		return
 	}
 	e.evals[key] = true
-	e.evalQueue = append(e.evalQueue, evalFunc{kind, sub})
+	e.evalQueue = append(e.evalQueue, evalFunc{kind, sub, sc})
 }
 
 // evalFunc is one eval function to emit.
 type evalFunc struct {
 	kind   string
 	schema *Schema
+	sc     scope
 }
 
 // genEval writes the function that marks what s evaluates of a value.
@@ -486,9 +594,12 @@ func (e *emitter) genEval(f *jen.File, ef evalFunc) {
 	f = e.cur.f
 	f.Line()
 	what := map[string]string{"Props": "members", "Items": "items"}[ef.kind]
-	f.Comment("// " + e.evalName(ef.kind, ef.schema) + " marks the " + what + " of v that " + sanitizeLine(ef.schema.Node.File.Path) + "#" + sanitizeLine(ef.schema.Node.Pointer) + " evaluates.")
+	name := e.evalName(ef.kind, ef.schema, ef.sc)
+	e.sc = ef.sc
+	defer func() { e.sc = nil }()
+	f.Comment("// " + name + " marks the " + what + " of v that " + sanitizeLine(ef.schema.Node.File.Path) + "#" + sanitizeLine(ef.schema.Node.Pointer) + " evaluates.")
 	body := e.evalBody(ef.kind, ef.schema, true)
-	f.Func().Id(e.evalName(ef.kind, ef.schema)).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("seen").Index().Bool()).Block(body...)
+	f.Func().Id(name).Params(jen.Id("v").Op("*").Add(rt("Value")), jen.Id("p").Op("*").Add(rt("Path")), jen.Id("seen").Index().Bool()).Block(body...)
 }
 
 func (e *emitter) dynamicArray(s *Schema) []jen.Code {

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"net/url"
 	"path"
 	"sort"
 	"strconv"
@@ -32,12 +33,14 @@ type homes struct {
 	byFile map[*File]*fileBuilder // definitions files, by source file
 	tools  map[*Node]*Tool        // tool schema roots → their tool
 	order  []*fileBuilder
+	names  map[string]bool // file names taken
 	pkg    string
 }
 
 func (h *homes) add(name, owner string) *fileBuilder {
 	b := &fileBuilder{name: name, owner: owner, f: newFile(h.pkg), decimals: map[string]string{}, patterns: map[string]string{}}
 	h.order = append(h.order, b)
+	h.names[name] = true
 	return b
 }
 
@@ -50,14 +53,35 @@ func (h *homes) of(s *Schema) *fileBuilder {
 	if b, ok := h.byFile[f]; ok {
 		return b
 	}
-	b := h.add(defsFileName(f), "defs"+GoName(strings.TrimSuffix(path.Base(f.Path), ".json")))
+	// A shared schema file's declarations go to defs_<name>_mcpgen.go. Two
+	// files of the same name (in two folders, or two documents served for
+	// URIs) are told apart by the folders above them.
+	segments := strings.Split(strings.TrimSuffix(docPath(f), ".json"), "/")
+	var name, owner string
+	for n := 1; ; n++ {
+		words := segments[max(0, len(segments)-n):]
+		name = "defs_" + fileWord(strings.Join(words, "_")) + "_mcpgen.go"
+		owner = "defs" + GoName(strings.Join(words, " "))
+		if !h.names[name] || n >= len(segments) {
+			break
+		}
+	}
+	for i := 2; h.names[name]; i++ { // the same path twice: a file and a URI
+		name = strings.TrimSuffix(name, "_mcpgen.go") + strconv.Itoa(i) + "_mcpgen.go"
+		owner += strconv.Itoa(i)
+	}
+	b := h.add(name, owner)
 	h.byFile[f] = b
 	return b
 }
 
-// defsFileName is the file of the declarations of a shared schema file.
-func defsFileName(f *File) string {
-	return "defs_" + fileWord(strings.TrimSuffix(path.Base(f.Path), ".json")) + "_mcpgen.go"
+// docPath is the path of a definition file, or of the URI a served
+// document stands for.
+func docPath(f *File) string {
+	if u, err := url.Parse(f.Path); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
+		return strings.TrimPrefix(u.Host+u.Path+u.Opaque, "/")
+	}
+	return f.Path
 }
 
 func fileWord(name string) string {
@@ -99,7 +123,7 @@ func less(a, b *Schema) bool {
 func (e *emitter) nameDynamics(list []*Schema, h *homes) {
 	sorted := append([]*Schema(nil), list...)
 	sort.Slice(sorted, func(i, j int) bool { return less(sorted[i], sorted[j]) })
-	taken := map[string]bool{}
+	taken := e.taken
 	for _, s := range sorted {
 		base := "check" + docOwner(s, h) + pointerWords(strings.TrimPrefix(s.Node.Pointer, s.Root.Pointer))
 		name := base

@@ -434,6 +434,10 @@ func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 		jen.Return(jen.Id("vs").Dot("Err").Call(jen.Lit("invalid "+t.Name))),
 	)
 	f.Line()
+	// A tool's root is typed even when dynamic refs are reached from it: it
+	// is where every dynamic scope starts.
+	e.sc = e.enter(t.Schema)
+	defer func() { e.sc = nil }()
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).BlockFunc(func(g *jen.Group) {
 		for _, fl := range t.Fields {
 			var body []jen.Code

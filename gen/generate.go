@@ -20,6 +20,11 @@ type Config struct {
 	Sources []Source // definition files
 	// ReadFile reads files reached only through "$ref"; os.ReadFile when nil.
 	ReadFile func(name string) ([]byte, error)
+	// ReadURI serves the schema document an absolute URI stands for, to a
+	// "$ref" to a URI that no loaded schema identifies with "$id" (the JSON
+	// Schema Test Suite's remotes, a local copy of a published schema).
+	// mcpgen never fetches anything itself; nil refuses such refs.
+	ReadURI func(uri string) ([]byte, error)
 	// Strict makes warnings errors (mcpgen lint, and -strict).
 	Strict bool
 }
@@ -75,7 +80,8 @@ func Load(cfg Config) (*Package, error) {
 	for _, src := range cfg.Sources {
 		files = append(files, set.add(src.Name, src.Data, problems))
 	}
-	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{}, draft7: map[*Node]bool{}, detected: map[*Node]bool{}}
+	c := &compiler{set: set, problems: problems, compiled: map[*Node]*Schema{}, allow: map[string]*Node{}, allowGo: map[string]string{},
+		draft7: map[*Node]bool{}, detected: map[*Node]bool{}, ids: newIdentifiers(), readURI: cfg.ReadURI, refs: map[*Node]*Schema{}}
 	pkg := &Package{Name: cfg.Package}
 
 	// First pass: allowlists, so schemas can refer to them in any file order.
@@ -106,17 +112,34 @@ func Load(cfg Config) (*Package, error) {
 			schemaFiles = append(schemaFiles, f)
 		}
 	}
+	// Every document is scanned for its identifiers before any "$ref" is
+	// resolved, so a ref may name an "$id" of any loaded file.
+	type parsed struct {
+		t *Tool
+		n *Node
+	}
+	var tools []parsed
+	for _, n := range toolNodes {
+		if t := c.parseTool(n); t != nil {
+			tools = append(tools, parsed{t, n})
+			for _, key := range []string{"inputSchema", "outputSchema"} {
+				if doc := n.Get(key); doc != nil {
+					c.scan(doc, fileURI(n.File.Path), false)
+				}
+			}
+		}
+	}
+	for _, f := range schemaFiles {
+		c.scan(f.Root, fileURI(f.Path), true)
+	}
 	for _, f := range schemaFiles {
 		c.compile(f.Root, f.Root)
 	}
 
 	names := map[string]*Node{}
 	goNames := map[string]*Node{}
-	for _, n := range toolNodes {
-		t := c.parseTool(n)
-		if t == nil {
-			continue
-		}
+	for _, p := range tools {
+		t, n := p.t, p.n
 		if t.Name != "" {
 			if prev, ok := names[t.Name]; ok {
 				c.errorf(n.Get("name"), "tool name %q is already used at %s", t.Name, prev.Pos())
@@ -128,14 +151,17 @@ func Load(cfg Config) (*Package, error) {
 		}
 		if in := n.Get("inputSchema"); in != nil {
 			t.InputSchema = c.compile(in, in)
+			t.InputSchema.toolRoot = true
 			c.requireObject(t.InputSchema, "inputSchema")
 		}
 		if out := n.Get("outputSchema"); out != nil {
 			t.OutputSchema = c.compile(out, out)
+			t.OutputSchema.toolRoot = true
 			c.requireObject(t.OutputSchema, "outputSchema")
 		}
 		pkg.Tools = append(pkg.Tools, t)
 	}
+	c.resolveDynamic()
 	c.checkLoops()
 	for _, s := range c.order {
 		s.Rules = rulesOf(s)
@@ -164,10 +190,10 @@ func Load(cfg Config) (*Package, error) {
 			t.Output = ty.typeOf(t.OutputSchema, t.GoName+"Output")
 		}
 		pkg.toolTypes = append(pkg.toolTypes, ty.types[before:])
-		t.PublishedInput, _ = publishSchema(set, t.InputSchema, enums, c.detected[t.InputSchema.Node])
+		t.PublishedInput, _ = publishSchema(c, t.InputSchema, enums, c.detected[t.InputSchema.Node])
 		if t.OutputSchema != nil {
 			var used []*Node
-			t.PublishedOutput, used = publishSchema(set, t.OutputSchema, enums, c.detected[t.OutputSchema.Node])
+			t.PublishedOutput, used = publishSchema(c, t.OutputSchema, enums, c.detected[t.OutputSchema.Node])
 			for _, n := range used {
 				if !refused[n] {
 					refused[n] = true
@@ -454,7 +480,7 @@ func Generate(cfg Config) (*Output, error) {
 		return nil, err
 	}
 	e := newEmitter(pkg)
-	h := &homes{byRoot: map[*Node]*fileBuilder{}, byFile: map[*File]*fileBuilder{}, tools: map[*Node]*Tool{}, pkg: pkg.Name}
+	h := &homes{byRoot: map[*Node]*fileBuilder{}, byFile: map[*File]*fileBuilder{}, tools: map[*Node]*Tool{}, names: map[string]bool{}, pkg: pkg.Name}
 	e.homes = h
 	reg := h.add(packageFileName, "register")
 	for _, t := range pkg.Tools {
@@ -482,12 +508,19 @@ func Generate(cfg Config) (*Output, error) {
 	dynamic := append([]*Schema(nil), pkg.Dynamic...)
 	sort.SliceStable(dynamic, func(i, j int) bool { return less(dynamic[i], dynamic[j]) })
 	for _, s := range dynamic {
-		e.cur = h.of(s)
-		e.cur.f.Line()
-		e.genDynamic(e.cur.f, s)
+		if len(s.dynNames) == 0 { // the others are written per scope, when asked for
+			e.genDynamic(instance{s: s})
+		}
 	}
-	for i := 0; i < len(e.evalQueue); i++ { // an eval function may ask for more
-		e.genEval(nil, e.evalQueue[i])
+	// A validator or eval function may ask for more of either.
+	for i, j := 0, 0; i < len(e.instanceQueue) || j < len(e.evalQueue); {
+		if i < len(e.instanceQueue) {
+			e.genDynamic(e.instanceQueue[i])
+			i++
+			continue
+		}
+		e.genEval(nil, e.evalQueue[j])
+		j++
 	}
 	e.cur = reg
 	e.genPackageFile(reg.f)

@@ -31,6 +31,7 @@ type instanceViolation struct {
 type instanceChecker struct {
 	lists    map[string]*typed.Allowlist
 	patterns map[string]*regexp.Regexp
+	scope    []*resource // the dynamic scope: resources entered, outermost first
 }
 
 func newInstanceChecker(lists []*AllowlistDecl) *instanceChecker {
@@ -83,6 +84,10 @@ func (ic *instanceChecker) valid(s *Schema, v *Node, at string) (bool, evaluated
 func (ic *instanceChecker) validate(s *Schema, v *Node, at string, out *[]instanceViolation) evaluated {
 	var ev evaluated
 	add := func(keyword, msg string) { *out = append(*out, instanceViolation{at, keyword, msg}) }
+	if s.res != nil && (len(ic.scope) == 0 || ic.scope[len(ic.scope)-1] != s.res) {
+		ic.scope = append(ic.scope, s.res)
+		defer func() { ic.scope = ic.scope[:len(ic.scope)-1] }()
+	}
 	if s.Always != nil {
 		if !*s.Always {
 			add("false", "no value is allowed here")
@@ -91,6 +96,9 @@ func (ic *instanceChecker) validate(s *Schema, v *Node, at string, out *[]instan
 	}
 	if s.Ref != nil {
 		ev.merge(ic.validate(s.Ref, v, at, out))
+	}
+	if s.DynamicRef != nil {
+		ev.merge(ic.validate(ic.dynamicTarget(s), v, at, out))
 	}
 	// x-normalize applies before any check, as in the decoder.
 	text := v.Str
@@ -164,6 +172,23 @@ func (ic *instanceChecker) validate(s *Schema, v *Node, at string, out *[]instan
 		ic.array(s, v, at, out, &ev)
 	}
 	return ev
+}
+
+// dynamicTarget resolves the "$dynamicRef" of s in the dynamic scope: the
+// outermost resource entered with a "$dynamicAnchor" of its name decides.
+func (ic *instanceChecker) dynamicTarget(s *Schema) *Schema {
+	if s.DynamicName != "" {
+		for _, r := range ic.scope {
+			if n := r.dynamic[s.DynamicName]; n != nil {
+				for _, c := range s.DynamicCandidates {
+					if c.Node == n {
+						return c
+					}
+				}
+			}
+		}
+	}
+	return s.DynamicRef
 }
 
 // rule appends the violations of one rule by v (text is a string's

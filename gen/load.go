@@ -3,7 +3,6 @@ package gen
 import (
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -90,54 +89,8 @@ func (fsx *fileSet) add(name string, data []byte, problems *Problems) *File {
 	return f
 }
 
-// resolve finds the node a "$ref" at n points to: a JSON pointer in the same
-// file or in a sibling file. Network and absolute refs are refused; nothing
-// is ever fetched.
-// Fragments of same-document refs are relative to root, the schema document
-// that holds n; a sibling file's fragments are relative to that file.
-func (fsx *fileSet) resolve(n, root *Node, ref string, problems *Problems) (*Node, *Node) {
-	u, err := url.Parse(ref)
-	if err != nil {
-		problems.Add(n, fmt.Sprintf("$ref %s is not a valid URI reference: %v", strconv.Quote(ref), err))
-		return nil, nil
-	}
-	if u.Scheme != "" || u.Host != "" {
-		problems.Add(n, fmt.Sprintf("$ref %s: network and absolute refs are never fetched; use \"#/$defs/...\" or a sibling file", strconv.Quote(ref)))
-		return nil, nil
-	}
-	target := n.File
-	if u.Path == "" {
-		return walkPointer(n, root, ref, u.Fragment, problems), root
-	}
-	{
-		if path.IsAbs(u.Path) || strings.HasPrefix(path.Clean(u.Path), "..") {
-			problems.Add(n, fmt.Sprintf("$ref %s: only files in the same folder (or below it) can be referenced", strconv.Quote(ref)))
-			return nil, nil
-		}
-		name := path.Join(path.Dir(n.File.Path), u.Path)
-		f, ok := fsx.files[path.Clean(name)]
-		if !ok {
-			data, err := fsx.readFile(name)
-			if err != nil {
-				problems.Add(n, fmt.Sprintf("$ref %s: cannot read %s: %v", strconv.Quote(ref), name, errText(err)))
-				return nil, nil
-			}
-			f = fsx.add(name, data, problems)
-		}
-		target = f
-	}
-	if target.Root == nil {
-		return nil, nil // its parse error is already reported
-	}
-	return walkPointer(n, target.Root, ref, u.Fragment, problems), target.Root
-}
-
 // walkPointer follows the JSON pointer frag from root.
 func walkPointer(n, root *Node, ref, frag string, problems *Problems) *Node {
-	if frag != "" && !strings.HasPrefix(frag, "/") {
-		problems.Add(n, fmt.Sprintf("$ref %s: anchors are not supported; use a JSON pointer such as \"#/$defs/name\"", strconv.Quote(ref)))
-		return nil
-	}
 	node := root
 	if frag != "" {
 		for _, tok := range strings.Split(frag[1:], "/") {

@@ -18,7 +18,7 @@ func compactJSON(n *Node) string {
 // sibling files bundled under "$defs" (clients cannot read our files), and
 // the allowlists a schema publishes as an "enum" where its x-allowlist was.
 type publisher struct {
-	set     *fileSet
+	c       *compiler
 	keep    map[*Node]bool   // nodes a ref reaches, and the objects that hold them
 	refd    map[*Node]bool   // nodes a ref reaches
 	enums   map[*Node]string // schema node → the JSON array its x-allowlist publishes
@@ -35,8 +35,8 @@ type publisher struct {
 // "$schema": clients read a schema without one as 2020-12.
 // Only the "$defs" entries a "$ref" reaches are published, so a shared
 // file of definitions costs a tool only what it uses.
-func publishSchema(set *fileSet, root *Schema, enums map[*Node]string, draft7 bool) (string, []*Node) {
-	p := &publisher{set: set, enums: enums, seen: map[*Node]bool{}, bundled: map[*File]string{}}
+func publishSchema(c *compiler, root *Schema, enums map[*Node]string, draft7 bool) (string, []*Node) {
+	p := &publisher{c: c, enums: enums, seen: map[*Node]bool{}, bundled: map[*File]string{}}
 	p.keep, p.refd = refTargets(root)
 	if root.Node.Kind != KindObject {
 		return compactJSON(root.Node), nil
@@ -55,8 +55,11 @@ func refTargets(root *Schema) (keep, refd map[*Node]bool) {
 			return
 		}
 		seen[s] = true
-		if s.Ref != nil {
-			n := s.Ref.Node
+		for _, target := range []*Schema{s.Ref, s.DynamicRef} {
+			if target == nil {
+				continue
+			}
+			n := target.Node
 			keep[n], refd[n] = true, true
 			for ptr := n.Pointer; ptr != ""; {
 				ptr, _ = splitPointer(ptr)
@@ -100,12 +103,32 @@ func (p *publisher) publish(root *Node, draft7 bool) (string, []*Node) {
 		defs = typed.AppendString(defs, p.bundled[f])
 		defs = append(defs, ':')
 		prefix := "/$defs/" + escapePointer(p.bundled[f])
-		if p.refd[f.Root] {
-			defs = p.appendSchema(defs, f.Root, f, prefix)
-		} else { // only definitions of the file are used: publish just those
-			defs = p.appendMembers(defs, f.Root, f, prefix, func(key string) bool { return key != "$defs" && key != "definitions" })
-			defs = append(defs, '}')
+		id := p.bundleID(f)
+		if id != "" {
+			// Refs inside a document with an identifier of its own resolve
+			// against it, as written.
+			prefix = ""
 		}
+		// A bundle keeps its root's "$id" only when refs read it by that
+		// identifier; otherwise they point into it from the published root.
+		skip := func(key string) bool { return key == "$id" && id == "" }
+		if !p.refd[f.Root] { // only definitions of the file are used: publish just those
+			skip = func(key string) bool { return key != "$defs" && key != "definitions" && (key != "$id" || id == "") }
+		}
+		var doc []byte
+		if f.Root.Kind == KindObject {
+			doc = append(p.appendMembers(nil, f.Root, f, prefix, skip), '}')
+		} else {
+			doc = appendNode(nil, f.Root, nil)
+		}
+		if id != "" && f.Root.Get("$id") == nil && len(doc) > 0 && doc[0] == '{' {
+			head := typed.AppendString([]byte(`{"$id":`), id)
+			if len(doc) > 2 {
+				head = append(head, ',')
+			}
+			doc = append(head, doc[1:]...)
+		}
+		defs = append(defs, doc...)
 	}
 	if len(defs) > 0 {
 		if len(b) > 1 {
@@ -176,8 +199,8 @@ func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, ski
 		b = typed.AppendString(b, m.Key)
 		b = append(b, ':')
 		switch {
-		case m.Key == "$ref" && m.Value.Kind == KindString:
-			b = typed.AppendString(b, p.rewriteRef(m.Value.Str, f, prefix))
+		case (m.Key == "$ref" || m.Key == "$dynamicRef") && m.Value.Kind == KindString:
+			b = typed.AppendString(b, p.rewriteRef(m.Value, f, prefix))
 		case isSchemaMap(m.Key) && m.Value.Kind == KindObject:
 			b = append(b, '{')
 			first := true
@@ -212,19 +235,49 @@ func (p *publisher) appendMembers(b []byte, n *Node, f *File, prefix string, ski
 	return b
 }
 
-func (p *publisher) rewriteRef(ref string, f *File, prefix string) string {
+// rewriteRef returns the ref at n, written in file f whose root is at
+// prefix in the published document, as clients must read it there: a ref
+// into another file points into that file's bundle under "$defs" (by the
+// file's own identifier when it has one), a same-document pointer gains
+// the prefix, and anything else (anchors, "$id"s inside the document)
+// stays as written.
+func (p *publisher) rewriteRef(n *Node, f *File, prefix string) string {
+	ref := n.Str
 	u, err := url.Parse(ref)
-	if err != nil {
+	target := p.c.refs[n]
+	if err != nil || target == nil {
 		return ref
 	}
-	if u.Path == "" {
-		return "#" + prefix + u.Fragment
-	}
-	target, ok := p.set.files[path.Clean(path.Join(path.Dir(f.Path), u.Path))]
-	if !ok {
+	sameDoc := u.Scheme == "" && u.Host == "" && u.Path == "" && u.RawQuery == ""
+	tf := target.Node.File
+	if tf == f {
+		if sameDoc && (u.Fragment == "" || strings.HasPrefix(u.Fragment, "/")) {
+			return "#" + prefix + u.Fragment
+		}
 		return ref
 	}
-	return "#/$defs/" + escapePointer(p.bundle(target)) + u.Fragment
+	key := p.bundle(tf)
+	if id := p.bundleID(tf); id != "" {
+		if u.Scheme != "" {
+			return ref
+		}
+		return id + "#" + u.Fragment
+	}
+	if u.Fragment == "" || strings.HasPrefix(u.Fragment, "/") {
+		return "#/$defs/" + escapePointer(key) + u.Fragment
+	}
+	return "#/$defs/" + escapePointer(key) + target.Node.Pointer // an anchor of the file
+}
+
+// bundleID returns the absolute URI that identifies bundled file f: its
+// root's "$id", or the URI a served document stands for; "" for a
+// definition file known by its path only.
+func (p *publisher) bundleID(f *File) string {
+	r := p.c.resourceOf(f.Root)
+	if r == nil || strings.HasPrefix(r.uri, "file:") {
+		return ""
+	}
+	return r.uri
 }
 
 func isSchemaMap(key string) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/url"
 	"regexp"
 	"regexp/syntax"
 	"sort"
@@ -74,6 +75,15 @@ type Schema struct {
 	Then  *Schema
 	Else  *Schema
 	Ref   *Schema // the resolved "$ref" target
+	// DynamicRef is the schema "$dynamicRef" resolves to before the dynamic
+	// scope is looked at; DynamicName is its anchor when that schema has a
+	// "$dynamicAnchor" of that name, so the outermost resource of the
+	// dynamic scope with one decides ("" makes it a plain "$ref").
+	DynamicRef  *Schema
+	DynamicName string
+	// DynamicCandidates are the schemas the dynamic scope can pick for
+	// DynamicName: every "$dynamicAnchor" of that name, in place order.
+	DynamicCandidates []*Schema
 	// RefOnly is set for a draft-07 schema with "$ref", whose other
 	// keywords are ignored.
 	RefOnly bool
@@ -97,6 +107,11 @@ type Schema struct {
 	// Rules are the checks of the value itself, decided from the keywords
 	// above once every schema is compiled.
 	Rules []Rule
+
+	res       *resource // the schema resource it is in
+	dynNames  []string  // the $dynamicRef anchors reachable from it, sorted
+	dynAnchor string    // its "$dynamicAnchor"
+	toolRoot  bool      // a tool's inputSchema or outputSchema
 }
 
 // Property is one entry of "properties".
@@ -142,6 +157,7 @@ func (s *Schema) HasType(t string) bool {
 // error, so a typo such as "x-decimals" never passes silently.
 var keywords = map[string]bool{
 	"$schema": true, "$defs": true, "definitions": true, "$ref": true, "$comment": true,
+	"$id": true, "$anchor": true, "$dynamicRef": true, "$dynamicAnchor": true,
 	"type": true, "properties": true, "required": true, "additionalProperties": true,
 	"patternProperties": true, "propertyNames": true, "minProperties": true, "maxProperties": true,
 	"dependentRequired": true, "dependencies": true, "dependentSchemas": true, "unevaluatedProperties": true,
@@ -160,13 +176,9 @@ var keywords = map[string]bool{
 // unsupported names keywords of JSON Schema that mcpgen knowingly rejects,
 // with what to use instead.
 var unsupported = map[string]string{
-	"$id":              "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
-	"id":               "schemas are identified by their file and JSON pointer; refer to them with \"$ref\": \"#/$defs/name\" or \"file.json#/$defs/name\"",
-	"$anchor":          "refer to schemas with a JSON pointer such as \"#/$defs/name\"",
-	"$dynamicRef":      "use \"$ref\" with a JSON pointer",
-	"$dynamicAnchor":   "use \"$ref\" with a JSON pointer",
-	"$recursiveRef":    "use \"$ref\" with a JSON pointer",
-	"$recursiveAnchor": "use \"$ref\" with a JSON pointer",
+	"id":               "it is draft-04; use \"$id\"",
+	"$recursiveRef":    "it is draft 2019-09; use \"$dynamicRef\"",
+	"$recursiveAnchor": "it is draft 2019-09; use \"$dynamicAnchor\"",
 	"$vocabulary":      "mcpgen supports one fixed vocabulary (docs/definitions.md)",
 	"contentSchema":    "decode the content in the handler",
 }
@@ -184,6 +196,9 @@ type compiler struct {
 	allowGo  map[string]string // allowlist names, by their Go name
 	draft7   map[*Node]bool    // by schema document root
 	detected map[*Node]bool    // draft-07 roots without "$schema"
+	ids      *identifiers      // schema resources and anchors, by URI
+	readURI  func(uri string) ([]byte, error)
+	refs     map[*Node]*Schema // "$ref" and "$dynamicRef" values, to their targets
 }
 
 func (c *compiler) errorf(n *Node, format string, args ...any) {
@@ -208,6 +223,7 @@ func (c *compiler) compile(n, root *Node) *Schema {
 	}
 	s := &Schema{Node: n, Root: root, ID: len(c.order)}
 	c.compiled[n] = s
+	s.res = c.resOf(s)
 	if n == root {
 		c.dialect(root)
 	}
@@ -234,6 +250,24 @@ func (c *compiler) compile(n, root *Node) *Schema {
 	c.compileKeywords(s, n)
 	c.checkSatisfiable(s)
 	return s
+}
+
+// resOf returns the schema resource s is in.
+func (c *compiler) resOf(s *Schema) *resource {
+	if r := c.resourceOf(s.Node); r != nil {
+		return r
+	}
+	return c.resourceOf(s.Root)
+}
+
+// compileTarget compiles the node a ref resolved to, in resource in. A
+// node no scan reached as a schema (a pointer into a tool file, say)
+// belongs to the resource its pointer was read in.
+func (c *compiler) compileTarget(target *Node, in *resource) *Schema {
+	if c.resourceOf(target) == nil {
+		c.scanSchema(target, in, c.dialect(in.doc), 0)
+	}
+	return c.compile(target, in.doc)
 }
 
 // suggest names the nearest supported keyword for a likely typo.
@@ -439,10 +473,31 @@ func (c *compiler) compileKeywords(s *Schema, n *Node) {
 			s.Else = c.compile(v, s.Root)
 		case "$ref":
 			if c.want(v, KindString, m.Key) {
-				if target, root := c.set.resolve(v, s.Root, v.Str, c.problems); target != nil {
-					s.Ref = c.compile(target, root)
+				if target, in := c.resolveRef(v, c.resOf(s), v.Str); target != nil {
+					s.Ref = c.compileTarget(target, in)
+					c.refs[v] = s.Ref
 				}
 			}
+		case "$dynamicRef":
+			if draft7 {
+				c.errorAtKey(m, "$dynamicRef is JSON Schema 2020-12; draft-07 has none")
+			} else if c.want(v, KindString, m.Key) {
+				if target, in := c.resolveRef(v, c.resOf(s), v.Str); target != nil {
+					s.DynamicRef = c.compileTarget(target, in)
+					c.refs[v] = s.DynamicRef
+					if u, _ := url.Parse(v.Str); u.Fragment != "" && !strings.HasPrefix(u.Fragment, "/") {
+						if a := target.Get("$dynamicAnchor"); a != nil && a.Str == u.Fragment {
+							s.DynamicName = u.Fragment
+						}
+					}
+				}
+			}
+		case "$id":
+			c.want(v, KindString, m.Key) // read by scan
+		case "$anchor", "$dynamicAnchor":
+			if draft7 {
+				c.errorAtKey(m, "%s is JSON Schema 2020-12; in draft-07 name a schema with \"$id\": \"#name\"", m.Key)
+			} // read by scan
 		case "$defs", "definitions":
 			if c.want(v, KindObject, m.Key) {
 				for _, d := range v.Members {
@@ -996,6 +1051,10 @@ func inPlace(s *Schema) []*Schema {
 	if s.Ref != nil {
 		out = append(out, s.Ref)
 	}
+	if s.DynamicRef != nil {
+		out = append(out, s.DynamicRef)
+	}
+	out = append(out, s.DynamicCandidates...)
 	out = append(out, s.AllOf...)
 	out = append(out, s.AnyOf...)
 	out = append(out, s.OneOf...)

@@ -47,15 +47,12 @@ var suiteDrafts = []suiteDraft{
 
 // suiteOptional7 and suiteExcluded7 are suiteOptional and suiteExcluded
 // for draft-07.
-var suiteOptional7 = []string{"bignum.json", "float-overflow.json", "non-bmp-regex.json"}
+var suiteOptional7 = []string{"bignum.json", "cross-draft.json", "float-overflow.json", "id.json", "non-bmp-regex.json"}
 
 var suiteExcluded7 = map[string]string{
 	"format.json":                    "format is an assertion in mcpgen; this file expects an annotation only",
-	"refRemote.json":                 "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
 	"optional/content.json":          "asserts contentMediaType and contentEncoding, which mcpgen reads as annotations (as 2020-12 does)",
-	"optional/cross-draft.json":      "refers to http://localhost:1234/; mcpgen never fetches network refs",
 	"optional/ecmascript-regex.json": "pattern is RE2 (DESIGN.md §4), not ECMA-262; see docs/json-schema-suite.md",
-	"optional/id.json":               "$id is not supported",
 	"optional/unknownKeyword.json":   "unknown keywords are errors in mcpgen (DESIGN.md §3)",
 }
 
@@ -71,9 +68,13 @@ var keepSuite = flag.Bool("suite.keep", false, "keep the generated JSON Schema T
 // about keywords mcpgen supports. (optional/format/ is run by the runtime's
 // format tests.)
 var suiteOptional = []string{
+	"anchor.json",
 	"bignum.json",
+	"cross-draft.json",
 	"dependencies-compatibility.json",
+	"dynamicRef.json",
 	"float-overflow.json",
+	"id.json",
 	"no-schema.json",
 	"non-bmp-regex.json",
 }
@@ -82,17 +83,10 @@ var suiteOptional = []string{
 // why. None of them may appear in suiteDir.
 var suiteExcluded = map[string]string{
 	"format.json":     "format is an assertion in mcpgen; this file expects an annotation only. optional/format/*.json covers each format",
-	"anchor.json":     "$anchor is not supported (every case would be skipped)",
-	"dynamicRef.json": "$dynamicRef is not supported (every case would be skipped)",
 	"vocabulary.json": "$vocabulary and custom meta-schemas are not supported",
-	"refRemote.json":  "every case refers to http://localhost:1234/; mcpgen never fetches network refs",
 
-	"optional/anchor.json":              "$anchor is not supported",
-	"optional/cross-draft.json":         "refers to http://localhost:1234/; mcpgen never fetches network refs",
-	"optional/dynamicRef.json":          "$dynamicRef is not supported",
 	"optional/ecmascript-regex.json":    "pattern is RE2 (DESIGN.md §4), not ECMA-262; see docs/json-schema-suite.md",
 	"optional/format-assertion.json":    "needs custom meta-schemas ($vocabulary)",
-	"optional/id.json":                  "$id is not supported",
 	"optional/refOfUnknownKeyword.json": "unknown keywords are errors in mcpgen (DESIGN.md §3), so nothing can refer into one",
 	"optional/unknownKeyword.json":      "unknown keywords are errors in mcpgen (DESIGN.md §3)",
 }
@@ -105,8 +99,7 @@ var unsupportedReasons = []struct {
 	reason string
 }{
 	{regexp.MustCompile(`^keyword "([^"]+)" is not supported`), "$1"},
-	{regexp.MustCompile(`^\$ref .*: network and absolute refs are never fetched`), "network $$ref"},
-	{regexp.MustCompile(`^\$ref .*: anchors are not supported`), "$$ref to an anchor"},
+	{regexp.MustCompile(`^\$ref .*: no loaded schema is identified as .*, and network refs are never fetched`), "network $$ref"},
 	{regexp.MustCompile(`^dependencies: only arrays of property names are supported`), "dependencies with a schema"},
 }
 
@@ -195,6 +188,13 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 		skipped[d.name] = map[string]int{}
 	}
 	rejected := map[string]bool{}
+	files := map[string]*perFile{}
+	fileTally := func(name string) *perFile {
+		if files[name] == nil {
+			files[name] = &perFile{}
+		}
+		return files[name]
+	}
 	var accepted []*suiteCase
 	for i, c := range cases {
 		c.tool = "case" + strconv.Itoa(i+1)
@@ -206,11 +206,14 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 		if reason := classify(err); reason != "" {
 			skipped[c.draft][reason]++
 			skippedTests[c.draft] += len(c.Tests)
+			fileTally(c.File).skipped = append(fileTally(c.File).skipped, reason)
+			t.Logf("skipped (%s): %s: %s", reason, c.File, c.Description)
 			continue
 		}
 		key := c.File + ": " + c.Description
 		if want, ok := suiteRejected[key]; ok && strings.Contains(err.Error(), want) {
 			rejected[key] = true
+			fileTally(c.File).rejected++
 			continue
 		}
 		t.Errorf("%s: %q: rejected, and not for an unsupported keyword:\n%v", c.File, c.Description, err)
@@ -223,20 +226,19 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	out, err := gen.Generate(suiteConfig(accepted...))
-	if err != nil {
-		t.Fatalf("generating the accepted cases together: %v", err)
-	}
+	groups := generateGroups(t, accepted)
 	byName := map[string]*suiteCase{}
 	for _, c := range accepted {
 		byName[c.tool] = c
 	}
-	for _, tool := range out.Package.Tools {
-		c := byName[tool.Name]
-		c.goName = tool.GoName
-		c.typed = tool.Input.Fields[0].Type.Kind != gen.TValue
+	for _, g := range groups {
+		for _, tool := range g.out.Package.Tools {
+			c := byName[tool.Name]
+			c.goName = tool.GoName
+			c.typed = tool.Input.Fields[0].Type.Kind != gen.TValue
+		}
 	}
-	results := runSuitePackage(t, out, accepted)
+	results := runSuitePackage(t, groups, accepted)
 
 	tallies := map[string]*tally{}
 	for _, d := range append(suiteDrafts, suiteDraft{name: "own"}) {
@@ -245,11 +247,15 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 	for ci, c := range accepted {
 		tl := tallies[c.draft]
 		tl.cases++
+		ft := fileTally(c.File)
+		ft.cases++
 		if c.typed {
 			tl.typed++
+			ft.typed++
 		}
 		for ti, test := range c.Tests {
 			tl.tests++
+			ft.tests++
 			r, ok := results[[2]int{ci, ti}]
 			key := c.File + ": " + c.Description + ": " + test.Description
 			_, listed := suiteDifferences[key]
@@ -270,11 +276,17 @@ func TestJSONSchemaTestSuite(t *testing.T) {
 			}
 		}
 	}
+	// One row per file, as docs/json-schema-suite.md lists them.
+	for _, name := range sortedKeys(files) {
+		ft := files[name]
+		sort.Strings(ft.skipped)
+		t.Logf("file | `%s` | %d | %d | %d | %s |", name, ft.cases, ft.typed, ft.tests, ft.notRun())
+	}
 	for _, d := range suiteDrafts {
 		t.Logf("json-schema-test-suite %s: %s; %d skipped, in %s; %d rejected on purpose", d.name, tallies[d.name], skippedTests[d.name], skipText(skipped[d.name]), rejectedIn(rejected, d.prefix))
 	}
 	t.Logf("%s: %s", ownCases, tallies["own"])
-	t.Logf("one generated package, compiled once; %s in all", time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%d generated packages (cases whose \"$id\"s or Go names collide go to the next), compiled together; %s in all", len(groups), time.Since(start).Round(100*time.Millisecond))
 }
 
 // rejectedIn counts the cases rejected on purpose among the files named
@@ -287,6 +299,32 @@ func rejectedIn(rejected map[string]bool, prefix string) int {
 		}
 	}
 	return n
+}
+
+// perFile counts the cases of one file of the suite.
+type perFile struct {
+	cases, typed, tests, rejected int
+	skipped                       []string // reasons, one per case
+}
+
+// notRun says which cases of the file are not run, and why.
+func (f *perFile) notRun() string {
+	var parts []string
+	if len(f.skipped) > 0 {
+		counts := map[string]int{}
+		for _, r := range f.skipped {
+			counts[r]++
+		}
+		var reasons []string
+		for _, r := range sortedKeys(counts) {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, counts[r]))
+		}
+		parts = append(parts, fmt.Sprintf("%d skipped (%s)", len(f.skipped), strings.Join(reasons, ", ")))
+	}
+	if f.rejected > 0 {
+		parts = append(parts, fmt.Sprintf("%d rejected on purpose", f.rejected))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // tally counts the outcome of a group of cases.
@@ -393,7 +431,7 @@ func suiteConfig(cases ...*suiteCase) gen.Config {
 		files["case"+n+".json"] = c.Schema
 	}
 	return gen.Config{
-		Package: "main",
+		Package: "suite",
 		Sources: sources,
 		ReadFile: func(name string) ([]byte, error) {
 			if b, ok := files[name]; ok {
@@ -401,7 +439,29 @@ func suiteConfig(cases ...*suiteCase) gen.Config {
 			}
 			return nil, os.ErrNotExist
 		},
+		ReadURI: readRemote,
 	}
+}
+
+// remotesDir holds the documents the suite refers to as http://localhost:1234/.
+const remotesDir = "../testdata/json-schema-test-suite/remotes"
+
+// readRemote serves the suite's remotes as local documents, never over the
+// network. A draft-07 remote without "$schema" is read as draft-07, as the
+// draft-07 tests that use it expect.
+func readRemote(uri string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(uri, "http://localhost:1234/")
+	if !ok || strings.Contains(rest, "..") {
+		return nil, os.ErrNotExist
+	}
+	data, err := os.ReadFile(filepath.Join(remotesDir, filepath.FromSlash(rest)))
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasPrefix(rest, "draft2020-12/") {
+		data = withDialect(data, "http://json-schema.org/draft-07/schema#")
+	}
+	return data, nil
 }
 
 // classify returns why a rejected case is skipped: the first unsupported
@@ -423,10 +483,64 @@ func classify(err error) string {
 	return ""
 }
 
-// runSuitePackage writes the generated package and a main that runs every
+// suiteGroup is cases generated together into one package.
+type suiteGroup struct {
+	pkg   string
+	cases []*suiteCase
+	out   *gen.Output
+}
+
+// collision matches the problems of a case that declares what another case
+// of the same package declares too: an "$id" (identifiers are global to
+// the definitions of a package) or a Go name.
+var collision = regexp.MustCompile(`^\$id .* identifies .* already|^Go type name .* is also derived|would be Go name`)
+
+// generateGroups generates the cases into as few packages as it can: all
+// in one, but for cases that collide with another case, which go to a
+// later package.
+func generateGroups(t *testing.T, cases []*suiteCase) []*suiteGroup {
+	var groups []*suiteGroup
+	for pending := cases; len(pending) > 0; {
+		group, later := pending, []*suiteCase(nil)
+		pkg := "g" + strconv.Itoa(len(groups)+1)
+		for {
+			cfg := suiteConfig(group...)
+			cfg.Package = pkg
+			out, err := gen.Generate(cfg)
+			if err == nil {
+				groups = append(groups, &suiteGroup{pkg: pkg, cases: group, out: out})
+				break
+			}
+			moved := map[string]bool{}
+			if ge, ok := err.(*gen.Error); ok {
+				for _, p := range ge.Problems {
+					if collision.MatchString(p.Message) {
+						moved["case"+strings.TrimSuffix(strings.TrimPrefix(p.File, "case"), ".json")] = true
+					}
+				}
+			}
+			if len(moved) == 0 {
+				t.Fatalf("generating the accepted cases together: %v", err)
+			}
+			var kept []*suiteCase
+			for _, c := range group {
+				if moved[c.tool] {
+					later = append(later, c)
+				} else {
+					kept = append(kept, c)
+				}
+			}
+			group = kept
+		}
+		pending = later
+	}
+	return groups
+}
+
+// runSuitePackage writes the generated packages and a main that runs every
 // test instance through its tool's decoder into a folder inside the module,
 // runs it once, and returns the results by case and test index.
-func runSuitePackage(t *testing.T, out *gen.Output, cases []*suiteCase) map[[2]int]suiteResult {
+func runSuitePackage(t *testing.T, groups []*suiteGroup, cases []*suiteCase) map[[2]int]suiteResult {
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -442,9 +556,18 @@ func runSuitePackage(t *testing.T, out *gen.Output, cases []*suiteCase) map[[2]i
 			os.Remove("testdata") // only if nothing else lives there
 		})
 	}
-	for name, data := range out.Files {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+	pkgOf := map[*suiteCase]string{}
+	for _, g := range groups {
+		if err := os.Mkdir(filepath.Join(dir, g.pkg), 0o755); err != nil {
 			t.Fatal(err)
+		}
+		for name, data := range g.out.Files {
+			if err := os.WriteFile(filepath.Join(dir, g.pkg, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range g.cases {
+			pkgOf[c] = g.pkg
 		}
 	}
 	var inputs bytes.Buffer
@@ -454,7 +577,7 @@ func runSuitePackage(t *testing.T, out *gen.Output, cases []*suiteCase) map[[2]i
 			inputs.Write(append(line, '\n'))
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), suiteMain(cases), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), suiteMain(cases, groups, pkgOf, "github.com/mcpgen/mcpgen/gen/"+filepath.ToSlash(dir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A stuck build (a held build-cache lock, a loaded machine) must fail
@@ -489,7 +612,7 @@ func runSuitePackage(t *testing.T, out *gen.Output, cases []*suiteCase) map[[2]i
 // suiteMain returns the main of the generated suite package: it reads one
 // {"case", "test", "args"} per line and prints the result of the case's
 // DecodeXxxInput as one JSON line.
-func suiteMain(cases []*suiteCase) []byte {
+func suiteMain(cases []*suiteCase, groups []*suiteGroup, pkgOf map[*suiteCase]string, module string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`package main
 
@@ -499,12 +622,16 @@ import (
 	"os"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
-)
+`)
+	for _, g := range groups {
+		fmt.Fprintf(&b, "\t%q\n", module+"/"+g.pkg)
+	}
+	b.WriteString(`)
 
 var decoders = []func([]byte) error{
 `)
 	for _, c := range cases {
-		fmt.Fprintf(&b, "\tfunc(b []byte) error { _, err := Decode%sInput(b); return err },\n", c.goName)
+		fmt.Fprintf(&b, "\tfunc(b []byte) error { _, err := %s.Decode%sInput(b); return err },\n", pkgOf[c], c.goName)
 	}
 	b.WriteString(`}
 

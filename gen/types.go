@@ -179,7 +179,13 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 // typeable reports whether s maps onto one Go type. Schemas that mix types
 // or use applicators are checked dynamically instead.
 func typeable(s *Schema) bool {
-	if s.Always != nil || s.Ref != nil || len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) > 0 ||
+	// Below a tool's root, a schema from which a "$dynamicRef" is reached
+	// is checked dynamically: what that ref means depends on the path taken
+	// to it, and a Go type has one validate method whatever the path.
+	if len(s.dynNames) > 0 && !s.toolRoot {
+		return false
+	}
+	if s.Always != nil || s.Ref != nil || s.DynamicRef != nil || len(s.AllOf)+len(s.AnyOf)+len(s.OneOf) > 0 ||
 		s.Not != nil || s.If != nil || s.Then != nil || s.Else != nil ||
 		s.Contains != nil || len(s.DependentSchemas) > 0 || s.UnevaluatedProperties != nil || s.UnevaluatedItems != nil {
 		return false
@@ -309,8 +315,9 @@ func subschemas(s *Schema) []*Schema {
 	out = append(out, s.AllOf...)
 	out = append(out, s.AnyOf...)
 	out = append(out, s.OneOf...)
+	out = append(out, s.DynamicCandidates...)
 	for _, x := range []*Schema{s.AdditionalProperties, s.PropertyNames, s.Items, s.Not, s.If, s.Then, s.Else, s.Ref,
-		s.Contains, s.UnevaluatedProperties, s.UnevaluatedItems} {
+		s.DynamicRef, s.Contains, s.UnevaluatedProperties, s.UnevaluatedItems} {
 		if x != nil {
 			out = append(out, x)
 		}
