@@ -17,6 +17,9 @@
 #                   rotate: MCP_HTTP_STATELESS=true and LOAD_KEYS keys (1024), each
 #                   request signed with the next of the client's keys
 #   LOAD_KEYS       number of keys (LOAD_CLIENTS in sessions mode, 1024 in rotate mode)
+#   LOAD_TOOL_LIMITS  unset: every tool's x-rate-limit applies; "off": none does
+#                   (MCP_TOOL_RATE_LIMITS=<tool>=off for the five tools); anything
+#                   else is passed as MCP_TOOL_RATE_LIMITS ("tool=N/duration,...")
 #   LOAD_REPORT     also write the report as JSON to this file
 #
 # The server runs with MCP_CLIENT_RATE_LIMIT=off, so the per-client request
@@ -24,7 +27,8 @@
 # x-rate-limit (100 to 1000 calls a minute per client) still refuses a
 # client that calls flat out: those answers are counted as "tool MCP-006",
 # expected. In sessions mode they are most of the calls; rotate mode spreads
-# the calls over enough client IDs to stay under them. Both modes sign
+# the calls over enough client IDs to stay under them, and LOAD_TOOL_LIMITS=off
+# lifts them. Both modes sign
 # every request, so the replay-protection store (2^18 nonces for 600 s,
 # 2^15 per client) bounds how many signed requests a run can make: about
 # 4,300 a second for 60 s.
@@ -52,6 +56,17 @@ rotate)
 	;;
 esac
 
+TOOL_LIMITS=
+case "${LOAD_TOOL_LIMITS:-}" in
+"") ;;
+off)
+	for tool in risk.position_limits_check features.ohlcv_window execution.sim_quote storage.shared_state.get storage.shared_state.set; do
+		TOOL_LIMITS="${TOOL_LIMITS:+$TOOL_LIMITS,}$tool=off"
+	done
+	;;
+*) TOOL_LIMITS=$LOAD_TOOL_LIMITS ;;
+esac
+
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -74,6 +89,7 @@ MCP_SERVER_MODE=http \
 	AUTH_MODE=hmac \
 	MCP_HMAC_KEYS_FILE="$tmp/keys.json" \
 	MCP_CLIENT_RATE_LIMIT=off \
+	MCP_TOOL_RATE_LIMITS="$TOOL_LIMITS" \
 	MCP_AUDIT_LOG="$tmp/audit.log" \
 	"$tmp/trading" 2>"$tmp/server.log" &
 pid=$!
@@ -94,7 +110,7 @@ if [ -z "$addr" ]; then
 	cat "$tmp/server.log" >&2
 	exit 2
 fi
-echo "load.sh: server pid $pid on $addr (HMAC, $KEYS keys, stateless=$STATELESS, MCP_CLIENT_RATE_LIMIT=off); $CLIENTS clients for $DURATION"
+echo "load.sh: server pid $pid on $addr (HMAC, $KEYS keys, stateless=$STATELESS, MCP_CLIENT_RATE_LIMIT=off, MCP_TOOL_RATE_LIMITS=${TOOL_LIMITS:-unset}); $CLIENTS clients for $DURATION"
 
 report=()
 [ -n "${LOAD_REPORT:-}" ] && report=(-json "$LOAD_REPORT")
