@@ -191,6 +191,16 @@ func (e *emitter) toolValue(t *Tool) jen.Code {
 		}
 		policy[jen.Id("Scopes")] = jen.Index().String().Values(scopes...)
 	}
+	if da := t.DataAccess; da != nil {
+		access := jen.Dict{jen.Id("Action"): jen.Lit(da.Action)}
+		if da.Resource != "" {
+			access[jen.Id("Resource")] = jen.Lit(da.Resource)
+		}
+		if da.Store != "" {
+			access[jen.Id("Store")] = jen.Lit(da.Store)
+		}
+		policy[jen.Id("DataAccess")] = jen.Op("&").Add(srv("DataAccess")).Values(access)
+	}
 	if len(policy) > 0 {
 		d[jen.Id("Policy")] = srv("Policy").Values(policy)
 	}

@@ -33,8 +33,18 @@ type Tool struct {
 	MaxArgsBytes       int
 	Timeout            time.Duration
 	AuditClass         string
-	Sensitive          []string // JSON pointers of x-sensitive input properties
-	Scopes             []string // x-scopes: the OAuth scopes a call needs
+	Sensitive          []string    // JSON pointers of x-sensitive input properties
+	Scopes             []string    // x-scopes: the OAuth scopes a call needs
+	DataAccess         *DataAccess // the object form of x-audit with class data_access
+}
+
+// DataAccess is what a data-access tool's calls touch, for their
+// data_access records: x-audit {"class": "data_access", "action": "read",
+// "resource": "/key", "store": "shared_state"}.
+type DataAccess struct {
+	Action   string // read, write or delete
+	Resource string // JSON pointer of the argument naming the resource, or ""
+	Store    string // what holds the resource; "" for the tool's name
 }
 
 // toolNameRE is the spec's tool name: 1 to 128 characters of A-Z a-z 0-9 _ . -.
@@ -175,7 +185,9 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		}
 	}
 	if a := n.Get("x-audit"); a != nil {
-		if a.Kind != KindString || !contains(auditClasses, a.Str) {
+		if a.Kind == KindObject {
+			t.AuditClass, t.DataAccess = c.parseAudit(a, n.Get("inputSchema"))
+		} else if a.Kind != KindString || !contains(auditClasses, a.Str) {
 			c.errorf(a, "x-audit must be one of %s, got %s", strings.Join(auditClasses, ", "), describe(a))
 		} else {
 			t.AuditClass = a.Str
@@ -193,6 +205,134 @@ func (c *compiler) parseTool(n *Node) *Tool {
 		t.Scopes = c.parseScopes(sc)
 	}
 	return t
+}
+
+// auditKeys are the members of the object form of x-audit.
+var auditKeys = []string{"class", "action", "resource", "store"}
+
+var (
+	auditActions = []string{"read", "write", "delete"}
+	auditStoreRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+)
+
+// parseAudit reads the object form of x-audit: the class and, for class
+// data_access, the action, the argument that names the resource (a
+// required property of in, not x-sensitive, of a scalar type) and the
+// store that holds it.
+func (c *compiler) parseAudit(a, in *Node) (string, *DataAccess) {
+	for _, m := range a.Members {
+		if !contains(auditKeys, m.Key) {
+			c.errorAtKey(m, "x-audit: unknown key %q%s", m.Key, suggestFrom(m.Key, auditKeys))
+		}
+	}
+	class := a.Get("class")
+	if class == nil || class.Kind != KindString || !contains(auditClasses, class.Str) {
+		at, got := a, "nothing"
+		if class != nil {
+			at, got = class, describe(class)
+		}
+		c.errorf(at, "x-audit.class must be one of %s, got %s", strings.Join(auditClasses, ", "), got)
+		return "", nil
+	}
+	if class.Str != "data_access" {
+		for _, k := range auditKeys[1:] {
+			if v := a.Get(k); v != nil {
+				c.errorf(v, "x-audit.%s is for class data_access, not %s", k, class.Str)
+			}
+		}
+		return class.Str, nil
+	}
+	da := &DataAccess{}
+	switch action := a.Get("action"); {
+	case action == nil:
+		c.errorf(a, "x-audit with class data_access needs action, one of %s", strings.Join(auditActions, ", "))
+	case action.Kind != KindString || !contains(auditActions, action.Str):
+		c.errorf(action, "x-audit.action must be one of %s, got %s", strings.Join(auditActions, ", "), describe(action))
+	default:
+		da.Action = action.Str
+	}
+	if st := a.Get("store"); st != nil {
+		if st.Kind != KindString || !auditStoreRE.MatchString(st.Str) {
+			c.errorf(st, "x-audit.store must be 1 to 64 characters of A-Z a-z 0-9 _ . -, such as \"shared_state\", got %s", describe(st))
+		} else {
+			da.Store = st.Str
+		}
+	}
+	if r := a.Get("resource"); r != nil {
+		if r.Kind != KindString || !strings.HasPrefix(r.Str, "/") || len(r.Str) < 2 {
+			c.errorf(r, "x-audit.resource must be the JSON pointer of the argument that names the resource, such as \"/key\", got %s", describe(r))
+		} else if problem := auditResourceProblem(in, r.Str); problem != "" {
+			c.errorf(r, "x-audit.resource %q %s", r.Str, problem)
+		} else {
+			da.Resource = r.Str
+		}
+	}
+	return class.Str, da
+}
+
+// auditResourceProblem says what is wrong with ptr as the argument naming
+// a data-access record's resource, as far as the input schema in shows it
+// (local "$ref"s followed; a schema it cannot see into is taken on trust,
+// and the server redacts an x-sensitive value there anyway): each step a
+// required property, the last one not x-sensitive and of a scalar type.
+func auditResourceProblem(in *Node, ptr string) string {
+	root, at := in, in
+	resolve := func(n *Node) *Node {
+		for i := 0; i < 8 && n != nil; i++ {
+			ref := n.Get("$ref")
+			if ref == nil || ref.Kind != KindString || !strings.HasPrefix(ref.Str, "#/") {
+				return n
+			}
+			target := root
+			for _, seg := range strings.Split(ref.Str[2:], "/") {
+				target = target.Get(strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~"))
+			}
+			if target == nil {
+				return nil
+			}
+			if n.Get("x-sensitive") != nil && n.Get("x-sensitive").Bool {
+				return n
+			}
+			n = target
+		}
+		return n
+	}
+	for _, seg := range strings.Split(ptr[1:], "/") {
+		name := strings.ReplaceAll(strings.ReplaceAll(seg, "~1", "/"), "~0", "~")
+		at = resolve(at)
+		props := at.Get("properties")
+		if at == nil || props == nil {
+			return "" // a schema the generator cannot see into
+		}
+		next := props.Get(name)
+		if next == nil {
+			return "names no property of the inputSchema"
+		}
+		listed := false
+		if req := at.Get("required"); req != nil {
+			for _, it := range req.Items {
+				listed = listed || it.Kind == KindString && it.Str == name
+			}
+		}
+		if !listed {
+			return "must name a required property: every call has its value"
+		}
+		if s := next.Get("x-sensitive"); s != nil && s.Bool {
+			return "names an x-sensitive property, whose values are never written to the audit log"
+		}
+		at = next
+	}
+	at = resolve(at)
+	if at == nil {
+		return ""
+	}
+	if s := at.Get("x-sensitive"); s != nil && s.Bool {
+		return "names an x-sensitive property, whose values are never written to the audit log"
+	}
+	if ty := at.Get("type"); ty != nil && ty.Kind == KindString && !contains([]string{"string", "integer", "number", "boolean"}, ty.Str) {
+		return "must name a string, number or boolean property, got type " + ty.Str
+	}
+	return ""
 }
 
 // scopeTokenRE is RFC 6749's scope-token: printable ASCII but space, '"'
