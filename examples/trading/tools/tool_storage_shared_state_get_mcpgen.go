@@ -204,7 +204,12 @@ func toolStorageSharedStateGet(h Handlers) server.Tool {
   "additionalProperties": false
 }`),
 		Policy: server.Policy{
-			AuditClass:         "data_access",
+			AuditClass: "data_access",
+			DataAccess: &server.DataAccess{
+				Action:   "read",
+				Resource: "/key",
+				Store:    "shared_state",
+			},
 			RateLimitPerMinute: 1000,
 			Scopes:             []string{"state:read"},
 		},

@@ -279,7 +279,12 @@ func toolStorageSharedStateSet(h Handlers) server.Tool {
   "additionalProperties": false
 }`),
 		Policy: server.Policy{
-			AuditClass:         "data_access",
+			AuditClass: "data_access",
+			DataAccess: &server.DataAccess{
+				Action:   "write",
+				Resource: "/key",
+				Store:    "shared_state",
+			},
 			MaxArgsBytes:       131072,
 			RateLimitPerMinute: 500,
 			Scopes:             []string{"state:write"},
