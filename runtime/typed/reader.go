@@ -88,8 +88,15 @@ func (r *Reader) End() {
 	if r.failed {
 		return
 	}
-	// Skip at the end of input reports an EOF; anything else means more
-	// data (a second value, or garbage) follows the document.
+	// Only white space may follow the document. Next names the type of a
+	// value that starts there, complete or cut short ("{", a lone quote,
+	// "tru"); at the true end it finds none, and Skip then reports an EOF,
+	// while garbage that starts no value makes Skip fail otherwise.
+	if r.d.Next() != jx.Invalid {
+		var root Path
+		r.fail(&root, "json", "unexpected data after the JSON value")
+		return
+	}
 	if err := r.d.Skip(); !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		var root Path
 		r.fail(&root, "json", "unexpected data after the JSON value")

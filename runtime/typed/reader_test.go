@@ -97,3 +97,16 @@ func TestDateTimeLowerCaseTAndZ(t *testing.T) {
 		})
 	}
 }
+
+func TestEndRefusesAnythingButSpaceAfterTheDocument(t *testing.T) {
+	for _, doc := range []string{`{"a":1}"`, `{"a":1}"abc`, `{"a":1}[`, `{"a":1}{`, `{"a":1}{"a"`, `{"a":1} tru`, `{"a":1} -`, `{"a":1} 1.`, `{"a":1}x`, `{"a":1}{}`, `{"a":1} nul`} {
+		_, err := ParseValue([]byte(doc))
+		if assert.Error(t, err, "%q", doc) {
+			assert.Contains(t, err.Error(), "unexpected data after the JSON value", "%q", doc)
+		}
+	}
+	for _, doc := range []string{`{"a":1}`, "{\"a\":1} \n\t", "[1,2]\n"} {
+		_, err := ParseValue([]byte(doc))
+		assert.NoError(t, err, "%q", doc)
+	}
+}
