@@ -20,6 +20,9 @@ echo "== redis-server from Debian's packages (the Redis store tests start their 
 echo "== go test"
 go test -count=1 ./...
 
+echo "== fuzz: every fuzz target for a bounded time (crashers are kept as seeds once fixed)"
+FUZZTIME=${FUZZTIME:-5s} ./scripts/fuzz.sh
+
 echo "== Node 22+ and interop/ dependencies (lockfile)"
 node_bin=$(./scripts/install-node.sh)
 (cd interop && PATH="$(dirname "$node_bin"):$PATH" npm ci --prefer-offline --no-audit --no-fund)
