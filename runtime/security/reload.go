@@ -599,9 +599,10 @@ func readCapped(setting, path string, limit int64) ([]byte, *Problem) {
 	return buf.Bytes(), nil
 }
 
-// lines splits raw at line feeds (a CR before one is dropped), without a
-// cap on the length of a line.
+// lines splits raw at line feeds (a CR before one is dropped, and a UTF-8
+// byte-order mark at the start), without a cap on the length of a line.
 func lines(raw []byte) []string {
+	raw = bytes.TrimPrefix(raw, []byte("\ufeff")) // a byte-order mark some editors write
 	var out []string
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(nil, len(raw)+1)

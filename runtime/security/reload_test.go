@@ -280,7 +280,7 @@ func TestReloadRefusesBadSettings(t *testing.T) {
 func TestReloadReplacesAllowlists(t *testing.T) {
 	list := typed.NewAllowlist("reload-test-symbols", "EURUSD", "GBPUSD", "IWM")
 	dir := t.TempDir()
-	symbols := writeAt(t, dir, "symbols.txt", "# FX\nEURUSD\nGBPUSD\r\n\n  IWM  \n")
+	symbols := writeAt(t, dir, "symbols.txt", "\ufeff# FX\nEURUSD\nGBPUSD\r\n\n  IWM  \n")
 	f := serve(t, security.Config{AllowlistFiles: map[string]string{"reload-test-symbols": symbols}}, security.Options{})
 	assert.Equal(t, []string{"EURUSD", "GBPUSD", "IWM"}, list.Values())
 

@@ -52,8 +52,12 @@ func (s *Server) reloadOn(ctx context.Context, signals <-chan os.Signal) {
 		case <-ctx.Done():
 			return
 		case sig := <-signals:
+			if _, ok := running.Load(s); !ok {
+				s.logger.Warn("signal received before the server started, or after it stopped: nothing reloaded", "signal", sig.String())
+				continue
+			}
 			s.logger.Info("reloading the configuration", "signal", sig.String())
-			s.reload(security.BySignal)
+			s.reload(security.BySignal) // a refusal is logged and audited by the stack
 		}
 	}
 }
