@@ -286,7 +286,6 @@ type recorder struct {
 	overflow bool
 }
 
-
 func (c *recorder) WriteHeader(status int) {
 	if status >= 100 && status <= 199 { // informational: another status follows
 		c.ResponseWriter.WriteHeader(status)
