@@ -23,10 +23,13 @@ func (e *emitter) genTool(f *jen.File, t *Tool) {
 
 // genType writes a named type where it is declared.
 func (e *emitter) genType(f *jen.File, ty *Type) {
-	switch ty.Kind {
-	case TEnum:
+	switch {
+	case ty.NamedScalar():
+		e.genScalar(f, ty)
+		return
+	case ty.Kind == TEnum:
 		e.genEnum(f, ty)
-	case TStruct:
+	case ty.Kind == TStruct:
 		e.genStruct(f, ty, e.typeDoc(ty))
 	}
 	f.Line()

@@ -14,6 +14,18 @@ import (
 // goType returns the Go type expression of t.
 func goType(t *Type) *jen.Statement {
 	switch t.Kind {
+	case TString, TInt, TFloat, TBool:
+		if t.Name != "" {
+			return jen.Id(t.Name)
+		}
+	}
+	return baseType(t)
+}
+
+// baseType returns the Go type expression of t, a named scalar's
+// underlying type for one.
+func baseType(t *Type) *jen.Statement {
+	switch t.Kind {
 	case TString:
 		return jen.String()
 	case TInt:
@@ -161,6 +173,36 @@ func (e *emitter) genStruct(f *jen.File, t *Type, doc string) {
 	}
 	e.genStructValidate(f, t)
 	e.genStructEncode(f, t)
+}
+
+// genScalar writes the named type of a shared scalar definition with its
+// decode (when an input reaches it) and validate methods.
+func (e *emitter) genScalar(f *jen.File, t *Type) {
+	for _, c := range docLines(e.typeDoc(t), t.Schema.Description) {
+		f.Add(c)
+	}
+	f.Type().Id(t.Name).Add(baseType(t))
+	base := &Type{Kind: t.Kind, Schema: t.Schema}
+	if t.Decoded {
+		f.Line()
+		f.Comment("// decode reads a " + t.Name + " from r, recording every problem.")
+		f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("decode").Params(readerParams()...).BlockFunc(func(g *jen.Group) {
+			g.Var().Id("x").Add(baseType(t))
+			e.decodeValue(g, jen.Id("x"), base, jen.Id("p"), 0)
+			g.Op("*").Id("v").Op("=").Id(t.Name).Parens(jen.Id("x"))
+		})
+	}
+	if checks := e.scalarChecks(t); len(checks) > 0 {
+		f.Line()
+		f.Comment("// validate checks v against its schema, recording every violation.")
+		f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(checks...)
+	}
+	f.Line()
+}
+
+// scalarChecks returns the checks of named scalar t's value.
+func (e *emitter) scalarChecks(t *Type) []jen.Code {
+	return e.checks(baseType(t).Parens(jen.Id("v")), &Type{Kind: t.Kind, Schema: t.Schema}, jen.Id("p"), 0)
 }
 
 // genUnmarshal writes UnmarshalJSON through the strict decoder and the
@@ -361,6 +403,10 @@ func (e *emitter) decodeValue(g *jen.Group, target *jen.Statement, t *Type, p je
 	read := func(method string, args ...jen.Code) {
 		g.List(cp(target), jen.Id("_")).Op("=").Id("r").Dot(method).Call(append([]jen.Code{p}, args...)...)
 	}
+	if t.NamedScalar() {
+		g.Add(cp(target).Dot("decode").Call(jen.Id("r"), p))
+		return
+	}
 	switch t.Kind {
 	case TString:
 		s := t.Schema
@@ -474,6 +520,12 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 		return jen.Id("vs").Dot("Add").Call(p, jen.Lit(keyword), jen.Lit(msg))
 	}
 	var out []jen.Code
+	if t.NamedScalar() {
+		if len(e.scalarChecks(t)) > 0 {
+			out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
+		}
+		return out
+	}
 	switch t.Kind {
 	case TString:
 		out = append(out, e.stringChecks(v, s, p)...)
@@ -741,6 +793,9 @@ func appendKey(name string) []byte {
 
 // appendValue returns statements appending value v of type t to b.
 func appendValue(v *jen.Statement, t *Type, depth int) []jen.Code {
+	if t.NamedScalar() {
+		v = baseType(t).Parens(v)
+	}
 	call := func(fn string) []jen.Code {
 		return []jen.Code{jen.Id("b").Op("=").Add(rt(fn)).Call(jen.Id("b"), v)}
 	}

@@ -530,6 +530,12 @@ func generateGroups(t *testing.T, cases []*suiteCase) []*suiteGroup {
 					kept = append(kept, c)
 				}
 			}
+			if len(kept) == len(group) {
+				// The collision is between documents the cases refer to (two
+				// remotes' definitions of the same name): move half of the
+				// cases on. A case alone always generates (it was linted so).
+				kept, later = group[:len(group)/2], append(later, group[len(group)/2:]...)
+			}
 			group = kept
 		}
 		pending = later

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"path"
 	"strconv"
+	"strings"
 
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
@@ -30,7 +32,7 @@ const (
 // Type is one Go type the emitter writes or refers to.
 type Type struct {
 	Kind   TypeKind
-	Name   string   // Go name of TEnum and TStruct types
+	Name   string   // Go name of TEnum and TStruct types, and of the scalars of shared definitions
 	Schema *Schema  // the schema the type checks
 	Fields []*Field // TStruct, in the author's order
 	Closed bool     // TStruct: additionalProperties is false
@@ -127,6 +129,9 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 		if ty.building[target] {
 			return ty.value(s)
 		}
+		if shared := sharedName(target); shared != "" {
+			return ty.shared(target, shared)
+		}
 		return ty.typeOf(target, name)
 	}
 	if !typeable(s) {
@@ -174,6 +179,58 @@ func (ty *typer) typeOf(s *Schema, name string) *Type {
 		return ty.structType(s, name)
 	}
 	return ty.value(s)
+}
+
+// sharedName returns the Go name of a definition of a shared schema file
+// (not a tool's own schema): its "$defs" key, or for the file's root the
+// file's name. It returns "" for any other schema.
+func sharedName(s *Schema) string {
+	root := s.Node.File.Root
+	if s.Root != root || root.Get("inputSchema") != nil || root.Get("name") != nil {
+		return ""
+	}
+	if s.Node == root {
+		return GoName(strings.TrimSuffix(path.Base(docPath(s.Node.File)), ".json"))
+	}
+	if key := defKey(s.Node); key != "" {
+		return GoName(key)
+	}
+	return ""
+}
+
+// shared returns the type of definition s of a shared schema file. A
+// scalar becomes a named type of its own (type Symbol string), declared
+// once in the file of its definitions with its decode and validate
+// methods, and used at every reference, as enums and structs already are.
+func (ty *typer) shared(s *Schema, name string) *Type {
+	if t, ok := ty.named[s]; ok {
+		return t
+	}
+	t := ty.typeOf(s, name)
+	switch {
+	case t.Name != "": // named already: a definition that refers to another
+		return t
+	case t.Kind == TString, t.Kind == TInt, t.Kind == TFloat, t.Kind == TBool:
+	default:
+		return t
+	}
+	if !ty.claim(name, s) {
+		return t
+	}
+	t.Name = name
+	ty.named[s] = t
+	ty.types = append(ty.types, t)
+	return t
+}
+
+// NamedScalar reports whether t is a string, integer, number or boolean
+// type with a name of its own (a shared definition).
+func (t *Type) NamedScalar() bool {
+	switch t.Kind {
+	case TString, TInt, TFloat, TBool:
+		return t.Name != ""
+	}
+	return false
 }
 
 // typeable reports whether s maps onto one Go type. Schemas that mix types

@@ -48,13 +48,13 @@ const defaultWindow = 50
 
 func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
 	interval := string(in.Interval)
-	candles, err := h.candles.Window(in.Symbol, interval, in.End, int(in.Window))
+	candles, err := h.candles.Window(string(in.Symbol), interval, in.End, int(in.Window))
 	if err != nil {
 		return tools.FeaturesOHLCVWindowOutput{}, err
 	}
 	f := market.Features(candles)
 	return tools.FeaturesOHLCVWindowOutput{
-		Symbol: in.Symbol, Interval: interval, Candles: int64(len(candles)),
+		Symbol: string(in.Symbol), Interval: interval, Candles: int64(len(candles)),
 		Start: f.Start, End: f.End,
 		Open: f.Open, High: f.High, Low: f.Low, Close: f.Close, Volume: f.Volume,
 		Vwap: f.VWAP, ReturnMean: f.ReturnMean, Volatility: f.Volatility, Atr: f.ATR,
@@ -66,7 +66,7 @@ func (h *handlers) RiskPositionLimitsCheck(ctx context.Context, in tools.RiskPos
 	if p, ok := in.Price.Get(); ok {
 		price = &p
 	}
-	c, err := h.limits.Check(in.Symbol, string(in.Side), in.Quantity, price, in.CurrentPosition.Or(decimal.Zero))
+	c, err := h.limits.Check(string(in.Symbol), string(in.Side), in.Quantity, price, in.CurrentPosition.Or(decimal.Zero))
 	if err != nil {
 		return tools.RiskPositionLimitsCheckOutput{}, err
 	}
@@ -87,12 +87,12 @@ func (h *handlers) ExecutionSimQuote(ctx context.Context, in tools.ExecutionSimQ
 			Message:    "limit and stop orders need limitPrice",
 			Violations: []mcperr.Violation{{Pointer: "/limitPrice", Keyword: "required", Message: "required for " + string(orderType) + " orders"}}}
 	}
-	q, err := h.book.Quote(in.Symbol, string(in.Side), in.Quantity, string(orderType), limit)
+	q, err := h.book.Quote(string(in.Symbol), string(in.Side), in.Quantity, string(orderType), limit)
 	if err != nil {
 		return tools.ExecutionSimQuoteOutput{}, err
 	}
 	out := tools.ExecutionSimQuoteOutput{
-		Symbol: in.Symbol, Side: string(in.Side), Filled: q.Filled, AveragePrice: q.AveragePrice,
+		Symbol: string(in.Symbol), Side: string(in.Side), Filled: q.Filled, AveragePrice: q.AveragePrice,
 		ReferencePrice: q.Reference, SlippageBps: q.SlippageBps, Partial: q.Partial,
 		Levels: make([]tools.ExecutionSimQuoteOutputLevelsItem, len(q.Levels)),
 	}

@@ -2,7 +2,41 @@
 
 package tools
 
-import "github.com/mcpgen/mcpgen/runtime/typed"
+import (
+	"regexp"
+
+	"github.com/mcpgen/mcpgen/runtime/typed"
+)
+
+// Symbol is the schema at /$defs/symbol.
+//
+// Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.
+type Symbol string
+
+// decode reads a Symbol from r, recording every problem.
+func (v *Symbol) decode(r *typed.Reader, p *typed.Path) {
+	var x string
+	if b, ok := r.StringBytes(p); ok {
+		b = typed.TrimSpace(b)
+		b = typed.Upper(b)
+		if s, ok := AllowlistSymbols.Lookup(b); ok {
+			x = s
+		} else {
+			x = string(b)
+		}
+	}
+	*v = Symbol(x)
+}
+
+// validate checks v against its schema, recording every violation.
+func (v Symbol) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(v)) {
+		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+	}
+	if msg := AllowlistSymbols.Violation(string(v)); msg != "" {
+		vs.Add(p, "x-allowlist", msg)
+	}
+}
 
 // Side is one of the values the schema at /$defs/side allows.
 //
@@ -80,3 +114,7 @@ func (v OrderType) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	vs.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
 }
+
+var (
+	defsCommonPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+)

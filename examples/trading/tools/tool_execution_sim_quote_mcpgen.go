@@ -17,7 +17,7 @@ type ExecutionSimQuoteInput struct {
 	// Symbol is property "symbol" (required).
 	//
 	// Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.
-	Symbol string
+	Symbol Symbol
 
 	// Side is property "side" (required).
 	//
@@ -50,15 +50,7 @@ func (x *ExecutionSimQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			if b, ok := r.StringBytes(&q); ok {
-				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
-				if s, ok := AllowlistSymbols.Lookup(b); ok {
-					x.Symbol = s
-				} else {
-					x.Symbol = string(b)
-				}
-			}
+			x.Symbol.decode(r, &q)
 		case "side":
 			q := p.Field("side")
 			if r.Duplicate(seen[:], 1, &q) {
@@ -125,12 +117,7 @@ func (x *ExecutionSimQuoteInput) Validate() error {
 func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
-		if !executionSimQuotePattern1.MatchString(x.Symbol) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-		}
-		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
-			vs.Add(&q, "x-allowlist", msg)
-		}
+		x.Symbol.validate(&q, vs)
 	}
 	{
 		q := p.Field("side")
@@ -170,7 +157,7 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 func (x *ExecutionSimQuoteInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = typed.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, string(x.Symbol))
 	b = append(b, ",\"side\":"...)
 	b = typed.AppendString(b, string(x.Side))
 	b = append(b, ",\"quantity\":"...)

@@ -18,7 +18,7 @@ type FeaturesOHLCVWindowInput struct {
 	// Symbol is property "symbol" (required).
 	//
 	// Instrument symbol, such as EURUSD or BTC/USD. Trimmed and upper-cased before it is checked.
-	Symbol string
+	Symbol Symbol
 
 	// Interval is property "interval" (required).
 	//
@@ -46,15 +46,7 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			if b, ok := r.StringBytes(&q); ok {
-				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
-				if s, ok := AllowlistSymbols.Lookup(b); ok {
-					x.Symbol = s
-				} else {
-					x.Symbol = string(b)
-				}
-			}
+			x.Symbol.decode(r, &q)
 		case "interval":
 			q := p.Field("interval")
 			if r.Duplicate(seen[:], 1, &q) {
@@ -116,12 +108,7 @@ func (x *FeaturesOHLCVWindowInput) Validate() error {
 func (x *FeaturesOHLCVWindowInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("symbol")
-		if !featuresOHLCVWindowPattern1.MatchString(x.Symbol) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-		}
-		if msg := AllowlistSymbols.Violation(x.Symbol); msg != "" {
-			vs.Add(&q, "x-allowlist", msg)
-		}
+		x.Symbol.validate(&q, vs)
 	}
 	{
 		q := p.Field("interval")
@@ -148,7 +135,7 @@ func (x *FeaturesOHLCVWindowInput) validate(p *typed.Path, vs *typed.Violations)
 func (x *FeaturesOHLCVWindowInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"symbol\":"...)
-	b = typed.AppendString(b, x.Symbol)
+	b = typed.AppendString(b, string(x.Symbol))
 	b = append(b, ",\"interval\":"...)
 	b = typed.AppendString(b, string(x.Interval))
 	b = append(b, ",\"end\":"...)

@@ -26,7 +26,7 @@ type QuotesRequestInput struct {
 	// Preferred is property "preferred".
 	//
 	// Execution venue.
-	Preferred typed.Opt[string]
+	Preferred typed.Opt[Venue]
 
 	// Legs is property "legs".
 	Legs typed.Opt[[]string]
@@ -93,13 +93,7 @@ func (x *QuotesRequestInput) decode(r *typed.Reader, p *typed.Path) {
 				return
 			}
 			x.Preferred.Set = true
-			if b, ok := r.StringBytes(&q); ok {
-				if s, ok := AllowlistVenues.Lookup(b); ok {
-					x.Preferred.Value = s
-				} else {
-					x.Preferred.Value = string(b)
-				}
-			}
+			x.Preferred.Value.decode(r, &q)
 		case "legs":
 			q := p.Field("legs")
 			if r.Duplicate(seen[:], 4, &q) {
@@ -190,9 +184,7 @@ func (x *QuotesRequestInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Preferred.Set {
 		q := p.Field("preferred")
-		if msg := AllowlistVenues.Violation(x.Preferred.Value); msg != "" {
-			vs.Add(&q, "x-allowlist", msg)
-		}
+		x.Preferred.Value.validate(&q, vs)
 	}
 	if x.Legs.Set {
 		q := p.Field("legs")
@@ -232,7 +224,7 @@ func (x *QuotesRequestInput) AppendJSON(b []byte) []byte {
 	}
 	if x.Preferred.Set {
 		b = append(b, ",\"preferred\":"...)
-		b = typed.AppendString(b, x.Preferred.Value)
+		b = typed.AppendString(b, string(x.Preferred.Value))
 	}
 	if x.Legs.Set {
 		b = append(b, ",\"legs\":"...)

@@ -24,10 +24,10 @@ type OrdersSearchInput struct {
 	// Window is property "window" (default 50).
 	//
 	// Number of candles.
-	Window int64
+	Window Window
 
 	// Currency is property "currency" (default " usd ").
-	Currency string
+	Currency Currency
 
 	// Ratio is property "ratio" (default 0.5).
 	Ratio float64
@@ -85,17 +85,13 @@ func (x *OrdersSearchInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.Window, _ = r.Int(&q)
+			x.Window.decode(r, &q)
 		case "currency":
 			q := p.Field("currency")
 			if r.Duplicate(seen[:], 3, &q) {
 				return
 			}
-			if b, ok := r.StringBytes(&q); ok {
-				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
-				x.Currency = string(b)
-			}
+			x.Currency.decode(r, &q)
 		case "ratio":
 			q := p.Field("ratio")
 			if r.Duplicate(seen[:], 4, &q) {
@@ -266,18 +262,11 @@ func (x *OrdersSearchInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	{
 		q := p.Field("window")
-		if x.Window < 2 {
-			vs.Add(&q, "minimum", "must be >= 2")
-		}
-		if x.Window > 1000 {
-			vs.Add(&q, "maximum", "must be <= 1000")
-		}
+		x.Window.validate(&q, vs)
 	}
 	{
 		q := p.Field("currency")
-		if !ordersSearchPattern1.MatchString(x.Currency) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3}$")
-		}
+		x.Currency.validate(&q, vs)
 	}
 	{
 		q := p.Field("ratio")
@@ -329,9 +318,9 @@ func (x *OrdersSearchInput) AppendJSON(b []byte) []byte {
 	b = append(b, ",\"limit\":"...)
 	b = typed.AppendInt(b, x.Limit)
 	b = append(b, ",\"window\":"...)
-	b = typed.AppendInt(b, x.Window)
+	b = typed.AppendInt(b, int64(x.Window))
 	b = append(b, ",\"currency\":"...)
-	b = typed.AppendString(b, x.Currency)
+	b = typed.AppendString(b, string(x.Currency))
 	b = append(b, ",\"ratio\":"...)
 	b = typed.AppendFloat(b, x.Ratio)
 	b = append(b, ",\"minPrice\":"...)

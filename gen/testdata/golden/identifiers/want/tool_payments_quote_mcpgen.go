@@ -16,7 +16,7 @@ type PaymentsQuoteInput struct {
 	// Currency is property "currency" (required).
 	//
 	// ISO 4217 code.
-	Currency string
+	Currency Currency
 
 	// Amount is property "amount" (required).
 	//
@@ -37,7 +37,7 @@ func (x *PaymentsQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 0, &q) {
 				return
 			}
-			x.Currency, _ = r.String(&q)
+			x.Currency.decode(r, &q)
 		case "amount":
 			q := p.Field("amount")
 			if r.Duplicate(seen[:], 1, &q) {
@@ -91,9 +91,7 @@ func (x *PaymentsQuoteInput) Validate() error {
 func (x *PaymentsQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("currency")
-		if !paymentsQuotePattern1.MatchString(x.Currency) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{3}$")
-		}
+		x.Currency.validate(&q, vs)
 	}
 	{
 		q := p.Field("amount")
@@ -113,7 +111,7 @@ func (x *PaymentsQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 func (x *PaymentsQuoteInput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = append(b, "\"currency\":"...)
-	b = typed.AppendString(b, x.Currency)
+	b = typed.AppendString(b, string(x.Currency))
 	b = append(b, ",\"amount\":"...)
 	b = typed.AppendDecimalString(b, x.Amount)
 	if x.Fee.Set {

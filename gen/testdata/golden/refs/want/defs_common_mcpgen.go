@@ -8,6 +8,25 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
 
+// Country is the schema at /$defs/country.
+//
+// ISO 3166-1 alpha-2 code.
+type Country string
+
+// decode reads a Country from r, recording every problem.
+func (v *Country) decode(r *typed.Reader, p *typed.Path) {
+	var x string
+	x, _ = r.String(p)
+	*v = Country(x)
+}
+
+// validate checks v against its schema, recording every violation.
+func (v Country) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(v)) {
+		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{2}$")
+	}
+}
+
 // Address is the schema at /$defs/address.
 //
 // A postal address.
@@ -21,7 +40,7 @@ type Address struct {
 	// Country is property "country" (required).
 	//
 	// ISO 3166-1 alpha-2 code.
-	Country string
+	Country Country
 
 	// Location is property "location".
 	Location typed.Opt[Point]
@@ -49,7 +68,7 @@ func (x *Address) decode(r *typed.Reader, p *typed.Path) {
 			if r.Duplicate(seen[:], 2, &q) {
 				return
 			}
-			x.Country, _ = r.String(&q)
+			x.Country.decode(r, &q)
 		case "location":
 			q := p.Field("location")
 			if r.Duplicate(seen[:], 3, &q) {
@@ -97,9 +116,7 @@ func (x *Address) Validate() error {
 func (x *Address) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("country")
-		if !defsCommonPattern1.MatchString(x.Country) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}$")
-		}
+		x.Country.validate(&q, vs)
 	}
 	if x.Location.Set {
 		q := p.Field("location")
@@ -115,7 +132,7 @@ func (x *Address) AppendJSON(b []byte) []byte {
 	b = append(b, ",\"city\":"...)
 	b = typed.AppendString(b, x.City)
 	b = append(b, ",\"country\":"...)
-	b = typed.AppendString(b, x.Country)
+	b = typed.AppendString(b, string(x.Country))
 	if x.Location.Set {
 		b = append(b, ",\"location\":"...)
 		b = x.Location.Value.AppendJSON(b)

@@ -29,7 +29,7 @@ type ShipmentsCreateInput struct {
 	// Origin is property "origin".
 	//
 	// ISO 3166-1 alpha-2 code.
-	Origin typed.Opt[string]
+	Origin typed.Opt[Country]
 
 	// Contents is property "contents".
 	//
@@ -71,7 +71,7 @@ func (x *ShipmentsCreateInput) decode(r *typed.Reader, p *typed.Path) {
 				return
 			}
 			x.Origin.Set = true
-			x.Origin.Value, _ = r.String(&q)
+			x.Origin.Value.decode(r, &q)
 		case "contents":
 			q := p.Field("contents")
 			if r.Duplicate(seen[:], 4, &q) {
@@ -137,9 +137,7 @@ func (x *ShipmentsCreateInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.Origin.Set {
 		q := p.Field("origin")
-		if !shipmentsCreatePattern1.MatchString(x.Origin.Value) {
-			vs.Add(&q, "pattern", "must match the pattern ^[A-Z]{2}$")
-		}
+		x.Origin.Value.validate(&q, vs)
 	}
 	if x.Contents.Set {
 		q := p.Field("contents")
@@ -165,7 +163,7 @@ func (x *ShipmentsCreateInput) AppendJSON(b []byte) []byte {
 	b = append(b, ']')
 	if x.Origin.Set {
 		b = append(b, ",\"origin\":"...)
-		b = typed.AppendString(b, x.Origin.Value)
+		b = typed.AppendString(b, string(x.Origin.Value))
 	}
 	if x.Contents.Set {
 		b = append(b, ",\"contents\":"...)
