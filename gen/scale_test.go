@@ -39,8 +39,7 @@ func scaleTool(i int) gen.Source {
 }
 
 // TestGenerateScale generates 100, 1,000 and 5,000 tools and reports time
-// and peak heap: 1,000 tools must take under 3 s, and memory must grow no
-// worse than linearly.
+// and peak heap; memory must grow no worse than linearly.
 func TestGenerateScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates 6,100 tools")
@@ -92,10 +91,9 @@ func TestGenerateScale(t *testing.T) {
 		t.Logf("%5d tools: %v, peak heap %d MiB, %d files, %d KiB of Go", n, took[n].Round(time.Millisecond),
 			(peak.Load()-min(peak.Load(), base.HeapAlloc))>>20, len(out.Files), size>>10)
 	}
-	if took[1000] > 3*time.Second {
-		t.Errorf("1,000 tools took %v; want under 3 s", took[1000])
-	}
-	// Memory is the measure of growth that a shared, loaded machine does
+	// The goal of 1,000 tools in under 3 s is measured by scripts/bench.sh
+	// (BENCHMARKS.md), never asserted: a test must not fail on a busy
+	// machine. Memory is the measure of growth that a shared, loaded machine does
 	// not blur; time is logged (a 2.7 GB heap makes the collector work
 	// harder, so it grows a little faster than linearly).
 	if ratio := float64(heap[5000]) / float64(heap[1000]); ratio > 6 {
