@@ -232,11 +232,17 @@ func clientIDBridge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := ClientID(r.Context())
 		if id != "" || r.Header.Get(clientIDHeader) != "" {
-			r = r.Clone(r.Context()) // handlers must not change the request they were given
-			r.Header.Del(clientIDHeader)
+			// Handlers must not change the request they were given: a
+			// shallow copy with its own header map is enough (r.Clone
+			// would copy the URL, trailers and the rest as well).
+			r2 := new(http.Request)
+			*r2 = *r
+			r2.Header = r.Header.Clone()
+			r2.Header.Del(clientIDHeader)
 			if id != "" {
-				r.Header.Set(clientIDHeader, id)
+				r2.Header.Set(clientIDHeader, id)
 			}
+			r = r2
 		}
 		next.ServeHTTP(w, r)
 	})
