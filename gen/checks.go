@@ -56,14 +56,14 @@ const (
 	RuleFormat                            // the string is a valid Text format
 	RuleAllowlist                         // the string is in allowlist Text (x-allowlist)
 	RuleOutboundURL                       // the URL passes the outbound policy (x-outbound-url)
+	RuleScale                             // the number has at most Count decimal places (x-decimal)
 	RuleBound                             // the number compares to Bound by Op
 	RuleMultipleOf                        // the number is a multiple of Bound
-	RuleScale                             // the number has at most Count decimal places (x-decimal)
-	RuleItems                             // the number of items compares to Count by Op
-	RuleUniqueItems                       // no two items are equal
 	RuleRequired                          // the object has every member of Names
 	RuleProperties                        // the number of members compares to Count by Op
 	RuleDependentRequired                 // when member Text is present, so is every member of Names
+	RuleItems                             // the number of items compares to Count by Op
+	RuleUniqueItems                       // no two items are equal
 )
 
 // Format is one value of "format" that mcpgen asserts.
@@ -126,14 +126,16 @@ func rulesOf(s *Schema) []Rule {
 		add(Rule{Keyword: "type", Kind: RuleType, Names: s.Types, Message: "must be " + typesText(s.Types)})
 	}
 	if s.Const != nil {
-		add(Rule{Keyword: "const", Kind: RuleConst, Values: []*Node{s.Const}, Message: "must be " + truncate(compactJSON(s.Const))})
+		add(Rule{Keyword: "const", Kind: RuleConst, Values: []*Node{s.Const}, Message: "must be " + escapeUnsafe(truncate(compactJSON(s.Const)))})
 	}
 	if len(s.Enum) > 0 {
+		// Values are shown as JSON, with the characters that could make a
+		// message read differently (bidirectional controls) escaped.
 		texts := make([]string, len(s.Enum))
 		for i, it := range s.Enum {
 			texts[i] = compactJSON(it)
 		}
-		add(Rule{Keyword: "enum", Kind: RuleEnum, Values: s.Enum, Message: "must be one of " + truncate(strings.Join(texts, ", "))})
+		add(Rule{Keyword: "enum", Kind: RuleEnum, Values: s.Enum, Message: "must be one of " + escapeUnsafe(truncate(strings.Join(texts, ", ")))})
 	}
 
 	// Strings.
@@ -163,6 +165,9 @@ func rulesOf(s *Schema) []Rule {
 	}
 
 	// Numbers (and the decimal value of an x-decimal string).
+	if s.DecimalScale != nil {
+		add(Rule{Keyword: "x-decimal", Kind: RuleScale, On: "number", Count: *s.DecimalScale, Message: "must have at most " + plural(*s.DecimalScale, "decimal place")})
+	}
 	for i, r := range []*big.Rat{s.Minimum, s.Maximum, s.ExclusiveMinimum, s.ExclusiveMaximum} {
 		if r == nil {
 			continue
@@ -174,9 +179,6 @@ func rulesOf(s *Schema) []Rule {
 	if s.MultipleOf != nil {
 		lit := s.Node.Get("multipleOf").Str
 		add(Rule{Keyword: "multipleOf", Kind: RuleMultipleOf, On: "number", Bound: s.MultipleOf, Lit: lit, Message: "must be a multiple of " + lit})
-	}
-	if s.DecimalScale != nil {
-		add(Rule{Keyword: "x-decimal", Kind: RuleScale, On: "number", Count: *s.DecimalScale, Message: "must have at most " + plural(*s.DecimalScale, "decimal place")})
 	}
 
 	// Objects.

@@ -44,3 +44,27 @@ func TestFormatsMatchRuntime(t *testing.T) {
 		t.Errorf("tooldef.schema.json lists formats %v; gen's list is %v", got, formatNames())
 	}
 }
+
+// TestUnhandledRuleFailsGeneration: a rule an emitter has no rendering
+// for fails generation with an error naming it, instead of vanishing.
+func TestUnhandledRuleFailsGeneration(t *testing.T) {
+	for _, tt := range []struct {
+		name, schema, want string
+	}{
+		{"typed", `{"type": "integer", "minimum": 1}`, `gen: rule "x-new" (kind 999) of tool.json#/inputSchema/properties/v has no typed (int64) rendering`},
+		{"dynamic", `{"anyOf": [{"type": "integer"}], "minimum": 1}`, `gen: rule "x-new" (kind 999) of tool.json#/inputSchema/properties/v has no dynamic rendering`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := `{"name": "t", "inputSchema": {"type": "object", "properties": {"v": ` + tt.schema + `}}}`
+			pkg, err := Load(Config{Package: "p", Sources: []Source{{Name: "tool.json", Data: []byte(src)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := pkg.Tools[0].InputSchema.Properties[0].Schema
+			v.Rules = append(v.Rules, Rule{Keyword: "x-new", Kind: 999, On: "number"})
+			if _, err := emit(pkg); err == nil || err.Error() != tt.want {
+				t.Errorf("emit: %v; want %s", err, tt.want)
+			}
+		})
+	}
+}

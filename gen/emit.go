@@ -39,6 +39,7 @@ type emitter struct {
 	instances     map[string]string // validators of schemas in a scope, by schema and scope
 	instanceQueue []instance        // in the order asked for
 	taken         map[string]bool   // validator names
+	err           error             // the first rule no emitter renders
 }
 
 func newEmitter(pkg *Package) *emitter {
@@ -188,19 +189,6 @@ func newFile(pkg string) *jen.File {
 	return f
 }
 
-func quotedList(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = strconv.Quote(v)
-	}
-	if len(q) > 12 {
-		q = append(q[:12], "…")
-	}
-	return strings.Join(q, ", ")
-}
-
-// cp copies a statement into a new backing array, so appending to the copy
-// can never overwrite tokens of the original (jen's Clone shares it).
 func cp(s *jen.Statement) *jen.Statement {
 	c := make(jen.Statement, len(*s))
 	copy(c, *s)

@@ -137,46 +137,18 @@ func (e *emitter) dynamicBody(g *jen.Group, s *Schema) {
 	if s.DynamicRef != nil {
 		g.Id(e.dynamicName(e.dynamicTarget(s))).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
 	}
-	if len(s.Types) > 0 {
-		var cond *jen.Statement
-		for _, t := range s.Types {
-			var c *jen.Statement
-			switch t {
-			case "integer":
-				c = jen.Id("v").Dot("IsInteger").Call()
-			default:
-				c = jen.Id("v").Dot("Kind").Op("==").Add(rt(kindName(t)))
-			}
-			if cond == nil {
-				cond = c
-			} else {
-				cond = cond.Op("||").Add(c)
-			}
+	// x-normalize rewrites the value in place before any check, as the
+	// decoder does on the typed path; the handler sees the normalized text.
+	if len(s.Normalize) > 0 {
+		var steps []jen.Code
+		for _, step := range s.Normalize {
+			fn := map[string]string{"trim": "TrimSpace", "upper": "ToUpper", "lower": "ToLower"}[step]
+			steps = append(steps, jen.Id("v").Dot("Text").Op("=").Qual("strings", fn).Call(jen.Id("v").Dot("Text")))
 		}
-		g.If(jen.Op("!").Parens(cond)).Block(
-			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("type"), jen.Lit("must be "+typesText(s.Types)+", got ").Op("+").Id("v").Dot("Kind").Dot("String").Call()),
-			jen.Return(),
-		)
+		g.If(jen.Id("v").Dot("Kind").Op("==").Add(rt("String"))).Block(steps...)
 	}
-	if s.Const != nil {
-		g.If(jen.Op("!").Id("v").Dot("Equal").Call(jen.Op("&").Add(valueLiteral(s.Const)))).Block(
-			addAt("const", "must be "+truncate(compactJSON(s.Const))))
-	}
-	if len(s.Enum) > 0 {
-		var cond *jen.Statement
-		for _, it := range s.Enum {
-			c := jen.Id("v").Dot("Equal").Call(jen.Op("&").Add(valueLiteral(it)))
-			if cond == nil {
-				cond = c
-			} else {
-				cond = cond.Op("||").Add(c)
-			}
-		}
-		var texts []string
-		for _, it := range s.Enum {
-			texts = append(texts, compactJSON(it))
-		}
-		g.If(jen.Op("!").Parens(cond)).Block(addAt("enum", "must be one of "+truncate(joinComma(texts))))
+	for _, c := range e.dynamicRules(s, "") {
+		g.Add(c)
 	}
 	for _, sub := range s.AllOf {
 		g.Id(e.dynamicName(sub)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))
@@ -240,17 +212,6 @@ func kindName(t string) string {
 	return map[string]string{"string": "String", "number": "Number", "boolean": "Bool", "object": "Object", "array": "Array", "null": "Null"}[t]
 }
 
-func joinComma(list []string) string {
-	out := ""
-	for i, s := range list {
-		if i > 0 {
-			out += ", "
-		}
-		out += s
-	}
-	return out
-}
-
 func truncate(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "…"
@@ -283,60 +244,10 @@ func valueLiteral(n *Node) *jen.Statement {
 	return rt("Value").Values(jen.Dict{jen.Id("Kind"): rt("Object"), jen.Id("Members"): jen.Index().Add(rt("ValueMember")).Values(members...)})
 }
 
-func (e *emitter) dynamicString(s *Schema) []jen.Code {
-	var out []jen.Code
-	// x-normalize rewrites the value in place, so later checks and the
-	// handler see the normalized text, as on the typed path.
-	for _, step := range s.Normalize {
-		fn := map[string]string{"trim": "TrimSpace", "upper": "ToUpper", "lower": "ToLower"}[step]
-		out = append(out, jen.Id("v").Dot("Text").Op("=").Qual("strings", fn).Call(jen.Id("v").Dot("Text")))
-	}
-	if s.DecimalScale != nil {
-		checks := e.decimalValueChecks(s)
-		out = append(out, jen.If(jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Add(rt("ParseDecimalText")).Call(jen.Id("v").Dot("Text")), jen.Op("!").Id("ok")).Block(
-			addAt("x-decimal", "must be a decimal number written as a JSON number literal, such as \"12.50\""),
-		).Else().Block(append([]jen.Code{jen.Id("_").Op("=").Id("d")}, checks...)...))
-	}
-	if s.NotBefore != nil || s.NotAfter != nil {
-		var lo, hi jen.Code = jen.Qual("math", "MinInt64"), jen.Qual("math", "MaxInt64")
-		if s.NotBefore != nil {
-			lo = durationExpr(*s.NotBefore)
-		}
-		if s.NotAfter != nil {
-			hi = durationExpr(*s.NotAfter)
-		}
-		out = append(out, jen.If(jen.List(jen.Id("t"), jen.Id("ok")).Op(":=").Add(rt("ParseDateTime")).Call(jen.Id("v").Dot("Text")), jen.Id("ok")).Block(
-			jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(jen.Id("t"), lo, hi), jen.Id("msg").Op("!=").Lit("")).Block(
-				jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("x-datetime"), jen.Id("msg")))))
-	}
-	if s.MinLength != nil || s.MaxLength != nil {
-		out = append(out, jen.Id("n").Op(":=").Add(rt("RuneCount")).Call(jen.Id("v").Dot("Text")))
-		if s.MinLength != nil {
-			out = append(out, jen.If(jen.Id("n").Op("<").Lit(*s.MinLength)).Block(addAt("minLength", "must be at least "+plural(*s.MinLength, "character")+" long")))
-		}
-		if s.MaxLength != nil {
-			out = append(out, jen.If(jen.Id("n").Op(">").Lit(*s.MaxLength)).Block(addAt("maxLength", "must be at most "+plural(*s.MaxLength, "character")+" long")))
-		}
-	}
-	text := jen.Id("v").Dot("Text")
-	if s.Pattern != "" {
-		out = append(out, jen.If(jen.Op("!").Add(e.patternVar(s.Pattern)).Dot("MatchString").Call(text)).Block(addAt("pattern", "must match the pattern "+s.Pattern)))
-	}
-	if s.Format != "" {
-		out = append(out, jen.If(jen.Op("!").Add(rt(formatFunc(s.Format))).Call(text)).Block(addAt("format", formatMessage(s.Format))))
-	}
-	if s.Allowlist != "" {
-		out = append(out, allowlistCheck(s.Allowlist, text, jen.Id("p")))
-	}
-	if s.OutboundURL {
-		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(text), jen.Id("err").Op("!=").Nil()).Block(
-			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("x-outbound-url"), jen.Lit("blocked by the outbound URL policy: ").Op("+").Id("err").Dot("Error").Call())))
-	}
-	return out
-}
+func (e *emitter) dynamicString(s *Schema) []jen.Code { return e.dynamicRules(s, "string") }
 
 func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
-	checks := e.decimalValueChecks(s)
+	checks := e.dynamicRules(s, "number")
 	if len(checks) == 0 {
 		return nil
 	}
@@ -344,36 +255,6 @@ func (e *emitter) dynamicNumber(s *Schema) []jen.Code {
 		jen.List(jen.Id("d"), jen.Id("ok")).Op(":=").Id("v").Dot("Decimal").Call(),
 		jen.If(jen.Op("!").Id("ok")).Block(addAt("type", "number out of range (exponent beyond ±400)"), jen.Return()),
 	}, checks...)
-}
-
-// decimalValueChecks returns the checks of a number held exactly in d: the
-// bounds, multipleOf and x-decimal scale.
-func (e *emitter) decimalValueChecks(s *Schema) []jen.Code {
-	type bound struct {
-		key, op, text string
-	}
-	var checks []jen.Code
-	for _, b := range []bound{{"minimum", "<", "must be >= "}, {"maximum", ">", "must be <= "},
-		{"exclusiveMinimum", "<=", "must be > "}, {"exclusiveMaximum", ">=", "must be < "}} {
-		n := s.Node.Get(b.key)
-		if n == nil || n.Kind != KindNumber {
-			continue
-		}
-		r, ok := parseRat(n.Str)
-		if !ok {
-			continue
-		}
-		checks = append(checks, jen.If(rt("CompareDecimal").Call(jen.Id("d"), e.decimalVar(r, n.Str)).Op(b.op).Lit(0)).Block(addAt(b.key, b.text+n.Str)))
-	}
-	if s.MultipleOf != nil {
-		lit := s.Node.Get("multipleOf").Str
-		checks = append(checks, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(jen.Id("d"), e.decimalVar(s.MultipleOf, lit))).Block(addAt("multipleOf", "must be a multiple of "+lit)))
-	}
-	if s.DecimalScale != nil {
-		checks = append(checks, jen.If(rt("DecimalPlaces").Call(jen.Id("d")).Op(">").Lit(*s.DecimalScale)).Block(
-			addAt("x-decimal", "must have at most "+plural(*s.DecimalScale, "decimal place"))))
-	}
-	return checks
 }
 
 func (e *emitter) dynamicObject(s *Schema) []jen.Code {
@@ -421,26 +302,7 @@ func (e *emitter) dynamicObject(s *Schema) []jen.Code {
 			}
 		}))
 	}
-	for _, r := range s.Required {
-		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(r)), jen.Op("!").Id("ok")).Block(
-			addAt("required", "missing required property "+strconv.Quote(r))))
-	}
-	if s.MinProperties != nil {
-		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Members")).Op("<").Lit(*s.MinProperties)).Block(addAt("minProperties", "must have at least "+plural(*s.MinProperties, "property"))))
-	}
-	if s.MaxProperties != nil {
-		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Members")).Op(">").Lit(*s.MaxProperties)).Block(addAt("maxProperties", "must have at most "+plural(*s.MaxProperties, "property"))))
-	}
-	for _, d := range s.DependentRequired {
-		var checks []jen.Code
-		for _, r := range d.Requires {
-			checks = append(checks, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(r)), jen.Op("!").Id("ok")).Block(
-				addAt("dependentRequired", "property "+strconv.Quote(r)+" is required when "+strconv.Quote(d.Property)+" is present")))
-		}
-		if len(checks) > 0 {
-			out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(checks...))
-		}
-	}
+	out = append(out, e.dynamicRules(s, "object")...)
 	for _, d := range s.DependentSchemas {
 		out = append(out, jen.If(jen.List(jen.Id("_"), jen.Id("ok")).Op(":=").Id("v").Dot("Get").Call(jen.Lit(d.Property)), jen.Id("ok")).Block(
 			jen.Id(e.dynamicName(d.Schema)).Call(jen.Id("v"), jen.Id("p"), jen.Id("vs"))))
@@ -624,16 +486,7 @@ func (e *emitter) dynamicArray(s *Schema) []jen.Code {
 			})
 		}))
 	}
-	if s.MinItems != nil {
-		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Items")).Op("<").Lit(*s.MinItems)).Block(addAt("minItems", "must have at least "+plural(*s.MinItems, "item"))))
-	}
-	if s.MaxItems != nil {
-		out = append(out, jen.If(jen.Len(jen.Id("v").Dot("Items")).Op(">").Lit(*s.MaxItems)).Block(addAt("maxItems", "must have at most "+plural(*s.MaxItems, "item"))))
-	}
-	if s.UniqueItems {
-		out = append(out, jen.If(jen.List(jen.Id("i"), jen.Id("j")).Op(":=").Add(rt("UniqueItems")).Call(jen.Id("v").Dot("Items")), jen.Id("i").Op(">=").Lit(0)).Block(
-			jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit("uniqueItems"), jen.Lit("items must be unique; item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("j")).Op("+").Lit(" repeats item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("i")))))
-	}
+	out = append(out, e.dynamicRules(s, "array")...)
 	if s.Contains != nil {
 		min := 1
 		if s.MinContains != nil {

@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -76,18 +75,22 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 		f.Add(c)
 	}
 	f.Type().Id(t.Name).String()
-	var consts []jen.Code
-	var values []string
-	var cases []jen.Code
+	var consts, cases []jen.Code
 	for _, v := range t.Values {
 		consts = append(consts, jen.Id(v.GoName).Id(t.Name).Op("=").Lit(v.Value))
-		values = append(values, v.Value)
 		cases = append(cases, jen.Id(v.GoName))
 	}
 	f.Const().Defs(consts...)
-	keyword, msg := "enum", "must be one of "+quotedList(values)
-	if t.Schema.Const != nil {
-		keyword, msg = "const", "must be "+quotedList(values)
+	// The enum's rule is the membership test of decode and validate.
+	var keyword, msg string
+	for _, r := range t.Schema.Rules {
+		switch r.Kind {
+		case RuleEnum, RuleConst:
+			keyword, msg = r.Keyword, r.Message
+		case RuleType: // read by the decoder
+		default:
+			e.unhandled(r, t.Schema, "typed (enum)")
+		}
 	}
 
 	if t.Decoded {
@@ -484,6 +487,13 @@ func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 	// is where every dynamic scope starts.
 	e.sc = e.enter(t.Schema)
 	defer func() { e.sc = nil }()
+	for _, r := range t.Schema.Rules {
+		switch r.Kind {
+		case RuleType, RuleRequired: // checked by the decoder
+		default:
+			e.unhandled(r, t.Schema, "typed (struct)")
+		}
+	}
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).BlockFunc(func(g *jen.Group) {
 		for _, fl := range t.Fields {
 			var body []jen.Code
@@ -516,9 +526,6 @@ func (e *emitter) genStructValidate(f *jen.File, t *Type) {
 // checks returns the statements that check value v of type t at path p.
 func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen.Code {
 	s := t.Schema
-	add := func(keyword, msg string) jen.Code {
-		return jen.Id("vs").Dot("Add").Call(p, jen.Lit(keyword), jen.Lit(msg))
-	}
 	var out []jen.Code
 	if t.NamedScalar() {
 		if len(e.scalarChecks(t)) > 0 {
@@ -527,51 +534,27 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 		return out
 	}
 	switch t.Kind {
-	case TString:
-		out = append(out, e.stringChecks(v, s, p)...)
 	case TEnum, TStruct:
 		out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
 	case TValue:
 		if s != nil { // nil for the items of an array without "items": anything goes
 			out = append(out, jen.Id(e.dynamicName(s)).Call(jen.Op("&").Add(v), p, jen.Id("vs")))
 		}
-	case TInt:
-		out = append(out, intChecks(v, s, add)...)
 	case TFloat:
+		// A float64 can hold what JSON cannot; a handler's output may.
 		out = append(out, jen.If(jen.Qual("math", "IsNaN").Call(v).Op("||").Qual("math", "IsInf").Call(v, jen.Lit(0))).Block(
-			add("type", "must be a finite number")))
-		out = append(out, e.floatChecks(v, s, add)...)
-	case TDecimal, TDecimalString:
-		out = append(out, e.decimalChecks(v, s, add)...)
-	case TTime:
-		if s.NotBefore != nil || s.NotAfter != nil {
-			var lo, hi jen.Code = jen.Qual("math", "MinInt64"), jen.Qual("math", "MaxInt64")
-			if s.NotBefore != nil {
-				lo = durationExpr(*s.NotBefore)
-			}
-			if s.NotAfter != nil {
-				hi = durationExpr(*s.NotAfter)
-			}
-			out = append(out, jen.If(jen.Id("msg").Op(":=").Add(rt("WindowViolation")).Call(v, lo, hi), jen.Id("msg").Op("!=").Lit("")).Block(
-				jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-datetime"), jen.Id("msg"))))
-		}
+			jen.Id("vs").Dot("Add").Call(p, jen.Lit("type"), jen.Lit("must be a finite number"))))
+		out = append(out, e.typedRules(v, t, p)...)
 	case TSlice:
-		if s.MinItems != nil {
-			out = append(out, jen.If(jen.Len(v).Op("<").Lit(*s.MinItems)).Block(add("minItems", "must have at least "+plural(*s.MinItems, "item"))))
-		}
-		if s.MaxItems != nil {
-			out = append(out, jen.If(jen.Len(v).Op(">").Lit(*s.MaxItems)).Block(add("maxItems", "must have at most "+plural(*s.MaxItems, "item"))))
-		}
-		if s.UniqueItems {
-			out = append(out, jen.If(jen.List(jen.Id("i"), jen.Id("j")).Op(":=").Add(rt("Duplicates")).Call(v), jen.Id("i").Op(">=").Lit(0)).Block(
-				jen.Id("vs").Dot("Add").Call(p, jen.Lit("uniqueItems"), jen.Lit("items must be unique; item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("j")).Op("+").Lit(" repeats item ").Op("+").Qual("strconv", "Itoa").Call(jen.Id("i")))))
-		}
+		out = append(out, e.typedRules(v, t, p)...)
 		i, q := "i"+strconv.Itoa(depth), "q"+strconv.Itoa(depth)
 		inner := e.checks(cp(v).Index(jen.Id(i)), t.Elem, jen.Op("&").Id(q), depth+1)
 		if len(inner) > 0 {
 			body := append([]jen.Code{jen.Id(q).Op(":=").Add(pathExpr(p)).Dot("Index").Call(jen.Id(i))}, inner...)
 			out = append(out, jen.For(jen.Id(i).Op(":=").Range().Add(v)).Block(body...))
 		}
+	default:
+		out = append(out, e.typedRules(v, t, p)...)
 	}
 	return out
 }
@@ -586,151 +569,7 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-func (e *emitter) stringChecks(v *jen.Statement, s *Schema, p jen.Code) []jen.Code {
-	add := func(keyword, msg string) jen.Code {
-		return jen.Id("vs").Dot("Add").Call(p, jen.Lit(keyword), jen.Lit(msg))
-	}
-	var out []jen.Code
-	if s.MinLength != nil || s.MaxLength != nil {
-		var checks []jen.Code
-		if s.MinLength != nil {
-			checks = append(checks, jen.If(jen.Id("n").Op("<").Lit(*s.MinLength)).Block(add("minLength", "must be at least "+plural(*s.MinLength, "character")+" long")))
-		}
-		if s.MaxLength != nil {
-			checks = append(checks, jen.If(jen.Id("n").Op(">").Lit(*s.MaxLength)).Block(add("maxLength", "must be at most "+plural(*s.MaxLength, "character")+" long")))
-		}
-		out = append(out, jen.Block(append([]jen.Code{jen.Id("n").Op(":=").Add(rt("RuneCount")).Call(v)}, checks...)...))
-	}
-	if s.Pattern != "" {
-		out = append(out, jen.If(jen.Op("!").Add(e.patternVar(s.Pattern)).Dot("MatchString").Call(v)).Block(
-			add("pattern", "must match the pattern "+s.Pattern)))
-	}
-	if s.Format != "" {
-		out = append(out, jen.If(jen.Op("!").Add(rt(formatFunc(s.Format))).Call(v)).Block(
-			add("format", formatMessage(s.Format))))
-	}
-	if s.Allowlist != "" {
-		out = append(out, allowlistCheck(s.Allowlist, v, p))
-	}
-	if s.OutboundURL {
-		out = append(out, jen.If(jen.Id("err").Op(":=").Qual(outboundPkg, "CheckURL").Call(v), jen.Id("err").Op("!=").Nil()).Block(
-			jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-outbound-url"), jen.Lit("blocked by the outbound URL policy: ").Op("+").Id("err").Dot("Error").Call())))
-	}
-	return out
-}
-
 func formatFunc(f string) string { return formatNamed(f).Func }
-
-func formatMessage(f string) string { return formatNamed(f).Message }
-
-func intChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
-	var out []jen.Code
-	bound := func(r interface{ String() string }, lit string) string { return lit }
-	_ = bound
-	if s.Minimum != nil {
-		if b, ok := intBound(s.Minimum, true); ok {
-			out = append(out, jen.If(cp(v).Op("<").Add(intLit(b))).Block(add("minimum", "must be >= "+s.Node.Get("minimum").Str)))
-		} else if s.Minimum.Sign() > 0 {
-			out = append(out, add("minimum", "must be >= "+s.Node.Get("minimum").Str))
-		}
-	}
-	if s.Maximum != nil {
-		if b, ok := intBound(s.Maximum, false); ok {
-			out = append(out, jen.If(cp(v).Op(">").Add(intLit(b))).Block(add("maximum", "must be <= "+s.Node.Get("maximum").Str)))
-		} else if s.Maximum.Sign() < 0 {
-			out = append(out, add("maximum", "must be <= "+s.Node.Get("maximum").Str))
-		}
-	}
-	if s.ExclusiveMinimum != nil {
-		if b, ok := intBound(s.ExclusiveMinimum, false); ok {
-			out = append(out, jen.If(cp(v).Op("<=").Add(intLit(b))).Block(add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str)))
-		} else if s.ExclusiveMinimum.Sign() > 0 {
-			out = append(out, add("exclusiveMinimum", "must be > "+s.Node.Get("exclusiveMinimum").Str))
-		}
-	}
-	if s.ExclusiveMaximum != nil {
-		if b, ok := intBound(s.ExclusiveMaximum, true); ok {
-			out = append(out, jen.If(cp(v).Op(">=").Add(intLit(b))).Block(add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str)))
-		} else if s.ExclusiveMaximum.Sign() < 0 {
-			out = append(out, add("exclusiveMaximum", "must be < "+s.Node.Get("exclusiveMaximum").Str))
-		}
-	}
-	if m := s.MultipleOf; m != nil {
-		msg := "must be a multiple of " + s.Node.Get("multipleOf").Str
-		if m.IsInt() && m.Num().IsInt64() {
-			out = append(out, jen.If(cp(v).Op("%").Add(intLit(m.Num().Int64())).Op("!=").Lit(0)).Block(add("multipleOf", msg)))
-		} else {
-			out = append(out, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(jen.Qual(decimalPkg, "NewFromInt").Call(v), jen.Qual(decimalPkg, "RequireFromString").Call(jen.Lit(ratText(m))))).Block(add("multipleOf", msg)))
-		}
-	}
-	return out
-}
-
-func (e *emitter) floatChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
-	var out []jen.Code
-	cmp := func(keyword, op, text string) {
-		lit := s.Node.Get(keyword).Str
-		// A bound beyond float64 parses to ±Inf, which still compares
-		// right: no float is at least 1e309, every float is at most it.
-		var bound jen.Code
-		switch f, _ := strconv.ParseFloat(lit, 64); {
-		case math.IsInf(f, 1):
-			bound = jen.Qual("math", "Inf").Call(jen.Lit(1))
-		case math.IsInf(f, -1):
-			bound = jen.Qual("math", "Inf").Call(jen.Lit(-1))
-		default:
-			bound = jen.Lit(f)
-		}
-		out = append(out, jen.If(cp(v).Op(op).Add(bound)).Block(add(keyword, text+lit)))
-	}
-	if s.Minimum != nil {
-		cmp("minimum", "<", "must be >= ")
-	}
-	if s.Maximum != nil {
-		cmp("maximum", ">", "must be <= ")
-	}
-	if s.ExclusiveMinimum != nil {
-		cmp("exclusiveMinimum", "<=", "must be > ")
-	}
-	if s.ExclusiveMaximum != nil {
-		cmp("exclusiveMaximum", ">=", "must be < ")
-	}
-	if s.MultipleOf != nil {
-		lit := s.Node.Get("multipleOf").Str
-		out = append(out, jen.If(jen.Op("!").Add(rt("FloatMultipleOf")).Call(v, e.decimalVar(s.MultipleOf, lit))).Block(add("multipleOf", "must be a multiple of "+lit)))
-	}
-	return out
-}
-
-func (e *emitter) decimalChecks(v *jen.Statement, s *Schema, add func(string, string) jen.Code) []jen.Code {
-	var out []jen.Code
-	if s.DecimalScale != nil {
-		out = append(out, jen.If(rt("DecimalPlaces").Call(v).Op(">").Lit(*s.DecimalScale)).Block(
-			add("x-decimal", "must have at most "+plural(*s.DecimalScale, "decimal place"))))
-	}
-	cmp := func(keyword, op, text string) {
-		lit := s.Node.Get(keyword).Str
-		r, _ := parseRat(lit)
-		out = append(out, jen.If(rt("CompareDecimal").Call(v, e.decimalVar(r, lit)).Op(op).Lit(0)).Block(add(keyword, text+lit)))
-	}
-	if s.Minimum != nil {
-		cmp("minimum", "<", "must be >= ")
-	}
-	if s.Maximum != nil {
-		cmp("maximum", ">", "must be <= ")
-	}
-	if s.ExclusiveMinimum != nil {
-		cmp("exclusiveMinimum", "<=", "must be > ")
-	}
-	if s.ExclusiveMaximum != nil {
-		cmp("exclusiveMaximum", ">=", "must be < ")
-	}
-	if s.MultipleOf != nil {
-		lit := s.Node.Get("multipleOf").Str
-		out = append(out, jen.If(jen.Op("!").Add(rt("MultipleOf")).Call(v, e.decimalVar(s.MultipleOf, lit))).Block(add("multipleOf", "must be a multiple of "+lit)))
-	}
-	return out
-}
 
 func (e *emitter) genStructEncode(f *jen.File, t *Type) {
 	f.Comment("// AppendJSON appends the JSON encoding of x, properties in schema order.")

@@ -479,6 +479,12 @@ func Generate(cfg Config) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
+	return emit(pkg)
+}
+
+// emit renders the files of a loaded package. Every decision was made by
+// Load; emitting only prints it.
+func emit(pkg *Package) (*Output, error) {
 	e := newEmitter(pkg)
 	h := &homes{byRoot: map[*Node]*fileBuilder{}, byFile: map[*File]*fileBuilder{}, tools: map[*Node]*Tool{}, names: map[string]bool{}, pkg: pkg.Name}
 	e.homes = h
@@ -524,6 +530,9 @@ func Generate(cfg Config) (*Output, error) {
 	}
 	e.cur = reg
 	e.genPackageFile(reg.f)
+	if e.err != nil {
+		return nil, e.err
+	}
 
 	for _, b := range h.order {
 		if len(b.shared) > 0 {

@@ -333,7 +333,7 @@ func (v *TicketsUpdateInputResolution) decode(r *typed.Reader, p *typed.Path) {
 	case "duplicate":
 		*v = TicketsUpdateInputResolutionDuplicate
 	default:
-		r.Violations.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\"")
+		r.Violations.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\", null")
 	}
 }
 func (v TicketsUpdateInputResolution) validate(p *typed.Path, vs *typed.Violations) {
@@ -341,7 +341,7 @@ func (v TicketsUpdateInputResolution) validate(p *typed.Path, vs *typed.Violatio
 	case TicketsUpdateInputResolutionFixed, TicketsUpdateInputResolutionWontFix, TicketsUpdateInputResolutionDuplicate:
 		return
 	}
-	vs.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\"")
+	vs.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\", null")
 }
 
 // TicketsUpdateInputKind is one of the values the schema at /inputSchema/properties/kind allows.

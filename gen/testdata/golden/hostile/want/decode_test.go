@@ -55,7 +55,7 @@ func TestHostileViolations(t *testing.T) {
 	_, err := DecodeEvilToolName1Input([]byte(`{"mode":"*/ EVIL","query":"package main!","label":"other","tags":["a*/b"]}`))
 	e := mcperr.AsError(err)
 	want := []mcperr.Violation{
-		{Pointer: "/mode", Keyword: "enum", Message: "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\x00byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\""},
+		{Pointer: "/mode", Keyword: "enum", Message: "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\u0000byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\""},
 		{Pointer: "/query", Keyword: "pattern", Message: "must match the pattern ^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$"},
 		{Pointer: "/label", Keyword: "x-allowlist", Message: "must be one of the allowed names */ func init() { os.Exit(1) } /*: " +
 			`"\"; os.Exit(1); \"", */ package main, ` + "`rm -rf /`" + `, "line\n//go:generate rm -rf /", "nul\x00byte", "sep\u2028//go:generate rm -rf /"`},

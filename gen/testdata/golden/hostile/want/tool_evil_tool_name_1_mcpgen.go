@@ -313,7 +313,7 @@ func (v *EvilToolName1InputMode) decode(r *typed.Reader, p *typed.Path) {
 	case "%s%v%!":
 		*v = EvilToolName1InputModeSV
 	default:
-		r.Violations.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\x00byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
+		r.Violations.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\u0000byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
 	}
 }
 func (v EvilToolName1InputMode) validate(p *typed.Path, vs *typed.Violations) {
@@ -321,7 +321,7 @@ func (v EvilToolName1InputMode) validate(p *typed.Path, vs *typed.Violations) {
 	case EvilToolName1InputModeEvil, EvilToolName1InputModeQuoted, EvilToolName1InputModeTick, EvilToolName1InputModeLineBreak, EvilToolName1InputModeNulByte, EvilToolName1InputModeGoGenerateRmRf, EvilToolName1InputModePackageMain, EvilToolName1InputModeFuncInitOsExit1, EvilToolName1InputModeSepArator, EvilToolName1InputModeAB, EvilToolName1InputModeSV:
 		return
 	}
-	vs.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\x00byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
+	vs.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\u0000byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
 }
 
 // EvilToolName1InputConst is one of the values the schema at /inputSchema/properties/const allows.
