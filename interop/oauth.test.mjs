@@ -132,12 +132,9 @@ describe('trading in AUTH_MODE=oauth, TypeScript SDK client with a static access
     await assert.rejects(client.connect(transport));
   });
 
-  // These need runtime/server to mount Stack.Endpoints and the trading
-  // definitions to declare x-scopes (docs/security.md, "OAuth 2.1"):
-  // marked todo until they do.
-  const wired = { todo: 'needs the server to mount the metadata endpoints and the trading tools to declare x-scopes' };
-
-  it('publishes the protected-resource metadata', wired, async () => {
+  // The metadata endpoints (runtime/server mounts Stack.Endpoints) and the
+  // trading tools' x-scopes (docs/security.md, "OAuth 2.1").
+  it('publishes the protected-resource metadata', async () => {
     const res = await fetch(metadata());
     assert.equal(res.status, 200);
     const doc = await res.json();
@@ -146,7 +143,7 @@ describe('trading in AUTH_MODE=oauth, TypeScript SDK client with a static access
     assert.deepEqual(doc.scopes_supported, allScopes);
   });
 
-  it('refuses a call whose token lacks the tool scope with 403 insufficient_scope', wired, async () => {
+  it('refuses a call whose token lacks the tool scope with 403 insufficient_scope', async () => {
     const reader = as.mint(as.claims(audience, ['market:read', 'state:read']));
     const conn2 = await connectHTTPClient(url, reader);
     try {
