@@ -15,6 +15,7 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
+	"golang.org/x/sync/semaphore"
 )
 
 // Realm is the realm of the WWW-Authenticate challenges.
@@ -69,6 +70,7 @@ type Authenticator struct {
 	scheme   *scheme
 	now      func() time.Time
 	maxBody  int64
+	pending  *semaphore.Weighted // body bytes read but not yet authenticated
 	onReject func(r *http.Request, status int, err *mcperr.Error, event string)
 
 	// creds are the bearer tokens or HMAC keys, swapped whole by SetTokens
@@ -186,6 +188,11 @@ func New(cfg Config, opts Options) (*Authenticator, error) {
 	if a.maxBody <= 0 {
 		a.maxBody = DefaultMaxSignedBodyBytes
 	}
+	pending := cfg.MaxPendingBodyBytes
+	if pending <= 0 {
+		pending = DefaultMaxPendingBodyBytes
+	}
+	a.pending = semaphore.NewWeighted(max(pending, a.maxBody))
 	if sc.setup != nil {
 		sc.setup(a, &cfg)
 	}

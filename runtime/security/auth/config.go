@@ -104,7 +104,19 @@ type Config struct {
 	// runtime/security also caps by it the body the idempotency layer reads
 	// to fingerprint a request in modes none and bearer.
 	MaxBodyBytes int64
+	// MaxPendingBodyBytes caps, across all requests at once, the body bytes
+	// buffered in hmac mode before their signature is checked
+	// (DefaultMaxPendingBodyBytes, 64 MiB, when zero). A request that would
+	// go over it is refused at once with 503 and MCP-003, so no number of
+	// clients that know no secret can make the server hold more; the
+	// request body read deadline (MCP_HTTP_BODY_TIMEOUT) frees what slow
+	// senders hold.
+	MaxPendingBodyBytes int64
 }
+
+// DefaultMaxPendingBodyBytes is the default of Config.MaxPendingBodyBytes:
+// 32 signed bodies of the largest size at once.
+const DefaultMaxPendingBodyBytes = 32 * DefaultMaxSignedBodyBytes
 
 // CheckSecret reports why secret cannot be an HMAC secret, or nil. The
 // error's text is what to say after the variable's name: "must be at least

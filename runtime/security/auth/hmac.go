@@ -134,6 +134,20 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	if err != nil {
 		return r, hmacFailure("the request's %s", err)
 	}
+	// Up to here nothing was read; the body is buffered only within the
+	// server-wide budget of bytes not yet authenticated, held until the
+	// signature is checked.
+	need := a.maxBody + 1
+	if r.ContentLength >= 0 && r.ContentLength < need {
+		need = r.ContentLength
+	}
+	if !a.pending.TryAcquire(need) {
+		return r, &failure{status: http.StatusServiceUnavailable, retryAfter: 1, err: &mcperr.Error{
+			Code:    mcperr.CodeBackendUnavailable,
+			Message: "too many signed request bodies are being received at once; retry shortly",
+		}}
+	}
+	defer a.pending.Release(need)
 	body, f := a.readBody(r)
 	if f != nil {
 		return r, f
