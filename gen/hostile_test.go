@@ -93,7 +93,6 @@ var wantHostileDecls = []string{
 	"func Register",
 	"func Tools",
 	"func checkEvilToolName1InputMeta",
-	"func checkEvilToolName1InputMetaAdditionalProperties",
 	"func checkEvilToolName1InputMetaX",
 	"func checkEvilToolName1InputMetaX_2",
 	"func toolEvilToolName1",

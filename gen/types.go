@@ -356,6 +356,12 @@ func (ty *typer) needDynamic(s *Schema) {
 	ty.dynSeen[s] = true
 	ty.dynamic = append(ty.dynamic, s)
 	for _, sub := range subschemas(s) {
+		// false where a member or an item may not be is a violation
+		// written in place (applyTo); it needs no validator of its own.
+		inline := sub == s.AdditionalProperties || sub == s.UnevaluatedProperties || sub == s.UnevaluatedItems
+		if inline && sub.Always != nil && !*sub.Always {
+			continue
+		}
 		ty.needDynamic(sub)
 	}
 }

@@ -365,8 +365,3 @@ func checkJSONSchema202012ToolInputElse(v *typed.Value, p *typed.Path, vs *typed
 		}
 	}
 }
-
-// checkJSONSchema202012ToolInputAdditionalProperties checks a value against ../schemas/json_schema_2020_12_tool.json#/inputSchema/additionalProperties.
-func checkJSONSchema202012ToolInputAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}

@@ -415,11 +415,6 @@ func checkAlertsConfigureInputTargetOneOfX0Email(v *typed.Value, p *typed.Path, 
 	}
 }
 
-// checkAlertsConfigureInputTargetOneOfX0AdditionalProperties checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/0/additionalProperties.
-func checkAlertsConfigureInputTargetOneOfX0AdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 // checkAlertsConfigureInputTargetOneOfX1 checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1.
 func checkAlertsConfigureInputTargetOneOfX1(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.Kind == typed.Object) {
@@ -459,11 +454,6 @@ func checkAlertsConfigureInputTargetOneOfX1Webhook(v *typed.Value, p *typed.Path
 			vs.Add(p, "format", "must be an absolute URI")
 		}
 	}
-}
-
-// checkAlertsConfigureInputTargetOneOfX1AdditionalProperties checks a value against ../defs/alerts_configure.json#/inputSchema/properties/target/oneOf/1/additionalProperties.
-func checkAlertsConfigureInputTargetOneOfX1AdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
 }
 
 // checkAlertsConfigureInputThreshold checks a value against ../defs/alerts_configure.json#/inputSchema/properties/threshold.

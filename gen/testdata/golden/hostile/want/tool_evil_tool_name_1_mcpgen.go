@@ -485,11 +485,6 @@ func checkEvilToolName1InputMetaX_2(v *typed.Value, p *typed.Path, vs *typed.Vio
 	}
 }
 
-// checkEvilToolName1InputMetaAdditionalProperties checks a value against ../defs/evil_tool.json#/inputSchema/properties/meta/additionalProperties.
-func checkEvilToolName1InputMetaAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 var (
 	evilToolName1Pattern1 = regexp.MustCompile("^(?:\\*/|`|\"|package main|//go:generate rm -rf /|\\n|\\x00|\u2028)*[a-z%]*$")
 	evilToolName1Pattern2 = regexp.MustCompile("^[^\\x00*/]+$")

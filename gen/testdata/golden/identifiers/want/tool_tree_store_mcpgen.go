@@ -139,11 +139,6 @@ func toolTreeStore(h Handlers) server.Tool {
 	}
 }
 
-// checkTreeStoreInputTreeUnevaluatedProperties checks a value against ../defs/tree_store.json#/inputSchema/properties/tree/unevaluatedProperties.
-func checkTreeStoreInputTreeUnevaluatedProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 // checkTreeStoreInputTreeViaNodeTreeStoreInputSchemaTree checks a value against ../defs/tree_store.json#/inputSchema/properties/tree.
 func checkTreeStoreInputTreeViaNodeTreeStoreInputSchemaTree(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	checkTreeViaNodeTreeStoreInputSchemaTree(v, p, vs)

@@ -654,11 +654,6 @@ func checkInventoryReserveInputDeliveryAllOfX1ThenAddress(v *typed.Value, p *typ
 	}
 }
 
-// checkInventoryReserveInputDeliveryUnevaluatedProperties checks a value against ../defs/inventory_reserve.json#/inputSchema/properties/delivery/unevaluatedProperties.
-func checkInventoryReserveInputDeliveryUnevaluatedProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 // evalPropsInventoryReserveInputDeliveryAllOfX0 marks the members of v that ../defs/inventory_reserve.json#/inputSchema/properties/delivery/allOf/0 evaluates.
 func evalPropsInventoryReserveInputDeliveryAllOfX0(v *typed.Value, p *typed.Path, seen []bool) {
 	if typed.Matches(checkInventoryReserveInputDeliveryAllOfX0If, v, p) {

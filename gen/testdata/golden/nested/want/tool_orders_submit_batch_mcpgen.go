@@ -1142,11 +1142,6 @@ func checkOrdersSubmitBatchInputHeadersPatternPropertiesXAZaZ(v *typed.Value, p 
 	}
 }
 
-// checkOrdersSubmitBatchInputHeadersAdditionalProperties checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/headers/additionalProperties.
-func checkOrdersSubmitBatchInputHeadersAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 // checkOrdersSubmitBatchInputShipping checks a value against ../defs/orders_submit_batch.json#/inputSchema/properties/shipping.
 func checkOrdersSubmitBatchInputShipping(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	if !(v.Kind == typed.Object) {

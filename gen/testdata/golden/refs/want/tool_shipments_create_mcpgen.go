@@ -590,11 +590,6 @@ func checkShipmentsCreateInputCategoryChildrenItems(v *typed.Value, p *typed.Pat
 	checkShipmentsCreateInputCategory(v, p, vs)
 }
 
-// checkShipmentsCreateInputCategoryAdditionalProperties checks a value against ../defs/shipments_create.json#/inputSchema/$defs/category/additionalProperties.
-func checkShipmentsCreateInputCategoryAdditionalProperties(v *typed.Value, p *typed.Path, vs *typed.Violations) {
-	vs.Add(p, "false", "no value is allowed here")
-}
-
 var (
 	shipmentsCreatePattern1 = regexp.MustCompile("^[A-Z]{2}$")
 	// shipmentsCreateDecimal1 is 30000.
