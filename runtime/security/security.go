@@ -171,7 +171,7 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		opts.Limiter = memstore.NewLimiter(memstore.LimiterOptions{Now: opts.Now})
 	}
 	if opts.Nonces == nil {
-		opts.Nonces = memstore.NewNonces(memstore.NonceOptions{Now: opts.Now})
+		opts.Nonces = memstore.NewNonces(memstore.NonceOptions{Now: opts.Now, MaxPerClient: NonceQuota(cfg.ClientRateLimit)})
 	}
 	if opts.Idempotency == nil {
 		opts.Idempotency = memstore.NewIdempotency(memstore.IdempotencyOptions{Now: opts.Now})
@@ -258,6 +258,27 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		s.startWatch(cfg.WatchInterval)
 	}
 	return s, nil
+}
+
+// NonceQuota is how many unexpired nonces one client may hold, following
+// the client rate limit so that a client within its limit never runs into
+// it: twice what the limit admits over auth.NonceTTL (a sliding window can
+// admit up to twice its limit across two windows), at least the memory
+// store's default share. With the client limit off ("off", a negative
+// Limit) there is no per-client quota either, only the store's total.
+func NonceQuota(clientLimit ratelimit.Rule) int {
+	if clientLimit.Limit < 0 {
+		return memstore.DefaultMaxNonces
+	}
+	if clientLimit == (ratelimit.Rule{}) {
+		clientLimit = ratelimit.DefaultRule
+	}
+	if clientLimit.Window <= 0 {
+		return 0 // the store's default; New reports the bad rule
+	}
+	windows := int64((auth.NonceTTL + clientLimit.Window - 1) / clientLimit.Window)
+	quota := 2 * int64(clientLimit.Limit) * windows
+	return int(min(max(quota, int64(memstore.DefaultMaxNonces/8)), int64(memstore.DefaultMaxNonces)))
 }
 
 // pathErrText returns the reason of an *os.PathError without the path,

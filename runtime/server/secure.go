@@ -40,7 +40,7 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			redisstore.SetClientLogger(s.logger)
 			ctx, cancel := context.WithTimeout(context.Background(), redisStartTimeout)
 			defer cancel()
-			rs, err := redisstore.New(ctx, cfg.RedisURL, redisstore.Options{})
+			rs, err := redisstore.New(ctx, cfg.RedisURL, redisstore.Options{MaxNoncesPerClient: security.NonceQuota(cfg.Security.ClientRateLimit)})
 			if err != nil {
 				s.secureErr = err // names MCP_REDIS_URL, never its password
 				return
