@@ -374,8 +374,8 @@ func TestNonceQuotaFollowsTheClientLimit(t *testing.T) {
 		rule ratelimit.Rule
 		want int
 	}{
-		{ratelimit.Rule{}, 32768},                                  // 1000/1m: 20,000 over 10 min, below the default share
-		{ratelimit.Rule{Limit: 100, Window: time.Second}, 120000},  // 100/s: twice 60,000
+		{ratelimit.Rule{}, 32768},                                   // 1000/1m: 20,000 over 10 min, below the default share
+		{ratelimit.Rule{Limit: 100, Window: time.Second}, 120000},   // 100/s: twice 60,000
 		{ratelimit.Rule{Limit: 10000, Window: time.Second}, 262144}, // capped by the store
 		{ratelimit.Rule{Limit: -1}, 262144},                         // off: only the store's total
 	} {
