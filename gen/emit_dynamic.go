@@ -74,13 +74,13 @@ func (e *emitter) dynamicName(sub *Schema) string { return e.instanceName(sub, e
 // package; the others are written when first asked for.
 func (e *emitter) instanceName(s *Schema, sc scope) string {
 	if len(s.dynNames) == 0 {
-		return e.names[s]
+		return s.CheckName
 	}
 	key := strconv.Itoa(s.ID) + ":" + sc.key()
 	if name, ok := e.instances[key]; ok {
 		return name
 	}
-	base := e.names[s] + sc.words()
+	base := s.CheckName + sc.words()
 	name := base
 	for i := 2; e.taken[name]; i++ {
 		name = base + "_" + strconv.Itoa(i)

@@ -115,34 +115,39 @@ func less(a, b *Schema) bool {
 	return oa < ob
 }
 
-// nameDynamics names the dynamic validator of every schema in list from
+// nameValidators names the dynamic validator of every schema in list from
 // its place: its tool (or file) and the JSON pointer below the document
 // root, such as checkAlertsConfigureInputRuleAnyOf0. Two places that give
 // the same name are told apart by a suffix in pointer order; both are in
-// the same document, so the suffix changes only with that document.
-func (e *emitter) nameDynamics(list []*Schema, h *homes) {
+// the same document, so the suffix changes only with that document. It
+// runs in Load: names are decided before anything is emitted.
+func nameValidators(list []*Schema, tools []*Tool) {
+	owners := map[*Node]string{}
+	for _, t := range tools {
+		owners[t.InputSchema.Node] = t.GoName + "Input"
+		if t.OutputSchema != nil {
+			owners[t.OutputSchema.Node] = t.GoName + "Output"
+		}
+	}
 	sorted := append([]*Schema(nil), list...)
 	sort.Slice(sorted, func(i, j int) bool { return less(sorted[i], sorted[j]) })
-	taken := e.taken
+	taken := map[string]bool{}
 	for _, s := range sorted {
-		base := "check" + docOwner(s, h) + pointerWords(strings.TrimPrefix(s.Node.Pointer, s.Root.Pointer))
+		base := "check" + docOwner(s, owners) + pointerWords(strings.TrimPrefix(s.Node.Pointer, s.Root.Pointer))
 		name := base
 		for i := 2; taken[name]; i++ {
 			name = base + "_" + strconv.Itoa(i)
 		}
 		taken[name] = true
-		e.names[s] = name
+		s.CheckName = name
 	}
 }
 
 // docOwner names the document of s: the tool's Go name with Input or
 // Output, or the schema file's.
-func docOwner(s *Schema, h *homes) string {
-	if t, ok := h.tools[s.Root]; ok {
-		if t.OutputSchema != nil && t.OutputSchema.Node == s.Root {
-			return t.GoName + "Output"
-		}
-		return t.GoName + "Input"
+func docOwner(s *Schema, owners map[*Node]string) string {
+	if owner, ok := owners[s.Root]; ok {
+		return owner
 	}
 	owner := GoName(strings.TrimSuffix(path.Base(s.Node.File.Path), ".json"))
 	if s.Root != s.Node.File.Root && s.Root.Pointer != "" {

@@ -215,6 +215,7 @@ func Load(cfg Config) (*Package, error) {
 	pkg.Warnings = problems.Warnings()
 	pkg.Dynamic = ty.dynamic
 	sort.Slice(pkg.Dynamic, func(i, j int) bool { return pkg.Dynamic[i].ID < pkg.Dynamic[j].ID })
+	nameValidators(pkg.Dynamic, pkg.Tools)
 	return pkg, nil
 }
 
@@ -496,7 +497,9 @@ func emit(pkg *Package) (*Output, error) {
 			h.byRoot[t.OutputSchema.Node], h.tools[t.OutputSchema.Node] = b, t
 		}
 	}
-	e.nameDynamics(pkg.Dynamic, h)
+	for _, s := range pkg.Dynamic {
+		e.taken[s.CheckName] = true
+	}
 
 	var types []*Type
 	for _, list := range pkg.toolTypes {

@@ -107,6 +107,10 @@ type Schema struct {
 	// Rules are the checks of the value itself, decided from the keywords
 	// above once every schema is compiled.
 	Rules []Rule
+	// CheckName is the name of its dynamic validator, decided by Load for
+	// the schemas checked as typed.Values (a schema a dynamic ref is
+	// reached from adds its scope's words per validator).
+	CheckName string
 
 	res       *resource // the schema resource it is in
 	dynNames  []string  // the $dynamicRef anchors reachable from it, sorted
