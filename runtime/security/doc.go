@@ -9,8 +9,8 @@
 //	defer stack.Close()
 //	handler := stack.HTTP(mcpHandler) // behind the body cap and the Host/Origin checks
 //
-// The Stack puts on the HTTP request path authentication (none, bearer or
-// HMAC v1), the per-client rate limit, the replay check of signed requests
+// The Stack puts on the HTTP request path authentication (none, bearer,
+// HMAC v1 or OAuth 2.1), the per-client rate limit, the replay check of signed requests
 // and idempotency, in that order (HTTP); it applies the per-tool rate
 // limits over the same store as the client limit (ToolLimit); it writes
 // audit events for tool calls (Record) and a security event, with its

@@ -1,7 +1,10 @@
 // Package auth authenticates the HTTP requests of an MCP server: no
-// authentication (local development), bearer tokens, or HMAC v1 request
-// signing with replay protection (docs/hmac-v1.md), and it signs requests
-// for Go clients (Signer) and for curl (SignRequestHeaders).
+// authentication (local development), bearer tokens, HMAC v1 request
+// signing with replay protection (docs/hmac-v1.md), or OAuth 2.1 access
+// tokens from an authorization server (JWTs checked against its JWKS, or
+// token introspection), with per-tool scopes; and it signs requests for Go
+// clients (Signer) and for curl (SignRequestHeaders). The modes are a
+// closed table: an unknown mode is MCP-011, a new mode is one entry.
 //
 // Who imports it: runtime/security, which builds the Authenticator from
 // security.Config.Auth and puts it on the request path; a client that
@@ -21,7 +24,8 @@
 //
 // Authentication passes the client's ID on in the request's context
 // (principal.WithClientID): an HMAC key's client or ID, a bearer token's
-// client or ID, or a keyed hash of an unnamed token. Rate limits,
+// client or ID, a keyed hash of an unnamed token, or an OAuth token's
+// subject ("oauth/<sub>", with its client ID when that differs). Rate limits,
 // idempotency records, nonces and audit events are keyed by it.
 //
 // Failures are HTTP responses with the runtime's JSON error body: 401 and
