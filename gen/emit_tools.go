@@ -27,6 +27,9 @@ func (e *emitter) genType(f *jen.File, ty *Type) {
 	case ty.NamedScalar():
 		e.genScalar(f, ty)
 		return
+	case ty.SharedCheck() != "":
+		e.genSharedCheck(f, ty)
+		return
 	case ty.Kind == TEnum:
 		e.genEnum(f, ty)
 	case ty.Kind == TStruct:

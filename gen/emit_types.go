@@ -203,6 +203,20 @@ func (e *emitter) genScalar(f *jen.File, t *Type) {
 	f.Line()
 }
 
+// genSharedCheck writes the function that checks a decimal or date-time
+// value of a shared definition, when its schema checks anything.
+func (e *emitter) genSharedCheck(f *jen.File, t *Type) {
+	checks := e.typedRules(jen.Id("v"), &Type{Kind: t.Kind, Schema: t.Schema}, jen.Id("p"))
+	if len(checks) == 0 {
+		return
+	}
+	for _, c := range docLines(t.SharedCheck()+" checks a value of "+schemaDoc(t.Schema)+", recording every violation.", t.Schema.Description) {
+		f.Add(c)
+	}
+	f.Func().Id(t.SharedCheck()).Params(append([]jen.Code{jen.Id("v").Add(goType(t))}, validateParams()...)...).Block(checks...)
+	f.Line()
+}
+
 // scalarChecks returns the checks of named scalar t's value.
 func (e *emitter) scalarChecks(t *Type) []jen.Code {
 	return e.checks(baseType(t).Parens(jen.Id("v")), &Type{Kind: t.Kind, Schema: t.Schema}, jen.Id("p"), 0)
@@ -530,6 +544,12 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 	if t.NamedScalar() {
 		if len(e.scalarChecks(t)) > 0 {
 			out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
+		}
+		return out
+	}
+	if fn := t.SharedCheck(); fn != "" {
+		if len(e.typedRules(v, &Type{Kind: t.Kind, Schema: s}, p)) > 0 {
+			out = append(out, jen.Id(fn).Call(v, p, jen.Id("vs")))
 		}
 		return out
 	}

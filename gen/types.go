@@ -32,7 +32,7 @@ const (
 // Type is one Go type the emitter writes or refers to.
 type Type struct {
 	Kind   TypeKind
-	Name   string   // Go name of TEnum and TStruct types, and of the scalars of shared definitions
+	Name   string   // Go name of TEnum and TStruct types, and of the scalars of shared definitions (see NamedScalar, SharedCheck)
 	Schema *Schema  // the schema the type checks
 	Fields []*Field // TStruct, in the author's order
 	Closed bool     // TStruct: additionalProperties is false
@@ -211,6 +211,10 @@ func (ty *typer) shared(s *Schema, name string) *Type {
 	case t.Name != "": // named already: a definition that refers to another
 		return t
 	case t.Kind == TString, t.Kind == TInt, t.Kind == TFloat, t.Kind == TBool:
+	case t.Kind == TDecimal, t.Kind == TDecimalString, t.Kind == TTime:
+		// A named type over decimal.Decimal or time.Time would lose their
+		// methods; the value keeps its type and the definition's checks
+		// become one function, validateQuantity, called at every reference.
 	default:
 		return t
 	}
@@ -221,6 +225,18 @@ func (ty *typer) shared(s *Schema, name string) *Type {
 	ty.named[s] = t
 	ty.types = append(ty.types, t)
 	return t
+}
+
+// SharedCheck returns the name of the function that checks a decimal or
+// date-time value of a shared definition, "" for any other type.
+func (t *Type) SharedCheck() string {
+	switch t.Kind {
+	case TDecimal, TDecimalString, TTime:
+		if t.Name != "" {
+			return "validate" + t.Name
+		}
+	}
+	return ""
 }
 
 // NamedScalar reports whether t is a string, integer, number or boolean

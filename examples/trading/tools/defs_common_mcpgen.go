@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/shopspring/decimal"
 )
 
 // Symbol is the schema at /$defs/symbol.
@@ -115,6 +116,42 @@ func (v OrderType) validate(p *typed.Path, vs *typed.Violations) {
 	vs.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
 }
 
+// validateQuantity checks a value of the schema at /$defs/quantity, recording every violation.
+//
+// Order quantity in units: more than 0, at most 1e12, at most 8 decimal places.
+func validateQuantity(v decimal.Decimal, p *typed.Path, vs *typed.Violations) {
+	if typed.DecimalPlaces(v) > 8 {
+		vs.Add(p, "x-decimal", "must have at most 8 decimal places")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal1) > 0 {
+		vs.Add(p, "maximum", "must be <= 1000000000000")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal2) <= 0 {
+		vs.Add(p, "exclusiveMinimum", "must be > 0")
+	}
+}
+
+// validatePrice checks a value of the schema at /$defs/price, recording every violation.
+//
+// Price: more than 0, at most 1e9, at most 6 decimal places.
+func validatePrice(v decimal.Decimal, p *typed.Path, vs *typed.Violations) {
+	if typed.DecimalPlaces(v) > 6 {
+		vs.Add(p, "x-decimal", "must have at most 6 decimal places")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal3) > 0 {
+		vs.Add(p, "maximum", "must be <= 1000000000")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal2) <= 0 {
+		vs.Add(p, "exclusiveMinimum", "must be > 0")
+	}
+}
+
 var (
 	defsCommonPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
+	// defsCommonDecimal1 is 1000000000000.
+	defsCommonDecimal1 = decimal.RequireFromString("1000000000000")
+	// defsCommonDecimal2 is 0.
+	defsCommonDecimal2 = decimal.RequireFromString("0")
+	// defsCommonDecimal3 is 1000000000.
+	defsCommonDecimal3 = decimal.RequireFromString("1000000000")
 )

@@ -125,15 +125,7 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	{
 		q := p.Field("quantity")
-		if typed.DecimalPlaces(x.Quantity) > 8 {
-			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
-		}
-		if typed.CompareDecimal(x.Quantity, executionSimQuoteDecimal1) > 0 {
-			vs.Add(&q, "maximum", "must be <= 1000000000000")
-		}
-		if typed.CompareDecimal(x.Quantity, executionSimQuoteDecimal2) <= 0 {
-			vs.Add(&q, "exclusiveMinimum", "must be > 0")
-		}
+		validateQuantity(x.Quantity, &q, vs)
 	}
 	if x.OrderType.Set {
 		q := p.Field("orderType")
@@ -141,15 +133,7 @@ func (x *ExecutionSimQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	if x.LimitPrice.Set {
 		q := p.Field("limitPrice")
-		if typed.DecimalPlaces(x.LimitPrice.Value) > 6 {
-			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
-		}
-		if typed.CompareDecimal(x.LimitPrice.Value, executionSimQuoteDecimal3) > 0 {
-			vs.Add(&q, "maximum", "must be <= 1000000000")
-		}
-		if typed.CompareDecimal(x.LimitPrice.Value, executionSimQuoteDecimal2) <= 0 {
-			vs.Add(&q, "exclusiveMinimum", "must be > 0")
-		}
+		validatePrice(x.LimitPrice.Value, &q, vs)
 	}
 }
 

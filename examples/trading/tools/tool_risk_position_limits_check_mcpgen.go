@@ -124,27 +124,11 @@ func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violati
 	}
 	{
 		q := p.Field("quantity")
-		if typed.DecimalPlaces(x.Quantity) > 8 {
-			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
-		}
-		if typed.CompareDecimal(x.Quantity, riskPositionLimitsCheckDecimal1) > 0 {
-			vs.Add(&q, "maximum", "must be <= 1000000000000")
-		}
-		if typed.CompareDecimal(x.Quantity, riskPositionLimitsCheckDecimal2) <= 0 {
-			vs.Add(&q, "exclusiveMinimum", "must be > 0")
-		}
+		validateQuantity(x.Quantity, &q, vs)
 	}
 	if x.Price.Set {
 		q := p.Field("price")
-		if typed.DecimalPlaces(x.Price.Value) > 6 {
-			vs.Add(&q, "x-decimal", "must have at most 6 decimal places")
-		}
-		if typed.CompareDecimal(x.Price.Value, riskPositionLimitsCheckDecimal3) > 0 {
-			vs.Add(&q, "maximum", "must be <= 1000000000")
-		}
-		if typed.CompareDecimal(x.Price.Value, riskPositionLimitsCheckDecimal2) <= 0 {
-			vs.Add(&q, "exclusiveMinimum", "must be > 0")
-		}
+		validatePrice(x.Price.Value, &q, vs)
 	}
 	if x.CurrentPosition.Set {
 		q := p.Field("currentPosition")

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/shopspring/decimal"
 )
 
 // Currency is the schema at /$defs/currency.
@@ -24,6 +25,15 @@ func (v *Currency) decode(r *typed.Reader, p *typed.Path) {
 func (v Currency) validate(p *typed.Path, vs *typed.Violations) {
 	if !defsCommonPattern1.MatchString(string(v)) {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3}$")
+	}
+}
+
+// validateAmount checks a value of the schema at /$defs/amount, recording every violation.
+//
+// Amount, as a decimal string.
+func validateAmount(v decimal.Decimal, p *typed.Path, vs *typed.Violations) {
+	if typed.DecimalPlaces(v) > 2 {
+		vs.Add(p, "x-decimal", "must have at most 2 decimal places")
 	}
 }
 

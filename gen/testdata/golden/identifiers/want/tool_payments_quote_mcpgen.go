@@ -95,9 +95,7 @@ func (x *PaymentsQuoteInput) validate(p *typed.Path, vs *typed.Violations) {
 	}
 	{
 		q := p.Field("amount")
-		if typed.DecimalPlaces(x.Amount) > 2 {
-			vs.Add(&q, "x-decimal", "must have at most 2 decimal places")
-		}
+		validateAmount(x.Amount, &q, vs)
 	}
 	if x.Fee.Set {
 		q := p.Field("fee")

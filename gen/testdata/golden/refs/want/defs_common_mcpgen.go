@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/typed"
+	"github.com/shopspring/decimal"
 )
 
 // Country is the schema at /$defs/country.
@@ -145,6 +146,23 @@ func (x Address) MarshalJSON() ([]byte, error) {
 	return x.AppendJSON(nil), nil
 }
 
+// validateWeight checks a value of the schema at /$defs/weight, recording every violation.
+func validateWeight(v decimal.Decimal, p *typed.Path, vs *typed.Violations) {
+	if typed.DecimalPlaces(v) > 3 {
+		vs.Add(p, "x-decimal", "must have at most 3 decimal places")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal1) > 0 {
+		vs.Add(p, "maximum", "must be <= 30000")
+	}
+	if typed.CompareDecimal(v, defsCommonDecimal2) <= 0 {
+		vs.Add(p, "exclusiveMinimum", "must be > 0")
+	}
+}
+
 var (
 	defsCommonPattern1 = regexp.MustCompile("^[A-Z]{2}$")
+	// defsCommonDecimal1 is 30000.
+	defsCommonDecimal1 = decimal.RequireFromString("30000")
+	// defsCommonDecimal2 is 0.
+	defsCommonDecimal2 = decimal.RequireFromString("0")
 )

@@ -244,15 +244,7 @@ func (x *Parcel) Validate() error {
 func (x *Parcel) validate(p *typed.Path, vs *typed.Violations) {
 	{
 		q := p.Field("weightKg")
-		if typed.DecimalPlaces(x.WeightKg) > 3 {
-			vs.Add(&q, "x-decimal", "must have at most 3 decimal places")
-		}
-		if typed.CompareDecimal(x.WeightKg, shipmentsCreateDecimal1) > 0 {
-			vs.Add(&q, "maximum", "must be <= 30000")
-		}
-		if typed.CompareDecimal(x.WeightKg, shipmentsCreateDecimal2) <= 0 {
-			vs.Add(&q, "exclusiveMinimum", "must be > 0")
-		}
+		validateWeight(x.WeightKg, &q, vs)
 	}
 }
 
