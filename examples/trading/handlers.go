@@ -44,7 +44,6 @@ func newHandlers() (*handlers, error) {
 	return &handlers{candles: candles, limits: limits, book: book}, nil
 }
 
-const defaultWindow = 50
 
 func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
 	interval := string(in.Interval)
