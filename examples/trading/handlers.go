@@ -44,7 +44,6 @@ func newHandlers() (*handlers, error) {
 	return &handlers{candles: candles, limits: limits, book: book}, nil
 }
 
-
 func (h *handlers) FeaturesOHLCVWindow(ctx context.Context, in tools.FeaturesOHLCVWindowInput) (tools.FeaturesOHLCVWindowOutput, error) {
 	interval := string(in.Interval)
 	candles, err := h.candles.Window(string(in.Symbol), interval, in.End, int(in.Window))
