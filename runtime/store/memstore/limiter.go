@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/internal/u128"
 )
 
 // DefaultMaxKeys is how many keys a Limiter tracks at most unless told
@@ -447,20 +448,20 @@ type verdict struct {
 // in the previous and current windows. It works on count×w in 128 bits, so
 // the comparison with the limit is exact for any window up to centuries.
 func decide(prev, curr, limit, w, elapsed uint64) verdict {
-	weighted := mul(prev, w-elapsed).add(mul(curr, w)) // count × w
-	ceiling := mul(limit, w)
+	weighted := u128.Mul(prev, w-elapsed).Add(u128.Mul(curr, w)) // count × w
+	ceiling := u128.Mul(limit, w)
 	s := verdict{curr: curr}
-	if weighted.less(ceiling) {
+	if weighted.Less(ceiling) {
 		s.allowed = true
 		s.curr++
-		weighted = weighted.add(u128{lo: w})
+		weighted = weighted.Add(u128.From(w))
 	} else {
 		s.retryIn = retryIn(prev, curr, limit, w, elapsed)
 	}
-	if weighted.less(ceiling) {
+	if weighted.Less(ceiling) {
 		// Remaining is the n with count+n-1 < limit, that is ⌈limit−count⌉,
 		// which is at most limit, so the quotient fits.
-		s.remaining = ceilDiv(ceiling.sub(weighted), w)
+		s.remaining = u128.CeilDiv(ceiling.Sub(weighted), w)
 	}
 	switch {
 	case s.curr > 0:
@@ -480,12 +481,12 @@ func retryIn(prev, curr, limit, w, elapsed uint64) uint64 {
 	// w−e, is at most ⌈(limit−c)×w/p⌉−1. The refusal at elapsed bounds that
 	// quotient by w−elapsed, so it fits in 64 bits.
 	if curr < limit && prev > 0 {
-		at := w - ceilDiv(mul(limit-curr, w), prev) + 1
+		at := w - u128.CeilDiv(u128.Mul(limit-curr, w), prev) + 1
 		return at - elapsed // at == w is the next window's start, which is right too
 	}
 	// Next window: its previous count is curr and its own count zero.
 	next := w - elapsed
-	if q := ceilDiv(mul(limit, w), curr); q <= w {
+	if q := u128.CeilDiv(u128.Mul(limit, w), curr); q <= w {
 		next += w - q + 1 // always: curr ≥ limit here
 	}
 	return next
@@ -498,40 +499,4 @@ func mod(t, w int64) int64 {
 		r += w
 	}
 	return r
-}
-
-// u128 is an unsigned 128-bit integer, enough for a count times a window in
-// nanoseconds.
-type u128 struct{ hi, lo uint64 }
-
-func mul(a, b uint64) u128 {
-	hi, lo := bits.Mul64(a, b)
-	return u128{hi, lo}
-}
-
-func (a u128) add(b u128) u128 {
-	lo, carry := bits.Add64(a.lo, b.lo, 0)
-	hi, _ := bits.Add64(a.hi, b.hi, carry)
-	return u128{hi, lo}
-}
-
-func (a u128) sub(b u128) u128 {
-	lo, borrow := bits.Sub64(a.lo, b.lo, 0)
-	hi, _ := bits.Sub64(a.hi, b.hi, borrow)
-	return u128{hi, lo}
-}
-
-func (a u128) less(b u128) bool { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo) }
-
-// ceilDiv returns ⌈a/d⌉; callers guarantee the quotient fits in 64 bits,
-// or else it returns the largest uint64.
-func ceilDiv(a u128, d uint64) uint64 {
-	if a.hi >= d {
-		return ^uint64(0)
-	}
-	q, r := bits.Div64(a.hi, a.lo, d)
-	if r > 0 {
-		q++
-	}
-	return q
 }

@@ -3,11 +3,11 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"math/bits"
 	"strconv"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/internal/u128"
 )
 
 // maxRule bounds a limit and a window in microseconds, so that the
@@ -53,11 +53,11 @@ func checkRule(limit int, window time.Duration) (int64, error) {
 // memstore's decide, in microseconds.
 func decision(allowed bool, prev, curr, limit, w, elapsed, now int64) store.Decision {
 	p, c, l, uw, e := uint64(prev), uint64(curr), uint64(limit), uint64(w), uint64(elapsed)
-	weighted := mul(p, uw-e).add(mul(c, uw)) // count × w, this request included when admitted
-	ceiling := mul(l, uw)
+	weighted := u128.Mul(p, uw-e).Add(u128.Mul(c, uw)) // count × w, this request included when admitted
+	ceiling := u128.Mul(l, uw)
 	d := store.Decision{Allowed: allowed, Limit: int(limit)}
-	if weighted.less(ceiling) {
-		d.Remaining = int(ceilDiv(ceiling.sub(weighted), uw))
+	if weighted.Less(ceiling) {
+		d.Remaining = int(u128.CeilDiv(ceiling.Sub(weighted), uw))
 	}
 	var resetIn uint64
 	switch {
@@ -81,49 +81,15 @@ func retryIn(prev, curr, limit, w, elapsed uint64) uint64 {
 	// A request at e is admitted when prev×(w−e) < (limit−curr)×w, that is
 	// when w−e is at most ⌈(limit−curr)×w/prev⌉−1.
 	if curr < limit && prev > 0 {
-		at := w - ceilDiv(mul(limit-curr, w), prev) + 1
+		at := w - u128.CeilDiv(u128.Mul(limit-curr, w), prev) + 1
 		return at - elapsed
 	}
 	// Next window: its previous count is curr and its own count zero.
 	next := w - elapsed
-	if q := ceilDiv(mul(limit, w), curr); q <= w {
+	if q := u128.CeilDiv(u128.Mul(limit, w), curr); q <= w {
 		next += w - q + 1
 	}
 	return next
-}
-
-// u128 is an unsigned 128-bit integer, enough for a count times a window.
-type u128 struct{ hi, lo uint64 }
-
-func mul(a, b uint64) u128 {
-	hi, lo := bits.Mul64(a, b)
-	return u128{hi, lo}
-}
-
-func (a u128) add(b u128) u128 {
-	lo, carry := bits.Add64(a.lo, b.lo, 0)
-	hi, _ := bits.Add64(a.hi, b.hi, carry)
-	return u128{hi, lo}
-}
-
-func (a u128) sub(b u128) u128 {
-	lo, borrow := bits.Sub64(a.lo, b.lo, 0)
-	hi, _ := bits.Sub64(a.hi, b.hi, borrow)
-	return u128{hi, lo}
-}
-
-func (a u128) less(b u128) bool { return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo) }
-
-// ceilDiv returns ⌈a/d⌉, or the largest uint64 when it does not fit.
-func ceilDiv(a u128, d uint64) uint64 {
-	if a.hi >= d {
-		return ^uint64(0)
-	}
-	q, r := bits.Div64(a.hi, a.lo, d)
-	if r > 0 {
-		q++
-	}
-	return q
 }
 
 // ints reads a script's reply of at least n integers.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mcpgen/mcpgen/runtime/store"
+	"github.com/mcpgen/mcpgen/runtime/store/internal/u128"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
 )
 
@@ -108,7 +109,7 @@ func TestLimiterAdmissionIsExact(t *testing.T) {
 		curr := rng.Int64N(limit)
 		// The last e at which the request is refused, from the exact
 		// formula, and its neighbours.
-		q := ceilDiv(mul(uint64(limit-curr), uint64(w)), uint64(prev))
+		q := u128.CeilDiv(u128.Mul(uint64(limit-curr), uint64(w)), uint64(prev))
 		if q > uint64(w) {
 			continue // admitted from the window's start
 		}
@@ -123,7 +124,7 @@ func TestLimiterAdmissionIsExact(t *testing.T) {
 			}
 			key := fmt.Sprint("exact-", i, "-", e)
 			require.NoError(t, s.client.HSet(ctx, s.limiterKey(key), "w", w, "s", start, "p", prev, "c", curr).Err())
-			want := mul(uint64(prev), uint64(w-e)).add(mul(uint64(curr), uint64(w))).less(mul(uint64(limit), uint64(w)))
+			want := u128.Mul(uint64(prev), uint64(w-e)).Add(u128.Mul(uint64(curr), uint64(w))).Less(u128.Mul(uint64(limit), uint64(w)))
 			r, err := s.run(ctx, allowAtScript, []string{s.limiterKey(key)}, limit, w, start+e)
 			require.NoError(t, err)
 			v, err := ints(r, 5)
