@@ -72,7 +72,11 @@ func (g *sessionGuard) handler(next http.Handler) http.Handler {
 			return
 		}
 		sw := &sessionRecorder{ResponseWriter: w, guard: g, client: client}
-		defer g.release(client)
+		defer func() {
+			if !sw.opened {
+				g.release(client)
+			}
+		}()
 		next.ServeHTTP(sw, r)
 	})
 }
@@ -112,11 +116,15 @@ func (g *sessionGuard) release(client string) {
 	}
 }
 
-// add records a session the SDK opened; it runs while the opening request
-// still holds its place, so the count never exceeds the cap.
+// add records a session the SDK opened, in the place its opening request
+// held (one step under the lock, so the count never exceeds the cap nor
+// counts the session twice).
 func (g *sessionGuard) add(id, client string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.opening[client]--; g.opening[client] <= 0 {
+		delete(g.opening, client)
+	}
 	g.owners[id] = client
 	if g.byOwner[client] == nil {
 		g.byOwner[client] = make(map[string]bool)
@@ -148,6 +156,7 @@ type sessionRecorder struct {
 	guard   *sessionGuard
 	client  string
 	written bool
+	opened  bool // the response opened a session, which took the request's place
 }
 
 func (w *sessionRecorder) WriteHeader(status int) {
@@ -155,6 +164,7 @@ func (w *sessionRecorder) WriteHeader(status int) {
 		w.written = true
 		if id := w.Header().Get(sessionHeader); id != "" && status < 300 {
 			w.guard.add(id, w.client)
+			w.opened = true
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)
