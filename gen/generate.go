@@ -27,6 +27,10 @@ type Config struct {
 	ReadURI func(uri string) ([]byte, error)
 	// Strict makes warnings errors (mcpgen lint, and -strict).
 	Strict bool
+	// MaxFileBytes bounds one definition file (DefaultMaxFileBytes when
+	// zero), so a stray data file cannot exhaust memory; raise it for a
+	// saved tools/list of thousands of tools (mcpgen -max-file-bytes).
+	MaxFileBytes int
 }
 
 // Package is everything generated into one Go package.
@@ -75,7 +79,7 @@ func Load(cfg Config) (*Package, error) {
 		read = os.ReadFile
 	}
 	problems := &Problems{strict: cfg.Strict}
-	set := newFileSet(read)
+	set := newFileSet(read, cfg.MaxFileBytes)
 	var files []*File
 	for _, src := range cfg.Sources {
 		files = append(files, set.add(src.Name, src.Data, problems))

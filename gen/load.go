@@ -54,20 +54,24 @@ func ReadSources(paths ...string) ([]Source, error) {
 	return out, nil
 }
 
-// maxFileSize bounds one definition file; schemas are small, and the limit
-// keeps a stray data file from exhausting memory.
-const maxFileSize = 8 << 20
+// DefaultMaxFileBytes is Config.MaxFileBytes when unset: 8 MiB, far above a
+// hand-written definition file.
+const DefaultMaxFileBytes = 8 << 20
 
 // fileSet holds the parsed definition files by cleaned name. Files reached
 // only through "$ref" are read on demand through readFile.
 type fileSet struct {
-	files    map[string]*File
-	order    []*File
-	readFile func(name string) ([]byte, error)
+	files        map[string]*File
+	order        []*File
+	readFile     func(name string) ([]byte, error)
+	maxFileBytes int
 }
 
-func newFileSet(readFile func(string) ([]byte, error)) *fileSet {
-	return &fileSet{files: map[string]*File{}, readFile: readFile}
+func newFileSet(readFile func(string) ([]byte, error), maxFileBytes int) *fileSet {
+	if maxFileBytes <= 0 {
+		maxFileBytes = DefaultMaxFileBytes
+	}
+	return &fileSet{files: map[string]*File{}, readFile: readFile, maxFileBytes: maxFileBytes}
 }
 
 // add parses src and adds it; parse errors go to problems.
@@ -78,8 +82,8 @@ func (fsx *fileSet) add(name string, data []byte, problems *Problems) *File {
 	}
 	f := &File{Path: name, Data: data}
 	fsx.files[key] = f
-	if len(data) > maxFileSize {
-		problems.addAt(f, 0, "", fmt.Sprintf("file is %d bytes; definition files are at most %d bytes", len(data), maxFileSize))
+	if len(data) > fsx.maxFileBytes {
+		problems.addAt(f, 0, "", fmt.Sprintf("file is %d bytes; definition files are at most %d bytes (raise it with -max-file-bytes)", len(data), fsx.maxFileBytes))
 		return f
 	}
 	if !parseFile(f, problems) {

@@ -13,10 +13,11 @@ import (
 
 // genFlags are the flags generate and check share.
 type genFlags struct {
-	out    string
-	pkg    string
-	stubs  string
-	strict bool
+	out          string
+	pkg          string
+	stubs        string
+	strict       bool
+	maxFileBytes int
 }
 
 func parseGenFlags(name string, args []string, stderr io.Writer, withStubs bool) (*genFlags, []string, error) {
@@ -26,6 +27,7 @@ func parseGenFlags(name string, args []string, stderr io.Writer, withStubs bool)
 	fs.StringVar(&f.out, "out", ".", "folder of the generated package")
 	fs.StringVar(&f.pkg, "pkg", "", "Go package name (default: the -out folder's name)")
 	fs.BoolVar(&f.strict, "strict", false, "make warnings (keys outside the MCP Tool object, draft-07 read without $schema, ...) errors")
+	fs.IntVar(&f.maxFileBytes, "max-file-bytes", gen.DefaultMaxFileBytes, "largest definition file read, in bytes (a saved tools/list of thousands of tools may need more)")
 	if withStubs {
 		fs.StringVar(&f.stubs, "stubs", "", "also write handler stubs to this file in -out; later runs add the methods of new tools and leave the others alone")
 	}
@@ -53,7 +55,7 @@ func load(f *genFlags, paths []string, stderr io.Writer) (*gen.Output, int) {
 		fmt.Fprintf(stderr, "mcpgen: %v\n", err)
 		return nil, 2
 	}
-	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs, Strict: f.strict})
+	out, err := gen.Generate(gen.Config{Package: f.pkg, Sources: srcs, Strict: f.strict, MaxFileBytes: f.maxFileBytes})
 	if err != nil {
 		fmt.Fprint(stderr, gen.Report(err))
 		return nil, 2

@@ -348,3 +348,12 @@ func TestUsage(t *testing.T) {
 		t.Errorf("check -h: exit %d, stderr %q; want the check flags (no -stubs) and exit 0", r.code, r.stderr)
 	}
 }
+
+func TestMaxFileBytesFlag(t *testing.T) {
+	defs, out := project(t)
+	r := mcpgen("generate", "-out", out, "-max-file-bytes", "200", defs)
+	if r.code != 2 || !strings.Contains(r.stderr, "notes_add.json:1:1: /: file is 321 bytes; definition files are at most 200 bytes (raise it with -max-file-bytes)") {
+		t.Fatalf("exit %d, stderr %q; want the size refused with its limit", r.code, r.stderr)
+	}
+	mcpgen("generate", "-out", out, "-max-file-bytes", "1000", defs).want(t, 0, "", "")
+}
