@@ -9,7 +9,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sign } from './lib/hmac.mjs';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
@@ -38,36 +39,6 @@ function keys() {
   return Object.fromEntries(keys.map((k) => [k.id, k]));
 }
 
-// Percent-encodes every byte except A-Z a-z 0-9 - . _ ~ (and / when keepSlash).
-function encode(bytes, keepSlash) {
-  let out = '';
-  for (const b of bytes) {
-    const c = String.fromCharCode(b);
-    if (/[A-Za-z0-9\-._~]/.test(c) || (keepSlash && c === '/')) out += c;
-    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
-
-function canonicalPath(rawPath) {
-  if (rawPath === '') return '/';
-  return encode(Buffer.from(decodeURIComponent(rawPath), 'utf8'), true);
-}
-
-function canonicalQuery(rawQuery) {
-  const form = (s) => Buffer.from(decodeURIComponent(s.replace(/\+/g, ' ')), 'utf8');
-  const pairs = rawQuery
-    .split('&')
-    .filter((p) => p !== '')
-    .map((p) => {
-      const i = p.indexOf('=');
-      const [n, v] = i < 0 ? [p, ''] : [p.slice(0, i), p.slice(i + 1)];
-      return [encode(form(n), false), encode(form(v), false)];
-    });
-  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  return pairs.map(([n, v]) => `${n}=${v}`).join('&');
-}
-
 /**
  * signingFetch returns a fetch that signs every request with HMAC v1
  * (docs/hmac-v1.md) under key, and records in seen what each exchange was:
@@ -77,35 +48,10 @@ function canonicalQuery(rawQuery) {
  */
 function signingFetch(key, seen) {
   return async (input, init = {}) => {
-    const url = new URL(input instanceof Request ? input.url : String(input));
+    const { url, init: signed, body } = sign(key, input, init);
+    const headers = signed.headers;
     const method = (init.method ?? 'GET').toUpperCase();
-    const headers = new Headers(init.headers);
-    const body = init.body === undefined || init.body === null ? Buffer.alloc(0) : Buffer.from(init.body);
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = randomBytes(24).toString('base64url');
-    const idempotencyKey = randomBytes(16).toString('hex');
-    const apiVersion = '1.0.0';
-    const canonical = [
-      'MCP-HMAC-SHA256-V1',
-      key.id,
-      timestamp,
-      nonce,
-      method,
-      url.host.toLowerCase(),
-      canonicalPath(url.pathname),
-      canonicalQuery(url.search.replace(/^\?/, '')),
-      apiVersion,
-      idempotencyKey,
-      headers.get('content-type') ?? '',
-      createHash('sha256').update(body).digest('hex'),
-    ].join('\n');
-    headers.set('X-Key-Id', key.id);
-    headers.set('X-Timestamp', timestamp);
-    headers.set('X-Nonce', nonce);
-    headers.set('Idempotency-Key', idempotencyKey);
-    headers.set('X-API-Version', apiVersion);
-    headers.set('X-Signature', createHmac('sha256', key.secret).update(canonical).digest('hex'));
-    const res = await fetch(url, { ...init, headers, body: body.length ? body : init.body });
+    const res = await fetch(url, signed);
     let rpc;
     try {
       rpc = body.length ? JSON.parse(body.toString('utf8')).method : undefined;
