@@ -79,9 +79,9 @@ func BenchmarkDecisions(b *testing.B) {
 			if st.rs == nil {
 				return nil // Redis only
 			}
-			_, err := st.rs.Check(ctx, CheckRequest{Client: p, Nonce: fmt.Sprint("nonce-", i), NonceTTL: ttl,
-				ClientLimit: &Limit{Key: p, Limit: 1 << 30, Window: time.Minute},
-				ToolLimit:   &Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1 << 30, Window: time.Minute}})
+			_, err := st.rs.Check(ctx, store.CheckRequest{Client: p, Nonce: fmt.Sprint("nonce-", i), NonceTTL: ttl,
+				ClientLimit: &store.Limit{Key: p, Limit: 1 << 30, Window: time.Minute},
+				ToolLimit:   &store.Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1 << 30, Window: time.Minute}})
 			return err
 		}},
 		{"idempotent-call", func(st stores, i int64) error {

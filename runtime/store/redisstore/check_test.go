@@ -46,12 +46,12 @@ func TestCheck(t *testing.T) {
 		t.Run(tg.name, func(t *testing.T) {
 			s := newStore(t, tg.url, Options{MaxNoncesPerClient: 4})
 			trips := countRoundTrips(s)
-			clientLimit := &Limit{Key: "desk-a", Limit: 4, Window: time.Hour}
-			toolLimit := &Limit{Key: "tool\x00desk-a\x00quote.get", Limit: 2, Window: time.Hour}
-			check := func(nonce string) CheckResult {
+			clientLimit := &store.Limit{Key: "desk-a", Limit: 4, Window: time.Hour}
+			toolLimit := &store.Limit{Key: "tool\x00desk-a\x00quote.get", Limit: 2, Window: time.Hour}
+			check := func(nonce string) store.CheckResult {
 				t.Helper()
 				before := trips.n.Load()
-				r, err := s.Check(ctx, CheckRequest{Client: "desk-a", Nonce: nonce, NonceTTL: time.Minute, ClientLimit: clientLimit, ToolLimit: toolLimit})
+				r, err := s.Check(ctx, store.CheckRequest{Client: "desk-a", Nonce: nonce, NonceTTL: time.Minute, ClientLimit: clientLimit, ToolLimit: toolLimit})
 				require.NoError(t, err)
 				assert.Equal(t, int64(1), trips.n.Load()-before, "one round trip")
 				return r
@@ -100,8 +100,8 @@ func TestCheck(t *testing.T) {
 
 			// At the nonce cap (n1 to n4 are held), the tool limit is
 			// not reached.
-			r, err = s.Check(ctx, CheckRequest{Client: "desk-a", Nonce: "n5", NonceTTL: time.Minute,
-				ClientLimit: &Limit{Key: "desk-a", Limit: 100, Window: time.Minute}, ToolLimit: toolLimit})
+			r, err = s.Check(ctx, store.CheckRequest{Client: "desk-a", Nonce: "n5", NonceTTL: time.Minute,
+				ClientLimit: &store.Limit{Key: "desk-a", Limit: 100, Window: time.Minute}, ToolLimit: toolLimit})
 			require.NoError(t, err)
 			require.NotNil(t, r.NonceQuota, "over the client's cap of nonces")
 			assert.Equal(t, 4, r.NonceQuota.Limit)
@@ -111,10 +111,10 @@ func TestCheck(t *testing.T) {
 
 			// A client limit that refuses stops the tool limit, which
 			// is not counted.
-			other := &Limit{Key: "desk-b", Limit: 1, Window: time.Hour}
-			otherTool := &Limit{Key: "tool\x00desk-b\x00quote.get", Limit: 5, Window: time.Hour}
+			other := &store.Limit{Key: "desk-b", Limit: 1, Window: time.Hour}
+			otherTool := &store.Limit{Key: "tool\x00desk-b\x00quote.get", Limit: 5, Window: time.Hour}
 			for i := range 3 {
-				r, err := s.Check(ctx, CheckRequest{Client: "desk-b", ClientLimit: other, ToolLimit: otherTool})
+				r, err := s.Check(ctx, store.CheckRequest{Client: "desk-b", ClientLimit: other, ToolLimit: otherTool})
 				require.NoError(t, err)
 				if i == 0 {
 					assert.True(t, r.Allowed())
@@ -129,18 +129,18 @@ func TestCheck(t *testing.T) {
 			assert.Equal(t, 3, d.Remaining, "the tool counted only the admitted call (and this one)")
 
 			// Parts are optional.
-			r, err = s.Check(ctx, CheckRequest{Client: "desk-c", Nonce: "x", NonceTTL: time.Minute})
+			r, err = s.Check(ctx, store.CheckRequest{Client: "desk-c", Nonce: "x", NonceTTL: time.Minute})
 			require.NoError(t, err)
 			assert.True(t, r.Allowed())
 			assert.Nil(t, r.Client)
-			r, err = s.Check(ctx, CheckRequest{Client: "desk-c"})
+			r, err = s.Check(ctx, store.CheckRequest{Client: "desk-c"})
 			require.NoError(t, err)
 			assert.True(t, r.Allowed())
 
 			// Every key must be the client's, so they share its slot.
-			_, err = s.Check(ctx, CheckRequest{Client: "desk-a", ClientLimit: &Limit{Key: "desk-b", Limit: 1, Window: time.Minute}})
+			_, err = s.Check(ctx, store.CheckRequest{Client: "desk-a", ClientLimit: &store.Limit{Key: "desk-b", Limit: 1, Window: time.Minute}})
 			assert.ErrorContains(t, err, `the limit key "desk-b" of principal "desk-b"`)
-			_, err = s.Check(ctx, CheckRequest{Client: "desk-a", ClientLimit: &Limit{Key: "desk-a", Limit: 0, Window: time.Minute}})
+			_, err = s.Check(ctx, store.CheckRequest{Client: "desk-a", ClientLimit: &store.Limit{Key: "desk-a", Limit: 0, Window: time.Minute}})
 			assert.Error(t, err)
 		})
 	}
@@ -163,16 +163,16 @@ func TestCheckConcurrent(t *testing.T) {
 				wg.Go(func() {
 					s := replicas[w%2]
 					for i := range nonces {
-						r, err := s.Check(ctx, CheckRequest{
+						r, err := s.Check(ctx, store.CheckRequest{
 							Client: "desk-a", Nonce: fmt.Sprint("nonce-", (i+w*7)%nonces), NonceTTL: time.Minute,
-							ClientLimit: &Limit{Key: "desk-a", Limit: 1 << 20, Window: time.Hour},
+							ClientLimit: &store.Limit{Key: "desk-a", Limit: 1 << 20, Window: time.Hour},
 						})
 						if assert.NoError(t, err) && r.Allowed() {
 							fresh.Add(1)
 						}
-						r, err = s.Check(ctx, CheckRequest{
+						r, err = s.Check(ctx, store.CheckRequest{
 							Client: "desk-b", Nonce: fmt.Sprint("nonce-", w, "-", i), NonceTTL: time.Minute,
-							ClientLimit: &Limit{Key: "desk-b", Limit: limit, Window: time.Hour},
+							ClientLimit: &store.Limit{Key: "desk-b", Limit: limit, Window: time.Hour},
 						})
 						if assert.NoError(t, err) && r.Allowed() {
 							admitted.Add(1)
@@ -257,9 +257,9 @@ func TestKeysOfAPrincipalShareASlot(t *testing.T) {
 		}
 		slots[slot] = true
 		// And a script over all of them runs (no CROSSSLOT).
-		_, err := s.Check(ctx, CheckRequest{Client: p, Nonce: "n", NonceTTL: time.Second,
-			ClientLimit: &Limit{Key: p, Limit: 1, Window: time.Second},
-			ToolLimit:   &Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1, Window: time.Second}})
+		_, err := s.Check(ctx, store.CheckRequest{Client: p, Nonce: "n", NonceTTL: time.Second,
+			ClientLimit: &store.Limit{Key: p, Limit: 1, Window: time.Second},
+			ToolLimit:   &store.Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1, Window: time.Second}})
 		require.NoError(t, err, "principal %q", p)
 	}
 	assert.Greater(t, len(slots), 4, "principals spread over slots")
@@ -284,7 +284,7 @@ func TestEveryKeyHasATTL(t *testing.T) {
 			require.NoError(t, s.Complete(ctx, k, store.Fingerprint{1}, &store.Response{Status: 200, Body: []byte("{}")}, time.Hour))
 			_, _, err = s.Begin(ctx, store.RecordKey{Client: "desk-a", Key: "o2"}, store.Fingerprint{2}, time.Minute)
 			require.NoError(t, err)
-			_, err = s.Check(ctx, CheckRequest{Client: "desk-b", Nonce: "n", NonceTTL: time.Minute, ClientLimit: &Limit{Key: "desk-b", Limit: 1, Window: time.Second}})
+			_, err = s.Check(ctx, store.CheckRequest{Client: "desk-b", Nonce: "n", NonceTTL: time.Minute, ClientLimit: &store.Limit{Key: "desk-b", Limit: 1, Window: time.Second}})
 			require.NoError(t, err)
 
 			keys := scanKeys(t, s)

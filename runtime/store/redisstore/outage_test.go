@@ -43,8 +43,8 @@ func calls(s *Store, round int) map[string]func(ctx context.Context) error {
 			return err
 		},
 		"Check": func(ctx context.Context) error {
-			_, err := s.Check(ctx, CheckRequest{Client: "desk-d", Nonce: fmt.Sprint(time.Now().UnixNano()), NonceTTL: time.Minute,
-				ClientLimit: &Limit{Key: "desk-d", Limit: 1000, Window: time.Minute}})
+			_, err := s.Check(ctx, store.CheckRequest{Client: "desk-d", Nonce: fmt.Sprint(time.Now().UnixNano()), NonceTTL: time.Minute,
+				ClientLimit: &store.Limit{Key: "desk-d", Limit: 1000, Window: time.Minute}})
 			return err
 		},
 		"Ping": s.Ping,

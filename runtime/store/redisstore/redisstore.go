@@ -101,9 +101,9 @@ func DefaultPrincipal(key string) string {
 // a cluster without a master for the slot).
 var ErrUnavailable = errors.New("redisstore: Redis unavailable")
 
-// Store is a Redis-backed store.Limiter, store.Nonces, store.Idempotency,
-// store.State and store.Pinger. It is safe for concurrent use; Close
-// releases its connections.
+// Store is a Redis-backed store.Limiter, store.Nonces, store.Checker,
+// store.Idempotency, store.State and store.Pinger. It is safe for
+// concurrent use; Close releases its connections.
 type Store struct {
 	client    redis.UniversalClient
 	prefix    string
@@ -124,6 +124,7 @@ var (
 	_ store.Idempotency = (*Store)(nil)
 	_ store.State       = (*Store)(nil)
 	_ store.Pinger      = (*Store)(nil)
+	_ store.Checker     = (*Store)(nil)
 )
 
 // New connects to the Redis that rawURL names (see the package
