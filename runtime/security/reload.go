@@ -91,7 +91,9 @@ type liveConfig struct {
 	clientRule ratelimit.Rule                  // effective: DefaultRule when unset, Limit < 0 when off
 	client     func(http.Handler) http.Handler // the client rate limit's layer; nil when off
 	tools      map[string]ratelimit.Rule       // MCP_TOOL_RATE_LIMITS; Limit < 0 for off
-	lists      map[string]boundList            // allowlists bound to files, by name
+	// anyToolLimit: some tool has a limit, from its definition or tools.
+	anyToolLimit bool
+	lists        map[string]boundList // allowlists bound to files, by name
 }
 
 type boundList struct {
@@ -232,6 +234,14 @@ func (s *Stack) read(reloading bool) (*loaded, []string, []Problem) {
 			continue
 		}
 		next.tools[tool] = rule
+	}
+	for tool, perMinute := range s.tools {
+		if rule, ok := next.tools[tool]; ok && rule.Limit >= 0 || !ok && perMinute > 0 {
+			next.anyToolLimit = true
+		}
+	}
+	for _, rule := range next.tools {
+		next.anyToolLimit = next.anyToolLimit || rule.Limit >= 0
 	}
 	for _, name := range sortedKeys(lists) {
 		path := lists[name]
@@ -651,7 +661,7 @@ func allowTool(ctx context.Context, l store.Limiter, clientID, tool string, rule
 	case rule.Window == time.Minute:
 		return ratelimit.AllowTool(ctx, l, clientID, tool, rule.Limit)
 	}
-	d, err := l.Allow(ctx, "tool\x00"+clientID+"\x00"+tool+"\x00"+rule.Window.String(), rule.Limit, rule.Window)
+	d, err := l.Allow(ctx, ratelimit.ToolKey(clientID, tool, rule.Window), rule.Limit, rule.Window)
 	if err != nil {
 		return mcperr.Errorf(mcperr.CodeBackendUnavailable, "rate limit store unavailable")
 	}

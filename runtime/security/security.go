@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/internal/precheck"
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
@@ -131,8 +133,13 @@ type Stack struct {
 	authn     *auth.Authenticator
 	limiter   store.Limiter
 	stores    []namedStore // for Ready
-	clientKey ratelimit.KeyFunc
-	idem      func(http.Handler) http.Handler
+	// checker decides the checks of a request together when the Limiter
+	// is a store.Checker (checkTogether); noncesTogether when the Nonces
+	// are the same store, so it decides the nonce too.
+	checker        store.Checker
+	noncesTogether bool
+	clientKey      ratelimit.KeyFunc
+	idem           func(http.Handler) http.Handler
 
 	// The reloadable settings: the current ones (their client rate limit,
 	// tool limits and allowlist files), swapped whole by Reload; what
@@ -184,6 +191,16 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		stores: []namedStore{
 			{"rate-limit", opts.Limiter}, {"nonce", opts.Nonces}, {"idempotency", opts.Idempotency},
 		},
+	}
+	if c, ok := opts.Limiter.(store.Checker); ok {
+		// The layers ask through precheck.Store, which answers from what
+		// checkTogether asked the Checker.
+		s.checker = c
+		s.noncesTogether = sameStore(opts.Limiter, opts.Nonces)
+		s.limiter = precheck.Store{Limiter: opts.Limiter}
+		if s.noncesTogether {
+			opts.Nonces = precheck.Store{Nonces: opts.Nonces}
+		}
 	}
 	base := opts.Logger
 	if base == nil {
@@ -322,6 +339,9 @@ func (s *Stack) HTTP(next http.Handler) http.Handler {
 	h = s.scopeCheck(h)
 	h = s.authn.Replay(h)
 	h = &clientLimitLayer{s: s, next: h}
+	if s.checker != nil {
+		h = s.checkTogether(h)
+	}
 	h = s.authn.Authenticate(h)
 	switch s.Mode() {
 	case auth.ModeNone:
@@ -330,6 +350,12 @@ func (s *Stack) HTTP(next http.Handler) http.Handler {
 		h = private(h)
 	}
 	return h
+}
+
+// sameStore reports whether a and b are one store (comparable and equal).
+func sameStore(a, b any) bool {
+	ta := reflect.TypeOf(a)
+	return ta != nil && ta == reflect.TypeOf(b) && ta.Comparable() && a == b
 }
 
 // byAddress gives an unauthenticated request its address as client ID, so

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mcpgen/mcpgen/runtime/internal/precheck"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/security"
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
@@ -83,6 +84,11 @@ func (s *Server) secure(cfg Config) (*security.Stack, error) {
 			return stack.ToolScopes(ctx, t.Name, t.Policy.Scopes)
 		})
 		s.gates = append(s.gates, func(ctx context.Context, t *Tool) error {
+			if req := Request(ctx); req != nil && req.Extra != nil && req.Extra.Header != nil {
+				// The tool limit's answer, when the security layer decided
+				// it with the request's other checks (one round trip).
+				ctx = precheck.FromHeader(ctx, req.Extra.Header)
+			}
 			return stack.ToolLimit(ctx, t.Name, t.Policy.RateLimitPerMinute)
 		})
 		s.observers = append(s.observers, func(ctx context.Context, c CallInfo) {

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -16,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/internal/reqbody"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/store"
 
@@ -177,7 +177,7 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	// admitted the request.
 	ctx = context.WithValue(ctx, pendingNonceKey{}, &pendingNonce{client: key.client, nonce: nonce})
 	r = r.WithContext(ctx)
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = reqbody.New(body, r.Body)
 	return r, nil
 }
 
@@ -186,6 +186,18 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 type pendingNonce struct{ client, nonce string }
 
 type pendingNonceKey struct{}
+
+// PendingNonce returns the nonce of a request in ctx whose signature
+// verified, and the client it is that of, for Replay to record: so that a
+// layer in front of Replay can check it together with other checks
+// (store.Checker) and hand Replay the answer through the Nonces store.
+func PendingNonce(ctx context.Context) (clientID, nonce string, ok bool) {
+	p, ok := ctx.Value(pendingNonceKey{}).(*pendingNonce)
+	if !ok {
+		return "", "", false
+	}
+	return p.client, p.nonce, true
+}
 
 // Replay returns next behind the replay check of hmac mode: the verified
 // request's nonce is recorded, and a request whose nonce was already used

@@ -10,10 +10,18 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/store"
 )
 
-// toolKey is the key a client's calls of a tool are counted under in the
-// store: the client ID and the tool name, apart from the keys of the HTTP
-// layer (a client ID or "ip:" and an address), so one store holds both.
-func toolKey(clientID, tool string) string { return "tool\x00" + clientID + "\x00" + tool }
+// ToolKey is the key a client's calls of a tool are counted under in the
+// store for a limit per window: the client ID and the tool name (and the
+// window, unless it is a minute, the window of x-rate-limit), apart from
+// the keys of the HTTP layer (a client ID or "ip:" and an address), so
+// one store holds both.
+func ToolKey(clientID, tool string, window time.Duration) string {
+	key := "tool\x00" + clientID + "\x00" + tool
+	if window != time.Minute {
+		key += "\x00" + window.String()
+	}
+	return key
+}
 
 // AllowTool enforces a tool's x-rate-limit of perMinute calls per minute
 // for the client clientID, counted by l; perMinute 0 (or less) is no
@@ -24,7 +32,7 @@ func AllowTool(ctx context.Context, l store.Limiter, clientID, tool string, perM
 	if perMinute <= 0 {
 		return nil
 	}
-	d, err := l.Allow(ctx, toolKey(clientID, tool), perMinute, time.Minute)
+	d, err := l.Allow(ctx, ToolKey(clientID, tool, time.Minute), perMinute, time.Minute)
 	if err != nil {
 		return mcperr.Errorf(mcperr.CodeBackendUnavailable, "rate limit store unavailable")
 	}

@@ -1,0 +1,68 @@
+// Package reqbody hands a request body that one layer of the HTTP request
+// path read into memory on to the layers behind it, so that each layer
+// that needs the bytes (the signature check, the scope check, the combined
+// store check) reads them once between them.
+package reqbody
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+)
+
+// Body is a request body held in memory: it reads as the bytes it holds,
+// and Close closes the body they were read from.
+type Body struct {
+	bytes.Reader
+	data []byte
+	err  error // what reading the original body ended with, after data
+	orig io.Closer
+}
+
+// New returns a Body of data, read from the body orig (closed by Close;
+// nil for none).
+func New(data []byte, orig io.Closer) *Body {
+	b := &Body{data: data, orig: orig}
+	b.Reset(data)
+	return b
+}
+
+// Read reads the bytes, then returns the error reading the original body
+// ended with, if it ended with one.
+func (b *Body) Read(p []byte) (int, error) {
+	n, err := b.Reader.Read(p)
+	if err == io.EOF && b.err != nil {
+		return n, b.err
+	}
+	return n, err
+}
+
+// Close closes the original body.
+func (b *Body) Close() error {
+	if b.orig == nil {
+		return nil
+	}
+	return b.orig.Close()
+}
+
+// Read returns r's body and the request to hand on: r itself when its body
+// is a Body nobody has read from yet, or else a shallow copy of r whose
+// body is a Body of what was read. When reading fails (the server's body
+// cap, a body deadline), it returns what was read with the error, and the
+// request handed on reads those bytes and then the error, so the layer
+// that answers such failures still sees it.
+func Read(r *http.Request) ([]byte, *http.Request, error) {
+	if b, ok := r.Body.(*Body); ok && b.Len() == len(b.data) && b.err == nil {
+		return b.data, r, nil
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, r, nil
+	}
+	data, err := io.ReadAll(r.Body)
+	b := New(data, r.Body)
+	b.err = err
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = b
+	return data, r2, err
+}

@@ -1,0 +1,115 @@
+package security
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-faster/jx"
+
+	"github.com/mcpgen/mcpgen/runtime/internal/precheck"
+	"github.com/mcpgen/mcpgen/runtime/internal/reqbody"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
+	"github.com/mcpgen/mcpgen/runtime/store"
+)
+
+// checkTogether is the layer, right behind authentication, that asks a
+// store that decides the checks together (store.Checker, such as Redis)
+// once for everything the layers behind it would each ask it: the client
+// rate limit, the nonce of a signed request and, for a tools/call of a
+// tool with a limit, the tool's limit. So a request costs one round trip
+// to a shared store for its checks instead of three. The layers behind
+// still decide and answer as they always do; they find the store's
+// answers in the request (precheck).
+//
+// The tool limit is counted here, before the scope check, idempotency and
+// the call's validation, which is where the client limit is counted too;
+// a request the client limit refuses, or a replay, counts no tool call.
+func (s *Stack) checkTogether(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = precheck.Strip(r) // no client sets the tool limit's answer
+		live := s.live.Load()
+		req := store.CheckRequest{Client: s.clientKey(r)}
+		if live.client != nil {
+			req.ClientLimit = &store.Limit{Key: req.Client, Limit: live.clientRule.Limit, Window: live.clientRule.Window}
+		}
+		if s.noncesTogether {
+			if client, nonce, ok := auth.PendingNonce(r.Context()); ok && client == req.Client {
+				req.Nonce, req.NonceTTL = nonce, auth.NonceTTL
+			}
+		}
+		if r.Method == http.MethodPost && live.anyToolLimit {
+			var body []byte
+			var err error
+			body, r, err = reqbody.Read(r)
+			if err == nil { // else the layers behind answer the failure
+				if l, ok := s.toolLimitOf(live, req.Client, toolCalled(body)); ok {
+					req.ToolLimit = &l
+				}
+			}
+		}
+		if req.ClientLimit == nil && req.Nonce == "" && req.ToolLimit == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		res, err := s.checker.Check(r.Context(), req)
+		if err == nil && res.Tool != nil {
+			r = precheck.WithToolAnswer(r, *req.ToolLimit, *res.Tool)
+		}
+		next.ServeHTTP(w, r.WithContext(precheck.With(r.Context(), req, res, err)))
+	})
+}
+
+// toolLimitOf returns the limit ToolLimit counts a call of tool by
+// clientID against, as the store key and rule it asks the Limiter for:
+// the tool's MCP_TOOL_RATE_LIMITS entry, or else its x-rate-limit calls a
+// minute; false when the tool has no limit (or is no registered tool).
+func (s *Stack) toolLimitOf(live *liveConfig, clientID, tool string) (store.Limit, bool) {
+	if rule, ok := live.tools[tool]; ok {
+		if rule.Limit < 0 {
+			return store.Limit{}, false
+		}
+		return store.Limit{Key: ratelimit.ToolKey(clientID, tool, rule.Window), Limit: rule.Limit, Window: rule.Window}, true
+	}
+	perMinute := s.tools[tool]
+	if perMinute <= 0 {
+		return store.Limit{}, false
+	}
+	return store.Limit{Key: ratelimit.ToolKey(clientID, tool, time.Minute), Limit: perMinute, Window: time.Minute}, true
+}
+
+// toolCalled returns the name of the tool a JSON-RPC message calls, or ""
+// when body is no single tools/call with a name. It is a hint, not a
+// parse: the envelope check behind decides what the message is, and a
+// call whose tool limit was not decided here is decided at the call.
+func toolCalled(body []byte) string {
+	d := jx.GetDecoder()
+	defer jx.PutDecoder(d)
+	d.ResetBytes(body)
+	if d.Next() != jx.Object {
+		return ""
+	}
+	var method, name string
+	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		switch {
+		case string(key) == "method" && d.Next() == jx.String:
+			var err error
+			method, err = d.Str()
+			return err
+		case string(key) == "params" && d.Next() == jx.Object:
+			return d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+				if string(key) == "name" && d.Next() == jx.String {
+					var err error
+					name, err = d.Str()
+					return err
+				}
+				return d.Skip()
+			})
+		}
+		return d.Skip()
+	})
+	if err != nil || method != "tools/call" {
+		return ""
+	}
+	return name
+}
