@@ -8,7 +8,7 @@ type Check func(v *Value, p *Path, vs *Violations)
 // Matches reports whether v passes check, without recording its violations
 // (for anyOf, not and if).
 func Matches(check Check, v *Value, p *Path) bool {
-	var scratch Violations
+	scratch := Violations{countOnly: true}
 	check(v, p, &scratch)
 	return scratch.Len() == 0
 }

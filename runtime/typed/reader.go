@@ -58,7 +58,7 @@ func (r *Reader) Reset(data []byte) {
 	r.depth = 0
 	r.nodes = 0
 	r.failed = false
-	r.Violations = Violations{list: r.Violations.list[:0]}
+	r.Violations.reset()
 }
 
 // Root returns the path of the document root, owned by r so that

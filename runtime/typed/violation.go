@@ -2,8 +2,8 @@ package typed
 
 import (
 	"strconv"
-	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 )
@@ -18,6 +18,10 @@ type Violations struct {
 	list    []mcperr.Violation
 	dropped int
 	decoded int // violations found while decoding, before validation began
+	text    arena
+	// countOnly makes Add count violations without keeping them, for
+	// checks that only ask whether a value passes (Matches).
+	countOnly bool
 }
 
 // Add records a violation at path. During validation, a violation at or
@@ -25,13 +29,17 @@ type Violations struct {
 // was missing or of the wrong type is reported once, not again for every
 // constraint its zero value breaks.
 func (vs *Violations) Add(path *Path, keyword, message string) {
-	if len(vs.list) >= MaxViolations {
+	if len(vs.list) >= MaxViolations || vs.countOnly {
 		vs.dropped++
 		return
 	}
-	ptr := path.String()
+	if vs.list == nil {
+		vs.list = make([]mcperr.Violation, 0, 8)
+	}
+	ptr := vs.text.pointer(path)
 	for _, v := range vs.list[:vs.decoded] {
 		if within(ptr, v.Pointer) {
+			vs.text.unread(len(ptr)) // ptr was never handed out
 			return
 		}
 	}
@@ -48,6 +56,12 @@ func (vs *Violations) Len() int { return len(vs.list) + vs.dropped }
 
 // List returns the kept violations.
 func (vs *Violations) List() []mcperr.Violation { return vs.list }
+
+// reset empties vs for another document. The text arena is kept: the
+// strings it handed out stay valid, and new ones are appended after them.
+func (vs *Violations) reset() {
+	*vs = Violations{list: vs.list[:0], text: vs.text}
+}
 
 // Err returns nil when nothing was found, and otherwise an *Error whose code
 // follows the most security-relevant violation: MCP-016 for an outbound URL
@@ -66,15 +80,111 @@ func (vs *Violations) Err(what string) error {
 			code = mcperr.CodeInvalidSymbol
 		}
 	}
-	msg := what + ": " + strconv.Itoa(vs.Len()) + " violation"
-	if vs.Len() != 1 {
-		msg += "s"
-	}
-	e := &mcperr.Error{Code: code, Message: msg, Violations: append([]mcperr.Violation(nil), vs.list...)}
+	e := newError(len(vs.list))
+	e.Code = code
+	e.Message = vs.text.message(what, vs.Len())
+	copy(e.Violations, vs.list) // vs.list is reused for the next document
 	if vs.dropped > 0 {
 		e.Details = map[string]any{"violations_dropped": vs.dropped}
 	}
 	return e
+}
+
+// newError returns an *Error with room for n violations. Up to eight it
+// allocates the error and its violations together, since an invalid call
+// usually has a few.
+func newError(n int) *mcperr.Error {
+	switch {
+	case n <= 1:
+		x := new(struct {
+			e mcperr.Error
+			v [1]mcperr.Violation
+		})
+		x.e.Violations = x.v[:n:n]
+		return &x.e
+	case n <= 2:
+		x := new(struct {
+			e mcperr.Error
+			v [2]mcperr.Violation
+		})
+		x.e.Violations = x.v[:n:n]
+		return &x.e
+	case n <= 4:
+		x := new(struct {
+			e mcperr.Error
+			v [4]mcperr.Violation
+		})
+		x.e.Violations = x.v[:n:n]
+		return &x.e
+	case n <= 8:
+		x := new(struct {
+			e mcperr.Error
+			v [8]mcperr.Violation
+		})
+		x.e.Violations = x.v[:n:n]
+		return &x.e
+	}
+	return &mcperr.Error{Violations: make([]mcperr.Violation, n)}
+}
+
+// arena holds the text of violations (pointers, and the message of Err) so
+// that reporting them does not allocate once per string. It only appends:
+// bytes it handed out as a string are never written again, so those strings
+// stay valid however the Violations is reused. When it runs out of room it
+// starts a new chunk and leaves the old one to the strings that use it.
+type arena struct {
+	buf []byte
+}
+
+// Chunk sizes of an arena: small for a Violations used once, larger for
+// one that a pooled Reader reuses, so that it allocates a chunk every few
+// hundred violations, and keeps at most maxChunk bytes alive per string.
+const (
+	minChunk = 256
+	maxChunk = 4096
+)
+
+// grow makes room for n more bytes.
+func (a *arena) grow(n int) {
+	if cap(a.buf)-len(a.buf) >= n {
+		return
+	}
+	size := min(max(2*cap(a.buf), minChunk), maxChunk)
+	a.buf = make([]byte, 0, max(size, n))
+}
+
+// take returns the last n bytes of the arena as a string.
+func (a *arena) take(n int) string {
+	return unsafe.String(&a.buf[len(a.buf)-n], n)
+}
+
+// unread gives back the last n bytes, which were not handed out after all.
+func (a *arena) unread(n int) { a.buf = a.buf[:len(a.buf)-n] }
+
+// pointer renders p as a JSON pointer into the arena.
+func (a *arena) pointer(p *Path) string {
+	n := p.size()
+	if n == 0 {
+		return ""
+	}
+	a.grow(n)
+	a.buf = p.appendTo(a.buf, n)
+	return a.take(n)
+}
+
+// message returns what + ": N violation(s)".
+func (a *arena) message(what string, n int) string {
+	const suffix = " violations"
+	a.grow(len(what) + 2 + 20 + len(suffix))
+	start := len(a.buf)
+	a.buf = append(a.buf, what...)
+	a.buf = append(a.buf, ": "...)
+	a.buf = strconv.AppendInt(a.buf, int64(n), 10)
+	a.buf = append(a.buf, suffix[:len(suffix)-1]...)
+	if n != 1 {
+		a.buf = append(a.buf, 's')
+	}
+	return a.take(len(a.buf) - start)
 }
 
 // Keywords of the extension vocabulary that choose an error code.
@@ -100,47 +210,86 @@ func (p *Path) Index(i int) Path { return Path{up: p, index: i} }
 
 // String renders p as a JSON pointer ("" for the root), in one allocation.
 func (p *Path) String() string {
-	if p == nil || p.up == nil {
+	n := p.size()
+	if n == 0 {
 		return ""
 	}
-	var segments [MaxDepth + 1]*Path // paths are never deeper than the reader allows
-	n := 0
-	size := 0
-	for q := p; q.up != nil && n < len(segments); q = q.up {
-		segments[n] = q
-		n++
-		if q.index >= 0 {
-			size += 1 + 20
-		} else {
-			size += 1 + 2*len(cut(q.name))
-		}
-	}
-	var b strings.Builder
-	b.Grow(size)
-	var digits [20]byte
-	for i := n - 1; i >= 0; i-- {
-		b.WriteByte('/')
-		if q := segments[i]; q.index >= 0 {
-			b.Write(strconv.AppendInt(digits[:0], int64(q.index), 10))
-		} else {
-			writeEscaped(&b, cut(q.name))
-		}
-	}
-	return b.String()
+	b := p.appendTo(make([]byte, 0, n), n)
+	return unsafe.String(&b[0], n)
 }
 
-// writeEscaped writes s with "~" and "/" escaped as RFC 6901 says.
-func writeEscaped(b *strings.Builder, s string) {
+// size returns the length of p as a JSON pointer.
+func (p *Path) size() int {
+	n := 0
+	for q := p; q != nil && q.up != nil; q = q.up {
+		n += 1 + q.segmentSize()
+	}
+	return n
+}
+
+func (p *Path) segmentSize() int {
+	if p.index >= 0 {
+		return digits(p.index)
+	}
+	s, cut := shorten(p.name)
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '~' || s[i] == '/' {
+			n++
+		}
+	}
+	if cut {
+		n += len(ellipsis)
+	}
+	return n
+}
+
+// appendTo appends p, whose size is n, to b. The segments are written from
+// the last to the first, since a Path only links upwards.
+func (p *Path) appendTo(b []byte, n int) []byte {
+	b = b[:len(b)+n]
+	end := len(b)
+	for q := p; q.up != nil; q = q.up {
+		end -= q.segmentSize()
+		w := b[end:end]
+		if q.index >= 0 {
+			strconv.AppendInt(w, int64(q.index), 10)
+		} else {
+			appendEscaped(w, q.name)
+		}
+		end--
+		b[end] = '/'
+	}
+	return b
+}
+
+// digits returns the number of decimal digits of i >= 0.
+func digits(i int) int {
+	n := 1
+	for ; i >= 10; i /= 10 {
+		n++
+	}
+	return n
+}
+
+// appendEscaped appends name, cut to maxSegment bytes, with "~" and "/"
+// escaped as RFC 6901 says.
+func appendEscaped(b []byte, name string) []byte {
+	s, cut := shorten(name)
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '~':
-			b.WriteString("~0")
+			b = append(b, '~', '0')
 		case '/':
-			b.WriteString("~1")
+			b = append(b, '~', '1')
 		default:
-			b.WriteByte(s[i])
+			b = append(b, s[i])
 		}
 	}
+	if cut {
+		b = append(b, ellipsis...)
+	}
+	return b
 }
 
 // maxSegment bounds one pointer segment in a violation: member names come
@@ -148,14 +297,18 @@ func writeEscaped(b *strings.Builder, s string) {
 // error body.
 const maxSegment = 64
 
-// cut shortens s to maxSegment bytes at a character boundary, marking the cut.
-func cut(s string) string {
+// ellipsis marks a segment shortened to maxSegment bytes.
+const ellipsis = "…"
+
+// shorten cuts s to at most maxSegment bytes at a character boundary, and
+// reports whether it did; the pointer then marks the cut with ellipsis.
+func shorten(s string) (string, bool) {
 	if len(s) <= maxSegment {
-		return s
+		return s, false
 	}
 	i := maxSegment
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}
-	return s[:i] + "…"
+	return s[:i], true
 }
