@@ -49,7 +49,7 @@ log() { echo "scaleout.sh: $*" >&2; }
 # N_BENCH benchmark clients (the tools' own x-rate-limit is per client).
 keys_file() {
   local file=$1 bench=${2:-0} first=yes id
-  local ids=(ratelimit toollimit replay idempotency concurrent state outage ts-v1 ts-v2)
+  local ids=(ratelimit toollimit replay idempotency concurrent state roundtrips outage ts-v1 ts-v2)
   for i in $(seq 1 "$bench"); do ids+=("bench-$i"); done
   (
     umask 077

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -323,6 +324,7 @@ func TestScaleOut(t *testing.T) {
 	t.Run("ConcurrentIdenticalRequests", func(t *testing.T) { soConcurrent(t, d) })
 	t.Run("SharedStateAcrossReplicasAndRestarts", func(t *testing.T) { soSharedState(t, d) })
 	t.Run("NoStreamNoSession", func(t *testing.T) { soStateless(t, d) })
+	t.Run("RedisRoundTripsPerCall", func(t *testing.T) { soRoundTrips(t, d) })
 	t.Run("RedisOutage", func(t *testing.T) { soOutage(t, d) })
 }
 
@@ -451,6 +453,57 @@ func soToolLimit(t *testing.T, d *soDeployment) {
 	assert.LessOrEqual(t, in, perMinute+1)
 	assert.Len(t, admitted, len(d.replicas))
 	assert.Len(t, refused, len(d.replicas))
+}
+
+// A signed tools/call of a tool with an x-rate-limit costs the replica two
+// Redis round trips: one script decides the client limit, the nonce and
+// the tool limit and claims the idempotency record (every signed request
+// carries an Idempotency-Key), and one stores the response. Counted by
+// Redis itself (INFO commandstats), on one Redis server.
+func soRoundTrips(t *testing.T, d *soDeployment) {
+	if os.Getenv("MCP_SCALEOUT_STORES") != "redis" {
+		t.Skip("counted on one Redis server")
+	}
+	opts, err := redis.ParseURL(os.Getenv("MCP_SCALEOUT_REDIS_URL"))
+	require.NoError(t, err)
+	rc := redis.NewClient(opts)
+	defer rc.Close()
+	ctx := context.Background()
+	// scripts is how many scripts Redis has run: every request the store
+	// makes is one (INFO commandstats counts the commands scripts call as
+	// well, so only the scripts tell the round trips).
+	scripts := func() int64 {
+		t.Helper()
+		info, err := rc.Info(ctx, "commandstats").Result()
+		require.NoError(t, err)
+		var total int64
+		for line := range strings.SplitSeq(info, "\n") {
+			name, stats, ok := strings.Cut(strings.TrimSpace(line), ":")
+			switch name {
+			case "cmdstat_evalsha", "cmdstat_eval", "cmdstat_evalsha_ro", "cmdstat_eval_ro":
+			default:
+				continue
+			}
+			require.True(t, ok, line)
+			calls, _, _ := strings.Cut(strings.TrimPrefix(stats, "calls="), ",")
+			n, err := strconv.ParseInt(calls, 10, 64)
+			require.NoError(t, err, line)
+			total += n
+		}
+		return total
+	}
+	key := d.key(t, "roundtrips")
+	body := soCall(1, "execution.sim_quote", `{"symbol":"SPY","side":"buy","quantity":100}`)
+	const calls = 30
+	before := scripts()
+	for range calls {
+		r := d.send(t, d.url, d.sign(t, key, body, ""), body)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.raw)
+		require.False(t, r.rpc.Result.IsError, "%s", r.raw)
+	}
+	perCall := float64(scripts()-before) / calls
+	t.Logf("Redis round trips per signed tools/call: %.2f", perCall)
+	assert.Equal(t, 2.0, perCall, "one for the checks and the claim, one for the stored response")
 }
 
 // A signed request replayed as it is (same headers, same body) to another

@@ -134,12 +134,13 @@ type Stack struct {
 	limiter   store.Limiter
 	stores    []namedStore // for Ready
 	// checker decides the checks of a request together when the Limiter
-	// is a store.Checker (checkTogether); noncesTogether when the Nonces
-	// are the same store, so it decides the nonce too.
-	checker        store.Checker
-	noncesTogether bool
-	clientKey      ratelimit.KeyFunc
-	idem           func(http.Handler) http.Handler
+	// is a store.Checker (checkTogether); noncesTogether and
+	// claimsTogether when the Nonces and the Idempotency records are the
+	// same store, so it decides the nonce and claims the record too.
+	checker                        store.Checker
+	noncesTogether, claimsTogether bool
+	clientKey                      ratelimit.KeyFunc
+	idem                           func(http.Handler) http.Handler
 
 	// The reloadable settings: the current ones (their client rate limit,
 	// tool limits and allowlist files), swapped whole by Reload; what
@@ -197,9 +198,13 @@ func New(cfg Config, opts Options) (*Stack, error) {
 		// checkTogether asked the Checker.
 		s.checker = c
 		s.noncesTogether = sameStore(opts.Limiter, opts.Nonces)
+		s.claimsTogether = sameStore(opts.Limiter, opts.Idempotency)
 		s.limiter = precheck.Store{Limiter: opts.Limiter}
 		if s.noncesTogether {
 			opts.Nonces = precheck.Store{Nonces: opts.Nonces}
+		}
+		if s.claimsTogether {
+			opts.Idempotency = precheck.Store{Idempotency: opts.Idempotency}
 		}
 	}
 	base := opts.Logger
@@ -255,6 +260,7 @@ func New(cfg Config, opts Options) (*Stack, error) {
 
 	s.idem = idempotency.Middleware(idempotency.Config{
 		Store:        opts.Idempotency,
+		Lease:        idempotency.DefaultLease, // checkTogether claims with it too
 		Client:       s.clientKey,
 		MaxBodyBytes: cfg.Auth.MaxBodyBytes,
 		OnReject:     s.Refused,

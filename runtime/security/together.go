@@ -9,6 +9,8 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/internal/precheck"
 	"github.com/mcpgen/mcpgen/runtime/internal/reqbody"
 	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
+	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 	"github.com/mcpgen/mcpgen/runtime/store"
 )
@@ -16,15 +18,19 @@ import (
 // checkTogether is the layer, right behind authentication, that asks a
 // store that decides the checks together (store.Checker, such as Redis)
 // once for everything the layers behind it would each ask it: the client
-// rate limit, the nonce of a signed request and, for a tools/call of a
-// tool with a limit, the tool's limit. So a request costs one round trip
-// to a shared store for its checks instead of three. The layers behind
-// still decide and answer as they always do; they find the store's
-// answers in the request (precheck).
+// rate limit, the nonce of a signed request, for a tools/call of a tool
+// with a limit the tool's limit, and the claim of a signed request's
+// idempotency record. So a signed tools/call costs one round trip to a
+// shared store for its checks instead of four (and one more to store its
+// response). The layers behind still decide and answer as they always do;
+// they find the store's answers in the request (precheck).
 //
 // The tool limit is counted here, before the scope check, idempotency and
 // the call's validation, which is where the client limit is counted too;
 // a request the client limit refuses, or a replay, counts no tool call.
+// The claim is made here only where nothing between this layer and the
+// idempotency layer can refuse the request: in hmac mode, whose
+// signature already gave the request's fingerprint.
 func (s *Stack) checkTogether(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = precheck.Strip(r) // no client sets the tool limit's answer
@@ -48,7 +54,10 @@ func (s *Stack) checkTogether(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if req.ClientLimit == nil && req.Nonce == "" && req.ToolLimit == nil {
+		if c, ok := s.claimOf(r, req.Client); ok {
+			req.Claim = &c
+		}
+		if req.ClientLimit == nil && req.Nonce == "" && req.ToolLimit == nil && req.Claim == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -58,6 +67,25 @@ func (s *Stack) checkTogether(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(precheck.With(r.Context(), req, res, err)))
 	})
+}
+
+// claimOf returns the idempotency claim the idempotency layer will make
+// for r, when checkTogether may make it in its stead: a POST with one
+// valid Idempotency-Key, whose fingerprint the signature check gave, on a
+// request path without a scope check.
+func (s *Stack) claimOf(r *http.Request, client string) (store.Claim, bool) {
+	if !s.claimsTogether || r.Method != http.MethodPost || (s.metadata != nil && len(s.toolScopes) > 0) {
+		return store.Claim{}, false
+	}
+	keys := r.Header.Values(idempotency.HeaderKey)
+	if len(keys) != 1 || !idemkey.Valid(keys[0]) {
+		return store.Claim{}, false
+	}
+	fp, ok := idemkey.Fingerprint(r.Context())
+	if !ok {
+		return store.Claim{}, false
+	}
+	return store.Claim{Key: store.RecordKey{Client: client, Key: keys[0]}, Fingerprint: fp, Lease: idempotency.DefaultLease}, true
 }
 
 // toolLimitOf returns the limit ToolLimit counts a call of tool by

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/mcpgen/mcpgen/runtime/internal/precheck"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/security"
+	"github.com/mcpgen/mcpgen/runtime/security/auth"
+	"github.com/mcpgen/mcpgen/runtime/security/idempotency"
 	"github.com/mcpgen/mcpgen/runtime/security/ratelimit"
 	"github.com/mcpgen/mcpgen/runtime/store"
 	"github.com/mcpgen/mcpgen/runtime/store/memstore"
@@ -28,6 +31,7 @@ import (
 type checkingStore struct {
 	limiter *memstore.Limiter
 	nonces  *memstore.Nonces
+	records *memstore.Idempotency
 	fail    error // when set, every call fails with it
 
 	mu    sync.Mutex
@@ -38,6 +42,7 @@ func newCheckingStore(clock *fakeClock) *checkingStore {
 	return &checkingStore{
 		limiter: memstore.NewLimiter(memstore.LimiterOptions{Now: clock.Now}),
 		nonces:  memstore.NewNonces(memstore.NonceOptions{Now: clock.Now}),
+		records: memstore.NewIdempotency(memstore.IdempotencyOptions{Now: clock.Now}),
 	}
 }
 
@@ -47,11 +52,21 @@ func (s *checkingStore) log(call string) {
 	s.calls = append(s.calls, call)
 }
 
+// took returns the calls since the last took, the Idempotency-Keys of
+// Begin, Complete and Release left out (the signer makes a new one for
+// every request).
 func (s *checkingStore) took() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	calls := s.calls
 	s.calls = nil
+	for i, c := range calls {
+		for _, m := range []string{"Begin", "Complete", "Release"} {
+			if strings.HasPrefix(c, m+" ") {
+				calls[i] = m
+			}
+		}
+	}
 	return calls
 }
 
@@ -71,6 +86,24 @@ func (s *checkingStore) Remember(ctx context.Context, client, nonce string, ttl 
 	return s.nonces.Remember(ctx, client, nonce, ttl)
 }
 
+func (s *checkingStore) Begin(ctx context.Context, k store.RecordKey, fp store.Fingerprint, lease time.Duration) (store.RecordState, *store.Response, error) {
+	s.log("Begin " + k.Key)
+	if s.fail != nil {
+		return 0, nil, s.fail
+	}
+	return s.records.Begin(ctx, k, fp, lease)
+}
+
+func (s *checkingStore) Complete(ctx context.Context, k store.RecordKey, fp store.Fingerprint, resp *store.Response, ttl time.Duration) error {
+	s.log("Complete " + k.Key)
+	return s.records.Complete(ctx, k, fp, resp, ttl)
+}
+
+func (s *checkingStore) Release(ctx context.Context, k store.RecordKey, fp store.Fingerprint) error {
+	s.log("Release " + k.Key)
+	return s.records.Release(ctx, k, fp)
+}
+
 func (s *checkingStore) Check(ctx context.Context, req store.CheckRequest) (store.CheckResult, error) {
 	what := "Check"
 	if req.ClientLimit != nil {
@@ -81,6 +114,9 @@ func (s *checkingStore) Check(ctx context.Context, req store.CheckRequest) (stor
 	}
 	if req.ToolLimit != nil {
 		what += " tool"
+	}
+	if req.Claim != nil {
+		what += " claim"
 	}
 	s.log(what)
 	var res store.CheckResult
@@ -112,10 +148,15 @@ func (s *checkingStore) Check(ctx context.Context, req store.CheckRequest) (stor
 	}
 	if l := req.ToolLimit; l != nil {
 		d, err := s.limiter.Allow(ctx, l.Key, l.Limit, l.Window)
-		if err != nil {
+		if err != nil || !d.Allowed {
+			res.Tool = &d
 			return res, err
 		}
 		res.Tool = &d
+	}
+	if c := req.Claim; c != nil {
+		state, resp, err := s.records.Begin(ctx, c.Key, c.Fingerprint, c.Lease)
+		res.Claim = &store.ClaimResult{State: state, Response: resp, Err: err}
 	}
 	return res, nil
 }
@@ -130,7 +171,7 @@ func toolServer(t *testing.T, st *checkingStore, clock *fakeClock, cfg security.
 	limits := map[string]int{"quote.get": 2, "state.get": 0}
 	opts := security.Options{Now: clock.Now, AuditSink: &events{}, Tools: limits}
 	if st != nil {
-		opts.Limiter, opts.Nonces = st, st
+		opts.Limiter, opts.Nonces, opts.Idempotency = st, st, st
 	}
 	stack, err := security.New(cfg, opts)
 	require.NoError(t, err)
@@ -152,9 +193,10 @@ func toolServer(t *testing.T, st *checkingStore, clock *fakeClock, cfg security.
 }
 
 // With a store that decides the checks together, a signed tools/call asks
-// it once: the client limit, the nonce and the tool limit in one Check,
-// and every layer (the tool gate too) answers from it as it would have
-// answered from its own call.
+// it once: the client limit, the nonce, the tool limit and the claim of
+// its idempotency record in one Check, and every layer (the tool gate too)
+// answers from it as it would have answered from its own call; the
+// response is stored with a second call.
 func TestChecksTogetherInOneStoreCall(t *testing.T) {
 	clock := newFakeClock()
 	st := newCheckingStore(clock)
@@ -163,11 +205,12 @@ func TestChecksTogetherInOneStoreCall(t *testing.T) {
 	for range 2 {
 		resp := do(t, signed(t, keyA, clock, url, rpcBody, nil))
 		require.Equal(t, http.StatusOK, resp.status)
-		assert.Equal(t, []string{"Check client nonce tool"}, st.took(), "one store call for the three checks")
+		assert.Equal(t, []string{"Check client nonce tool claim", "Complete"}, st.took(), "one store call for the four checks")
 	}
 	resp := do(t, signed(t, keyA, clock, url, rpcBody, nil))
 	assert.Equal(t, "7", resp.header.Get("X-Ratelimit-Remaining"), "the client limit's headers, from the Check")
-	assert.Equal(t, []string{"Check client nonce tool"}, st.took())
+	assert.Equal(t, []string{"Check client nonce tool claim", "Begin", "Complete"}, st.took(),
+		"over the tool's limit the claim is not reached, and the idempotency layer makes it")
 	require.Len(t, *toolErrs, 3)
 	require.NoError(t, (*toolErrs)[0])
 	require.NoError(t, (*toolErrs)[1])
@@ -184,14 +227,25 @@ func TestChecksTogetherInOneStoreCall(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, resp.status)
 	assert.Equal(t, "MCP-002", resp.error(t).Code)
 	assert.Equal(t, "X-Nonce was already used; sign every request with a new nonce", resp.error(t).Message)
-	assert.Equal(t, []string{"Check client nonce tool"}, st.took())
+	assert.Equal(t, []string{"Check client nonce tool claim"}, st.took())
 	assert.Len(t, *toolErrs, 4, "the replay reached no tool")
 
 	// A call of a tool without a limit asks for the client limit and the
 	// nonce only; so does a request that is no tools/call.
 	do(t, signed(t, keyA, clock, url, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"state.get"}}`, nil))
 	do(t, signed(t, keyA, clock, url, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`, nil))
-	assert.Equal(t, []string{"Check client nonce", "Check client nonce"}, st.took())
+	assert.Equal(t, []string{"Check client nonce claim", "Complete", "Check client nonce claim", "Complete"}, st.took())
+
+	// A retry under the same Idempotency-Key: the stored response, from
+	// the Check, without running again.
+	req = signed(t, keyA, clock, url, `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, func(p *auth.SignParams) { p.IdempotencyKey = "list-1" })
+	require.Equal(t, http.StatusOK, do(t, req).status)
+	runs := len(st.took())
+	retry := do(t, signed(t, keyA, clock, url, `{"jsonrpc":"2.0","id":4,"method":"tools/list"}`, func(p *auth.SignParams) { p.IdempotencyKey = "list-1" }))
+	assert.Equal(t, http.StatusOK, retry.status)
+	assert.Equal(t, "true", retry.header.Get(idempotency.HeaderReplayed))
+	assert.Equal(t, 2, runs)
+	assert.Equal(t, []string{"Check client nonce claim"}, st.took(), "the stored response came with the Check")
 }
 
 // The tool limit's answer travels in a header that no client can set: one
@@ -215,7 +269,8 @@ func TestToolAnswerHeaderCannotBeForged(t *testing.T) {
 		assert.NoError(t, (*toolErrs)[1])
 		assert.Equal(t, mcperr.CodeRateLimitExceeded, mcperr.AsError((*toolErrs)[2]).Code, "the third call is over the limit of 2")
 		if together {
-			assert.Equal(t, []string{"Check client nonce tool", "Check client nonce tool", "Check client nonce tool"}, st.took())
+			assert.Equal(t, []string{"Check client nonce tool claim", "Complete", "Check client nonce tool claim", "Complete",
+				"Check client nonce tool claim", "Begin", "Complete"}, st.took())
 		}
 	}
 }
@@ -233,5 +288,5 @@ func TestChecksTogetherStoreDown(t *testing.T) {
 	assert.Equal(t, "MCP-003", resp.error(t).Code)
 	assert.Equal(t, "the rate limiter is unavailable; retry shortly", resp.error(t).Message)
 	assert.Empty(t, *toolErrs)
-	assert.Equal(t, []string{"Check client nonce tool"}, st.took(), "no second try behind the first")
+	assert.Equal(t, []string{"Check client nonce tool claim"}, st.took(), "no second try behind the first")
 }

@@ -5,13 +5,15 @@ import (
 	"time"
 )
 
-// Checker is implemented by a store that is a Limiter and Nonces at once
-// and can decide a request's checks together: its client's limit, its
-// nonce and the limit of the tool it calls, in one step (for a store on a
-// server, one round trip). The security layers of the HTTP request path
-// ask it once per request when the store they were given is one; what it
-// decides is what two calls of Allow and one of Remember would decide one
-// after another, with the same keys, so it shares their counts and nonces.
+// Checker is implemented by a store that is a Limiter, Nonces and
+// Idempotency at once and can decide a request's checks together: its
+// client's limit, its nonce, the limit of the tool it calls and the claim
+// of its idempotency record, in one step (for a store on a server, one
+// round trip). The security layers of the HTTP request path ask it once
+// per request when the store they were given is one; what it decides is
+// what two calls of Allow, one of Remember and one of Begin would decide
+// one after another, with the same keys, so it shares their counts,
+// nonces and records.
 type Checker interface {
 	Check(ctx context.Context, req CheckRequest) (CheckResult, error)
 }
@@ -37,13 +39,31 @@ type CheckRequest struct {
 	// ClientLimit and ToolLimit, when set, are decided as Allow does.
 	ClientLimit *Limit
 	ToolLimit   *Limit
+	// Claim, when set, is claimed as Begin does; its Key.Client is Client.
+	Claim *Claim
+}
+
+// Claim is the idempotency record a CheckRequest claims, as
+// Idempotency.Begin takes it.
+type Claim struct {
+	Key         RecordKey
+	Fingerprint Fingerprint
+	Lease       time.Duration
+}
+
+// ClaimResult is what Begin would have returned for a Claim: the state and
+// the stored response, or ErrFull.
+type ClaimResult struct {
+	State    RecordState
+	Response *Response
+	Err      error
 }
 
 // CheckResult is what Check decided. The parts are decided in the order
 // of the request path (runtime/security): the client limit, then the
 // nonce (written only for a request the client limit admits), then the
-// tool limit; the first refusal stops the rest, which are then neither
-// decided nor counted.
+// tool limit, then the claim; the first refusal stops the rest, which are
+// then neither decided nor counted.
 type CheckResult struct {
 	// Client and Tool are the decisions of the limits, nil when a limit
 	// was not given or not reached.
@@ -58,9 +78,13 @@ type CheckResult struct {
 	// NonceQuota: the client holds its cap of nonces (the tool limit was
 	// not reached).
 	NonceQuota *NonceQuotaError
+	// Claim is the claim's result, nil when no claim was given or it was
+	// not reached.
+	Claim *ClaimResult
 }
 
-// Allowed reports whether the request passed every check it was given.
+// Allowed reports whether the request passed the limits and the nonce
+// check it was given (what a claim found is in Claim).
 func (r CheckResult) Allowed() bool {
 	return !r.Replayed && r.NonceQuota == nil &&
 		(r.Client == nil || r.Client.Allowed) && (r.Tool == nil || r.Tool.Allowed)

@@ -29,7 +29,7 @@ type Answers struct {
 	req  store.CheckRequest
 	res  store.CheckResult
 	err  error
-	used [3]bool // by part
+	used [4]bool // by part
 }
 
 // The parts of a check, in the order it decides them.
@@ -37,6 +37,7 @@ const (
 	clientLimit = iota
 	nonce
 	toolLimit
+	claim
 )
 
 type answersKey struct{}
@@ -51,12 +52,14 @@ func from(ctx context.Context) *Answers {
 	return a
 }
 
-// Store is a store.Limiter and store.Nonces that answers from the Answers
-// in a call's context when they hold the answer to the call, and asks
-// Limiter or Nonces otherwise.
+// Store is a store.Limiter, store.Nonces and store.Idempotency that
+// answers from the Answers in a call's context when they hold the answer
+// to the call, and asks Limiter, Nonces or Idempotency otherwise (which
+// Complete and Release always do).
 type Store struct {
-	Limiter store.Limiter
-	Nonces  store.Nonces
+	Limiter     store.Limiter
+	Nonces      store.Nonces
+	Idempotency store.Idempotency
 }
 
 // Allow answers as the check did for the same key, limit and window.
@@ -106,6 +109,32 @@ func (s Store) Remember(ctx context.Context, clientID, nonceValue string, ttl ti
 		}
 	}
 	return s.Nonces.Remember(ctx, clientID, nonceValue, ttl)
+}
+
+// Begin answers as the check did for the same record, fingerprint and
+// lease.
+func (s Store) Begin(ctx context.Context, k store.RecordKey, fp store.Fingerprint, lease time.Duration) (store.RecordState, *store.Response, error) {
+	if a := from(ctx); a != nil && !a.used[claim] && a.req.Claim != nil && *a.req.Claim == (store.Claim{Key: k, Fingerprint: fp, Lease: lease}) {
+		switch {
+		case a.err != nil:
+			a.used[claim] = true
+			return 0, nil, a.err
+		case a.res.Claim != nil:
+			a.used[claim] = true
+			return a.res.Claim.State, a.res.Claim.Response, a.res.Claim.Err
+		}
+	}
+	return s.Idempotency.Begin(ctx, k, fp, lease)
+}
+
+// Complete asks Idempotency.
+func (s Store) Complete(ctx context.Context, k store.RecordKey, fp store.Fingerprint, resp *store.Response, ttl time.Duration) error {
+	return s.Idempotency.Complete(ctx, k, fp, resp, ttl)
+}
+
+// Release asks Idempotency.
+func (s Store) Release(ctx context.Context, k store.RecordKey, fp store.Fingerprint) error {
+	return s.Idempotency.Release(ctx, k, fp)
 }
 
 // Header carries the tool limit's answer from the security layer to the
@@ -175,6 +204,6 @@ func FromHeader(ctx context.Context, h http.Header) context.Context {
 	d := &store.Decision{Allowed: n[2] == 1, Limit: int(n[3]), Remaining: int(n[4]),
 		ResetAt: time.Unix(0, n[5]), RetryAfter: time.Duration(n[6])}
 	return context.WithValue(ctx, answersKey{}, &Answers{
-		req: store.CheckRequest{ToolLimit: l}, res: store.CheckResult{Tool: d}, used: [3]bool{clientLimit: true, nonce: true},
+		req: store.CheckRequest{ToolLimit: l}, res: store.CheckResult{Tool: d}, used: [4]bool{clientLimit: true, nonce: true, claim: true},
 	})
 }

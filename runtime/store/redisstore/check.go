@@ -14,8 +14,9 @@ import (
 // (store.Checker). Every limit's key must belong to req.Client
 // (Options.Principal), so that all of them sit in its Cluster slot.
 func (s *Store) Check(ctx context.Context, req store.CheckRequest) (store.CheckResult, error) {
-	keys := []string{s.principalKey(req.Client, "n"), s.principalKey(req.Client, "rl:"), s.principalKey(req.Client, "rl:")}
-	args := make([]any, 0, 10)
+	keys := make([]string, 3, 6)
+	keys[0], keys[1], keys[2] = s.principalKey(req.Client, "n"), s.principalKey(req.Client, "rl:"), s.principalKey(req.Client, "rl:")
+	args := make([]any, 0, 15)
 	if req.Nonce != "" {
 		args = append(args, "1", nonceMember(req.Nonce), req.NonceTTL.Microseconds(), s.maxNonces)
 	} else {
@@ -38,11 +39,23 @@ func (s *Store) Check(ctx context.Context, req store.CheckRequest) (store.CheckR
 		keys[1+i] = s.limiterKey(l.Key)
 		args = append(args, "1", l.Limit, w)
 	}
+	if c := req.Claim; c != nil {
+		if c.Key.Client != req.Client {
+			return store.CheckResult{}, fmt.Errorf("redisstore: Check of client %q with a claim of client %q", req.Client, c.Key.Client)
+		}
+		keys = append(keys, s.recordKeys(req.Client)...)
+		args = append(args, "1", escape(c.Key.Key), c.Fingerprint[:], c.Lease.Microseconds(), s.maxRecords)
+	} else {
+		args = append(args, "0", "", "", 0, 0)
+	}
 	r, err := s.run(ctx, checkScript, keys, args...)
 	if err != nil {
 		return store.CheckResult{}, err
 	}
-	v, err := ints(r, 11)
+	if len(r) != 13 {
+		return store.CheckResult{}, fmt.Errorf("redisstore: Check answered %d values, not 13", len(r))
+	}
+	v, err := ints(r[:12], 12)
 	if err != nil {
 		return store.CheckResult{}, err
 	}
@@ -63,6 +76,11 @@ func (s *Store) Check(ctx context.Context, req store.CheckRequest) (store.CheckR
 	if v[6] != -2 {
 		d := decision(v[6] == 1, v[7], v[8], int64(req.ToolLimit.Limit), ws[1], v[9], now)
 		res.Tool = &d
+	}
+	if v[11] != -2 {
+		blob, _ := r[12].(string)
+		state, resp, err := beginResult(v[11], blob)
+		res.Claim = &store.ClaimResult{State: state, Response: resp, Err: err}
 	}
 	return res, nil
 }

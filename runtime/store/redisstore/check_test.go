@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -387,4 +388,61 @@ func TestRedisOutOfMemoryIsErrFull(t *testing.T) {
 	_, _, err = s.Get(ctx, "k")
 	assert.Equal(t, mcperr.CodeKeyNotFound, mcperr.AsError(err).Code)
 	assert.NoError(t, s.Release(ctx, store.RecordKey{Client: "c", Key: "k"}, store.Fingerprint{}))
+}
+
+// Check claims an idempotency record after the other checks, as Begin
+// does and sharing Begin's records, in the same round trip; a refusal
+// before it leaves the record unclaimed.
+func TestCheckClaim(t *testing.T) {
+	ctx := context.Background()
+	for _, tg := range targets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			s := newStore(t, tg.url, Options{})
+			trips := countRoundTrips(s)
+			k := store.RecordKey{Client: "desk-a", Key: "order-1"}
+			fp := store.Fingerprint{1, 2, 3}
+			claim := &store.Claim{Key: k, Fingerprint: fp, Lease: time.Minute}
+			tool := &store.Limit{Key: "tool\x00desk-a\x00order.place", Limit: 3, Window: time.Hour}
+			check := func(nonce string, c *store.Claim) store.CheckResult {
+				t.Helper()
+				before := trips.n.Load()
+				r, err := s.Check(ctx, store.CheckRequest{Client: "desk-a", Nonce: nonce, NonceTTL: time.Minute, ToolLimit: tool, Claim: c})
+				require.NoError(t, err)
+				assert.Equal(t, int64(1), trips.n.Load()-before, "one round trip")
+				return r
+			}
+
+			r := check("n1", claim)
+			require.NotNil(t, r.Claim)
+			assert.Equal(t, store.ClaimResult{State: store.Started}, *r.Claim)
+			r = check("n2", claim)
+			assert.Equal(t, store.InFlight, r.Claim.State, "Check holds the claim as Begin does")
+			r = check("n3", &store.Claim{Key: k, Fingerprint: store.Fingerprint{9}, Lease: time.Minute})
+			assert.Equal(t, store.Mismatch, r.Claim.State)
+
+			resp := &store.Response{Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"ok":true}`)}
+			require.NoError(t, s.Complete(ctx, k, fp, resp, time.Hour))
+			state, got, err := s.Begin(ctx, k, fp, time.Minute)
+			require.NoError(t, err)
+			assert.Equal(t, store.Completed, state)
+			assert.Equal(t, resp, got)
+
+			// The tool's limit of 3 is used up: the claim is not reached.
+			r = check("n4", &store.Claim{Key: store.RecordKey{Client: "desk-a", Key: "order-2"}, Fingerprint: fp, Lease: time.Minute})
+			assert.False(t, r.Tool.Allowed)
+			assert.Nil(t, r.Claim, "not reached")
+			state, _, err = s.Begin(ctx, store.RecordKey{Client: "desk-a", Key: "order-2"}, fp, time.Minute)
+			require.NoError(t, err)
+			assert.Equal(t, store.Started, state, "order-2 was never claimed")
+
+			// A stored response comes back through Check too.
+			r, err = s.Check(ctx, store.CheckRequest{Client: "desk-a", Claim: claim})
+			require.NoError(t, err)
+			assert.Equal(t, store.Completed, r.Claim.State)
+			assert.Equal(t, resp, r.Claim.Response)
+
+			_, err = s.Check(ctx, store.CheckRequest{Client: "desk-b", Claim: claim})
+			assert.EqualError(t, err, `redisstore: Check of client "desk-b" with a claim of client "desk-a"`)
+		})
+	}
 }

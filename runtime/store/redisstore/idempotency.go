@@ -27,7 +27,17 @@ func (s *Store) Begin(ctx context.Context, k store.RecordKey, fp store.Fingerpri
 	if err != nil {
 		return 0, nil, err
 	}
-	switch v[0] {
+	var blob string
+	if len(r) > 1 {
+		blob, _ = r[1].(string)
+	}
+	return beginResult(v[0], blob)
+}
+
+// beginResult is Begin's answer for the state the begin script returned,
+// with blob the stored response of a completed record.
+func beginResult(state int64, blob string) (store.RecordState, *store.Response, error) {
+	switch state {
 	case 0:
 		return store.Started, nil, nil
 	case 1:
@@ -35,10 +45,9 @@ func (s *Store) Begin(ctx context.Context, k store.RecordKey, fp store.Fingerpri
 	case 2:
 		return store.Mismatch, nil, nil
 	case 3:
-		if len(r) < 2 {
+		if blob == "" {
 			return 0, nil, errors.New("redisstore: a completed record came without its response")
 		}
-		blob, _ := r[1].(string)
 		resp, err := decodeResponse([]byte(blob))
 		if err != nil {
 			return 0, nil, err
@@ -47,7 +56,7 @@ func (s *Store) Begin(ctx context.Context, k store.RecordKey, fp store.Fingerpri
 	case 4:
 		return 0, nil, store.ErrFull
 	}
-	return 0, nil, fmt.Errorf("redisstore: unknown record state %d", v[0])
+	return 0, nil, fmt.Errorf("redisstore: unknown record state %d", state)
 }
 
 // Complete implements store.Idempotency. A response whose encoding is

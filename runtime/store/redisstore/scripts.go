@@ -135,17 +135,20 @@ return {st, retry}
 `)
 
 // checkScript decides a request's client limit, then its nonce, then its
-// tool limit, stopping at the first refusal, in the order the request path
-// takes them one after another (the nonce is written only for a request
-// the client limit admits). KEYS: the client's nonces, the client limit's
-// window, the tool limit's window. ARGV: has nonce, member, ttl (µs), cap,
-// has client limit, limit, window (µs), has tool limit, limit, window
-// (µs). Returns {nonce status, retry, client admitted, prev, curr,
-// elapsed, tool admitted, prev, curr, elapsed, now}, with -2 for a part
-// not decided.
-var checkScript = redis.NewScript(prelude + limiterLua + nonceLua + `
+// tool limit, then claims its idempotency record, stopping at the first
+// refusal, in the order the request path takes them one after another
+// (the nonce is written only for a request the client limit admits).
+// KEYS: the client's nonces, the client limit's window, the tool limit's
+// window and, with a claim, the client's three record keys. ARGV: has
+// nonce, member, ttl (µs), cap, has client limit, limit, window (µs), has
+// tool limit, limit, window (µs), has claim, field, fingerprint, lease
+// (µs), the client's cap of records. Returns {nonce status, retry, client
+// admitted, prev, curr, elapsed, tool admitted, prev, curr, elapsed, now,
+// claim state, response}, with -2 for a part not decided.
+var checkScript = redis.NewScript(prelude + limiterLua + nonceLua +
+	"local H, IP, CP = KEYS[4], KEYS[5], KEYS[6]\n" + idempotencyLua + `
 local now = now_us()
-local r = {-2, 0, -2, 0, 0, 0, -2, 0, 0, 0, now}
+local r = {-2, 0, -2, 0, 0, 0, -2, 0, 0, 0, now, -2, ''}
 if ARGV[5] == '1' then
   r[3], r[4], r[5], r[6] = allow(KEYS[2], tonumber(ARGV[6]), tonumber(ARGV[7]), now)
   if r[3] ~= 1 then return r end
@@ -156,18 +159,24 @@ if ARGV[1] == '1' then
 end
 if ARGV[8] == '1' then
   r[7], r[8], r[9], r[10] = allow(KEYS[3], tonumber(ARGV[9]), tonumber(ARGV[10]), now)
+  if r[7] ~= 1 then return r end
+end
+if ARGV[11] == '1' then
+  local b = begin(ARGV[12], ARGV[13], tonumber(ARGV[14]), tonumber(ARGV[15]), now)
+  r[12] = b[1]
+  if b[2] then r[13] = b[2] end
 end
 return r
 `)
 
-// idempotencyLua keeps a client's records in one hash (KEYS[1]), field
-// the escaped Idempotency-Key, value the fingerprint (32 bytes), a state
-// byte ('f' in flight, 'd' done) and, once done, the encoded response;
-// and their expiries in two sorted sets, of claims in flight (KEYS[2])
-// and of completed records (KEYS[3]). The hash's field ":b" (no escaped
-// key holds ':') counts the bytes of the stored responses.
+// idempotencyLua keeps a client's records in one hash (H), field the
+// escaped Idempotency-Key, value the fingerprint (32 bytes), a state byte
+// ('f' in flight, 'd' done) and, once done, the encoded response; and
+// their expiries in two sorted sets, of claims in flight (IP) and of
+// completed records (CP). The hash's field ":b" (no escaped key holds
+// ':') counts the bytes of the stored responses. The including script
+// binds H, IP and CP to its keys first (recordKeysLua: KEYS[1] to [3]).
 const idempotencyLua = `
-local H, IP, CP = KEYS[1], KEYS[2], KEYS[3]
 local function drop(f, v)
   if string.sub(v, 33, 33) == 'd' then
     redis.call('HINCRBY', H, ':b', -(#v - 33))
@@ -205,45 +214,52 @@ local function keepAll(us)
   keep(IP, us)
   keep(CP, us)
 end
+-- begin claims field f for fingerprint fp, held lease microseconds, the
+-- client holding at most cap records. Returns {state} with state 0
+-- Started, 1 InFlight, 2 Mismatch, 3 Completed (and the response), 4
+-- full.
+local function begin(f, fp, lease, cap, now)
+  prune(now, 100)
+  local v = live(f, now)
+  if v then
+    if string.sub(v, 1, 32) ~= fp then return {2} end
+    if string.sub(v, 33, 33) == 'f' then return {1} end
+    return {3, string.sub(v, 34)}
+  end
+  -- Room for one more: expired claims go first, then the oldest
+  -- completed records; claims in flight are never dropped.
+  while redis.call('ZCARD', IP) + redis.call('ZCARD', CP) >= cap do
+    local z = IP
+    local oldest = redis.call('ZRANGE', IP, 0, 0, 'WITHSCORES')
+    if #oldest == 0 or tonumber(oldest[2]) > now then
+      z = CP
+      oldest = redis.call('ZRANGE', CP, 0, 0)
+      if #oldest == 0 then return {4} end
+    end
+    local o = redis.call('HGET', H, oldest[1])
+    if o then drop(oldest[1], o) end
+    redis.call('ZREM', z, oldest[1])
+  end
+  redis.call('HSET', H, f, fp .. 'f')
+  redis.call('ZADD', IP, int(now + lease), f)
+  keepAll(lease)
+  return {0}
+end
 `
 
+// recordKeysLua binds idempotencyLua's keys to the script's first three.
+const recordKeysLua = "local H, IP, CP = KEYS[1], KEYS[2], KEYS[3]\n"
+
 // beginScript: ARGV field, fingerprint, lease (µs), the client's cap.
-// Returns {state} with state 0 Started, 1 InFlight, 2 Mismatch, 3
-// Completed (and the response), 4 full.
-var beginScript = redis.NewScript(prelude + idempotencyLua + `
-local f, fp, lease, cap = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local now = now_us()
-prune(now, 100)
-local v = live(f, now)
-if v then
-  if string.sub(v, 1, 32) ~= fp then return {2} end
-  if string.sub(v, 33, 33) == 'f' then return {1} end
-  return {3, string.sub(v, 34)}
-end
--- Room for one more: expired claims go first, then the oldest completed
--- records; claims in flight are never dropped.
-while redis.call('ZCARD', IP) + redis.call('ZCARD', CP) >= cap do
-  local z = IP
-  local oldest = redis.call('ZRANGE', IP, 0, 0, 'WITHSCORES')
-  if #oldest == 0 or tonumber(oldest[2]) > now then
-    z = CP
-    oldest = redis.call('ZRANGE', CP, 0, 0)
-    if #oldest == 0 then return {4} end
-  end
-  local o = redis.call('HGET', H, oldest[1])
-  if o then drop(oldest[1], o) end
-  redis.call('ZREM', z, oldest[1])
-end
-redis.call('HSET', H, f, fp .. 'f')
-redis.call('ZADD', IP, int(now + lease), f)
-keepAll(lease)
-return {0}
+// Returns begin's answer.
+var beginScript = redis.NewScript(prelude + recordKeysLua + idempotencyLua + `
+return begin(ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), now_us())
 `)
 
 // completeScript: ARGV field, fingerprint, encoded response, ttl (µs),
 // the client's byte cap. Returns {1} when it stored the response, {0}
 // when the claim was not the caller's (lapsed, or another fingerprint's).
-var completeScript = redis.NewScript(prelude + idempotencyLua + `
+var completeScript = redis.NewScript(prelude + recordKeysLua + idempotencyLua + `
 local f, fp, resp, ttl, cap = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local now = now_us()
 local v = live(f, now)
@@ -270,7 +286,7 @@ return {1}
 
 // releaseScript: ARGV field, fingerprint. Drops the claim when it is the
 // caller's and still in flight. Returns {1} when it did.
-var releaseScript = redis.NewScript(preludeAllowOOM + idempotencyLua + `
+var releaseScript = redis.NewScript(preludeAllowOOM + recordKeysLua + idempotencyLua + `
 local f, fp = ARGV[1], ARGV[2]
 local v = live(f, now_us())
 if not v or string.sub(v, 1, 32) ~= fp or string.sub(v, 33, 33) ~= 'f' then return {0} end
