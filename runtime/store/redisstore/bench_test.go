@@ -21,9 +21,11 @@ import (
 // Each line reports round trips to Redis per decision (roundtrips/op) and
 // decisions per second (decisions/s); a Redis line also reports how many
 // times fewer decisions per second it makes than the memory store
-// (x-fewer-than-mem), and the "checks" lines of Check how many times more
+// (x-fewer-than-mem), the "checks" lines of Check how many times more
 // than the same three decisions made one call after another
-// (x-more-than-3-calls).
+// (x-more-than-3-calls), and the "signed-call" lines the same for a signed
+// tool call's store work: a Check with the claim and the stored response,
+// against five calls (x-more-than-5-calls).
 func BenchmarkDecisions(b *testing.B) {
 	ctx := context.Background()
 	tgs := targets(b)
@@ -84,6 +86,42 @@ func BenchmarkDecisions(b *testing.B) {
 				ToolLimit:   &store.Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1 << 30, Window: time.Minute}})
 			return err
 		}},
+		// A signed tool call's store work, as the security layers did it
+		// before store.Checker (five calls) and do it now on Redis (a
+		// Check with the claim, then the stored response).
+		{"signed-call-5-calls", func(st stores, i int64) error {
+			p := principal(i)
+			if _, err := st.l.Allow(ctx, p, 1<<30, time.Minute); err != nil {
+				return err
+			}
+			if _, err := st.n.Remember(ctx, p, fmt.Sprint("nonce-", i), ttl); err != nil {
+				return err
+			}
+			if _, err := st.l.Allow(ctx, "tool\x00"+p+"\x00quote.get", 1<<30, time.Minute); err != nil {
+				return err
+			}
+			k := store.RecordKey{Client: p, Key: fmt.Sprint("order-", i)}
+			f := store.Fingerprint{byte(i)}
+			if _, _, err := st.i.Begin(ctx, k, f, ttl); err != nil {
+				return err
+			}
+			return st.i.Complete(ctx, k, f, &store.Response{Status: 200, Body: []byte(`{"jsonrpc":"2.0","id":1,"result":{}}`)}, ttl)
+		}},
+		{"signed-call-2-calls", func(st stores, i int64) error {
+			p := principal(i)
+			if st.rs == nil {
+				return nil // Redis only
+			}
+			k := store.RecordKey{Client: p, Key: fmt.Sprint("order-", i)}
+			f := store.Fingerprint{byte(i)}
+			if _, err := st.rs.Check(ctx, store.CheckRequest{Client: p, Nonce: fmt.Sprint("nonce-", i), NonceTTL: ttl,
+				ClientLimit: &store.Limit{Key: p, Limit: 1 << 30, Window: time.Minute},
+				ToolLimit:   &store.Limit{Key: "tool\x00" + p + "\x00quote.get", Limit: 1 << 30, Window: time.Minute},
+				Claim:       &store.Claim{Key: k, Fingerprint: f, Lease: ttl}}); err != nil {
+				return err
+			}
+			return st.i.Complete(ctx, k, f, &store.Response{Status: 200, Body: []byte(`{"jsonrpc":"2.0","id":1,"result":{}}`)}, ttl)
+		}},
 		{"idempotent-call", func(st stores, i int64) error {
 			k := store.RecordKey{Client: principal(i), Key: fmt.Sprint("order-", i)}
 			f := store.Fingerprint{byte(i)}
@@ -111,7 +149,7 @@ func BenchmarkDecisions(b *testing.B) {
 			}{"redis-" + tg.name, func() stores { return red(tg.url) }})
 		}
 		for _, be := range backends {
-			if k.name == "checks-1-call" && be.name == "memstore" {
+			if (k.name == "checks-1-call" || k.name == "signed-call-2-calls") && be.name == "memstore" {
 				continue
 			}
 			b.Run(k.name+"/"+be.name, func(b *testing.B) {
@@ -145,6 +183,11 @@ func BenchmarkDecisions(b *testing.B) {
 				if k.name == "checks-1-call" {
 					if seqNs, ok := perOp["checks-3-calls/"+be.name]; ok {
 						b.ReportMetric(seqNs/ns, "x-more-than-3-calls")
+					}
+				}
+				if k.name == "signed-call-2-calls" {
+					if seqNs, ok := perOp["signed-call-5-calls/"+be.name]; ok {
+						b.ReportMetric(seqNs/ns, "x-more-than-5-calls")
 					}
 				}
 			})
