@@ -80,7 +80,7 @@ type Authenticator struct {
 
 	versions []string
 	nonces   store.Nonces
-	decoy    []byte // the random secret unknown key IDs are checked with
+	decoy    *macs // keyed with the random secret unknown key IDs are checked with
 
 	oa *oauthState
 }
@@ -103,6 +103,7 @@ type bearerToken struct {
 type hmacKey struct {
 	id, client string
 	secret     []byte
+	macs       *macs // keyed with secret
 }
 
 // scheme is one authentication mode: what its configuration needs, what
@@ -205,8 +206,9 @@ func New(cfg Config, opts Options) (*Authenticator, error) {
 func setupBearer(a *Authenticator, cfg *Config) { a.creds.Store(tokenCredentials(cfg.Tokens)) }
 
 func setupHMAC(a *Authenticator, cfg *Config) {
-	a.decoy = make([]byte, 32)
-	rand.Read(a.decoy)
+	decoy := make([]byte, 32)
+	rand.Read(decoy)
+	a.decoy = newMACs(decoy)
 	a.creds.Store(keyCredentials(cfg.Keys))
 	a.versions = cfg.APIVersions
 	if len(a.versions) == 0 {
@@ -237,7 +239,7 @@ func keyCredentials(keys []Key) *credentials {
 		if client == "" {
 			client = k.ID
 		}
-		c.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret)}
+		c.keys[k.ID] = &hmacKey{id: k.ID, client: client, secret: []byte(k.Secret), macs: newMACs([]byte(k.Secret))}
 		if len(keys) == 1 {
 			c.onlyKey = c.keys[k.ID]
 		}

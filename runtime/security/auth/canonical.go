@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/mcpgen/mcpgen/runtime/security/internal/idemkey"
 )
@@ -36,18 +38,57 @@ type canonical struct {
 
 // String returns the canonical string: the scheme tag and the fields,
 // joined by line feeds, without a final one.
-func (c *canonical) String() string {
-	return strings.Join([]string{
+func (c *canonical) String() string { return string(c.appendTo(nil)) }
+
+// appendTo appends the canonical string to b.
+func (c *canonical) appendTo(b []byte) []byte {
+	for i, f := range [...]string{
 		Scheme, c.keyID, c.timestamp, c.nonce, c.method, c.host, c.path, c.query,
 		c.apiVersion, c.idempotencyKey, c.contentType, c.bodySHA256,
-	}, "\n")
+	} {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, f...)
+	}
+	return b
 }
 
 // signature returns the hex HMAC-SHA256 of the canonical string.
 func (c *canonical) signature(secret []byte) string {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(c.String()))
+	m.Write(c.appendTo(nil))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// macs keeps HMAC-SHA256 states keyed with one secret, so that verifying a
+// request neither keys a new state nor allocates the canonical string.
+type macs struct{ pool sync.Pool }
+
+type macState struct {
+	mac hash.Hash
+	buf []byte // the canonical string
+}
+
+func newMACs(secret []byte) *macs {
+	m := &macs{}
+	m.pool.New = func() any { return &macState{mac: hmac.New(sha256.New, secret)} }
+	return m
+}
+
+// sum returns the HMAC-SHA256 of c's canonical string.
+func (m *macs) sum(c *canonical) [sha256.Size]byte {
+	st := m.pool.Get().(*macState)
+	st.mac.Reset()
+	st.buf = c.appendTo(st.buf[:0])
+	st.mac.Write(st.buf)
+	var out [sha256.Size]byte
+	st.buf = st.mac.Sum(st.buf[:0])
+	copy(out[:], st.buf)
+	if cap(st.buf) <= 4096 { // a huge query's buffer is not kept
+		m.pool.Put(st)
+	}
+	return out
 }
 
 // canonicalHost returns a Host header value in lower case; host names are

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,13 +63,13 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	h := r.Header
 	creds := a.creds.Load() // one set of keys for the whole check, even during a rotation
-	required := []string{HeaderSignature, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion}
+	required := requiredOneKey
 	if creds.onlyKey == nil {
-		required = append([]string{HeaderKeyID}, required...)
+		required = requiredKeyID
 	}
 	var missing []string
 	for _, name := range required {
-		if len(h.Values(name)) == 0 {
+		if len(h[headerKeys[name]]) == 0 {
 			missing = append(missing, name)
 		}
 	}
@@ -78,8 +79,8 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 		f.err.Details = map[string]any{"missing": missing}
 		return r, f
 	}
-	for _, name := range append(required, HeaderKeyID, "Content-Type") {
-		if len(h.Values(name)) > 1 {
+	for _, name := range onceHeaders {
+		if len(h[headerKeys[name]]) > 1 {
 			return r, hmacFailure("%s must appear once", name)
 		}
 	}
@@ -113,8 +114,9 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	// random secret, and fails as a wrong signature does: no answer tells
 	// a caller which key IDs exist.
 	known := key != nil
-	if !known {
-		key = &hmacKey{id: keyID, secret: a.decoy}
+	signedID, macs := keyID, a.decoy
+	if known {
+		signedID, macs = key.id, key.macs
 	}
 	t, _ := strconv.ParseInt(ts, 10, 64) // 12 digits always fit
 	now := a.now().Unix()
@@ -154,12 +156,15 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	}
 	bodySum := sha256.Sum256(body)
 	c := &canonical{
-		keyID: key.id, timestamp: ts, nonce: nonce, method: r.Method,
+		keyID: signedID, timestamp: ts, nonce: nonce, method: r.Method,
 		host: canonicalHost(r.Host), path: canonicalPath(r.URL.Path), query: query,
 		apiVersion: version, idempotencyKey: idemKey, contentType: contentType,
 		bodySHA256: hex.EncodeToString(bodySum[:]),
 	}
-	if !hmac.Equal([]byte(c.signature(key.secret)), []byte(sig)) || !known {
+	want := macs.sum(c)
+	var got [sha256.Size]byte
+	hex.Decode(got[:], []byte(sig)) // 64 lower-case hex digits, checked above
+	if !hmac.Equal(want[:], got[:]) || !known {
 		f := hmacFailure("%s does not match the request, or %s names no key of this server; details.string_to_sign is the canonical string the server signed (docs/hmac-v1.md)",
 			HeaderSignature, HeaderKeyID)
 		// Nothing in it is secret, and comparing it with the client's
@@ -180,6 +185,22 @@ func (a *Authenticator) hmac(r *http.Request) (*http.Request, *failure) {
 	r.Body = reqbody.New(body, r.Body)
 	return r, nil
 }
+
+// The headers every signed request carries, with X-Key-Id when the server
+// holds more than one key; the headers that may appear at most once; and
+// the keys of all of them in an http.Header.
+var (
+	requiredOneKey = []string{HeaderSignature, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion}
+	requiredKeyID  = append([]string{HeaderKeyID}, requiredOneKey...)
+	onceHeaders    = append(slices.Clone(requiredKeyID), "Content-Type")
+	headerKeys     = func() map[string]string {
+		keys := make(map[string]string, len(onceHeaders))
+		for _, name := range onceHeaders {
+			keys[name] = textproto.CanonicalMIMEHeaderKey(name)
+		}
+		return keys
+	}()
+)
 
 // pendingNonce is the nonce of a request whose signature verified, for the
 // replay layer to record.
@@ -257,7 +278,7 @@ func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, a.maxBody+1))
+	body, err := readAtMost(r.Body, r.ContentLength, a.maxBody+1)
 	switch {
 	case int64(len(body)) > a.maxBody:
 		return nil, &failure{status: http.StatusRequestEntityTooLarge, event: event.PayloadTooLarge, err: &mcperr.Error{
@@ -269,6 +290,30 @@ func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 		return nil, &failure{status: http.StatusBadRequest, err: mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body")}
 	}
 	return body, nil
+}
+
+// readAtMost reads body to its end or to limit bytes, into a buffer sized
+// by the declared length (size, -1 when unknown) when it is within limit.
+func readAtMost(body io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size >= limit {
+		return io.ReadAll(io.LimitReader(body, limit))
+	}
+	// One byte more than declared, to see the end without growing.
+	buf := make([]byte, 0, size+1)
+	lr := io.LimitReader(body, limit)
+	for {
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than declared: grow
+		}
+	}
 }
 
 func hmacFailure(format string, args ...any) *failure {
