@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"hash"
 	"net/url"
@@ -52,13 +51,6 @@ func (c *canonical) appendTo(b []byte) []byte {
 		b = append(b, f...)
 	}
 	return b
-}
-
-// signature returns the hex HMAC-SHA256 of the canonical string.
-func (c *canonical) signature(secret []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(c.appendTo(nil))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 // macs keeps HMAC-SHA256 states keyed with one secret, so that verifying a

@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -205,14 +206,18 @@ func sign(key Key, in signInput) (http.Header, string, error) {
 		apiVersion: in.apiVersion, idempotencyKey: in.idempotencyKey, contentType: in.contentType,
 		bodySHA256: hex.EncodeToString(bodySum[:]),
 	}
-	h := make(http.Header)
-	h.Set(HeaderKeyID, c.keyID)
-	h.Set(HeaderTimestamp, c.timestamp)
-	h.Set(HeaderNonce, c.nonce)
-	h.Set(HeaderIdempotencyKey, c.idempotencyKey)
-	h.Set(HeaderAPIVersion, c.apiVersion)
-	h.Set(HeaderSignature, c.signature([]byte(key.Secret)))
-	return h, c.String(), nil
+	str := c.appendTo(make([]byte, 0, 256))
+	mac := hmac.New(sha256.New, []byte(key.Secret))
+	mac.Write(str)
+	var sum [sha256.Size]byte
+	// The six values in one array, set as Header.Set would set them.
+	values := [...]string{c.keyID, c.timestamp, c.nonce, c.idempotencyKey, c.apiVersion, hex.EncodeToString(mac.Sum(sum[:0]))}
+	all := values[:]
+	h := make(http.Header, 8)
+	for i, name := range [...]string{HeaderKeyID, HeaderTimestamp, HeaderNonce, HeaderIdempotencyKey, HeaderAPIVersion, HeaderSignature} {
+		h[headerKeys[name]] = all[i : i+1 : i+1]
+	}
+	return h, string(str), nil
 }
 
 // validMethod reports whether s is an RFC 9110 token.
