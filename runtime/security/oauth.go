@@ -178,7 +178,7 @@ func (p *privateWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
 // decides for every call that reaches a tool, so a body this reading
 // misunderstands is refused there, as a tool error.
 func (s *Stack) scopeCheck(next http.Handler) http.Handler {
-	if s.metadata == nil || len(s.toolScopes) == 0 {
+	if !s.scopeLayer() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -25,12 +25,14 @@ import (
 // response). The layers behind still decide and answer as they always do;
 // they find the store's answers in the request (precheck).
 //
-// The tool limit is counted here, before the scope check, idempotency and
-// the call's validation, which is where the client limit is counted too;
-// a request the client limit refuses, or a replay, counts no tool call.
-// The claim is made here only where nothing between this layer and the
-// idempotency layer can refuse the request: in hmac mode, whose
-// signature already gave the request's fingerprint.
+// A request the client limit refuses, or a replay, counts no tool call
+// and claims no record, as one after another. The tool limit and the
+// claim are left to their layers when the scope check (oauth mode with
+// x-scopes) lies between, which may refuse the request first; the claim
+// too when the signature check gave no fingerprint (bearer and none
+// mode). A call refused after this layer by the envelope or session
+// checks (a malformed message, an unknown session) has counted against
+// its tool's limit, where on the memory stores it would not have.
 func (s *Stack) checkTogether(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = precheck.Strip(r) // no client sets the tool limit's answer
@@ -44,7 +46,7 @@ func (s *Stack) checkTogether(next http.Handler) http.Handler {
 				req.Nonce, req.NonceTTL = nonce, auth.NonceTTL
 			}
 		}
-		if r.Method == http.MethodPost && live.anyToolLimit {
+		if r.Method == http.MethodPost && live.anyToolLimit && !s.scopeLayer() {
 			var body []byte
 			var err error
 			body, r, err = reqbody.Read(r)
@@ -69,12 +71,16 @@ func (s *Stack) checkTogether(next http.Handler) http.Handler {
 	})
 }
 
+// scopeLayer reports whether HTTP checks the scopes of tools/call (oauth
+// mode with x-scopes), between checkTogether and the idempotency layer.
+func (s *Stack) scopeLayer() bool { return s.metadata != nil && len(s.toolScopes) > 0 }
+
 // claimOf returns the idempotency claim the idempotency layer will make
 // for r, when checkTogether may make it in its stead: a POST with one
 // valid Idempotency-Key, whose fingerprint the signature check gave, on a
 // request path without a scope check.
 func (s *Stack) claimOf(r *http.Request, client string) (store.Claim, bool) {
-	if !s.claimsTogether || r.Method != http.MethodPost || (s.metadata != nil && len(s.toolScopes) > 0) {
+	if !s.claimsTogether || r.Method != http.MethodPost || s.scopeLayer() {
 		return store.Claim{}, false
 	}
 	keys := r.Header.Values(idempotency.HeaderKey)
