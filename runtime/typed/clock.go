@@ -2,6 +2,7 @@ package typed
 
 import (
 	"math"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -35,21 +36,35 @@ func SetClock(now func() time.Time) (restore func()) {
 func WindowViolation(t time.Time, notBefore, notAfter time.Duration) string {
 	now := Now()
 	if lo := now.Add(notBefore); notBefore != math.MinInt64 && t.Before(lo) {
-		return "must not be before " + lo.UTC().Format(time.RFC3339) + " (now" + durationText(notBefore) + ")"
+		return windowMessage("must not be before ", lo, notBefore)
 	}
 	if hi := now.Add(notAfter); notAfter != math.MaxInt64 && t.After(hi) {
-		return "must not be after " + hi.UTC().Format(time.RFC3339) + " (now" + durationText(notAfter) + ")"
+		return windowMessage("must not be after ", hi, notAfter)
 	}
 	return ""
 }
 
-func durationText(d time.Duration) string {
-	sign := "+"
+// windowMessage returns what + bound + " (now±d)", in one allocation.
+func windowMessage(what string, bound time.Time, d time.Duration) string {
+	var buf [96]byte
+	b := append(buf[:0], what...)
+	b = bound.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, " (now"...)
+	b = appendDuration(b, d)
+	b = append(b, ')')
+	return string(b)
+}
+
+// appendDuration appends d as "+2d", "-17520h0m0s"…: whole days in days.
+func appendDuration(b []byte, d time.Duration) []byte {
+	sign := byte('+')
 	if d < 0 {
-		sign, d = "-", -d
+		sign, d = '-', -d
 	}
+	b = append(b, sign)
 	if d%(24*time.Hour) == 0 {
-		return sign + itoa(int64(d/(24*time.Hour))) + "d"
+		b = strconv.AppendInt(b, int64(d/(24*time.Hour)), 10)
+		return append(b, 'd')
 	}
-	return sign + d.String()
+	return append(b, d.String()...)
 }

@@ -160,6 +160,9 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 	if v, ok := parsePlainInt(lit); ok {
 		return decimal.New(v, 0), true
 	}
+	if m, exp, ok := parseShortDecimal(lit); ok {
+		return decimal.New(m, exp), true
+	}
 	var l literal
 	if !splitLiteral(lit, &l) || !l.inRange() {
 		return decimal.Decimal{}, false
@@ -177,6 +180,53 @@ func ParseDecimal(lit []byte) (decimal.Decimal, bool) {
 	}
 	d, err := decimal.NewFromString(string(lit))
 	return d, err == nil
+}
+
+// parseShortDecimal is the fast path of ParseDecimal for a literal with a
+// fraction and no exponent, such as 1.08525: with at most 18 digits in all,
+// the coefficient fits in int64 whatever the zeros. It returns what the
+// general path does: the significant digits, without leading or trailing
+// zeros, as the coefficient.
+func parseShortDecimal(lit []byte) (int64, int32, bool) {
+	i := 0
+	neg := len(lit) > 0 && lit[0] == '-'
+	if neg {
+		i++
+	}
+	if len(lit)-i > 19 { // 18 digits and the point
+		return 0, 0, false
+	}
+	var m int64
+	exp := int32(0)
+	point := -1
+	for ; i < len(lit); i++ {
+		c := lit[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + int64(c-'0')
+			if point >= 0 {
+				exp--
+			}
+		case c == '.' && point < 0:
+			point = i
+		default:
+			return 0, 0, false
+		}
+	}
+	if point < 0 || point == len(lit)-1 || point == 0 || neg && point == 1 {
+		return 0, 0, false // not a plain fraction ("1.", ".5" and "-.5" are not JSON numbers)
+	}
+	if m == 0 {
+		return 0, 0, false // decimal.Zero, as the general path returns it
+	}
+	for m%10 == 0 {
+		m /= 10
+		exp++
+	}
+	if neg {
+		m = -m
+	}
+	return m, exp, true
 }
 
 // DecimalPlaces returns the number of digits after the decimal point that d

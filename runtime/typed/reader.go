@@ -97,7 +97,8 @@ func (r *Reader) End() {
 		r.fail(&root, "json", "unexpected data after the JSON value")
 		return
 	}
-	if err := r.d.Skip(); !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+	if err := r.d.Skip(); err != io.ErrUnexpectedEOF && err != io.EOF && // jx returns them unwrapped
+		!errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		var root Path
 		r.fail(&root, "json", "unexpected data after the JSON value")
 	}

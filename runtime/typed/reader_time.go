@@ -28,6 +28,13 @@ func (r *Reader) DateTime(p *Path) (time.Time, bool) {
 // first. It fails only for a leap second (second 60), which time.Time
 // cannot hold.
 func parseDateTime(s string) (time.Time, bool) {
+	if len(s) == len("2006-01-02T15:04:05Z") && (s[19] == 'Z' || s[19] == 'z') && s[17:19] != "60" {
+		// The common form, in UTC to the second, needs no parsing beyond
+		// the fields IsDateTime checked; time.Parse gives the same Time.
+		return time.Date(
+			int(twoDigits(s, 0)*100+twoDigits(s, 2)), time.Month(twoDigits(s, 5)), twoDigits(s, 8),
+			twoDigits(s, 11), twoDigits(s, 14), twoDigits(s, 17), 0, time.UTC), true
+	}
 	if s[10] == 't' || s[len(s)-1] == 'z' {
 		b := []byte(s)
 		b[10] = 'T'
