@@ -165,19 +165,28 @@ func readEnvelope(data []byte, allowBatch bool) envelope {
 		return refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+jsonKind(text[0])))
 	}
 	// Second pass: the values, with duplicate members and the limits on
-	// numbers and values recorded as violations.
+	// numbers and values recorded as violations. A message is read for
+	// its checks only; a batch is read whole, since what passes of it may
+	// be written again.
 	r.Reset(data)
+	if text[0] == '{' {
+		m, ok := readMessage(data, &r.Violations)
+		if !ok {
+			return tooManyValues()
+		}
+		env := checkMessage(&m, r.Violations.List())
+		env.data = data
+		return env
+	}
 	v, _ := r.Value(r.Root())
 	if r.Failed() {
-		return refused(refusal(codeInvalidRequest, nil, "invalid request: the message holds more than "+strconv.Itoa(typed.MaxValueNodes)+" JSON values"))
+		return tooManyValues()
 	}
-	violations := r.Violations.List()
-	if v.Kind == typed.Object {
-		m := checkMessage(&v, violations)
-		m.data = data
-		return m
-	}
-	return checkBatch(data, &v, violations)
+	return checkBatch(data, &v, r.Violations.List())
+}
+
+func tooManyValues() envelope {
+	return refused(refusal(codeInvalidRequest, nil, "invalid request: the message holds more than "+strconv.Itoa(typed.MaxValueNodes)+" JSON values"))
 }
 
 func refused(e *rpcError) envelope { return envelope{verdict: refuse, err: e} }
@@ -202,10 +211,10 @@ var kindPhrase = map[typed.ValueKind]string{
 // member names of a message; anything else is refused.
 var messageMembers = map[string]bool{"jsonrpc": true, "id": true, "method": true, "params": true, "result": true, "error": true}
 
-// checkMessage checks the shape of one message, read into v, whose reading
+// checkMessage checks the shape of one message, read into m, whose reading
 // recorded violations (pointers relative to the message).
-func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
-	id, idOK, idProblem := readID(v, violations)
+func checkMessage(m *message, violations []mcperr.Violation) envelope {
+	id, idOK, idProblem := readID(m, violations)
 	echo := id
 	if !idOK {
 		echo = nil
@@ -214,16 +223,14 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 		return refused(refusal(codeInvalidRequest, echo, "invalid request: "+format))
 	}
 
-	for i := range v.Members {
-		if key := v.Members[i].Key; !messageMembers[key] {
-			hint := ""
-			for known := range messageMembers {
-				if strings.EqualFold(key, known) {
-					hint = " (member names are case-sensitive)"
-				}
+	if m.hasUnknown {
+		hint := ""
+		for known := range messageMembers {
+			if strings.EqualFold(m.unknown, known) {
+				hint = " (member names are case-sensitive)"
 			}
-			return bad("unknown member " + quote(key) + hint)
 		}
+		return bad("unknown member " + quote(m.unknown) + hint)
 	}
 	for _, vi := range violations {
 		if vi.Pointer == "/id" && vi.Message == "duplicate key" {
@@ -236,16 +243,16 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 	if len(violations) > 0 {
 		return bad(violations[0].Pointer + ": " + violations[0].Message)
 	}
-	if jv, ok := v.Get("jsonrpc"); !ok {
+	if jv := m.jsonrpc; !jv.has {
 		return bad(`missing member "jsonrpc"`)
-	} else if jv.Kind != typed.String || jv.Text != "2.0" {
+	} else if jv.kind != typed.String || jv.text != "2.0" {
 		return bad(`jsonrpc must be "2.0"`)
 	}
-	idValue, hasID := v.Get("id")
-	params, hasParams := v.Get("params")
-	result, hasResult := v.Get("result")
-	errv, hasError := v.Get("error")
-	mv, hasMethod := v.Get("method")
+	idValue, hasID := m.id, m.id.has
+	params, hasParams := m.params, m.params.has
+	result, hasResult := m.result, m.result.has
+	errv, hasError := m.err, m.err.has
+	mv, hasMethod := m.method, m.method.has
 
 	if !hasMethod {
 		if !hasResult && !hasError {
@@ -259,34 +266,34 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 			return bad(`a response has "result" or "error", not both`)
 		case !hasID:
 			return bad("a response needs an id")
-		case hasResult && result.Kind != typed.Object:
+		case hasResult && result.kind != typed.Object:
 			return bad("result must be an object")
-		case hasResult && idValue.Kind == typed.Null:
+		case hasResult && idValue.kind == typed.Null:
 			return bad("a result needs an id that is not null")
 		}
 		if hasError {
-			if problem := checkErrorObject(errv); problem != "" {
-				return bad(problem)
+			if errv.problem != "" {
+				return bad(errv.problem)
 			}
-			if idValue.Kind == typed.Null {
+			if idValue.kind == typed.Null {
 				return envelope{verdict: ignore} // answers nothing the server can match
 			}
 		}
 		return envelope{verdict: forward}
 	}
 
-	if mv.Kind != typed.String {
+	if mv.kind != typed.String {
 		return bad("method must be a string")
 	}
-	method := mv.Text
+	method := mv.text
 	switch {
 	case hasResult || hasError:
 		return bad(`a request has no "result" or "error"`)
-	case hasParams && params.Kind != typed.Object:
+	case hasParams && params.kind != typed.Object:
 		return bad("params must be an object")
-	case hasParams && caseTwin(params) != "":
-		return bad(caseTwin(params))
-	case hasID && idValue.Kind == typed.Null:
+	case hasParams && params.problem != "":
+		return bad(params.problem)
+	case hasID && idValue.kind == typed.Null:
 		return bad("the id of a request must not be null")
 	}
 	flags, served := servedMethods[method]
@@ -310,25 +317,6 @@ func checkMessage(v *typed.Value, violations []mcperr.Violation) envelope {
 		return refused(refusal(codeInvalidParams, nil, "invalid params: "+method+" needs params"))
 	}
 	return envelope{verdict: forward, method: method}
-}
-
-// caseTwin says which member of params has a name that differs from an
-// earlier one's only in case ("" if none): a reader that matches names
-// without regard to case, as encoding/json does, would take one for the
-// other, and see a different call than the SDK runs.
-func caseTwin(params *typed.Value) string {
-	if len(params.Members) < 2 {
-		return ""
-	}
-	seen := make(map[string]string, len(params.Members))
-	for _, m := range params.Members {
-		k := foldCase(m.Key)
-		if first, ok := seen[k]; ok {
-			return "/params/" + escapePointer(m.Key) + ": member name differs from " + quote(first) + " only in case"
-		}
-		seen[k] = m.Key
-	}
-	return ""
 }
 
 // foldCase maps each rune to the least rune of its Unicode simple case
@@ -363,7 +351,7 @@ func escapePointer(s string) string {
 // what is wrong with it ("" if nothing). Ids are strings, integers of at
 // most 2^53-1 in magnitude written as such (no fraction, exponent or -0),
 // or null.
-func readID(v *typed.Value, violations []mcperr.Violation) (id []byte, ok bool, problem string) {
+func readID(m *message, violations []mcperr.Violation) (id []byte, ok bool, problem string) {
 	const shape = "id must be a string, an integer between -9007199254740991 and 9007199254740991, or null"
 	for _, vi := range violations {
 		if vi.Pointer == "/id" || strings.HasPrefix(vi.Pointer, "/id/") {
@@ -373,22 +361,13 @@ func readID(v *typed.Value, violations []mcperr.Violation) (id []byte, ok bool, 
 			return nil, false, shape
 		}
 	}
-	iv, has := v.Get("id")
-	if !has {
+	switch {
+	case !m.id.has:
 		return nil, false, ""
+	case !m.idOK:
+		return nil, false, shape
 	}
-	switch iv.Kind {
-	case typed.Null:
-		return nil, true, ""
-	case typed.String:
-		return typed.AppendString(nil, iv.Text), true, ""
-	case typed.Number:
-		if !plainInteger(iv.Text, maxIDMagnitude) {
-			return nil, false, shape
-		}
-		return []byte(iv.Text), true, ""
-	}
-	return nil, false, shape
+	return m.idJSON, true, ""
 }
 
 // plainInteger reports whether lit is an integer literal without fraction or
@@ -405,28 +384,6 @@ func plainInteger(lit string, max uint64) bool {
 	}
 	n, err := strconv.ParseUint(digits, 10, 64)
 	return err == nil && n <= max
-}
-
-// checkErrorObject checks the error member of a response the way the SDK
-// will decode it: code an integer, message a string, data anything.
-func checkErrorObject(e *typed.Value) string {
-	if e.Kind != typed.Object {
-		return "error must be an object"
-	}
-	for _, m := range e.Members {
-		switch m.Key {
-		case "code", "message", "data":
-		default:
-			return "unknown member " + quote(m.Key) + " in error"
-		}
-	}
-	if c, ok := e.Get("code"); !ok || c.Kind != typed.Number || !plainInteger(c.Text, 1<<63-1) {
-		return "error.code must be an integer"
-	}
-	if m, ok := e.Get("message"); !ok || m.Kind != typed.String {
-		return "error.message must be a string"
-	}
-	return ""
 }
 
 // checkBatch checks each element of a batch as a message. A batch with a
@@ -454,7 +411,8 @@ func checkBatch(data []byte, v *typed.Value, violations []mcperr.Violation) enve
 		if item.Kind != typed.Object {
 			m = refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+kindPhrase[item.Kind]))
 		} else {
-			m = checkMessage(item, own)
+			msg := messageOf(item)
+			m = checkMessage(&msg, own)
 		}
 		switch m.verdict {
 		case refuse:

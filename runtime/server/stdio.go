@@ -211,7 +211,8 @@ func (w *stdioWriter) observe(p []byte) {
 	if err != nil {
 		return
 	}
-	id, _, _ := readID(&v, nil)
+	m := messageOf(&v)
+	id, _, _ := readID(&m, nil)
 	if _, isRequest := v.Get("method"); isRequest || !bytes.Equal(id, w.pendingInit) {
 		return
 	}
