@@ -527,14 +527,27 @@ func strictEnvelope(next http.Handler) http.Handler {
 			w.WriteHeader(http.StatusAccepted)
 			return
 		}
-		r2 := new(http.Request)
-		*r2 = *r
-		r2.Body = io.NopCloser(bytes.NewReader(env.data))
-		r2.ContentLength = int64(len(env.data))
-		r2.GetBody = nil
-		next.ServeHTTP(w, r2)
+		f := new(forwarded)
+		f.req = *r
+		f.body.Reset(env.data)
+		f.req.Body = &f.body
+		f.req.ContentLength = int64(len(env.data))
+		f.req.GetBody = nil
+		next.ServeHTTP(w, &f.req)
 	})
 }
+
+// forwarded is the request the strict reader hands on with the body it
+// read, in one allocation.
+type forwarded struct {
+	req  http.Request
+	body bytesBody
+}
+
+// bytesBody is a request body read into memory.
+type bytesBody struct{ bytes.Reader }
+
+func (*bytesBody) Close() error { return nil }
 
 // contentTypeProblem says what is wrong with a POST's content headers.
 func contentTypeProblem(h http.Header) string {
@@ -562,20 +575,36 @@ func contentTypeProblem(h http.Header) string {
 
 var errBodyTooLarge = errors.New("body too large")
 
-// readBody reads a request body, at most MaxBodyBytes of it.
+// readBody reads a request body to its end, at most MaxBodyBytes of it,
+// into a buffer of the declared Content-Length (and the byte that finds the
+// end), so that a body whose length is declared is read with one
+// allocation of its size.
 func readBody(r *http.Request) ([]byte, error) {
-	var buf bytes.Buffer
-	if r.ContentLength > 0 && r.ContentLength <= MaxBodyBytes {
-		buf.Grow(int(r.ContentLength) + 1)
+	size := 512
+	if r.ContentLength >= 0 && r.ContentLength <= MaxBodyBytes {
+		size = int(r.ContentLength) + 1
 	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok || err == nil && buf.Len() > MaxBodyBytes {
-		return nil, errBodyTooLarge
+	buf := make([]byte, 0, size)
+	body := io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, errBodyTooLarge
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if len(buf) > MaxBodyBytes {
+			return nil, errBodyTooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 func isTimeout(err error) bool {
