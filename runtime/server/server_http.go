@@ -232,20 +232,54 @@ func clientIDBridge(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := ClientID(r.Context())
 		if id != "" || r.Header.Get(clientIDHeader) != "" {
-			// Handlers must not change the request they were given: a
-			// shallow copy with its own header map is enough (r.Clone
-			// would copy the URL, trailers and the rest as well).
-			r2 := new(http.Request)
-			*r2 = *r
-			r2.Header = r.Header.Clone()
-			r2.Header.Del(clientIDHeader)
-			if id != "" {
-				r2.Header.Set(clientIDHeader, id)
-			}
-			r = r2
+			r = withClientIDHeader(r, id)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bridged is a request with its own header map, and room for the values
+// of a usual request's headers, in one allocation.
+type bridged struct {
+	req    http.Request
+	values [16]string
+}
+
+// withClientIDHeader returns a copy of r whose clientIDHeader is id (none
+// when id is ""). Handlers must not change the request they were given: a
+// shallow copy with its own header map is enough (r.Clone would copy the
+// URL, trailers and the rest as well). The map is built as Header.Clone
+// builds it, with room for the one more header.
+func withClientIDHeader(r *http.Request, id string) *http.Request {
+	b := new(bridged)
+	b.req = *r
+	n := 1
+	for k, vs := range r.Header {
+		if k != clientIDHeader {
+			n += len(vs)
+		}
+	}
+	values := b.values[:0:len(b.values)]
+	if n > len(b.values) {
+		values = make([]string, 0, n)
+	}
+	h := make(http.Header, len(r.Header)+1)
+	for k, vs := range r.Header {
+		switch {
+		case k == clientIDHeader:
+		case vs == nil:
+			h[k] = nil
+		default:
+			values = append(values, vs...)
+			h[k] = values[len(values)-len(vs) : len(values) : len(values)]
+		}
+	}
+	if id != "" {
+		values = append(values, id)
+		h[clientIDHeader] = values[len(values)-1:]
+	}
+	b.req.Header = h
+	return &b.req
 }
 
 func onlyPath(path string, next http.Handler) http.Handler {
