@@ -146,43 +146,54 @@ func readEnvelope(data []byte, allowBatch bool) envelope {
 		}
 		return refused(refusal(codeParseError, nil, "parse error: "+msg))
 	}
-	// End takes a value cut short after the message ({…}" or {…}{"a":)
-	// for the end of the input. Skipping one more value tells them apart:
-	// at the end of the input there is none to skip.
-	r.Reset(data)
-	r.Skip(root)
-	r.Skip(root)
-	if list := r.Violations.List(); len(list) != 1 || list[0].Message != "malformed JSON: expected a JSON value" {
-		return refused(refusal(codeParseError, nil, "parse error: unexpected data after the JSON value"))
-	}
-	switch text[0] {
-	case '{':
-	case '[':
-		if !allowBatch {
-			return refused(refusal(codeInvalidRequest, nil, "invalid request: JSON-RPC batches are not part of MCP 2025-06-18 and later; send one message at a time"))
-		}
-	default:
-		return refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+jsonKind(text[0])))
-	}
 	// Second pass: the values, with duplicate members and the limits on
 	// numbers and values recorded as violations. A message is read for
-	// its checks only; a batch is read whole, since what passes of it may
-	// be written again.
-	r.Reset(data)
+	// its checks only, and the reading says whether anything follows it;
+	// a batch is read whole, since what passes of it may be written again.
 	if text[0] == '{' {
-		m, ok := readMessage(data, &r.Violations)
-		if !ok {
+		r.Reset(data)
+		m, ok, last := readMessage(data, &r.Violations)
+		switch {
+		case ok && !last, !ok && !onlyValue(r, data):
+			return trailingData()
+		case !ok:
 			return tooManyValues()
 		}
 		env := checkMessage(&m, r.Violations.List())
 		env.data = data
 		return env
 	}
+	if !onlyValue(r, data) {
+		return trailingData()
+	}
+	if text[0] != '[' {
+		return refused(refusal(codeInvalidRequest, nil, "invalid request: a message must be a JSON object, got "+jsonKind(text[0])))
+	}
+	if !allowBatch {
+		return refused(refusal(codeInvalidRequest, nil, "invalid request: JSON-RPC batches are not part of MCP 2025-06-18 and later; send one message at a time"))
+	}
+	r.Reset(data)
 	v, _ := r.Value(r.Root())
 	if r.Failed() {
 		return tooManyValues()
 	}
 	return checkBatch(data, &v, r.Violations.List())
+}
+
+// onlyValue reports whether data, which the syntax pass read, holds
+// nothing after its one value. End takes a value cut short after the
+// message ({…}" or {…}{"a":) for the end of the input. Skipping one more
+// value tells them apart: at the end of the input there is none to skip.
+func onlyValue(r *typed.Reader, data []byte) bool {
+	r.Reset(data)
+	r.Skip(r.Root())
+	r.Skip(r.Root())
+	list := r.Violations.List()
+	return len(list) == 1 && list[0].Message == "malformed JSON: expected a JSON value"
+}
+
+func trailingData() envelope {
+	return refused(refusal(codeParseError, nil, "parse error: unexpected data after the JSON value"))
 }
 
 func tooManyValues() envelope {

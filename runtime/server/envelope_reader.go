@@ -170,8 +170,10 @@ var messageReaders = sync.Pool{New: func() any { return new(messageReader) }}
 
 // readMessage reads the message object data into a message, recording
 // violations in vs. It reports false when the message holds more than
-// typed.MaxValueNodes values.
-func readMessage(data []byte, vs *typed.Violations) (message, bool) {
+// typed.MaxValueNodes values, and otherwise whether the message is the
+// last value in data (as typed.Reader.Skip would find: no value starts
+// after it).
+func readMessage(data []byte, vs *typed.Violations) (m message, ok, last bool) {
 	mr := messageReaders.Get().(*messageReader)
 	defer messageReaders.Put(mr)
 	mr.d.ResetBytes(data)
@@ -179,12 +181,14 @@ func readMessage(data []byte, vs *typed.Violations) (message, bool) {
 	mr.names, mr.ends = mr.names[:0], mr.ends[:0]
 	root := &mr.paths[0]
 	*root = typed.Path{}
-	m := mr.message(root)
+	m = mr.message(root)
+	ok = !mr.failed
+	last = ok && mr.d.Next() == jx.Invalid
 	mr.vs = nil
 	if cap(mr.names) > 64<<10 {
 		mr.names = nil // not kept for the next message: it was a large one
 	}
-	return m, !mr.failed
+	return m, ok, last
 }
 
 func (mr *messageReader) message(p *typed.Path) message {
