@@ -110,15 +110,25 @@ func (e *emitter) genPackageFile(f *jen.File) {
 		)
 	}
 	f.Line()
+	// A table, not a call per tool in Tools: the compiler would inline every
+	// tool's value into Tools, one function as large as the package, which
+	// makes a package of a thousand tools compile several times slower.
+	f.Comment("// tools are the functions that bind each tool of this package to its handler.")
+	f.Var().Id("tools").Op("=").Index(jen.Op("...")).Func().Params(jen.Id("Handlers")).Add(srv("Tool")).ValuesFunc(func(g *jen.Group) {
+		for _, t := range e.pkg.Tools {
+			g.Line().Id(toolFuncName(t))
+		}
+		g.Line()
+	})
+	f.Line()
 	f.Comment("// Tools returns the tools of this package bound to h, with their published")
 	f.Comment("// schemas and policies, for server.Server.AddTools.")
 	f.Func().Id("Tools").Params(jen.Id("h").Id("Handlers")).Index().Add(srv("Tool")).Block(
-		jen.Return(jen.Index().Add(srv("Tool")).ValuesFunc(func(g *jen.Group) {
-			for _, t := range e.pkg.Tools {
-				g.Line().Id(toolFuncName(t)).Call(jen.Id("h"))
-			}
-			g.Line()
-		})),
+		jen.Id("out").Op(":=").Make(jen.Index().Add(srv("Tool")), jen.Len(jen.Id("tools"))),
+		jen.For(jen.List(jen.Id("i"), jen.Id("tool")).Op(":=").Range().Id("tools")).Block(
+			jen.Id("out").Index(jen.Id("i")).Op("=").Id("tool").Call(jen.Id("h")),
+		),
+		jen.Return(jen.Id("out")),
 	)
 	f.Line()
 	f.Comment("// Register adds the tools of this package, bound to h, to s.")

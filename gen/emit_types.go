@@ -542,13 +542,13 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 	s := t.Schema
 	var out []jen.Code
 	if t.NamedScalar() {
-		if len(e.scalarChecks(t)) > 0 {
+		if e.checksAnything(func() []jen.Code { return e.scalarChecks(t) }) {
 			out = append(out, cp(v).Dot("validate").Call(p, jen.Id("vs")))
 		}
 		return out
 	}
 	if fn := t.SharedCheck(); fn != "" {
-		if len(e.typedRules(v, &Type{Kind: t.Kind, Schema: s}, p)) > 0 {
+		if e.checksAnything(func() []jen.Code { return e.typedRules(v, &Type{Kind: t.Kind, Schema: s}, p) }) {
 			out = append(out, jen.Id(fn).Call(v, p, jen.Id("vs")))
 		}
 		return out
@@ -577,6 +577,17 @@ func (e *emitter) checks(v *jen.Statement, t *Type, p jen.Code, depth int) []jen
 		out = append(out, e.typedRules(v, t, p)...)
 	}
 	return out
+}
+
+// checksAnything reports whether build, which renders the checks of a
+// named type declared elsewhere, writes any. It runs against a scratch
+// file: the decimals and patterns those checks name belong to the type's
+// own file, and would otherwise be declared, unused, in the caller's too.
+func (e *emitter) checksAnything(build func() []jen.Code) bool {
+	cur := e.cur
+	e.cur = &fileBuilder{owner: cur.owner, f: cur.f, decimals: map[string]string{}, patterns: map[string]string{}}
+	defer func() { e.cur = cur }()
+	return len(build()) > 0
 }
 
 func plural(n int, word string) string {

@@ -408,7 +408,7 @@ func (c *compiler) allowlists(root *Node) []*AllowlistDecl {
 }
 
 // fixedNames are the package-level names every generated package declares.
-var fixedNames = []string{"Handlers", "UnimplementedHandlers", "Tools", "Register"}
+var fixedNames = []string{"Handlers", "UnimplementedHandlers", "Tools", "Register", "tools"}
 
 // checkGoNames reports two package-level declarations that would get the
 // same Go name, such as an enum constant and a type, a "$defs" entry named

@@ -114,6 +114,7 @@ var wantHostileDecls = []string{
 	"var evilToolName1Pattern1",
 	"var evilToolName1Pattern2",
 	"var evilToolName1Pattern3",
+	"var tools",
 }
 
 // TestHostileDeclarations parses the hostile case's generated package and

@@ -172,25 +172,32 @@ func (UnimplementedHandlers) TestToolWithProgress(context.Context, TestToolWithP
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "test_tool_with_progress")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolJSONSchema202012Tool,
+	toolTestAudioContent,
+	toolTestElicitation,
+	toolTestElicitationSep1034Defaults,
+	toolTestElicitationSep1330Enums,
+	toolTestEmbeddedResource,
+	toolTestErrorHandling,
+	toolTestImageContent,
+	toolTestMultipleContentTypes,
+	toolTestReconnection,
+	toolTestSampling,
+	toolTestSimpleText,
+	toolTestToolWithLogging,
+	toolTestToolWithProgress,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolJSONSchema202012Tool(h),
-		toolTestAudioContent(h),
-		toolTestElicitation(h),
-		toolTestElicitationSep1034Defaults(h),
-		toolTestElicitationSep1330Enums(h),
-		toolTestEmbeddedResource(h),
-		toolTestErrorHandling(h),
-		toolTestImageContent(h),
-		toolTestMultipleContentTypes(h),
-		toolTestReconnection(h),
-		toolTestSampling(h),
-		toolTestSimpleText(h),
-		toolTestToolWithLogging(h),
-		toolTestToolWithProgress(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

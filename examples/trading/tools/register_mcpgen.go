@@ -72,16 +72,23 @@ func (UnimplementedHandlers) StorageSharedStateSet(context.Context, StorageShare
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "storage.shared_state.set")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolExecutionSimQuote,
+	toolFeaturesOHLCVWindow,
+	toolRiskPositionLimitsCheck,
+	toolStorageSharedStateGet,
+	toolStorageSharedStateSet,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolExecutionSimQuote(h),
-		toolFeaturesOHLCVWindow(h),
-		toolRiskPositionLimitsCheck(h),
-		toolStorageSharedStateGet(h),
-		toolStorageSharedStateSet(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

@@ -5,7 +5,6 @@ package tools
 import (
 	"encoding/json"
 	"math"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
@@ -468,13 +467,3 @@ func toolExecutionSimQuote(h Handlers) server.Tool {
 		Title: "Simulated quote",
 	}
 }
-
-var (
-	executionSimQuotePattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-	// executionSimQuoteDecimal1 is 1000000000000.
-	executionSimQuoteDecimal1 = decimal.RequireFromString("1000000000000")
-	// executionSimQuoteDecimal2 is 0.
-	executionSimQuoteDecimal2 = decimal.RequireFromString("0")
-	// executionSimQuoteDecimal3 is 1000000000.
-	executionSimQuoteDecimal3 = decimal.RequireFromString("1000000000")
-)

@@ -5,7 +5,6 @@ package tools
 import (
 	"encoding/json"
 	"math"
-	"regexp"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -501,7 +500,3 @@ func toolFeaturesOHLCVWindow(h Handlers) server.Tool {
 		Title: "OHLCV window features",
 	}
 }
-
-var (
-	featuresOHLCVWindowPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-)

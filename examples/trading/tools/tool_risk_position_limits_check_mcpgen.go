@@ -4,7 +4,6 @@ package tools
 
 import (
 	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
@@ -135,10 +134,10 @@ func (x *RiskPositionLimitsCheckInput) validate(p *typed.Path, vs *typed.Violati
 		if typed.DecimalPlaces(x.CurrentPosition.Value) > 8 {
 			vs.Add(&q, "x-decimal", "must have at most 8 decimal places")
 		}
-		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal4) < 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal1) < 0 {
 			vs.Add(&q, "minimum", "must be >= -1000000000000")
 		}
-		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal1) > 0 {
+		if typed.CompareDecimal(x.CurrentPosition.Value, riskPositionLimitsCheckDecimal2) > 0 {
 			vs.Add(&q, "maximum", "must be <= 1000000000000")
 		}
 	}
@@ -385,13 +384,8 @@ func toolRiskPositionLimitsCheck(h Handlers) server.Tool {
 }
 
 var (
-	riskPositionLimitsCheckPattern1 = regexp.MustCompile("^[A-Z]{3,6}(/[A-Z]{3,6})?$")
-	// riskPositionLimitsCheckDecimal1 is 1000000000000.
-	riskPositionLimitsCheckDecimal1 = decimal.RequireFromString("1000000000000")
-	// riskPositionLimitsCheckDecimal2 is 0.
-	riskPositionLimitsCheckDecimal2 = decimal.RequireFromString("0")
-	// riskPositionLimitsCheckDecimal3 is 1000000000.
-	riskPositionLimitsCheckDecimal3 = decimal.RequireFromString("1000000000")
-	// riskPositionLimitsCheckDecimal4 is -1000000000000.
-	riskPositionLimitsCheckDecimal4 = decimal.RequireFromString("-1000000000000")
+	// riskPositionLimitsCheckDecimal1 is -1000000000000.
+	riskPositionLimitsCheckDecimal1 = decimal.RequireFromString("-1000000000000")
+	// riskPositionLimitsCheckDecimal2 is 1000000000000.
+	riskPositionLimitsCheckDecimal2 = decimal.RequireFromString("1000000000000")
 )

@@ -28,12 +28,19 @@ func (UnimplementedHandlers) QuotesRequest(context.Context, QuotesRequestInput) 
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "quotes.request")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolQuotesRequest,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolQuotesRequest(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

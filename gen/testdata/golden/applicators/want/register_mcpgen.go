@@ -28,12 +28,19 @@ func (UnimplementedHandlers) AlertsConfigure(context.Context, AlertsConfigureInp
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "alerts.configure")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolAlertsConfigure,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolAlertsConfigure(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

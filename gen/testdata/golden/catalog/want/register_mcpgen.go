@@ -40,13 +40,20 @@ func (UnimplementedHandlers) StatusPing(context.Context, typed.Value) ([]mcp.Con
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "status.ping")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolMapsDistance,
+	toolStatusPing,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolMapsDistance(h),
-		toolStatusPing(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

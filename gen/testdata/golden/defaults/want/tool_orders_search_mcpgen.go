@@ -5,7 +5,6 @@ package defaults
 import (
 	"encoding/json"
 	"math"
-	"regexp"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
@@ -820,5 +819,4 @@ var (
 	ordersSearchDecimal1 = decimal.RequireFromString("0.25")
 	// ordersSearchDecimal2 is 0.0001.
 	ordersSearchDecimal2 = decimal.RequireFromString("0.0001")
-	ordersSearchPattern1 = regexp.MustCompile("^[A-Z]{3}$")
 )

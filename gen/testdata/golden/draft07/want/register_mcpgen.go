@@ -28,12 +28,19 @@ func (UnimplementedHandlers) LegacySearch(context.Context, LegacySearchInput) ([
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "legacy.search")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolLegacySearch,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolLegacySearch(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

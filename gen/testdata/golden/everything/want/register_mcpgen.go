@@ -128,21 +128,28 @@ func (UnimplementedHandlers) TriggerSamplingRequest(context.Context, TriggerSamp
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "trigger-sampling-request")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolEcho,
+	toolGetAnnotatedMessage,
+	toolGetEnv,
+	toolGetResourceLinks,
+	toolGetStructuredContent,
+	toolGetSum,
+	toolGetTinyImage,
+	toolGzipFileAsResource,
+	toolTriggerLongRunningOperation,
+	toolTriggerSamplingRequest,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolEcho(h),
-		toolGetAnnotatedMessage(h),
-		toolGetEnv(h),
-		toolGetResourceLinks(h),
-		toolGetStructuredContent(h),
-		toolGetSum(h),
-		toolGetTinyImage(h),
-		toolGzipFileAsResource(h),
-		toolTriggerLongRunningOperation(h),
-		toolTriggerSamplingRequest(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

@@ -30,12 +30,19 @@ func (UnimplementedHandlers) Fetch(context.Context, FetchInput) ([]mcp.Content, 
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "fetch")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolFetch,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolFetch(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

@@ -83,17 +83,24 @@ func (UnimplementedHandlers) GitStatus(context.Context, GitStatusInput) ([]mcp.C
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "git_status")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolGitAdd,
+	toolGitBranch,
+	toolGitCommit,
+	toolGitDiffUnstaged,
+	toolGitLog,
+	toolGitStatus,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolGitAdd(h),
-		toolGitBranch(h),
-		toolGitCommit(h),
-		toolGitDiffUnstaged(h),
-		toolGitLog(h),
-		toolGitStatus(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

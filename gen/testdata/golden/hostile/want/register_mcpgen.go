@@ -35,12 +35,19 @@ func (UnimplementedHandlers) EvilToolName1(context.Context, EvilToolName1Input) 
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "evil.tool-name_1")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolEvilToolName1,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolEvilToolName1(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

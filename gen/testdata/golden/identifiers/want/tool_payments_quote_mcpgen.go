@@ -4,7 +4,6 @@ package identifiers
 
 import (
 	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
@@ -187,7 +186,3 @@ func toolPaymentsQuote(h Handlers) server.Tool {
 		Name: "payments.quote",
 	}
 }
-
-var (
-	paymentsQuotePattern1 = regexp.MustCompile("^[A-Z]{3}$")
-)

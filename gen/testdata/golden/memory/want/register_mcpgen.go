@@ -94,18 +94,25 @@ func (UnimplementedHandlers) SearchNodes(context.Context, SearchNodesInput) ([]m
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "search_nodes")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolAddObservations,
+	toolCreateEntities,
+	toolCreateRelations,
+	toolDeleteEntities,
+	toolOpenNodes,
+	toolReadGraph,
+	toolSearchNodes,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolAddObservations(h),
-		toolCreateEntities(h),
-		toolCreateRelations(h),
-		toolDeleteEntities(h),
-		toolOpenNodes(h),
-		toolReadGraph(h),
-		toolSearchNodes(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

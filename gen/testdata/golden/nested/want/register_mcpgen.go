@@ -27,12 +27,19 @@ func (UnimplementedHandlers) OrdersSubmitBatch(context.Context, OrdersSubmitBatc
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "orders.submit_batch")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolOrdersSubmitBatch,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolOrdersSubmitBatch(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

@@ -39,13 +39,20 @@ func (UnimplementedHandlers) ShipmentsTrack(context.Context, ShipmentsTrackInput
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "shipments.track")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolShipmentsCreate,
+	toolShipmentsTrack,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolShipmentsCreate(h),
-		toolShipmentsTrack(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.

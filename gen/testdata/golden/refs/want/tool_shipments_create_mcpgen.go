@@ -4,7 +4,6 @@ package refs
 
 import (
 	"encoding/json"
-	"regexp"
 
 	"github.com/mcpgen/mcpgen/runtime/server"
 	"github.com/mcpgen/mcpgen/runtime/typed"
@@ -581,11 +580,3 @@ func checkShipmentsCreateInputCategoryChildren(v *typed.Value, p *typed.Path, vs
 func checkShipmentsCreateInputCategoryChildrenItems(v *typed.Value, p *typed.Path, vs *typed.Violations) {
 	checkShipmentsCreateInputCategory(v, p, vs)
 }
-
-var (
-	shipmentsCreatePattern1 = regexp.MustCompile("^[A-Z]{2}$")
-	// shipmentsCreateDecimal1 is 30000.
-	shipmentsCreateDecimal1 = decimal.RequireFromString("30000")
-	// shipmentsCreateDecimal2 is 0.
-	shipmentsCreateDecimal2 = decimal.RequireFromString("0")
-)

@@ -127,21 +127,28 @@ func (UnimplementedHandlers) WriteFile(context.Context, WriteFileInput) ([]mcp.C
 	return out, mcperr.Errorf(mcperr.CodeNoHandler, "tool %q has no handler", "write_file")
 }
 
+// tools are the functions that bind each tool of this package to its handler.
+var tools = [...]func(Handlers) server.Tool{
+	toolCreateIssue,
+	toolCreateOrUpdateFile,
+	toolEditFile,
+	toolListDirectory,
+	toolListPullRequests,
+	toolMoveFile,
+	toolReadTextFile,
+	toolSearchFiles,
+	toolSearchRepositories,
+	toolWriteFile,
+}
+
 // Tools returns the tools of this package bound to h, with their published
 // schemas and policies, for server.Server.AddTools.
 func Tools(h Handlers) []server.Tool {
-	return []server.Tool{
-		toolCreateIssue(h),
-		toolCreateOrUpdateFile(h),
-		toolEditFile(h),
-		toolListDirectory(h),
-		toolListPullRequests(h),
-		toolMoveFile(h),
-		toolReadTextFile(h),
-		toolSearchFiles(h),
-		toolSearchRepositories(h),
-		toolWriteFile(h),
+	out := make([]server.Tool, len(tools))
+	for i, tool := range tools {
+		out[i] = tool(h)
 	}
+	return out
 }
 
 // Register adds the tools of this package, bound to h, to s.
