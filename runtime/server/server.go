@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
@@ -268,8 +269,7 @@ func (s *Server) addTool(reg *mcp.Tool, t *Tool) (err error) {
 func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		c := &call{req: req, correlationID: rand.Text(), state: s.state}
-		ctx = callContext(ctx, c)
+		ctx, c := callContext(ctx, req, s.state)
 		args := []byte(req.Params.Arguments)
 		if len(args) == 0 || string(args) == "null" {
 			// The spec allows absent arguments for a tool without required
@@ -288,10 +288,18 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 		var res *mcp.CallToolResult
 		if err == nil {
 			info.OutputBytes = len(out.Structured)
-			res = &mcp.CallToolResult{}
+			// The result and its text block, in one allocation.
+			r := new(struct {
+				res     mcp.CallToolResult
+				text    mcp.TextContent
+				content [1]mcp.Content
+			})
+			res = &r.res
 			if out.Structured != nil {
 				res.StructuredContent = json.RawMessage(out.Structured)
-				res.Content = append(res.Content, &mcp.TextContent{Text: string(out.Structured)})
+				r.text.Text = string(out.Structured)
+				r.content[0] = &r.text
+				res.Content = r.content[:1:1]
 			}
 			res.Content = append(res.Content, out.Content...)
 			c.mu.Lock()
@@ -356,29 +364,60 @@ func isJSONObject(b []byte) bool {
 	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
-// callContext adds what a handler reads through the context: the call (its
-// request and correlation ID) and the client's ID.
-func callContext(ctx context.Context, c *call) context.Context {
-	ctx = context.WithValue(ctx, callKey{}, c)
-	if c.req.Extra != nil && c.req.Extra.Header != nil {
+// callContext returns the context a tool call of req runs in, and the call
+// it carries: what a handler reads through the context (the call, its
+// request and correlation ID, and the client's ID).
+func callContext(ctx context.Context, req *mcp.CallToolRequest, state store.State) (context.Context, *call) {
+	cc := &callCtx{Context: ctx}
+	c := &cc.call
+	c.req, c.state = req, state
+	c.correlationID = cc.newCorrelationID()
+	ctx = cc
+	if req.Extra != nil && req.Extra.Header != nil {
 		// An HTTP call: the header set by clientIDBridge is the only source,
 		// since the session's context holds the values of whichever request
 		// opened the session.
-		id := c.req.Extra.Header.Get(clientIDHeader)
+		id := req.Extra.Header.Get(clientIDHeader)
 		if id == "" {
 			id = ClientAnonymous
 		}
-		ctx = auth.WithTokenInfo(ctx, c.req.Extra.TokenInfo) // the request's access token (oauth mode), for the scope gate
-		return principal.WithClientID(ctx, id)
+		ctx = auth.WithTokenInfo(ctx, req.Extra.TokenInfo) // the request's access token (oauth mode), for the scope gate
+		return principal.WithClientID(ctx, id), c
 	}
 	if ClientID(ctx) == "" {
-		return principal.WithClientID(ctx, ClientStdio)
+		return principal.WithClientID(ctx, ClientStdio), c
 	}
-	return ctx
+	return ctx, c
+}
+
+// callCtx is the context of a tool call: its parent with the call as the
+// value of callKey, and the call, in one allocation.
+type callCtx struct {
+	context.Context
+	call call
+	id   [26]byte // the correlation ID's bytes
+}
+
+func (cc *callCtx) Value(key any) any {
+	if _, ok := key.(callKey); ok {
+		return &cc.call
+	}
+	return cc.Context.Value(key)
+}
+
+// newCorrelationID returns a random ID as crypto/rand.Text makes one (26
+// characters of the base32 alphabet, 130 bits), held in cc itself.
+func (cc *callCtx) newCorrelationID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	rand.Read(cc.id[:])
+	for i := range cc.id {
+		cc.id[i] = alphabet[cc.id[i]%32]
+	}
+	return unsafe.String(&cc.id[0], len(cc.id)) // cc.id is never written again
 }
 
 // call runs the checks and the tool, in the order of the request path.
-func (s *Server) call(ctx context.Context, t *Tool, args []byte) (Result, error) {
+func (s *Server) call(ctx context.Context, t *Tool, args []byte) (out Result, err error) {
 	limit := t.Policy.MaxArgsBytes
 	if limit <= 0 {
 		limit = DefaultMaxArgsBytes
@@ -390,13 +429,22 @@ func (s *Server) call(ctx context.Context, t *Tool, args []byte) (Result, error)
 			Details: map[string]any{"limit_bytes": limit},
 		}
 	}
+	// One recovery for the gates and the tool; what says which panicked.
+	what := "tool gate"
+	defer func() {
+		if v := recover(); v != nil {
+			s.logPanic(ctx, t, what, v)
+			out, err = Result{}, errPanic
+		}
+	}()
 	for _, gate := range s.gates {
-		if _, err := s.recovered(ctx, t, "tool gate", func() (Result, error) { return Result{}, gate(ctx, t) }); err != nil {
+		if err := gate(ctx, t); err != nil {
 			return Result{}, err
 		}
 	}
+	what = "tool"
 	if t.Policy.Timeout <= 0 {
-		return s.recovered(ctx, t, "tool", func() (Result, error) { return t.Call(ctx, args) })
+		return t.Call(ctx, args)
 	}
 	return s.callWithDeadline(ctx, t, args)
 }
@@ -442,13 +490,18 @@ func (s *Server) callWithDeadline(ctx context.Context, t *Tool, args []byte) (Re
 func (s *Server) recovered(ctx context.Context, t *Tool, what string, f func() (Result, error)) (out Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.logger.ErrorContext(ctx, what+" panicked",
-				"tool", t.Name, "correlation_id", CorrelationID(ctx),
-				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			s.logPanic(ctx, t, what, v)
 			out, err = Result{}, errPanic
 		}
 	}()
 	return f()
+}
+
+// logPanic logs a recovered panic of what with its stack.
+func (s *Server) logPanic(ctx context.Context, t *Tool, what string, v any) {
+	s.logger.ErrorContext(ctx, what+" panicked",
+		"tool", t.Name, "correlation_id", CorrelationID(ctx),
+		"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 }
 
 var errPanic = errors.New("panic") // a recovered panic, already logged
