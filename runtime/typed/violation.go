@@ -18,10 +18,17 @@ type Violations struct {
 	list    []mcperr.Violation
 	dropped int
 	decoded int // violations found while decoding, before validation began
-	text    arena
 	// countOnly makes Add count violations without keeping them, for
 	// checks that only ask whether a value passes (Matches).
 	countOnly bool
+	// text holds the pointers of the violations and the message of Err.
+	text arena[byte]
+	// reused is set once vs serves a second document (a pooled Reader's):
+	// Err then carves errors and their violations from errs and kept too,
+	// rather than allocating each error.
+	reused bool
+	errs   arena[mcperr.Error]
+	kept   arena[mcperr.Violation]
 }
 
 // Add records a violation at path. During validation, a violation at or
@@ -36,7 +43,7 @@ func (vs *Violations) Add(path *Path, keyword, message string) {
 	if vs.list == nil {
 		vs.list = make([]mcperr.Violation, 0, 8)
 	}
-	ptr := vs.text.pointer(path)
+	ptr := vs.pointer(path)
 	for _, v := range vs.list[:vs.decoded] {
 		if within(ptr, v.Pointer) {
 			vs.text.unread(len(ptr)) // ptr was never handed out
@@ -44,6 +51,17 @@ func (vs *Violations) Add(path *Path, keyword, message string) {
 		}
 	}
 	vs.list = append(vs.list, mcperr.Violation{Pointer: ptr, Keyword: keyword, Message: message})
+}
+
+// pointer renders p as a JSON pointer in the text arena.
+func (vs *Violations) pointer(p *Path) string {
+	n := p.size()
+	if n == 0 {
+		return ""
+	}
+	b := vs.text.take(n, maxText)
+	p.fill(b)
+	return unsafe.String(&b[0], n)
 }
 
 // within reports whether pointer p is at or below pointer q.
@@ -57,10 +75,10 @@ func (vs *Violations) Len() int { return len(vs.list) + vs.dropped }
 // List returns the kept violations.
 func (vs *Violations) List() []mcperr.Violation { return vs.list }
 
-// reset empties vs for another document. The text arena is kept: the
-// strings it handed out stay valid, and new ones are appended after them.
+// reset empties vs for another document. The arenas are kept: what they
+// handed out stays valid, and new pieces are taken after it.
 func (vs *Violations) reset() {
-	*vs = Violations{list: vs.list[:0], text: vs.text}
+	*vs = Violations{list: vs.list[:0], text: vs.text, reused: true, errs: vs.errs, kept: vs.kept}
 }
 
 // Err returns nil when nothing was found, and otherwise an *Error whose code
@@ -80,14 +98,38 @@ func (vs *Violations) Err(what string) error {
 			code = mcperr.CodeInvalidSymbol
 		}
 	}
-	e := newError(len(vs.list))
+	var e *mcperr.Error
+	if vs.reused {
+		e = &vs.errs.take(1, maxErrors)[0]
+		e.Violations = vs.kept.take(len(vs.list), maxKept)
+	} else {
+		e = newError(len(vs.list))
+	}
 	e.Code = code
-	e.Message = vs.text.message(what, vs.Len())
+	e.Message = vs.message(what, vs.Len())
 	copy(e.Violations, vs.list) // vs.list is reused for the next document
 	if vs.dropped > 0 {
 		e.Details = map[string]any{"violations_dropped": vs.dropped}
 	}
 	return e
+}
+
+// message returns what + ": N violation(s)", in the text arena.
+func (vs *Violations) message(what string, n int) string {
+	const noun = " violation"
+	size := len(what) + len(": ") + digits(n) + len(noun)
+	if n != 1 {
+		size++
+	}
+	b := vs.text.take(size, maxText)
+	w := append(b[:0], what...)
+	w = append(w, ": "...)
+	w = strconv.AppendInt(w, int64(n), 10)
+	w = append(w, noun...)
+	if n != 1 {
+		w = append(w, 's')
+	}
+	return unsafe.String(&b[0], len(w))
 }
 
 // newError returns an *Error with room for n violations. Up to eight it
@@ -127,65 +169,39 @@ func newError(n int) *mcperr.Error {
 	return &mcperr.Error{Violations: make([]mcperr.Violation, n)}
 }
 
-// arena holds the text of violations (pointers, and the message of Err) so
-// that reporting them does not allocate once per string. It only appends:
-// bytes it handed out as a string are never written again, so those strings
-// stay valid however the Violations is reused. When it runs out of room it
-// starts a new chunk and leaves the old one to the strings that use it.
-type arena struct {
-	buf []byte
+// arena hands out pieces of a slice it only appends to, so that reporting
+// violations does not allocate once per string or error. A piece it handed
+// out is never handed out again, so it stays valid however the Violations
+// is reused; when the chunk is full the arena starts a new one and leaves
+// the old one to the pieces that use it. A live error therefore keeps at
+// most a chunk of each kind alive: 4 KiB of text, 64 violations, 16 errors.
+type arena[T any] struct {
+	buf []T
 }
 
-// Chunk sizes of an arena: small for a Violations used once, larger for
-// one that a pooled Reader reuses, so that it allocates a chunk every few
-// hundred violations, and keeps at most maxChunk bytes alive per string.
+// The largest chunks of the arenas. Chunks start small, for a Violations
+// used once, and double up to these.
 const (
-	minChunk = 256
-	maxChunk = 4096
+	maxText   = 4096
+	maxKept   = 64
+	maxErrors = 16
 )
 
-// grow makes room for n more bytes.
-func (a *arena) grow(n int) {
-	if cap(a.buf)-len(a.buf) >= n {
-		return
+// take returns the next n elements, with a capacity of n, so that
+// appending to the piece cannot overwrite its neighbour.
+func (a *arena[T]) take(n, maxChunk int) []T {
+	if cap(a.buf)-len(a.buf) < n {
+		size := min(max(2*cap(a.buf), maxChunk/16, 1), maxChunk)
+		a.buf = make([]T, 0, max(size, n))
 	}
-	size := min(max(2*cap(a.buf), minChunk), maxChunk)
-	a.buf = make([]byte, 0, max(size, n))
+	i := len(a.buf)
+	a.buf = a.buf[:i+n]
+	return a.buf[i : i+n : i+n]
 }
 
-// take returns the last n bytes of the arena as a string.
-func (a *arena) take(n int) string {
-	return unsafe.String(&a.buf[len(a.buf)-n], n)
-}
-
-// unread gives back the last n bytes, which were not handed out after all.
-func (a *arena) unread(n int) { a.buf = a.buf[:len(a.buf)-n] }
-
-// pointer renders p as a JSON pointer into the arena.
-func (a *arena) pointer(p *Path) string {
-	n := p.size()
-	if n == 0 {
-		return ""
-	}
-	a.grow(n)
-	a.buf = p.appendTo(a.buf, n)
-	return a.take(n)
-}
-
-// message returns what + ": N violation(s)".
-func (a *arena) message(what string, n int) string {
-	const suffix = " violations"
-	a.grow(len(what) + 2 + 20 + len(suffix))
-	start := len(a.buf)
-	a.buf = append(a.buf, what...)
-	a.buf = append(a.buf, ": "...)
-	a.buf = strconv.AppendInt(a.buf, int64(n), 10)
-	a.buf = append(a.buf, suffix[:len(suffix)-1]...)
-	if n != 1 {
-		a.buf = append(a.buf, 's')
-	}
-	return a.take(len(a.buf) - start)
-}
+// unread gives back the last n elements taken, which were not handed out
+// after all.
+func (a *arena[T]) unread(n int) { a.buf = a.buf[:len(a.buf)-n] }
 
 // Keywords of the extension vocabulary that choose an error code.
 const (
@@ -214,7 +230,8 @@ func (p *Path) String() string {
 	if n == 0 {
 		return ""
 	}
-	b := p.appendTo(make([]byte, 0, n), n)
+	b := make([]byte, n)
+	p.fill(b)
 	return unsafe.String(&b[0], n)
 }
 
@@ -244,10 +261,9 @@ func (p *Path) segmentSize() int {
 	return n
 }
 
-// appendTo appends p, whose size is n, to b. The segments are written from
-// the last to the first, since a Path only links upwards.
-func (p *Path) appendTo(b []byte, n int) []byte {
-	b = b[:len(b)+n]
+// fill writes p into b, which has p.size() bytes. The segments are written
+// from the last to the first, since a Path only links upwards.
+func (p *Path) fill(b []byte) {
 	end := len(b)
 	for q := p; q.up != nil; q = q.up {
 		end -= q.segmentSize()
@@ -260,7 +276,6 @@ func (p *Path) appendTo(b []byte, n int) []byte {
 		end--
 		b[end] = '/'
 	}
-	return b
 }
 
 // digits returns the number of decimal digits of i >= 0.

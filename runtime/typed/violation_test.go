@@ -88,6 +88,7 @@ func TestErrSurvivesReaderReuse(t *testing.T) {
 	assert.Equal(t, "/alpha", first.Violations[0].Pointer)
 	assert.Equal(t, "/beta", first.Violations[1].Pointer)
 	assert.Equal(t, "invalid doc: 2 violations", first.Message)
+	assert.Equal(t, 2, cap(first.Violations), "no room to append into another error's violations")
 }
 
 // A violation left out (at or below a place decoding already reported)
