@@ -50,16 +50,8 @@ func parseDateTime(s string) (time.Time, bool) {
 // Decimal reads a JSON number exactly into a decimal.Decimal; asString reads
 // a JSON string holding the number instead (x-decimal on a string).
 func (r *Reader) Decimal(p *Path, asString bool) (dec Decimal, ok bool) {
-	var lit []byte
-	if asString {
-		if lit, ok = r.StringBytes(p); !ok {
-			return dec, false
-		}
-		if len(lit) > MaxNumberLength || !isNumberLiteral(lit) {
-			r.Violations.Add(p, "x-decimal", "must be a decimal number written as a JSON number literal, such as \"12.50\"")
-			return dec, false
-		}
-	} else if lit, ok = r.Number(p); !ok {
+	lit, ok := r.decimalLiteral(p, asString)
+	if !ok {
 		return dec, false
 	}
 	d, ok := ParseDecimal(lit)
@@ -68,6 +60,23 @@ func (r *Reader) Decimal(p *Path, asString bool) (dec Decimal, ok bool) {
 		return dec, false
 	}
 	return d, true
+}
+
+// decimalLiteral reads the literal of a decimal: a JSON number, or with
+// asString a JSON string holding one.
+func (r *Reader) decimalLiteral(p *Path, asString bool) ([]byte, bool) {
+	if !asString {
+		return r.Number(p)
+	}
+	lit, ok := r.StringBytes(p)
+	if !ok {
+		return nil, false
+	}
+	if len(lit) > MaxNumberLength || !isNumberLiteral(lit) {
+		r.Violations.Add(p, "x-decimal", "must be a decimal number written as a JSON number literal, such as \"12.50\"")
+		return nil, false
+	}
+	return lit, true
 }
 
 func isNumberLiteral(b []byte) bool {
