@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -334,7 +335,9 @@ func parseHostEntry(s string) (host, port string, ok bool) {
 	if s == "" || strings.ContainsAny(s, "/@?# \t") {
 		return "", "", false
 	}
-	if h, p, err := net.SplitHostPort(s); err == nil {
+	// Without a colon there is no port, and SplitHostPort would only make
+	// an error to say so.
+	if h, p, err := splitHostPort(s); err == nil {
 		if _, err := strconv.Atoi(p); err != nil {
 			return "", "", false
 		}
@@ -344,6 +347,15 @@ func parseHostEntry(s string) (host, port string, ok bool) {
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return host, port, host != ""
+}
+
+var errNoPort = errors.New("no port")
+
+func splitHostPort(s string) (host, port string, err error) {
+	if !strings.Contains(s, ":") {
+		return "", "", errNoPort
+	}
+	return net.SplitHostPort(s)
 }
 
 // validOrigin reports whether s is a serialized origin: http or https, a
