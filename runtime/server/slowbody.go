@@ -29,16 +29,44 @@ func bodyDeadline(timeout time.Duration, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rc := http.NewResponseController(w)
-		if err := rc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		if !offersReadDeadline(w) {
+			next.ServeHTTP(w, r) // without asking, which costs an error
+			return
+		}
+		d := new(deadlined)
+		d.rc = *http.NewResponseController(w)
+		if err := d.rc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 			next.ServeHTTP(w, r)
 			return
 		}
-		r2 := new(http.Request)
-		*r2 = *r
-		r2.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
-		next.ServeHTTP(w, r2)
+		d.req = *r
+		d.body = deadlineBody{ReadCloser: r.Body, rc: &d.rc}
+		d.req.Body = &d.body
+		next.ServeHTTP(w, &d.req)
 	})
+}
+
+// deadlined is a request whose body lifts the read deadline, with its body
+// and controller, in one allocation.
+type deadlined struct {
+	req  http.Request
+	body deadlineBody
+	rc   http.ResponseController
+}
+
+// offersReadDeadline reports whether w, or a writer it unwraps to, has
+// SetReadDeadline, as http.ResponseController looks for it.
+func offersReadDeadline(w http.ResponseWriter) bool {
+	for {
+		switch t := w.(type) {
+		case interface{ SetReadDeadline(time.Time) error }:
+			return true
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return false
+		}
+	}
 }
 
 // deadlineBody lifts the read deadline when the body has been read whole.
