@@ -1,6 +1,7 @@
 // Package precheck carries the answers of one combined store check
 // (store.Checker: a request's client limit, nonce and tool limit decided
-// together, in one round trip to a shared store) from the security layer
+// and its idempotency record claimed together, in one round trip to a
+// shared store) from the security layer
 // that asks it to the layers and the tool gate that would otherwise each
 // ask the store themselves. They keep asking the same questions of a
 // Store, which answers from the request's context when the combined check
