@@ -382,6 +382,12 @@ func callContext(ctx context.Context, req *mcp.CallToolRequest, state store.Stat
 			id = ClientAnonymous
 		}
 		ctx = auth.WithTokenInfo(ctx, req.Extra.TokenInfo) // the request's access token (oauth mode), for the scope gate
+		if ClientID(ctx) == id {
+			// Usually so: the session is the client's own (sessionGuard),
+			// and its context holds the values of the request that opened
+			// it. The same value need not be added again.
+			return ctx, c
+		}
 		return principal.WithClientID(ctx, id), c
 	}
 	if ClientID(ctx) == "" {
