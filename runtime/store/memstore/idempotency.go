@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"container/list"
 	"context"
 	"sync"
 	"time"
@@ -46,15 +45,15 @@ type Idempotency struct {
 	clientMaxBytes   int64
 
 	mu      sync.Mutex
-	records map[store.RecordKey]*list.Element // of *record
-	order   list.List                         // by claim, then by completion; oldest first
+	records map[store.RecordKey]*record
+	order   recordList // by claim, then by completion; oldest first
 	bytes   int64
 	clients map[string]*clientRecords
 }
 
 // clientRecords are one client's records, in the order of s.order.
 type clientRecords struct {
-	order list.List // of *record
+	order recordList
 	bytes int64
 }
 
@@ -66,14 +65,68 @@ type record struct {
 	expires  time.Time
 	size     int64
 	client   *clientRecords
-	clientEl *list.Element
+	// The record's neighbours in the store's order (allRecords) and its
+	// client's (clientOrder): the lists are threaded through the records,
+	// so a record is one allocation.
+	prev, next [2]*record
+}
+
+// The two orders a record is in.
+const (
+	allRecords = iota
+	clientOrder
+)
+
+// recordList is a doubly linked list of records through their links of
+// one order.
+type recordList struct {
+	which       int
+	front, back *record
+	n           int
+}
+
+func (l *recordList) Len() int { return l.n }
+
+func (l *recordList) pushBack(r *record) {
+	r.prev[l.which], r.next[l.which] = l.back, nil
+	if l.back != nil {
+		l.back.next[l.which] = r
+	} else {
+		l.front = r
+	}
+	l.back = r
+	l.n++
+}
+
+func (l *recordList) remove(r *record) {
+	prev, next := r.prev[l.which], r.next[l.which]
+	if prev != nil {
+		prev.next[l.which] = next
+	} else {
+		l.front = next
+	}
+	if next != nil {
+		next.prev[l.which] = prev
+	} else {
+		l.back = prev
+	}
+	r.prev[l.which], r.next[l.which] = nil, nil
+	l.n--
+}
+
+func (l *recordList) moveToBack(r *record) {
+	if l.back != r {
+		l.remove(r)
+		l.pushBack(r)
+	}
 }
 
 // NewIdempotency returns an empty in-process Idempotency.
 func NewIdempotency(opts IdempotencyOptions) *Idempotency {
 	s := &Idempotency{now: opts.Now, maxEntries: opts.MaxEntries, maxBytes: opts.MaxBytes,
 		clientMaxEntries: opts.MaxEntriesPerClient, clientMaxBytes: opts.MaxBytesPerClient,
-		records: make(map[store.RecordKey]*list.Element), clients: make(map[string]*clientRecords)}
+		records: make(map[store.RecordKey]*record), clients: make(map[string]*clientRecords)}
+	s.order.which = allRecords
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -98,11 +151,10 @@ func (s *Idempotency) Begin(_ context.Context, k store.RecordKey, fp store.Finge
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(now, 2)
-	if el, ok := s.records[k]; ok {
-		rec := el.Value.(*record)
+	if rec, ok := s.records[k]; ok {
 		switch {
 		case !now.Before(rec.expires):
-			s.remove(el)
+			s.remove(rec)
 		case rec.fp != fp:
 			return store.Mismatch, nil, nil
 		case rec.inFlight:
@@ -121,12 +173,13 @@ func (s *Idempotency) Begin(_ context.Context, k store.RecordKey, fp store.Finge
 	}
 	c = s.clients[k.Client] // evicting may have dropped it
 	if c == nil {
-		c = &clientRecords{}
+		c = &clientRecords{order: recordList{which: clientOrder}}
 		s.clients[k.Client] = c
 	}
 	rec := &record{key: k, fp: fp, inFlight: true, expires: now.Add(lease), client: c}
-	rec.clientEl = c.order.PushBack(rec)
-	s.records[k] = s.order.PushBack(rec)
+	c.order.pushBack(rec)
+	s.order.pushBack(rec)
+	s.records[k] = rec
 	return store.Started, nil, nil
 }
 
@@ -135,19 +188,18 @@ func (s *Idempotency) Complete(_ context.Context, k store.RecordKey, fp store.Fi
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	el, ok := s.records[k]
-	if !ok || !el.Value.(*record).inFlight || el.Value.(*record).fp != fp {
+	rec, ok := s.records[k]
+	if !ok || !rec.inFlight || rec.fp != fp {
 		return nil
 	}
-	rec := el.Value.(*record)
 	if responseSize(resp) > min(s.maxBytes, s.clientMaxBytes) {
 		resp = &store.Response{Status: resp.Status, Dropped: true}
 	}
 	rec.inFlight, rec.resp, rec.expires, rec.size = false, resp, now.Add(ttl), responseSize(resp)
 	s.bytes += rec.size
 	rec.client.bytes += rec.size
-	s.order.MoveToBack(el)
-	rec.client.order.MoveToBack(rec.clientEl)
+	s.order.moveToBack(rec)
+	rec.client.order.moveToBack(rec)
 	c := rec.client
 	s.evictClient(c, now, func() bool { return c.bytes <= s.clientMaxBytes })
 	s.evict(now, func() bool { return s.bytes <= s.maxBytes })
@@ -158,8 +210,8 @@ func (s *Idempotency) Complete(_ context.Context, k store.RecordKey, fp store.Fi
 func (s *Idempotency) Release(_ context.Context, k store.RecordKey, fp store.Fingerprint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if el, ok := s.records[k]; ok && el.Value.(*record).inFlight && el.Value.(*record).fp == fp {
-		s.remove(el)
+	if rec, ok := s.records[k]; ok && rec.inFlight && rec.fp == fp {
+		s.remove(rec)
 	}
 	return nil
 }
@@ -175,12 +227,12 @@ func (s *Idempotency) Len() int {
 
 // sweep looks at up to n of the oldest records and drops the expired ones.
 func (s *Idempotency) sweep(now time.Time, n int) {
-	for el := s.order.Front(); el != nil && n > 0; n-- {
-		next := el.Next()
-		if !now.Before(el.Value.(*record).expires) {
-			s.remove(el)
+	for rec := s.order.front; rec != nil && n > 0; n-- {
+		next := rec.next[allRecords]
+		if !now.Before(rec.expires) {
+			s.remove(rec)
 		}
-		el = next
+		rec = next
 	}
 }
 
@@ -189,36 +241,35 @@ func (s *Idempotency) sweep(now time.Time, n int) {
 // The order is by completion, so with one TTL the oldest completed records
 // are also the first to expire.
 func (s *Idempotency) evict(now time.Time, done func() bool) bool {
-	for el := s.order.Front(); el != nil && !done(); {
-		next := el.Next()
-		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
-			s.remove(el)
+	for rec := s.order.front; rec != nil && !done(); {
+		next := rec.next[allRecords]
+		if !rec.inFlight || !now.Before(rec.expires) {
+			s.remove(rec)
 		}
-		el = next
+		rec = next
 	}
 	return done()
 }
 
 // evictClient is evict over one client's records.
 func (s *Idempotency) evictClient(c *clientRecords, now time.Time, done func() bool) bool {
-	for el := c.order.Front(); el != nil && !done(); {
-		next := el.Next()
-		if rec := el.Value.(*record); !rec.inFlight || !now.Before(rec.expires) {
-			s.remove(s.records[rec.key])
+	for rec := c.order.front; rec != nil && !done(); {
+		next := rec.next[clientOrder]
+		if !rec.inFlight || !now.Before(rec.expires) {
+			s.remove(rec)
 		}
-		el = next
+		rec = next
 	}
 	return done()
 }
 
-func (s *Idempotency) remove(el *list.Element) {
-	rec := el.Value.(*record)
+func (s *Idempotency) remove(rec *record) {
 	s.bytes -= rec.size
 	delete(s.records, rec.key)
-	s.order.Remove(el)
+	s.order.remove(rec)
 	c := rec.client
 	c.bytes -= rec.size
-	c.order.Remove(rec.clientEl)
+	c.order.remove(rec)
 	if c.order.Len() == 0 {
 		delete(s.clients, rec.key.Client)
 	}

@@ -83,8 +83,10 @@ func NewNonces(opts NonceOptions) *Nonces {
 
 // Remember implements store.Nonces.
 func (s *Nonces) Remember(_ context.Context, clientID, nonce string, ttl time.Duration) (bool, error) {
-	var buf [192]byte // on the stack for the usual lengths
-	sum := sha256.Sum256(append(append(append(buf[:0], clientID...), 0), nonce...)) // client IDs hold no NUL
+	// The hash of the client ID, a NUL (which no client ID holds) and the
+	// nonce, from a buffer on the stack for the usual lengths.
+	var buf [192]byte
+	sum := sha256.Sum256(append(append(append(buf[:0], clientID...), 0), nonce...))
 	id := nonceID(sum[:16])
 	now := s.now().UnixNano()
 
