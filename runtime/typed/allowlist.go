@@ -1,6 +1,7 @@
 package typed
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -33,7 +34,20 @@ type Allowlist struct {
 type allowSet struct {
 	values  map[string]string
 	message string
+	// memos says, for each pattern Check met, which values match it;
+	// copy-on-write, so that reading needs no lock.
+	memos atomic.Pointer[[]patternMemo]
 }
+
+// patternMemo records which values of a list match one pattern.
+type patternMemo struct {
+	re   *regexp.Regexp
+	fits map[string]bool // every value of the list, with whether it matches re
+}
+
+// maxMemos bounds the patterns one version of a list remembers: a generated
+// package checks a list against one or two.
+const maxMemos = 8
 
 // NewAllowlist returns an allowlist holding values, and registers it under
 // its name, so that a server can find it by that name (Allowlists) and
@@ -120,6 +134,54 @@ func (a *Allowlist) Lookup(b []byte) (string, bool) {
 func (a *Allowlist) Contains(s string) bool {
 	_, ok := a.current.Load().values[s]
 	return ok
+}
+
+// Check returns whether s matches re, and the message of Violation(s), in
+// one lookup when s is allowed: which of the list's values match re is
+// worked out once per version of the list, so a value the list holds is not
+// run through the pattern on every call. It is for a schema with both a
+// pattern and an x-allowlist; the answer is the same as re.MatchString(s).
+func (a *Allowlist) Check(s string, re *regexp.Regexp) (matches bool, violation string) {
+	set := a.current.Load()
+	if m := set.memo(re); m != nil {
+		if fits, ok := m.fits[s]; ok {
+			return fits, ""
+		}
+		return re.MatchString(s), set.message
+	}
+	violation = set.message
+	if _, ok := set.values[s]; ok {
+		violation = ""
+	}
+	return re.MatchString(s), violation
+}
+
+// memo returns the memo of re, making it on first use; nil once the set
+// remembers maxMemos other patterns.
+func (set *allowSet) memo(re *regexp.Regexp) *patternMemo {
+	for {
+		old := set.memos.Load()
+		var memos []patternMemo
+		if old != nil {
+			memos = *old
+		}
+		for i := range memos {
+			if memos[i].re == re {
+				return &memos[i]
+			}
+		}
+		if len(memos) >= maxMemos {
+			return nil
+		}
+		fits := make(map[string]bool, len(set.values))
+		for v := range set.values {
+			fits[v] = re.MatchString(v)
+		}
+		grown := append(slices.Clip(memos), patternMemo{re: re, fits: fits})
+		if set.memos.CompareAndSwap(old, &grown) {
+			return &grown[len(grown)-1]
+		}
+	}
 }
 
 // Violation returns "" when s is allowed and otherwise the message of the
