@@ -32,8 +32,9 @@ type Reader struct {
 	d          jx.Decoder
 	root       Path
 	depth      int
-	nodes      int  // Values read so far, against MaxValueNodes
-	failed     bool // malformed JSON or a limit hit: nothing more is read
+	nodes      int    // Values read so far, against MaxValueNodes
+	failed     bool   // malformed JSON or a limit hit: nothing more is read
+	scratch    []byte // Upper and Lower's copies, valid until the next read
 	Violations Violations
 }
 

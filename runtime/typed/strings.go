@@ -25,7 +25,21 @@ func Upper(b []byte) []byte { return mapASCII(b, 'a', 'z', 'A'-'a') }
 // Kelvin sign U+212A does not become k.
 func Lower(b []byte) []byte { return mapASCII(b, 'A', 'Z', 'a'-'A') }
 
-func mapASCII(b []byte, lo, hi byte, delta int) []byte {
+// Upper is Upper for bytes StringBytes returned: what it copies goes to a
+// buffer r keeps, so the result is valid until the next read, as those
+// bytes are, and costs no allocation.
+func (r *Reader) Upper(b []byte) []byte {
+	return mapASCIIInto(&r.scratch, b, 'a', 'z', 'A'-'a')
+}
+
+// Lower is Lower for bytes StringBytes returned, into r's buffer as Upper.
+func (r *Reader) Lower(b []byte) []byte { return mapASCIIInto(&r.scratch, b, 'A', 'Z', 'a'-'A') }
+
+func mapASCII(b []byte, lo, hi byte, delta int) []byte { return mapASCIIInto(nil, b, lo, hi, delta) }
+
+// mapASCIIInto maps the bytes lo..hi of b by delta, returning b when none
+// is, and otherwise a copy: in *buf when buf is not nil.
+func mapASCIIInto(buf *[]byte, b []byte, lo, hi byte, delta int) []byte {
 	i := 0
 	for i < len(b) && (b[i] < lo || b[i] > hi) {
 		i++
@@ -33,7 +47,13 @@ func mapASCII(b []byte, lo, hi byte, delta int) []byte {
 	if i == len(b) {
 		return b
 	}
-	out := bytes.Clone(b)
+	var out []byte
+	if buf != nil {
+		out = append((*buf)[:0], b...) // b may be *buf already
+		*buf = out
+	} else {
+		out = bytes.Clone(b)
+	}
 	for ; i < len(out); i++ {
 		if c := out[i]; c >= lo && c <= hi {
 			out[i] = byte(int(c) + delta)

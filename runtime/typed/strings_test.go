@@ -25,3 +25,21 @@ func TestCaseMappingIsASCIIOnly(t *testing.T) {
 	b := []byte("SPY")
 	assert.Same(t, &b[0], &typed.Upper(b)[0], "no copy when nothing changes")
 }
+
+func TestReaderCaseMappingMatchesAndReusesItsBuffer(t *testing.T) {
+	r := typed.GetReader([]byte(`"btc/usd"`))
+	defer typed.PutReader(r)
+	for _, in := range []string{"spy", "EurUsd", "btc/usd", "\u017fpy", "mar\u212aet", "SPY", ""} {
+		assert.Equal(t, string(typed.Upper([]byte(in))), string(r.Upper([]byte(in))), "Upper(%q)", in)
+		assert.Equal(t, string(typed.Lower([]byte(in))), string(r.Lower([]byte(in))), "Lower(%q)", in)
+		assert.Equal(t, string(typed.Lower(typed.Upper([]byte(in)))), string(r.Lower(r.Upper([]byte(in)))), "Lower(Upper(%q))", in)
+	}
+	var root typed.Path
+	b, ok := r.StringBytes(&root)
+	assert.True(t, ok)
+	in := []byte("eurusd")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = r.Upper(in) }))
+	assert.Equal(t, "btc/usd", string(b), "the document is not written")
+	assert.Equal(t, "BTC/USD", string(r.Upper(b)))
+	assert.Equal(t, "btc/usd", string(b), "the document is not written")
+}
