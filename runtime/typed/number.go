@@ -281,6 +281,9 @@ type Decimal = decimal.Decimal
 // both coefficients fit in int64 and their exponents are close, as they are
 // for bounds and amounts in tool arguments.
 func CompareDecimal(a, b decimal.Decimal) int {
+	if sa, sb := a.Sign(), b.Sign(); sa != sb || sa == 0 {
+		return cmpInt(int64(sa), int64(sb)) // the signs decide, as against a bound of 0
+	}
 	if a.NumDigits() <= 18 && b.NumDigits() <= 18 {
 		ca, cb := a.CoefficientInt64(), b.CoefficientInt64()
 		ea, eb := int(a.Exponent()), int(b.Exponent())

@@ -29,6 +29,12 @@ type Violations struct {
 	reused bool
 	errs   arena[mcperr.Error]
 	kept   arena[mcperr.Violation]
+	// last is the message of the last Err, which the next one repeats when
+	// it describes the same thing with as many violations.
+	last struct {
+		what, message string
+		n             int
+	}
 }
 
 // Add records a violation at path. During validation, a violation at or
@@ -78,7 +84,7 @@ func (vs *Violations) List() []mcperr.Violation { return vs.list }
 // reset empties vs for another document. The arenas are kept: what they
 // handed out stays valid, and new pieces are taken after it.
 func (vs *Violations) reset() {
-	*vs = Violations{list: vs.list[:0], text: vs.text, reused: true, errs: vs.errs, kept: vs.kept}
+	*vs = Violations{list: vs.list[:0], text: vs.text, reused: true, errs: vs.errs, kept: vs.kept, last: vs.last}
 }
 
 // Err returns nil when nothing was found, and otherwise an *Error whose code
@@ -116,6 +122,15 @@ func (vs *Violations) Err(what string) error {
 
 // message returns what + ": N violation(s)", in the text arena.
 func (vs *Violations) message(what string, n int) string {
+	if vs.last.message != "" && vs.last.n == n && vs.last.what == what {
+		return vs.last.message
+	}
+	m := vs.newMessage(what, n)
+	vs.last.what, vs.last.message, vs.last.n = what, m, n
+	return m
+}
+
+func (vs *Violations) newMessage(what string, n int) string {
 	const noun = " violation"
 	size := len(what) + len(": ") + digits(n) + len(noun)
 	if n != 1 {

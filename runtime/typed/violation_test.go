@@ -122,3 +122,40 @@ func BenchmarkViolationsErr(b *testing.B) {
 		_ = vs.Err("invalid arguments for tool \"risk.position_limits_check\"")
 	}
 }
+
+func TestErrMessageFollowsEachDocument(t *testing.T) {
+	var vs Violations
+	var root Path
+	for _, tc := range []struct {
+		what string
+		n    int
+		want string
+	}{
+		{"invalid A", 2, "invalid A: 2 violations"},
+		{"invalid A", 2, "invalid A: 2 violations"},
+		{"invalid A", 1, "invalid A: 1 violation"},
+		{"invalid B", 1, "invalid B: 1 violation"},
+		{"invalid A", 3, "invalid A: 3 violations"},
+	} {
+		vs.reset()
+		for i := range tc.n {
+			q := root.Index(i)
+			vs.Add(&q, "minimum", "must be >= 2")
+		}
+		assert.Equal(t, tc.want, mcperr.AsError(vs.Err(tc.what)).Message)
+	}
+}
+
+func TestCompareDecimalSigns(t *testing.T) {
+	d := func(s string) Decimal { v, _ := ParseDecimal([]byte(s)); return v }
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"0", "0", 0}, {"0", "0.0", 0}, {"-1", "0", -1}, {"1", "0", 1}, {"0", "-0.5", 1},
+		{"-1e13", "1e-9", -1}, {"1.5", "-1000000000000", 1}, {"2", "1.99", 1}, {"-2", "-1.99", -1},
+	} {
+		assert.Equal(t, tc.want, CompareDecimal(d(tc.a), d(tc.b)), "%s vs %s", tc.a, tc.b)
+		assert.Equal(t, d(tc.a).Cmp(d(tc.b)), CompareDecimal(d(tc.a), d(tc.b)), "%s vs %s", tc.a, tc.b)
+	}
+}
