@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
@@ -128,6 +130,11 @@ type layer struct {
 	cfg  Config
 	next http.Handler
 	kept []string // ReplayedHeaders, canonical
+	// last holds the kept headers of the last response recorded. Stored
+	// headers are never changed, so a response whose kept headers are the
+	// same (the same type and session, as a client's calls mostly are)
+	// shares the map instead of keeping one more until its record expires.
+	last atomic.Pointer[http.Header]
 }
 
 func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -191,7 +198,7 @@ func (l *layer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // run serves a request that claimed its key, and stores or releases the
 // claim when the handler is done, also when it panics.
 func (l *layer) run(w http.ResponseWriter, r *http.Request, k store.RecordKey, fp store.Fingerprint) {
-	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes, kept: l.kept}
+	rec := &recorder{ResponseWriter: w, max: l.cfg.MaxResponseBytes, kept: l.kept, last: &l.last}
 	// The record must be settled even when the client has gone away.
 	ctx := context.WithoutCancel(r.Context())
 	settled := false
@@ -279,7 +286,8 @@ func replay(w http.ResponseWriter, r *http.Request, resp *store.Response) {
 type recorder struct {
 	http.ResponseWriter
 	max      int
-	kept     []string // the canonical names of the headers kept
+	kept     []string                     // the canonical names of the headers kept
+	last     *atomic.Pointer[http.Header] // the layer's last kept headers, shared when they match
 	status   int
 	header   http.Header
 	body     []byte
@@ -295,8 +303,13 @@ func (c *recorder) WriteHeader(status int) {
 		return
 	}
 	c.status = status
-	// One map and one array for the values of every header kept.
 	src := c.ResponseWriter.Header()
+	if last := c.last.Load(); last != nil && sameHeaders(*last, src, c.kept) {
+		c.header = *last
+		c.ResponseWriter.WriteHeader(status)
+		return
+	}
+	// One map and one array for the values of every header kept.
 	names, values := 0, 0
 	for _, name := range c.kept {
 		if vs := src[name]; len(vs) > 0 {
@@ -313,7 +326,25 @@ func (c *recorder) WriteHeader(status int) {
 			c.header[name] = all[from:len(all):len(all)]
 		}
 	}
+	kept := c.header
+	c.last.Store(&kept)
 	c.ResponseWriter.WriteHeader(status)
+}
+
+// sameHeaders reports whether kept holds exactly the headers named in
+// names that src has, with the same values.
+func sameHeaders(kept, src http.Header, names []string) bool {
+	n := 0
+	for _, name := range names {
+		vs := src[name]
+		if len(vs) == 0 {
+			continue
+		}
+		if n++; !slices.Equal(vs, kept[name]) {
+			return false
+		}
+	}
+	return n == len(kept)
 }
 
 func (c *recorder) Write(p []byte) (int, error) {

@@ -119,6 +119,28 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// TestReplayKeepsEachResponsesHeaders: responses whose kept headers are
+// the same share them, and each replay still gets the headers its own
+// response had, whatever was recorded in between.
+func TestReplayKeepsEachResponsesHeaders(t *testing.T) {
+	url, _ := counting(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if s := r.URL.Query().Get("session"); s != "" {
+			w.Header().Set("Mcp-Session-Id", s)
+		}
+		w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{}}`))
+	})
+	for i, session := range []string{"a", "a", "b", "", "a", "b"} {
+		post(t, url+"?session="+session, fmt.Sprint("key-", i), `{}`)
+	}
+	for i, session := range []string{"a", "a", "b", "", "a", "b"} {
+		again := post(t, url+"?session="+session, fmt.Sprint("key-", i), `{}`)
+		assert.Equal(t, "true", again.header.Get(HeaderReplayed))
+		assert.Equal(t, session, again.header.Get("Mcp-Session-Id"), "key-%d", i)
+		assert.Equal(t, "application/json", again.header.Get("Content-Type"))
+	}
+}
+
 func TestReplayInASessionKeepsItsSession(t *testing.T) {
 	url, runs := counting(t, Config{}, jsonHandler)
 	send := func(session string) result {
