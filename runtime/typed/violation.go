@@ -84,7 +84,9 @@ func (vs *Violations) List() []mcperr.Violation { return vs.list }
 // reset empties vs for another document. The arenas are kept: what they
 // handed out stays valid, and new pieces are taken after it.
 func (vs *Violations) reset() {
-	*vs = Violations{list: vs.list[:0], text: vs.text, reused: true, errs: vs.errs, kept: vs.kept, last: vs.last}
+	vs.list = vs.list[:0]
+	vs.dropped, vs.decoded = 0, 0
+	vs.countOnly, vs.reused = false, true
 }
 
 // Err returns nil when nothing was found, and otherwise an *Error whose code
