@@ -80,17 +80,29 @@ func Limiter(t *testing.T, newStore func(t *testing.T, clock *Clock) store.Limit
 	})
 
 	run(t, "a window admits at most the limit, however the requests spread", newStore, func(t *testing.T, clock *Clock, l store.Limiter) {
-		clock.alignTo(window)
-		admitted := 0
-		for range 8 {
-			for range 3 {
-				if allow(t, l, "k", 4).Allowed {
-					admitted++
+		for attempt := 1; ; attempt++ {
+			clock.alignTo(window)
+			began := clock.Now()
+			key := fmt.Sprint("k", attempt)
+			admitted := 0
+			for range 8 {
+				for range 3 {
+					if allow(t, l, key, 4).Allowed {
+						admitted++
+					}
 				}
+				clock.Advance(window / 16)
 			}
-			clock.Advance(window / 16)
+			// In real time, a stalled machine can carry the requests into
+			// the next window, where more are rightly admitted: the case
+			// is then run again, up to three times.
+			if stalled := clock.Now().Sub(began) >= window-clock.slack()/5; stalled && attempt < 3 {
+				t.Logf("attempt %d took %s, past the %s window: again", attempt, clock.Now().Sub(began), window)
+				continue
+			}
+			assert.Equal(t, 4, admitted, "one window's worth of requests")
+			return
 		}
-		assert.Equal(t, 4, admitted, "one window's worth of requests")
 	})
 
 	run(t, "concurrent requests share one count", newStore, func(t *testing.T, clock *Clock, l store.Limiter) {
