@@ -22,6 +22,13 @@ type call struct {
 
 	mu      sync.Mutex
 	content []mcp.Content // added by AddContent
+
+	// result holds the call's result and its text block when it succeeds.
+	result struct {
+		res     mcp.CallToolResult
+		text    mcp.TextContent
+		content [1]mcp.Content
+	}
 }
 
 func callFrom(ctx context.Context) *call {

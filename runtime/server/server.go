@@ -288,12 +288,7 @@ func (s *Server) toolHandler(t *Tool) mcp.ToolHandler {
 		var res *mcp.CallToolResult
 		if err == nil {
 			info.OutputBytes = len(out.Structured)
-			// The result and its text block, in one allocation.
-			r := new(struct {
-				res     mcp.CallToolResult
-				text    mcp.TextContent
-				content [1]mcp.Content
-			})
+			r := &c.result // allocated with the call
 			res = &r.res
 			if out.Structured != nil {
 				res.StructuredContent = json.RawMessage(out.Structured)
