@@ -40,7 +40,7 @@ var DefaultRetryableCodes = []mcperr.Code{
 //
 // Only a body that names isError is parsed: every successful result goes
 // through untouched. (A member name written with escapes, \u0069sError,
-// is caught by the second look, for any \u.)
+// is caught by the second look, for an escape of one of its letters.)
 func retryableToolError(contentType string, body []byte, codes []mcperr.Code) bool {
 	if len(codes) == 0 || !mayHoldToolError(body) {
 		return false
@@ -59,8 +59,41 @@ func retryableToolError(contentType string, body []byte, codes []mcperr.Code) bo
 	return false
 }
 
+// mayHoldToolError reports whether b may hold the member name isError:
+// written out, or with some of its letters escaped. Other escapes, such as
+// the \u003c that JSON encoders write for <, do not make a body parsed.
 func mayHoldToolError(b []byte) bool {
-	return bytes.Contains(b, []byte("isError")) || bytes.Contains(b, []byte(`\u`))
+	if bytes.Contains(b, []byte("isError")) {
+		return true
+	}
+	for {
+		i := bytes.Index(b, []byte(`\u`))
+		if i < 0 || len(b) < i+6 {
+			return false
+		}
+		if r, ok := hex4(b[i+2 : i+6]); ok && strings.ContainsRune("isEro", r) {
+			return true
+		}
+		b = b[i+2:]
+	}
+}
+
+// hex4 decodes the four hex digits of a \u escape.
+func hex4(h []byte) (rune, bool) {
+	var r rune
+	for _, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // mediaType returns the media type of a Content-Type value in lower case,

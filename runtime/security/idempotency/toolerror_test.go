@@ -226,11 +226,32 @@ func TestRetryableToolErrorDetection(t *testing.T) {
 		{"a JSON-RPC error", "application/json", `{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"unknown tool"}}`, DefaultRetryableCodes, false},
 		{"not JSON", "application/json", `{"jsonrpc":`, DefaultRetryableCodes, false},
 		{"other content type", "text/plain", result(true, "MCP-006"), DefaultRetryableCodes, false},
+		{"isError with an escaped letter", "application/json", strings.Replace(result(true, "MCP-006"), "isError", `i\u0073Error`, 1), DefaultRetryableCodes, true},
+		{"isError escaped, upper-case hex", "application/json", strings.Replace(result(true, "MCP-006"), "isError", `\u0069\u0073\u0045rr\u006Fr`, 1), DefaultRetryableCodes, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, retryableToolError(tt.contentType, []byte(tt.body), tt.codes))
 		})
+	}
+}
+
+// Only a body that may name isError, written out or with an escaped
+// letter, is parsed; other escapes are not a reason to.
+func TestMayHoldToolError(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want bool
+	}{
+		{`{"result":{"isError":true}}`, true},
+		{`{"result":{"\u0069sError":true}}`, true},
+		{`{"result":{"isErr\u006fr":true}}`, true},
+		{`{"result":{"content":[{"type":"text","text":"a \u003c b \u0026 c"}]}}`, false},
+		{`{"result":{"content":[{"type":"text","text":"\u00e9t\u00e9"}]}}`, false},
+		{`{"result":{}} \u00`, false},
+		{`{"result":{"structuredContent":{"ok":true}}}`, false},
+	} {
+		assert.Equal(t, tt.want, mayHoldToolError([]byte(tt.body)), tt.body)
 	}
 }
 
