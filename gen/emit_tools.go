@@ -71,7 +71,6 @@ func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
 	f.Comment("// them, returning every violation as a *mcperr.Error.")
 	f.Func().Id(decodeName(t)).Params(jen.Id("data").Index().Byte()).Params(inputType(t), jen.Error()).BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
-		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
 		g.Var().Id("x").Add(inputType(t))
 		g.Id("root").Op(":=").Id("r").Dot("Root").Call()
 		e.decodeValue(g, jen.Id("x"), t.Input, jen.Id("root"), 0)
@@ -79,7 +78,10 @@ func (e *emitter) genDecodeFunc(f *jen.File, t *Tool) {
 		if checks := e.checks(jen.Id("x"), t.Input, jen.Id("root"), 0); len(checks) > 0 {
 			g.If(jen.Id("vs").Op(":=").Id("r").Dot("Validation").Call(), jen.Id("vs").Op("!=").Nil()).Block(checks...)
 		}
-		g.Return(jen.Id("x"), jen.Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid arguments for tool "+strconv.Quote(t.Name))))
+		// No defer: each would be one more function to compile per tool.
+		g.Id("err").Op(":=").Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid arguments for tool " + strconv.Quote(t.Name)))
+		g.Add(rt("PutReader")).Call(jen.Id("r"))
+		g.Return(jen.Id("x"), jen.Id("err"))
 	})
 }
 

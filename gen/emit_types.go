@@ -96,8 +96,10 @@ func (e *emitter) genEnum(f *jen.File, t *Type) {
 	if t.Decoded {
 		e.genEnumDecode(f, t, keyword, msg)
 	}
-	f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
-		jen.Switch(jen.Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
+	// Pointer receivers here and on named scalars: a value receiver costs a
+	// compiled pointer wrapper per type.
+	f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).Block(
+		jen.Switch(jen.Op("*").Id("v")).Block(jen.Case(cases...).Block(jen.Return())),
 		jen.Id("vs").Dot("Add").Call(jen.Id("p"), jen.Lit(keyword), jen.Lit(msg)),
 	)
 }
@@ -198,7 +200,7 @@ func (e *emitter) genScalar(f *jen.File, t *Type) {
 	if checks := e.scalarChecks(t); len(checks) > 0 {
 		f.Line()
 		f.Comment("// validate checks v against its schema, recording every violation.")
-		f.Func().Params(jen.Id("v").Id(t.Name)).Id("validate").Params(validateParams()...).Block(checks...)
+		f.Func().Params(jen.Id("v").Op("*").Id(t.Name)).Id("validate").Params(validateParams()...).Block(checks...)
 	}
 	f.Line()
 }
@@ -219,7 +221,7 @@ func (e *emitter) genSharedCheck(f *jen.File, t *Type) {
 
 // scalarChecks returns the checks of named scalar t's value.
 func (e *emitter) scalarChecks(t *Type) []jen.Code {
-	return e.checks(baseType(t).Parens(jen.Id("v")), &Type{Kind: t.Kind, Schema: t.Schema}, jen.Id("p"), 0)
+	return e.checks(baseType(t).Parens(jen.Op("*").Id("v")), &Type{Kind: t.Kind, Schema: t.Schema}, jen.Id("p"), 0)
 }
 
 // genUnmarshal writes UnmarshalJSON through the strict decoder and the
@@ -230,14 +232,15 @@ func (e *emitter) genUnmarshal(f *jen.File, t *Type) {
 	f.Comment("// validates; errors are *mcperr.Error values listing every violation.")
 	f.Func().Params(jen.Id("x").Op("*").Id(t.Name)).Id("UnmarshalJSON").Params(jen.Id("data").Index().Byte()).Error().BlockFunc(func(g *jen.Group) {
 		g.Id("r").Op(":=").Add(rt("GetReader")).Call(jen.Id("data"))
-		g.Defer().Add(rt("PutReader")).Call(jen.Id("r"))
 		g.Id("root").Op(":=").Id("r").Dot("Root").Call()
 		g.Var().Id("v").Id(t.Name)
 		g.Id("v").Dot("decode").Call(jen.Id("r"), jen.Id("root"))
 		g.Id("r").Dot("End").Call()
 		g.If(jen.Id("vs").Op(":=").Id("r").Dot("Validation").Call(), jen.Id("vs").Op("!=").Nil()).Block(
 			jen.Id("v").Dot("validate").Call(jen.Id("root"), jen.Id("vs")))
-		g.If(jen.Id("err").Op(":=").Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid "+t.Name)), jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err")))
+		g.Id("err").Op(":=").Id("r").Dot("Violations").Dot("Err").Call(jen.Lit("invalid " + t.Name))
+		g.Add(rt("PutReader")).Call(jen.Id("r"))
+		g.If(jen.Id("err").Op("!=").Nil()).Block(jen.Return(jen.Id("err")))
 		g.Op("*").Id("x").Op("=").Id("v")
 		g.Return(jen.Nil())
 	})

@@ -15,8 +15,8 @@ const (
 	ActionCancel  Action = "cancel"
 )
 
-func (v Action) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *Action) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ActionAccept, ActionDecline, ActionCancel:
 		return
 	}

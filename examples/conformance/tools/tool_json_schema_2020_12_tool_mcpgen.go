@@ -55,7 +55,6 @@ func (x JSONSchema202012ToolOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeJSONSchema202012ToolInput(data []byte) (typed.Value, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x typed.Value
 	root := r.Root()
 	x, _ = r.Value(root)
@@ -63,7 +62,9 @@ func DecodeJSONSchema202012ToolInput(data []byte) (typed.Value, error) {
 	if vs := r.Validation(); vs != nil {
 		checkJSONSchema202012ToolInput(&x, root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"json_schema_2020_12_tool\"")
+	err := r.Violations.Err("invalid arguments for tool \"json_schema_2020_12_tool\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolJSONSchema202012Tool returns tool "json_schema_2020_12_tool" bound to h, with its published schemas and policies.

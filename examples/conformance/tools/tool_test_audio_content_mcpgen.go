@@ -23,7 +23,6 @@ func (x *TestAudioContentInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestAudioContentInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestAudioContentInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestAudioContentInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestAudioContentInput"); err != nil {
+	err := r.Violations.Err("invalid TestAudioContentInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestAudioContentInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestAudioContentInput(data []byte) (TestAudioContentInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestAudioContentInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestAudioContentInput(data []byte) (TestAudioContentInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_audio_content\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_audio_content\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestAudioContent returns tool "test_audio_content" bound to h, with its published schemas and policies.

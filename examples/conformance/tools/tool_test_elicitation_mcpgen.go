@@ -41,7 +41,6 @@ func (x *TestElicitationInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestElicitationInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestElicitationInput
 	v.decode(r, root)
@@ -49,7 +48,9 @@ func (x *TestElicitationInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestElicitationInput"); err != nil {
+	err := r.Violations.Err("invalid TestElicitationInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -147,7 +148,6 @@ func (x TestElicitationOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestElicitationInput
 	root := r.Root()
 	x.decode(r, root)
@@ -155,7 +155,9 @@ func DecodeTestElicitationInput(data []byte) (TestElicitationInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_elicitation\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_elicitation\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestElicitation returns tool "test_elicitation" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *TestElicitationSep1034DefaultsInput) decode(r *typed.Reader, p *typed.P
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestElicitationSep1034DefaultsInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestElicitationSep1034DefaultsInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestElicitationSep1034DefaultsInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestElicitationSep1034DefaultsInput"); err != nil {
+	err := r.Violations.Err("invalid TestElicitationSep1034DefaultsInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -114,7 +115,6 @@ func (x TestElicitationSep1034DefaultsOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationSep1034DefaultsInput(data []byte) (TestElicitationSep1034DefaultsInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestElicitationSep1034DefaultsInput
 	root := r.Root()
 	x.decode(r, root)
@@ -122,7 +122,9 @@ func DecodeTestElicitationSep1034DefaultsInput(data []byte) (TestElicitationSep1
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_elicitation_sep1034_defaults\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_elicitation_sep1034_defaults\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestElicitationSep1034Defaults returns tool "test_elicitation_sep1034_defaults" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *TestElicitationSep1330EnumsInput) decode(r *typed.Reader, p *typed.Path
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestElicitationSep1330EnumsInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestElicitationSep1330EnumsInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestElicitationSep1330EnumsInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestElicitationSep1330EnumsInput"); err != nil {
+	err := r.Violations.Err("invalid TestElicitationSep1330EnumsInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -114,7 +115,6 @@ func (x TestElicitationSep1330EnumsOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestElicitationSep1330EnumsInput(data []byte) (TestElicitationSep1330EnumsInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestElicitationSep1330EnumsInput
 	root := r.Root()
 	x.decode(r, root)
@@ -122,7 +122,9 @@ func DecodeTestElicitationSep1330EnumsInput(data []byte) (TestElicitationSep1330
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_elicitation_sep1330_enums\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_elicitation_sep1330_enums\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestElicitationSep1330Enums returns tool "test_elicitation_sep1330_enums" bound to h, with its published schemas and policies.

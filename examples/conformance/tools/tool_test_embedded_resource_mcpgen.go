@@ -23,7 +23,6 @@ func (x *TestEmbeddedResourceInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestEmbeddedResourceInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestEmbeddedResourceInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestEmbeddedResourceInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestEmbeddedResourceInput"); err != nil {
+	err := r.Violations.Err("invalid TestEmbeddedResourceInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestEmbeddedResourceInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestEmbeddedResourceInput(data []byte) (TestEmbeddedResourceInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestEmbeddedResourceInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestEmbeddedResourceInput(data []byte) (TestEmbeddedResourceInput, er
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_embedded_resource\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_embedded_resource\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestEmbeddedResource returns tool "test_embedded_resource" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *TestErrorHandlingInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestErrorHandlingInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestErrorHandlingInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestErrorHandlingInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestErrorHandlingInput"); err != nil {
+	err := r.Violations.Err("invalid TestErrorHandlingInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -89,7 +90,6 @@ func (x TestErrorHandlingOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestErrorHandlingInput(data []byte) (TestErrorHandlingInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestErrorHandlingInput
 	root := r.Root()
 	x.decode(r, root)
@@ -97,7 +97,9 @@ func DecodeTestErrorHandlingInput(data []byte) (TestErrorHandlingInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_error_handling\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_error_handling\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestErrorHandling returns tool "test_error_handling" bound to h, with its published schemas and policies.

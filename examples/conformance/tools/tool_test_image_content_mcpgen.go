@@ -23,7 +23,6 @@ func (x *TestImageContentInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestImageContentInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestImageContentInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestImageContentInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestImageContentInput"); err != nil {
+	err := r.Violations.Err("invalid TestImageContentInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestImageContentInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestImageContentInput(data []byte) (TestImageContentInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestImageContentInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestImageContentInput(data []byte) (TestImageContentInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_image_content\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_image_content\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestImageContent returns tool "test_image_content" bound to h, with its published schemas and policies.

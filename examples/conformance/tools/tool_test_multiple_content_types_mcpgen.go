@@ -23,7 +23,6 @@ func (x *TestMultipleContentTypesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestMultipleContentTypesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestMultipleContentTypesInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestMultipleContentTypesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestMultipleContentTypesInput"); err != nil {
+	err := r.Violations.Err("invalid TestMultipleContentTypesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestMultipleContentTypesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestMultipleContentTypesInput(data []byte) (TestMultipleContentTypesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestMultipleContentTypesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestMultipleContentTypesInput(data []byte) (TestMultipleContentTypesI
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_multiple_content_types\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_multiple_content_types\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestMultipleContentTypes returns tool "test_multiple_content_types" bound to h, with its published schemas and policies.

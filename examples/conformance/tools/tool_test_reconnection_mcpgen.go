@@ -23,7 +23,6 @@ func (x *TestReconnectionInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestReconnectionInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestReconnectionInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestReconnectionInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestReconnectionInput"); err != nil {
+	err := r.Violations.Err("invalid TestReconnectionInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestReconnectionInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestReconnectionInput(data []byte) (TestReconnectionInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestReconnectionInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestReconnectionInput(data []byte) (TestReconnectionInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_reconnection\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_reconnection\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestReconnection returns tool "test_reconnection" bound to h, with its published schemas and policies.

@@ -41,7 +41,6 @@ func (x *TestSamplingInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestSamplingInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestSamplingInput
 	v.decode(r, root)
@@ -49,7 +48,9 @@ func (x *TestSamplingInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestSamplingInput"); err != nil {
+	err := r.Violations.Err("invalid TestSamplingInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -136,7 +137,6 @@ func (x TestSamplingOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestSamplingInput(data []byte) (TestSamplingInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestSamplingInput
 	root := r.Root()
 	x.decode(r, root)
@@ -144,7 +144,9 @@ func DecodeTestSamplingInput(data []byte) (TestSamplingInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_sampling\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_sampling\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestSampling returns tool "test_sampling" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *TestSimpleTextInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestSimpleTextInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestSimpleTextInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestSimpleTextInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestSimpleTextInput"); err != nil {
+	err := r.Violations.Err("invalid TestSimpleTextInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -96,7 +97,6 @@ func (x TestSimpleTextOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestSimpleTextInput(data []byte) (TestSimpleTextInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestSimpleTextInput
 	root := r.Root()
 	x.decode(r, root)
@@ -104,7 +104,9 @@ func DecodeTestSimpleTextInput(data []byte) (TestSimpleTextInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_simple_text\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_simple_text\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestSimpleText returns tool "test_simple_text" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *TestToolWithLoggingInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestToolWithLoggingInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestToolWithLoggingInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestToolWithLoggingInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestToolWithLoggingInput"); err != nil {
+	err := r.Violations.Err("invalid TestToolWithLoggingInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -103,7 +104,6 @@ func (x TestToolWithLoggingOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestToolWithLoggingInput(data []byte) (TestToolWithLoggingInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestToolWithLoggingInput
 	root := r.Root()
 	x.decode(r, root)
@@ -111,7 +111,9 @@ func DecodeTestToolWithLoggingInput(data []byte) (TestToolWithLoggingInput, erro
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_tool_with_logging\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_tool_with_logging\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestToolWithLogging returns tool "test_tool_with_logging" bound to h, with its published schemas and policies.

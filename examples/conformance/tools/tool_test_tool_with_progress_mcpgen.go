@@ -23,7 +23,6 @@ func (x *TestToolWithProgressInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TestToolWithProgressInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TestToolWithProgressInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *TestToolWithProgressInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TestToolWithProgressInput"); err != nil {
+	err := r.Violations.Err("invalid TestToolWithProgressInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x TestToolWithProgressInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTestToolWithProgressInput(data []byte) (TestToolWithProgressInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TestToolWithProgressInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeTestToolWithProgressInput(data []byte) (TestToolWithProgressInput, er
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"test_tool_with_progress\"")
+	err := r.Violations.Err("invalid arguments for tool \"test_tool_with_progress\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTestToolWithProgress returns tool "test_tool_with_progress" bound to h, with its published schemas and policies.

@@ -30,11 +30,11 @@ func (v *Symbol) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Symbol) validate(p *typed.Path, vs *typed.Violations) {
-	if !defsCommonPattern1.MatchString(string(v)) {
+func (v *Symbol) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(*v)) {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 	}
-	if msg := AllowlistSymbols.Violation(string(v)); msg != "" {
+	if msg := AllowlistSymbols.Violation(string(*v)); msg != "" {
 		vs.Add(p, "x-allowlist", msg)
 	}
 }
@@ -71,8 +71,8 @@ func (v *Side) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"buy\", \"sell\", \"long\", \"short\"")
 	}
 }
-func (v Side) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *Side) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case SideBuy, SideSell, SideLong, SideShort:
 		return
 	}
@@ -108,8 +108,8 @@ func (v *OrderType) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"market\", \"limit\", \"stop\"")
 	}
 }
-func (v OrderType) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *OrderType) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case OrderTypeMarket, OrderTypeLimit, OrderTypeStop:
 		return
 	}

@@ -89,7 +89,6 @@ func (x *ExecutionSimQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ExecutionSimQuoteInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ExecutionSimQuoteInput
 	v.decode(r, root)
@@ -97,7 +96,9 @@ func (x *ExecutionSimQuoteInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ExecutionSimQuoteInput"); err != nil {
+	err := r.Violations.Err("invalid ExecutionSimQuoteInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -317,7 +318,6 @@ func (x ExecutionSimQuoteOutputLevelsItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ExecutionSimQuoteInput
 	root := r.Root()
 	x.decode(r, root)
@@ -325,7 +325,9 @@ func DecodeExecutionSimQuoteInput(data []byte) (ExecutionSimQuoteInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"execution.sim_quote\"")
+	err := r.Violations.Err("invalid arguments for tool \"execution.sim_quote\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolExecutionSimQuote returns tool "execution.sim_quote" bound to h, with its published schemas and policies.

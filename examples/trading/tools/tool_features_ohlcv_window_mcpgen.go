@@ -80,7 +80,6 @@ func (x *FeaturesOHLCVWindowInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *FeaturesOHLCVWindowInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v FeaturesOHLCVWindowInput
 	v.decode(r, root)
@@ -88,7 +87,9 @@ func (x *FeaturesOHLCVWindowInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid FeaturesOHLCVWindowInput"); err != nil {
+	err := r.Violations.Err("invalid FeaturesOHLCVWindowInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -185,8 +186,8 @@ func (v *FeaturesOHLCVWindowInputInterval) decode(r *typed.Reader, p *typed.Path
 		r.Violations.Add(p, "enum", "must be one of \"1m\", \"5m\", \"15m\", \"1h\", \"4h\", \"1d\"")
 	}
 }
-func (v FeaturesOHLCVWindowInputInterval) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *FeaturesOHLCVWindowInputInterval) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case FeaturesOHLCVWindowInputIntervalX1m, FeaturesOHLCVWindowInputIntervalX5m, FeaturesOHLCVWindowInputIntervalX15m, FeaturesOHLCVWindowInputIntervalX1h, FeaturesOHLCVWindowInputIntervalX4h, FeaturesOHLCVWindowInputIntervalX1d:
 		return
 	}
@@ -356,7 +357,6 @@ func (x FeaturesOHLCVWindowOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x FeaturesOHLCVWindowInput
 	root := r.Root()
 	x.decode(r, root)
@@ -364,7 +364,9 @@ func DecodeFeaturesOHLCVWindowInput(data []byte) (FeaturesOHLCVWindowInput, erro
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"features.ohlcv_window\"")
+	err := r.Violations.Err("invalid arguments for tool \"features.ohlcv_window\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolFeaturesOHLCVWindow returns tool "features.ohlcv_window" bound to h, with its published schemas and policies.

@@ -88,7 +88,6 @@ func (x *RiskPositionLimitsCheckInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *RiskPositionLimitsCheckInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v RiskPositionLimitsCheckInput
 	v.decode(r, root)
@@ -96,7 +95,9 @@ func (x *RiskPositionLimitsCheckInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid RiskPositionLimitsCheckInput"); err != nil {
+	err := r.Violations.Err("invalid RiskPositionLimitsCheckInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -259,7 +260,6 @@ func (x RiskPositionLimitsCheckOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x RiskPositionLimitsCheckInput
 	root := r.Root()
 	x.decode(r, root)
@@ -267,7 +267,9 @@ func DecodeRiskPositionLimitsCheckInput(data []byte) (RiskPositionLimitsCheckInp
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"risk.position_limits_check\"")
+	err := r.Violations.Err("invalid arguments for tool \"risk.position_limits_check\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolRiskPositionLimitsCheck returns tool "risk.position_limits_check" bound to h, with its published schemas and policies.

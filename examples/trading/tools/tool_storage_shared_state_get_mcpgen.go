@@ -42,7 +42,6 @@ func (x *StorageSharedStateGetInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *StorageSharedStateGetInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v StorageSharedStateGetInput
 	v.decode(r, root)
@@ -50,7 +49,9 @@ func (x *StorageSharedStateGetInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid StorageSharedStateGetInput"); err != nil {
+	err := r.Violations.Err("invalid StorageSharedStateGetInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -145,7 +146,6 @@ func (x StorageSharedStateGetOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x StorageSharedStateGetInput
 	root := r.Root()
 	x.decode(r, root)
@@ -153,7 +153,9 @@ func DecodeStorageSharedStateGetInput(data []byte) (StorageSharedStateGetInput, 
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.get\"")
+	err := r.Violations.Err("invalid arguments for tool \"storage.shared_state.get\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolStorageSharedStateGet returns tool "storage.shared_state.get" bound to h, with its published schemas and policies.

@@ -77,7 +77,6 @@ func (x *StorageSharedStateSetInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *StorageSharedStateSetInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v StorageSharedStateSetInput
 	v.decode(r, root)
@@ -85,7 +84,9 @@ func (x *StorageSharedStateSetInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid StorageSharedStateSetInput"); err != nil {
+	err := r.Violations.Err("invalid StorageSharedStateSetInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -209,7 +210,6 @@ func (x StorageSharedStateSetOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x StorageSharedStateSetInput
 	root := r.Root()
 	x.decode(r, root)
@@ -217,7 +217,9 @@ func DecodeStorageSharedStateSetInput(data []byte) (StorageSharedStateSetInput, 
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"storage.shared_state.set\"")
+	err := r.Violations.Err("invalid arguments for tool \"storage.shared_state.set\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolStorageSharedStateSet returns tool "storage.shared_state.set" bound to h, with its published schemas and policies.

@@ -23,8 +23,8 @@ func (v *Venue) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Venue) validate(p *typed.Path, vs *typed.Violations) {
-	if msg := AllowlistVenues.Violation(string(v)); msg != "" {
+func (v *Venue) validate(p *typed.Path, vs *typed.Violations) {
+	if msg := AllowlistVenues.Violation(string(*v)); msg != "" {
 		vs.Add(p, "x-allowlist", msg)
 	}
 }

@@ -139,7 +139,6 @@ func (x *QuotesRequestInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *QuotesRequestInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v QuotesRequestInput
 	v.decode(r, root)
@@ -147,7 +146,9 @@ func (x *QuotesRequestInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid QuotesRequestInput"); err != nil {
+	err := r.Violations.Err("invalid QuotesRequestInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -305,7 +306,6 @@ func (x QuotesRequestOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeQuotesRequestInput(data []byte) (QuotesRequestInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x QuotesRequestInput
 	root := r.Root()
 	x.decode(r, root)
@@ -313,7 +313,9 @@ func DecodeQuotesRequestInput(data []byte) (QuotesRequestInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"quotes.request\"")
+	err := r.Violations.Err("invalid arguments for tool \"quotes.request\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolQuotesRequest returns tool "quotes.request" bound to h, with its published schemas and policies.

@@ -102,7 +102,6 @@ func (x *AlertsConfigureInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *AlertsConfigureInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v AlertsConfigureInput
 	v.decode(r, root)
@@ -110,7 +109,9 @@ func (x *AlertsConfigureInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid AlertsConfigureInput"); err != nil {
+	err := r.Violations.Err("invalid AlertsConfigureInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -219,8 +220,8 @@ func (v *AlertsConfigureInputMode) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"above\", \"below\", \"between\"")
 	}
 }
-func (v AlertsConfigureInputMode) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *AlertsConfigureInputMode) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case AlertsConfigureInputModeAbove, AlertsConfigureInputModeBelow, AlertsConfigureInputModeBetween:
 		return
 	}
@@ -231,7 +232,6 @@ func (v AlertsConfigureInputMode) validate(p *typed.Path, vs *typed.Violations) 
 // them, returning every violation as a *mcperr.Error.
 func DecodeAlertsConfigureInput(data []byte) (AlertsConfigureInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x AlertsConfigureInput
 	root := r.Root()
 	x.decode(r, root)
@@ -239,7 +239,9 @@ func DecodeAlertsConfigureInput(data []byte) (AlertsConfigureInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"alerts.configure\"")
+	err := r.Violations.Err("invalid arguments for tool \"alerts.configure\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolAlertsConfigure returns tool "alerts.configure" bound to h, with its published schemas and policies.

@@ -62,7 +62,6 @@ func (x *MapsDistanceInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *MapsDistanceInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v MapsDistanceInput
 	v.decode(r, root)
@@ -70,7 +69,9 @@ func (x *MapsDistanceInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid MapsDistanceInput"); err != nil {
+	err := r.Violations.Err("invalid MapsDistanceInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -140,8 +141,8 @@ func (v *MapsDistanceInputUnit) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"km\", \"mi\"")
 	}
 }
-func (v MapsDistanceInputUnit) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *MapsDistanceInputUnit) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case MapsDistanceInputUnitKm, MapsDistanceInputUnitMi:
 		return
 	}
@@ -152,7 +153,6 @@ func (v MapsDistanceInputUnit) validate(p *typed.Path, vs *typed.Violations) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeMapsDistanceInput(data []byte) (MapsDistanceInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x MapsDistanceInput
 	root := r.Root()
 	x.decode(r, root)
@@ -160,7 +160,9 @@ func DecodeMapsDistanceInput(data []byte) (MapsDistanceInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"maps.distance\"")
+	err := r.Violations.Err("invalid arguments for tool \"maps.distance\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolMapsDistance returns tool "maps.distance" bound to h, with its published schemas and policies.

@@ -13,7 +13,6 @@ import (
 // them, returning every violation as a *mcperr.Error.
 func DecodeStatusPingInput(data []byte) (typed.Value, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x typed.Value
 	root := r.Root()
 	x, _ = r.Value(root)
@@ -21,7 +20,9 @@ func DecodeStatusPingInput(data []byte) (typed.Value, error) {
 	if vs := r.Validation(); vs != nil {
 		checkStatusPingInput(&x, root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"status.ping\"")
+	err := r.Violations.Err("invalid arguments for tool \"status.ping\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolStatusPing returns tool "status.ping" bound to h, with its published schemas and policies.

@@ -21,11 +21,11 @@ func (v *Window) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Window) validate(p *typed.Path, vs *typed.Violations) {
-	if int64(v) < 2 {
+func (v *Window) validate(p *typed.Path, vs *typed.Violations) {
+	if int64(*v) < 2 {
 		vs.Add(p, "minimum", "must be >= 2")
 	}
-	if int64(v) > 1000 {
+	if int64(*v) > 1000 {
 		vs.Add(p, "maximum", "must be <= 1000")
 	}
 }
@@ -45,8 +45,8 @@ func (v *Currency) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Currency) validate(p *typed.Path, vs *typed.Violations) {
-	if !defsCommonPattern1.MatchString(string(v)) {
+func (v *Currency) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(*v)) {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3}$")
 	}
 }

@@ -225,7 +225,6 @@ func (x *OrdersSearchInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSearchInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSearchInput
 	v.decode(r, root)
@@ -233,7 +232,9 @@ func (x *OrdersSearchInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSearchInput"); err != nil {
+	err := r.Violations.Err("invalid OrdersSearchInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -384,8 +385,8 @@ func (v *OrdersSearchInputSort) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"newest\", \"oldest\"")
 	}
 }
-func (v OrdersSearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *OrdersSearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case OrdersSearchInputSortNewest, OrdersSearchInputSortOldest:
 		return
 	}
@@ -417,8 +418,8 @@ func (v *OrdersSearchInputStatusesItem) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"filled\", \"cancelled\"")
 	}
 }
-func (v OrdersSearchInputStatusesItem) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *OrdersSearchInputStatusesItem) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case OrdersSearchInputStatusesItemOpen, OrdersSearchInputStatusesItemFilled, OrdersSearchInputStatusesItemCancelled:
 		return
 	}
@@ -477,7 +478,6 @@ func (x *OrdersSearchInputPage) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSearchInputPage) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSearchInputPage
 	v.decode(r, root)
@@ -485,7 +485,9 @@ func (x *OrdersSearchInputPage) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSearchInputPage"); err != nil {
+	err := r.Violations.Err("invalid OrdersSearchInputPage")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -555,8 +557,8 @@ func (v *OrdersSearchInputPageOrder) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"asc\", \"desc\"")
 	}
 }
-func (v OrdersSearchInputPageOrder) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *OrdersSearchInputPageOrder) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case OrdersSearchInputPageOrderAsc, OrdersSearchInputPageOrderDesc:
 		return
 	}
@@ -611,7 +613,6 @@ func (x OrdersSearchOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeOrdersSearchInput(data []byte) (OrdersSearchInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x OrdersSearchInput
 	root := r.Root()
 	x.decode(r, root)
@@ -619,7 +620,9 @@ func DecodeOrdersSearchInput(data []byte) (OrdersSearchInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"orders.search\"")
+	err := r.Violations.Err("invalid arguments for tool \"orders.search\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolOrdersSearch returns tool "orders.search" bound to h, with its published schemas and policies.

@@ -79,7 +79,6 @@ func (x *LegacySearchInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *LegacySearchInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v LegacySearchInput
 	v.decode(r, root)
@@ -87,7 +86,9 @@ func (x *LegacySearchInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid LegacySearchInput"); err != nil {
+	err := r.Violations.Err("invalid LegacySearchInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -182,8 +183,8 @@ func (v *LegacySearchInputSort) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"relevance\", \"date\"")
 	}
 }
-func (v LegacySearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *LegacySearchInputSort) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case LegacySearchInputSortRelevance, LegacySearchInputSortDate:
 		return
 	}
@@ -228,7 +229,6 @@ func (x *Page) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *Page) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v Page
 	v.decode(r, root)
@@ -236,7 +236,9 @@ func (x *Page) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid Page"); err != nil {
+	err := r.Violations.Err("invalid Page")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -290,7 +292,6 @@ func (x Page) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeLegacySearchInput(data []byte) (LegacySearchInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x LegacySearchInput
 	root := r.Root()
 	x.decode(r, root)
@@ -298,7 +299,9 @@ func DecodeLegacySearchInput(data []byte) (LegacySearchInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"legacy.search\"")
+	err := r.Violations.Err("invalid arguments for tool \"legacy.search\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolLegacySearch returns tool "legacy.search" bound to h, with its published schemas and policies.

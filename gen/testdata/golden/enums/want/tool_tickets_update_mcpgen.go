@@ -121,7 +121,6 @@ func (x *TicketsUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TicketsUpdateInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TicketsUpdateInput
 	v.decode(r, root)
@@ -129,7 +128,9 @@ func (x *TicketsUpdateInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TicketsUpdateInput"); err != nil {
+	err := r.Violations.Err("invalid TicketsUpdateInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -268,8 +269,8 @@ func (v *TicketsUpdateInputStatus) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"in_progress\", \"waiting-on-customer\", \"closed\"")
 	}
 }
-func (v TicketsUpdateInputStatus) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputStatus) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputStatusOpen, TicketsUpdateInputStatusInProgress, TicketsUpdateInputStatusWaitingOnCustomer, TicketsUpdateInputStatusClosed:
 		return
 	}
@@ -303,8 +304,8 @@ func (v *TicketsUpdateInputPriority) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"P1\", \"P2\", \"P3\"")
 	}
 }
-func (v TicketsUpdateInputPriority) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputPriority) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputPriorityP1, TicketsUpdateInputPriorityP2, TicketsUpdateInputPriorityP3:
 		return
 	}
@@ -336,8 +337,8 @@ func (v *TicketsUpdateInputResolution) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"fixed\", \"wont_fix\", \"duplicate\", null")
 	}
 }
-func (v TicketsUpdateInputResolution) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputResolution) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputResolutionFixed, TicketsUpdateInputResolutionWontFix, TicketsUpdateInputResolutionDuplicate:
 		return
 	}
@@ -363,8 +364,8 @@ func (v *TicketsUpdateInputKind) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "const", "must be \"ticket\"")
 	}
 }
-func (v TicketsUpdateInputKind) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputKind) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputKindTicket:
 		return
 	}
@@ -405,8 +406,8 @@ func (v *TicketsUpdateInputOdd) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"\", \"1st\", \"a b\", \"A_B\", \"ünïcode\", \"--\"")
 	}
 }
-func (v TicketsUpdateInputOdd) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputOdd) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputOddValue1, TicketsUpdateInputOddX1st, TicketsUpdateInputOddAB, TicketsUpdateInputOddValue4, TicketsUpdateInputOddNCode, TicketsUpdateInputOddValue6:
 		return
 	}
@@ -438,8 +439,8 @@ func (v *TicketsUpdateInputChannelsItem) decode(r *typed.Reader, p *typed.Path) 
 		r.Violations.Add(p, "enum", "must be one of \"email\", \"sms\", \"push\"")
 	}
 }
-func (v TicketsUpdateInputChannelsItem) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *TicketsUpdateInputChannelsItem) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case TicketsUpdateInputChannelsItemEmail, TicketsUpdateInputChannelsItemSms, TicketsUpdateInputChannelsItemPush:
 		return
 	}
@@ -450,7 +451,6 @@ func (v TicketsUpdateInputChannelsItem) validate(p *typed.Path, vs *typed.Violat
 // them, returning every violation as a *mcperr.Error.
 func DecodeTicketsUpdateInput(data []byte) (TicketsUpdateInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TicketsUpdateInput
 	root := r.Root()
 	x.decode(r, root)
@@ -458,7 +458,9 @@ func DecodeTicketsUpdateInput(data []byte) (TicketsUpdateInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"tickets.update\"")
+	err := r.Violations.Err("invalid arguments for tool \"tickets.update\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTicketsUpdate returns tool "tickets.update" bound to h, with its published schemas and policies.

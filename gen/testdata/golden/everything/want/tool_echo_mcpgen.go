@@ -41,7 +41,6 @@ func (x *EchoInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *EchoInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v EchoInput
 	v.decode(r, root)
@@ -49,7 +48,9 @@ func (x *EchoInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid EchoInput"); err != nil {
+	err := r.Violations.Err("invalid EchoInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -84,7 +85,6 @@ func (x EchoInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeEchoInput(data []byte) (EchoInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x EchoInput
 	root := r.Root()
 	x.decode(r, root)
@@ -92,7 +92,9 @@ func DecodeEchoInput(data []byte) (EchoInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"echo\"")
+	err := r.Violations.Err("invalid arguments for tool \"echo\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolEcho returns tool "echo" bound to h, with its published schemas and policies.

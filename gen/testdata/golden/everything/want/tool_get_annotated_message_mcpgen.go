@@ -55,7 +55,6 @@ func (x *GetAnnotatedMessageInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GetAnnotatedMessageInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GetAnnotatedMessageInput
 	v.decode(r, root)
@@ -63,7 +62,9 @@ func (x *GetAnnotatedMessageInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GetAnnotatedMessageInput"); err != nil {
+	err := r.Violations.Err("invalid GetAnnotatedMessageInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -128,8 +129,8 @@ func (v *GetAnnotatedMessageInputMessageType) decode(r *typed.Reader, p *typed.P
 		r.Violations.Add(p, "enum", "must be one of \"error\", \"success\", \"debug\"")
 	}
 }
-func (v GetAnnotatedMessageInputMessageType) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *GetAnnotatedMessageInputMessageType) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case GetAnnotatedMessageInputMessageTypeError, GetAnnotatedMessageInputMessageTypeSuccess, GetAnnotatedMessageInputMessageTypeDebug:
 		return
 	}
@@ -140,7 +141,6 @@ func (v GetAnnotatedMessageInputMessageType) validate(p *typed.Path, vs *typed.V
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetAnnotatedMessageInput(data []byte) (GetAnnotatedMessageInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GetAnnotatedMessageInput
 	root := r.Root()
 	x.decode(r, root)
@@ -148,7 +148,9 @@ func DecodeGetAnnotatedMessageInput(data []byte) (GetAnnotatedMessageInput, erro
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-annotated-message\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-annotated-message\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetAnnotatedMessage returns tool "get-annotated-message" bound to h, with its published schemas and policies.

@@ -13,7 +13,6 @@ import (
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetEnvInput(data []byte) (typed.Value, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x typed.Value
 	root := r.Root()
 	x, _ = r.Value(root)
@@ -21,7 +20,9 @@ func DecodeGetEnvInput(data []byte) (typed.Value, error) {
 	if vs := r.Validation(); vs != nil {
 		checkGetEnvInput(&x, root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-env\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-env\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetEnv returns tool "get-env" bound to h, with its published schemas and policies.

@@ -42,7 +42,6 @@ func (x *GetResourceLinksInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GetResourceLinksInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GetResourceLinksInput
 	v.decode(r, root)
@@ -50,7 +49,9 @@ func (x *GetResourceLinksInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GetResourceLinksInput"); err != nil {
+	err := r.Violations.Err("invalid GetResourceLinksInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -98,7 +99,6 @@ func (x GetResourceLinksInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetResourceLinksInput(data []byte) (GetResourceLinksInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GetResourceLinksInput
 	root := r.Root()
 	x.decode(r, root)
@@ -106,7 +106,9 @@ func DecodeGetResourceLinksInput(data []byte) (GetResourceLinksInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-resource-links\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-resource-links\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetResourceLinks returns tool "get-resource-links" bound to h, with its published schemas and policies.

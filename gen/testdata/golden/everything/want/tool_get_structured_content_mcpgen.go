@@ -42,7 +42,6 @@ func (x *GetStructuredContentInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GetStructuredContentInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GetStructuredContentInput
 	v.decode(r, root)
@@ -50,7 +49,9 @@ func (x *GetStructuredContentInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GetStructuredContentInput"); err != nil {
+	err := r.Violations.Err("invalid GetStructuredContentInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -113,8 +114,8 @@ func (v *GetStructuredContentInputLocation) decode(r *typed.Reader, p *typed.Pat
 		r.Violations.Add(p, "enum", "must be one of \"New York\", \"Chicago\", \"Los Angeles\"")
 	}
 }
-func (v GetStructuredContentInputLocation) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *GetStructuredContentInputLocation) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case GetStructuredContentInputLocationNewYork, GetStructuredContentInputLocationChicago, GetStructuredContentInputLocationLosAngeles:
 		return
 	}
@@ -184,7 +185,6 @@ func (x GetStructuredContentOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetStructuredContentInput(data []byte) (GetStructuredContentInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GetStructuredContentInput
 	root := r.Root()
 	x.decode(r, root)
@@ -192,7 +192,9 @@ func DecodeGetStructuredContentInput(data []byte) (GetStructuredContentInput, er
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-structured-content\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-structured-content\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetStructuredContent returns tool "get-structured-content" bound to h, with its published schemas and policies.

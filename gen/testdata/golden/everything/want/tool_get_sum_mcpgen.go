@@ -53,7 +53,6 @@ func (x *GetSumInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GetSumInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GetSumInput
 	v.decode(r, root)
@@ -61,7 +60,9 @@ func (x *GetSumInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GetSumInput"); err != nil {
+	err := r.Violations.Err("invalid GetSumInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -111,7 +112,6 @@ func (x GetSumInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetSumInput(data []byte) (GetSumInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GetSumInput
 	root := r.Root()
 	x.decode(r, root)
@@ -119,7 +119,9 @@ func DecodeGetSumInput(data []byte) (GetSumInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-sum\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-sum\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetSum returns tool "get-sum" bound to h, with its published schemas and policies.

@@ -13,7 +13,6 @@ import (
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetTinyImageInput(data []byte) (typed.Value, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x typed.Value
 	root := r.Root()
 	x, _ = r.Value(root)
@@ -21,7 +20,9 @@ func DecodeGetTinyImageInput(data []byte) (typed.Value, error) {
 	if vs := r.Validation(); vs != nil {
 		checkGetTinyImageInput(&x, root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get-tiny-image\"")
+	err := r.Violations.Err("invalid arguments for tool \"get-tiny-image\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetTinyImage returns tool "get-tiny-image" bound to h, with its published schemas and policies.

@@ -69,7 +69,6 @@ func (x *GzipFileAsResourceInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GzipFileAsResourceInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GzipFileAsResourceInput
 	v.decode(r, root)
@@ -77,7 +76,9 @@ func (x *GzipFileAsResourceInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GzipFileAsResourceInput"); err != nil {
+	err := r.Violations.Err("invalid GzipFileAsResourceInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -147,8 +148,8 @@ func (v *GzipFileAsResourceInputOutputType) decode(r *typed.Reader, p *typed.Pat
 		r.Violations.Add(p, "enum", "must be one of \"resourceLink\", \"resource\"")
 	}
 }
-func (v GzipFileAsResourceInputOutputType) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *GzipFileAsResourceInputOutputType) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case GzipFileAsResourceInputOutputTypeResourceLink, GzipFileAsResourceInputOutputTypeResource:
 		return
 	}
@@ -159,7 +160,6 @@ func (v GzipFileAsResourceInputOutputType) validate(p *typed.Path, vs *typed.Vio
 // them, returning every violation as a *mcperr.Error.
 func DecodeGzipFileAsResourceInput(data []byte) (GzipFileAsResourceInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GzipFileAsResourceInput
 	root := r.Root()
 	x.decode(r, root)
@@ -167,7 +167,9 @@ func DecodeGzipFileAsResourceInput(data []byte) (GzipFileAsResourceInput, error)
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"gzip-file-as-resource\"")
+	err := r.Violations.Err("invalid arguments for tool \"gzip-file-as-resource\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGzipFileAsResource returns tool "gzip-file-as-resource" bound to h, with its published schemas and policies.

@@ -56,7 +56,6 @@ func (x *TriggerLongRunningOperationInput) decode(r *typed.Reader, p *typed.Path
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TriggerLongRunningOperationInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TriggerLongRunningOperationInput
 	v.decode(r, root)
@@ -64,7 +63,9 @@ func (x *TriggerLongRunningOperationInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TriggerLongRunningOperationInput"); err != nil {
+	err := r.Violations.Err("invalid TriggerLongRunningOperationInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -114,7 +115,6 @@ func (x TriggerLongRunningOperationInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTriggerLongRunningOperationInput(data []byte) (TriggerLongRunningOperationInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TriggerLongRunningOperationInput
 	root := r.Root()
 	x.decode(r, root)
@@ -122,7 +122,9 @@ func DecodeTriggerLongRunningOperationInput(data []byte) (TriggerLongRunningOper
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"trigger-long-running-operation\"")
+	err := r.Violations.Err("invalid arguments for tool \"trigger-long-running-operation\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTriggerLongRunningOperation returns tool "trigger-long-running-operation" bound to h, with its published schemas and policies.

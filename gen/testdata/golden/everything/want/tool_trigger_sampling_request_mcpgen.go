@@ -56,7 +56,6 @@ func (x *TriggerSamplingRequestInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TriggerSamplingRequestInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TriggerSamplingRequestInput
 	v.decode(r, root)
@@ -64,7 +63,9 @@ func (x *TriggerSamplingRequestInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TriggerSamplingRequestInput"); err != nil {
+	err := r.Violations.Err("invalid TriggerSamplingRequestInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -108,7 +109,6 @@ func (x TriggerSamplingRequestInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTriggerSamplingRequestInput(data []byte) (TriggerSamplingRequestInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TriggerSamplingRequestInput
 	root := r.Root()
 	x.decode(r, root)
@@ -116,7 +116,9 @@ func DecodeTriggerSamplingRequestInput(data []byte) (TriggerSamplingRequestInput
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"trigger-sampling-request\"")
+	err := r.Violations.Err("invalid arguments for tool \"trigger-sampling-request\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTriggerSamplingRequest returns tool "trigger-sampling-request" bound to h, with its published schemas and policies.

@@ -86,7 +86,6 @@ func (x *FetchInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *FetchInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v FetchInput
 	v.decode(r, root)
@@ -94,7 +93,9 @@ func (x *FetchInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid FetchInput"); err != nil {
+	err := r.Violations.Err("invalid FetchInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -163,7 +164,6 @@ func (x FetchInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeFetchInput(data []byte) (FetchInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x FetchInput
 	root := r.Root()
 	x.decode(r, root)
@@ -171,7 +171,9 @@ func DecodeFetchInput(data []byte) (FetchInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"fetch\"")
+	err := r.Violations.Err("invalid arguments for tool \"fetch\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolFetch returns tool "fetch" bound to h, with its published schemas and policies.

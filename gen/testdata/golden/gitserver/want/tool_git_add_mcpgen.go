@@ -54,7 +54,6 @@ func (x *GitAddInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitAddInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitAddInput
 	v.decode(r, root)
@@ -62,7 +61,9 @@ func (x *GitAddInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitAddInput"); err != nil {
+	err := r.Violations.Err("invalid GitAddInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -106,7 +107,6 @@ func (x GitAddInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitAddInput(data []byte) (GitAddInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitAddInput
 	root := r.Root()
 	x.decode(r, root)
@@ -114,7 +114,9 @@ func DecodeGitAddInput(data []byte) (GitAddInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_add\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_add\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitAdd returns tool "git_add" bound to h, with its published schemas and policies.

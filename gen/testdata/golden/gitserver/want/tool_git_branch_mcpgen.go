@@ -67,7 +67,6 @@ func (x *GitBranchInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitBranchInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitBranchInput
 	v.decode(r, root)
@@ -75,7 +74,9 @@ func (x *GitBranchInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitBranchInput"); err != nil {
+	err := r.Violations.Err("invalid GitBranchInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -119,7 +120,6 @@ func (x GitBranchInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitBranchInput(data []byte) (GitBranchInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitBranchInput
 	root := r.Root()
 	x.decode(r, root)
@@ -127,7 +127,9 @@ func DecodeGitBranchInput(data []byte) (GitBranchInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_branch\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_branch\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitBranch returns tool "git_branch" bound to h, with its published schemas and policies.

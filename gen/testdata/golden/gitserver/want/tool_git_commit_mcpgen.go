@@ -49,7 +49,6 @@ func (x *GitCommitInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitCommitInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitCommitInput
 	v.decode(r, root)
@@ -57,7 +56,9 @@ func (x *GitCommitInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitCommitInput"); err != nil {
+	err := r.Violations.Err("invalid GitCommitInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -94,7 +95,6 @@ func (x GitCommitInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitCommitInput(data []byte) (GitCommitInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitCommitInput
 	root := r.Root()
 	x.decode(r, root)
@@ -102,7 +102,9 @@ func DecodeGitCommitInput(data []byte) (GitCommitInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_commit\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_commit\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitCommit returns tool "git_commit" bound to h, with its published schemas and policies.

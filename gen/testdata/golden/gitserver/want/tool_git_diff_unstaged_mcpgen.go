@@ -52,7 +52,6 @@ func (x *GitDiffUnstagedInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitDiffUnstagedInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitDiffUnstagedInput
 	v.decode(r, root)
@@ -60,7 +59,9 @@ func (x *GitDiffUnstagedInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitDiffUnstagedInput"); err != nil {
+	err := r.Violations.Err("invalid GitDiffUnstagedInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -97,7 +98,6 @@ func (x GitDiffUnstagedInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitDiffUnstagedInput(data []byte) (GitDiffUnstagedInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitDiffUnstagedInput
 	root := r.Root()
 	x.decode(r, root)
@@ -105,7 +105,9 @@ func DecodeGitDiffUnstagedInput(data []byte) (GitDiffUnstagedInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_diff_unstaged\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_diff_unstaged\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitDiffUnstaged returns tool "git_diff_unstaged" bound to h, with its published schemas and policies.

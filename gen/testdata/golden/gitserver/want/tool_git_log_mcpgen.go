@@ -80,7 +80,6 @@ func (x *GitLogInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitLogInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitLogInput
 	v.decode(r, root)
@@ -88,7 +87,9 @@ func (x *GitLogInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitLogInput"); err != nil {
+	err := r.Violations.Err("invalid GitLogInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -138,7 +139,6 @@ func (x GitLogInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitLogInput(data []byte) (GitLogInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitLogInput
 	root := r.Root()
 	x.decode(r, root)
@@ -146,7 +146,9 @@ func DecodeGitLogInput(data []byte) (GitLogInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_log\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_log\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitLog returns tool "git_log" bound to h, with its published schemas and policies.

@@ -40,7 +40,6 @@ func (x *GitStatusInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GitStatusInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GitStatusInput
 	v.decode(r, root)
@@ -48,7 +47,9 @@ func (x *GitStatusInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GitStatusInput"); err != nil {
+	err := r.Violations.Err("invalid GitStatusInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -83,7 +84,6 @@ func (x GitStatusInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGitStatusInput(data []byte) (GitStatusInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GitStatusInput
 	root := r.Root()
 	x.decode(r, root)
@@ -91,7 +91,9 @@ func DecodeGitStatusInput(data []byte) (GitStatusInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"git_status\"")
+	err := r.Violations.Err("invalid arguments for tool \"git_status\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGitStatus returns tool "git_status" bound to h, with its published schemas and policies.

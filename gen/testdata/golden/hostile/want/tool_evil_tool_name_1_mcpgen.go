@@ -157,7 +157,6 @@ func (x *EvilToolName1Input) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *EvilToolName1Input) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v EvilToolName1Input
 	v.decode(r, root)
@@ -165,7 +164,9 @@ func (x *EvilToolName1Input) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid EvilToolName1Input"); err != nil {
+	err := r.Violations.Err("invalid EvilToolName1Input")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -316,8 +317,8 @@ func (v *EvilToolName1InputMode) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"*/ evil\", \"\\\"quoted\\\"\", \"`tick`\", \"line\\nbreak\", \"nul\\u0000byte\", \"//go:generate rm -rf /\", \"package main\", \"func init() { os.Exit(1) }\", \"sep\\u2028arator\", \"a\\u202eb\", \"%s%v%!\"")
 	}
 }
-func (v EvilToolName1InputMode) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *EvilToolName1InputMode) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case EvilToolName1InputModeEvil, EvilToolName1InputModeQuoted, EvilToolName1InputModeTick, EvilToolName1InputModeLineBreak, EvilToolName1InputModeNulByte, EvilToolName1InputModeGoGenerateRmRf, EvilToolName1InputModePackageMain, EvilToolName1InputModeFuncInitOsExit1, EvilToolName1InputModeSepArator, EvilToolName1InputModeAB, EvilToolName1InputModeSV:
 		return
 	}
@@ -343,8 +344,8 @@ func (v *EvilToolName1InputConst) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "const", "must be \"*/ \\\"const\\\" `value`\\n//go:generate rm -rf /\"")
 	}
 }
-func (v EvilToolName1InputConst) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *EvilToolName1InputConst) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case EvilToolName1InputConstConstValueGoGenerateRmRf:
 		return
 	}
@@ -390,7 +391,6 @@ func (x EvilToolName1Output) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeEvilToolName1Input(data []byte) (EvilToolName1Input, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x EvilToolName1Input
 	root := r.Root()
 	x.decode(r, root)
@@ -398,7 +398,9 @@ func DecodeEvilToolName1Input(data []byte) (EvilToolName1Input, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"evil.tool-name_1\"")
+	err := r.Violations.Err("invalid arguments for tool \"evil.tool-name_1\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolEvilToolName1 returns tool "evil.tool-name_1" bound to h, with its published schemas and policies.

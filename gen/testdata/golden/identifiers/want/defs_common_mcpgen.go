@@ -22,8 +22,8 @@ func (v *Currency) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Currency) validate(p *typed.Path, vs *typed.Violations) {
-	if !defsCommonPattern1.MatchString(string(v)) {
+func (v *Currency) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(*v)) {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3}$")
 	}
 }

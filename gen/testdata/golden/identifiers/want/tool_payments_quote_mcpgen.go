@@ -63,7 +63,6 @@ func (x *PaymentsQuoteInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *PaymentsQuoteInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v PaymentsQuoteInput
 	v.decode(r, root)
@@ -71,7 +70,9 @@ func (x *PaymentsQuoteInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid PaymentsQuoteInput"); err != nil {
+	err := r.Violations.Err("invalid PaymentsQuoteInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -127,7 +128,6 @@ func (x PaymentsQuoteInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodePaymentsQuoteInput(data []byte) (PaymentsQuoteInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x PaymentsQuoteInput
 	root := r.Root()
 	x.decode(r, root)
@@ -135,7 +135,9 @@ func DecodePaymentsQuoteInput(data []byte) (PaymentsQuoteInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"payments.quote\"")
+	err := r.Violations.Err("invalid arguments for tool \"payments.quote\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolPaymentsQuote returns tool "payments.quote" bound to h, with its published schemas and policies.

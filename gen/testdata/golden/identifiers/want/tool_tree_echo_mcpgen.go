@@ -41,7 +41,6 @@ func (x *TreeEchoInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TreeEchoInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TreeEchoInput
 	v.decode(r, root)
@@ -49,7 +48,9 @@ func (x *TreeEchoInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TreeEchoInput"); err != nil {
+	err := r.Violations.Err("invalid TreeEchoInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -89,7 +90,6 @@ func (x TreeEchoInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTreeEchoInput(data []byte) (TreeEchoInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TreeEchoInput
 	root := r.Root()
 	x.decode(r, root)
@@ -97,7 +97,9 @@ func DecodeTreeEchoInput(data []byte) (TreeEchoInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"tree.echo\"")
+	err := r.Violations.Err("invalid arguments for tool \"tree.echo\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTreeEcho returns tool "tree.echo" bound to h, with its published schemas and policies.

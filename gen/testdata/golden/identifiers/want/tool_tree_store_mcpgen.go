@@ -39,7 +39,6 @@ func (x *TreeStoreInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *TreeStoreInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v TreeStoreInput
 	v.decode(r, root)
@@ -47,7 +46,9 @@ func (x *TreeStoreInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid TreeStoreInput"); err != nil {
+	err := r.Violations.Err("invalid TreeStoreInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -87,7 +88,6 @@ func (x TreeStoreInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeTreeStoreInput(data []byte) (TreeStoreInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x TreeStoreInput
 	root := r.Root()
 	x.decode(r, root)
@@ -95,7 +95,9 @@ func DecodeTreeStoreInput(data []byte) (TreeStoreInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"tree.store\"")
+	err := r.Violations.Err("invalid arguments for tool \"tree.store\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolTreeStore returns tool "tree.store" bound to h, with its published schemas and policies.

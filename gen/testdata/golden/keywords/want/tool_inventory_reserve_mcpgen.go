@@ -65,7 +65,6 @@ func (x *InventoryReserveInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *InventoryReserveInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v InventoryReserveInput
 	v.decode(r, root)
@@ -73,7 +72,9 @@ func (x *InventoryReserveInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid InventoryReserveInput"); err != nil {
+	err := r.Violations.Err("invalid InventoryReserveInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -129,7 +130,6 @@ func (x InventoryReserveInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeInventoryReserveInput(data []byte) (InventoryReserveInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x InventoryReserveInput
 	root := r.Root()
 	x.decode(r, root)
@@ -137,7 +137,9 @@ func DecodeInventoryReserveInput(data []byte) (InventoryReserveInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"inventory.reserve\"")
+	err := r.Violations.Err("invalid arguments for tool \"inventory.reserve\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolInventoryReserve returns tool "inventory.reserve" bound to h, with its published schemas and policies.

@@ -44,7 +44,6 @@ func (x *AddObservationsInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *AddObservationsInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v AddObservationsInput
 	v.decode(r, root)
@@ -52,7 +51,9 @@ func (x *AddObservationsInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid AddObservationsInput"); err != nil {
+	err := r.Violations.Err("invalid AddObservationsInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -146,7 +147,6 @@ func (x *AddObservationsInputObservationsItem) decode(r *typed.Reader, p *typed.
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *AddObservationsInputObservationsItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v AddObservationsInputObservationsItem
 	v.decode(r, root)
@@ -154,7 +154,9 @@ func (x *AddObservationsInputObservationsItem) UnmarshalJSON(data []byte) error 
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid AddObservationsInputObservationsItem"); err != nil {
+	err := r.Violations.Err("invalid AddObservationsInputObservationsItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -198,7 +200,6 @@ func (x AddObservationsInputObservationsItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeAddObservationsInput(data []byte) (AddObservationsInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x AddObservationsInput
 	root := r.Root()
 	x.decode(r, root)
@@ -206,7 +207,9 @@ func DecodeAddObservationsInput(data []byte) (AddObservationsInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"add_observations\"")
+	err := r.Violations.Err("invalid arguments for tool \"add_observations\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolAddObservations returns tool "add_observations" bound to h, with its published schemas and policies.

@@ -44,7 +44,6 @@ func (x *CreateEntitiesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateEntitiesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateEntitiesInput
 	v.decode(r, root)
@@ -52,7 +51,9 @@ func (x *CreateEntitiesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateEntitiesInput"); err != nil {
+	err := r.Violations.Err("invalid CreateEntitiesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -157,7 +158,6 @@ func (x *CreateEntitiesInputEntitiesItem) decode(r *typed.Reader, p *typed.Path)
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateEntitiesInputEntitiesItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateEntitiesInputEntitiesItem
 	v.decode(r, root)
@@ -165,7 +165,9 @@ func (x *CreateEntitiesInputEntitiesItem) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateEntitiesInputEntitiesItem"); err != nil {
+	err := r.Violations.Err("invalid CreateEntitiesInputEntitiesItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -303,7 +305,6 @@ func (x CreateEntitiesOutputEntitiesItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeCreateEntitiesInput(data []byte) (CreateEntitiesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x CreateEntitiesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -311,7 +312,9 @@ func DecodeCreateEntitiesInput(data []byte) (CreateEntitiesInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"create_entities\"")
+	err := r.Violations.Err("invalid arguments for tool \"create_entities\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolCreateEntities returns tool "create_entities" bound to h, with its published schemas and policies.

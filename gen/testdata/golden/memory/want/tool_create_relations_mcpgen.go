@@ -44,7 +44,6 @@ func (x *CreateRelationsInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateRelationsInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateRelationsInput
 	v.decode(r, root)
@@ -52,7 +51,9 @@ func (x *CreateRelationsInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateRelationsInput"); err != nil {
+	err := r.Violations.Err("invalid CreateRelationsInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -152,7 +153,6 @@ func (x *CreateRelationsInputRelationsItem) decode(r *typed.Reader, p *typed.Pat
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateRelationsInputRelationsItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateRelationsInputRelationsItem
 	v.decode(r, root)
@@ -160,7 +160,9 @@ func (x *CreateRelationsInputRelationsItem) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateRelationsInputRelationsItem"); err != nil {
+	err := r.Violations.Err("invalid CreateRelationsInputRelationsItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -199,7 +201,6 @@ func (x CreateRelationsInputRelationsItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeCreateRelationsInput(data []byte) (CreateRelationsInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x CreateRelationsInput
 	root := r.Root()
 	x.decode(r, root)
@@ -207,7 +208,9 @@ func DecodeCreateRelationsInput(data []byte) (CreateRelationsInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"create_relations\"")
+	err := r.Violations.Err("invalid arguments for tool \"create_relations\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolCreateRelations returns tool "create_relations" bound to h, with its published schemas and policies.

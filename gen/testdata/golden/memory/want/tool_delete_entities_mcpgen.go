@@ -46,7 +46,6 @@ func (x *DeleteEntitiesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *DeleteEntitiesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v DeleteEntitiesInput
 	v.decode(r, root)
@@ -54,7 +53,9 @@ func (x *DeleteEntitiesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid DeleteEntitiesInput"); err != nil {
+	err := r.Violations.Err("invalid DeleteEntitiesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -96,7 +97,6 @@ func (x DeleteEntitiesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeDeleteEntitiesInput(data []byte) (DeleteEntitiesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x DeleteEntitiesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -104,7 +104,9 @@ func DecodeDeleteEntitiesInput(data []byte) (DeleteEntitiesInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"delete_entities\"")
+	err := r.Violations.Err("invalid arguments for tool \"delete_entities\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolDeleteEntities returns tool "delete_entities" bound to h, with its published schemas and policies.

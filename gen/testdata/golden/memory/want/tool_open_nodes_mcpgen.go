@@ -46,7 +46,6 @@ func (x *OpenNodesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OpenNodesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OpenNodesInput
 	v.decode(r, root)
@@ -54,7 +53,9 @@ func (x *OpenNodesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OpenNodesInput"); err != nil {
+	err := r.Violations.Err("invalid OpenNodesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -96,7 +97,6 @@ func (x OpenNodesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeOpenNodesInput(data []byte) (OpenNodesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x OpenNodesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -104,7 +104,9 @@ func DecodeOpenNodesInput(data []byte) (OpenNodesInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"open_nodes\"")
+	err := r.Violations.Err("invalid arguments for tool \"open_nodes\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolOpenNodes returns tool "open_nodes" bound to h, with its published schemas and policies.

@@ -23,7 +23,6 @@ func (x *ReadGraphInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ReadGraphInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ReadGraphInput
 	v.decode(r, root)
@@ -31,7 +30,9 @@ func (x *ReadGraphInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ReadGraphInput"); err != nil {
+	err := r.Violations.Err("invalid ReadGraphInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -64,7 +65,6 @@ func (x ReadGraphInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeReadGraphInput(data []byte) (ReadGraphInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ReadGraphInput
 	root := r.Root()
 	x.decode(r, root)
@@ -72,7 +72,9 @@ func DecodeReadGraphInput(data []byte) (ReadGraphInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"read_graph\"")
+	err := r.Violations.Err("invalid arguments for tool \"read_graph\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolReadGraph returns tool "read_graph" bound to h, with its published schemas and policies.

@@ -41,7 +41,6 @@ func (x *SearchNodesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *SearchNodesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v SearchNodesInput
 	v.decode(r, root)
@@ -49,7 +48,9 @@ func (x *SearchNodesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid SearchNodesInput"); err != nil {
+	err := r.Violations.Err("invalid SearchNodesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -84,7 +85,6 @@ func (x SearchNodesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeSearchNodesInput(data []byte) (SearchNodesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x SearchNodesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -92,7 +92,9 @@ func DecodeSearchNodesInput(data []byte) (SearchNodesInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"search_nodes\"")
+	err := r.Violations.Err("invalid arguments for tool \"search_nodes\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolSearchNodes returns tool "search_nodes" bound to h, with its published schemas and policies.

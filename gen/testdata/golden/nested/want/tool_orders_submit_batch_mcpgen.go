@@ -117,7 +117,6 @@ func (x *OrdersSubmitBatchInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSubmitBatchInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSubmitBatchInput
 	v.decode(r, root)
@@ -125,7 +124,9 @@ func (x *OrdersSubmitBatchInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSubmitBatchInput"); err != nil {
+	err := r.Violations.Err("invalid OrdersSubmitBatchInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -285,7 +286,6 @@ func (x *OrdersSubmitBatchInputAccount) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSubmitBatchInputAccount) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSubmitBatchInputAccount
 	v.decode(r, root)
@@ -293,7 +293,9 @@ func (x *OrdersSubmitBatchInputAccount) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSubmitBatchInputAccount"); err != nil {
+	err := r.Violations.Err("invalid OrdersSubmitBatchInputAccount")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -382,7 +384,6 @@ func (x *OrdersSubmitBatchInputAccountOwner) decode(r *typed.Reader, p *typed.Pa
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSubmitBatchInputAccountOwner) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSubmitBatchInputAccountOwner
 	v.decode(r, root)
@@ -390,7 +391,9 @@ func (x *OrdersSubmitBatchInputAccountOwner) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSubmitBatchInputAccountOwner"); err != nil {
+	err := r.Violations.Err("invalid OrdersSubmitBatchInputAccountOwner")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -491,7 +494,6 @@ func (x *OrdersSubmitBatchInputOrdersItem) decode(r *typed.Reader, p *typed.Path
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSubmitBatchInputOrdersItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSubmitBatchInputOrdersItem
 	v.decode(r, root)
@@ -499,7 +501,9 @@ func (x *OrdersSubmitBatchInputOrdersItem) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItem"); err != nil {
+	err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -616,7 +620,6 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) decode(r *typed.Reader, p *ty
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *OrdersSubmitBatchInputOrdersItemLegsItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v OrdersSubmitBatchInputOrdersItemLegsItem
 	v.decode(r, root)
@@ -624,7 +627,9 @@ func (x *OrdersSubmitBatchInputOrdersItemLegsItem) UnmarshalJSON(data []byte) er
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItemLegsItem"); err != nil {
+	err := r.Violations.Err("invalid OrdersSubmitBatchInputOrdersItemLegsItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -824,7 +829,6 @@ func (x OrdersSubmitBatchOutputRejectedItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeOrdersSubmitBatchInput(data []byte) (OrdersSubmitBatchInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x OrdersSubmitBatchInput
 	root := r.Root()
 	x.decode(r, root)
@@ -832,7 +836,9 @@ func DecodeOrdersSubmitBatchInput(data []byte) (OrdersSubmitBatchInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"orders.submit_batch\"")
+	err := r.Violations.Err("invalid arguments for tool \"orders.submit_batch\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolOrdersSubmitBatch returns tool "orders.submit_batch" bound to h, with its published schemas and policies.

@@ -208,7 +208,6 @@ func (x *ProfileUpdateInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ProfileUpdateInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ProfileUpdateInput
 	v.decode(r, root)
@@ -216,7 +215,9 @@ func (x *ProfileUpdateInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ProfileUpdateInput"); err != nil {
+	err := r.Violations.Err("invalid ProfileUpdateInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -431,7 +432,6 @@ func (x *ProfileUpdateInputAddress) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ProfileUpdateInputAddress) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ProfileUpdateInputAddress
 	v.decode(r, root)
@@ -439,7 +439,9 @@ func (x *ProfileUpdateInputAddress) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ProfileUpdateInputAddress"); err != nil {
+	err := r.Violations.Err("invalid ProfileUpdateInputAddress")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -500,8 +502,8 @@ func (v *ProfileUpdateInputTheme) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"light\", \"dark\"")
 	}
 }
-func (v ProfileUpdateInputTheme) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *ProfileUpdateInputTheme) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ProfileUpdateInputThemeLight, ProfileUpdateInputThemeDark:
 		return
 	}
@@ -512,7 +514,6 @@ func (v ProfileUpdateInputTheme) validate(p *typed.Path, vs *typed.Violations) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeProfileUpdateInput(data []byte) (ProfileUpdateInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ProfileUpdateInput
 	root := r.Root()
 	x.decode(r, root)
@@ -520,7 +521,9 @@ func DecodeProfileUpdateInput(data []byte) (ProfileUpdateInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"profile.update\"")
+	err := r.Violations.Err("invalid arguments for tool \"profile.update\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolProfileUpdate returns tool "profile.update" bound to h, with its published schemas and policies.

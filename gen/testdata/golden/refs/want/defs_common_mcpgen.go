@@ -22,8 +22,8 @@ func (v *Country) decode(r *typed.Reader, p *typed.Path) {
 }
 
 // validate checks v against its schema, recording every violation.
-func (v Country) validate(p *typed.Path, vs *typed.Violations) {
-	if !defsCommonPattern1.MatchString(string(v)) {
+func (v *Country) validate(p *typed.Path, vs *typed.Violations) {
+	if !defsCommonPattern1.MatchString(string(*v)) {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{2}$")
 	}
 }
@@ -90,7 +90,6 @@ func (x *Address) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *Address) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v Address
 	v.decode(r, root)
@@ -98,7 +97,9 @@ func (x *Address) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid Address"); err != nil {
+	err := r.Violations.Err("invalid Address")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v

@@ -47,7 +47,6 @@ func (x *Point) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *Point) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v Point
 	v.decode(r, root)
@@ -55,7 +54,9 @@ func (x *Point) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid Point"); err != nil {
+	err := r.Violations.Err("invalid Point")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v

@@ -91,7 +91,6 @@ func (x *ShipmentsCreateInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ShipmentsCreateInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ShipmentsCreateInput
 	v.decode(r, root)
@@ -99,7 +98,9 @@ func (x *ShipmentsCreateInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ShipmentsCreateInput"); err != nil {
+	err := r.Violations.Err("invalid ShipmentsCreateInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -216,7 +217,6 @@ func (x *Parcel) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *Parcel) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v Parcel
 	v.decode(r, root)
@@ -224,7 +224,9 @@ func (x *Parcel) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid Parcel"); err != nil {
+	err := r.Violations.Err("invalid Parcel")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -311,7 +313,6 @@ func (x *Category) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *Category) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v Category
 	v.decode(r, root)
@@ -319,7 +320,9 @@ func (x *Category) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid Category"); err != nil {
+	err := r.Violations.Err("invalid Category")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -373,7 +376,6 @@ func (x Category) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeShipmentsCreateInput(data []byte) (ShipmentsCreateInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ShipmentsCreateInput
 	root := r.Root()
 	x.decode(r, root)
@@ -381,7 +383,9 @@ func DecodeShipmentsCreateInput(data []byte) (ShipmentsCreateInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"shipments.create\"")
+	err := r.Violations.Err("invalid arguments for tool \"shipments.create\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolShipmentsCreate returns tool "shipments.create" bound to h, with its published schemas and policies.

@@ -39,7 +39,6 @@ func (x *ShipmentsTrackInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ShipmentsTrackInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ShipmentsTrackInput
 	v.decode(r, root)
@@ -47,7 +46,9 @@ func (x *ShipmentsTrackInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ShipmentsTrackInput"); err != nil {
+	err := r.Violations.Err("invalid ShipmentsTrackInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -137,7 +138,6 @@ func (x ShipmentsTrackOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeShipmentsTrackInput(data []byte) (ShipmentsTrackInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ShipmentsTrackInput
 	root := r.Root()
 	x.decode(r, root)
@@ -145,7 +145,9 @@ func DecodeShipmentsTrackInput(data []byte) (ShipmentsTrackInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"shipments.track\"")
+	err := r.Violations.Err("invalid arguments for tool \"shipments.track\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolShipmentsTrack returns tool "shipments.track" bound to h, with its published schemas and policies.

@@ -247,7 +247,6 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *PaymentsTransferInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v PaymentsTransferInput
 	v.decode(r, root)
@@ -255,7 +254,9 @@ func (x *PaymentsTransferInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid PaymentsTransferInput"); err != nil {
+	err := r.Violations.Err("invalid PaymentsTransferInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -509,8 +510,8 @@ func (v *PaymentsTransferInputChannel) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "const", "must be \"api\"")
 	}
 }
-func (v PaymentsTransferInputChannel) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *PaymentsTransferInputChannel) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case PaymentsTransferInputChannelAPI:
 		return
 	}
@@ -592,7 +593,6 @@ func (x PaymentsTransferOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodePaymentsTransferInput(data []byte) (PaymentsTransferInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x PaymentsTransferInput
 	root := r.Root()
 	x.decode(r, root)
@@ -600,7 +600,9 @@ func DecodePaymentsTransferInput(data []byte) (PaymentsTransferInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"payments.transfer\"")
+	err := r.Violations.Err("invalid arguments for tool \"payments.transfer\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolPaymentsTransfer returns tool "payments.transfer" bound to h, with its published schemas and policies.

@@ -135,7 +135,6 @@ func (x *SequentialthinkingInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *SequentialthinkingInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v SequentialthinkingInput
 	v.decode(r, root)
@@ -143,7 +142,9 @@ func (x *SequentialthinkingInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid SequentialthinkingInput"); err != nil {
+	err := r.Violations.Err("invalid SequentialthinkingInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -305,7 +306,6 @@ func (x SequentialthinkingOutput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeSequentialthinkingInput(data []byte) (SequentialthinkingInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x SequentialthinkingInput
 	root := r.Root()
 	x.decode(r, root)
@@ -313,7 +313,9 @@ func DecodeSequentialthinkingInput(data []byte) (SequentialthinkingInput, error)
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"sequentialthinking\"")
+	err := r.Violations.Err("invalid arguments for tool \"sequentialthinking\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolSequentialthinking returns tool "sequentialthinking" bound to h, with its published schemas and policies.

@@ -64,7 +64,6 @@ func (x *ConvertTimeInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ConvertTimeInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ConvertTimeInput
 	v.decode(r, root)
@@ -72,7 +71,9 @@ func (x *ConvertTimeInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ConvertTimeInput"); err != nil {
+	err := r.Violations.Err("invalid ConvertTimeInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -111,7 +112,6 @@ func (x ConvertTimeInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeConvertTimeInput(data []byte) (ConvertTimeInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ConvertTimeInput
 	root := r.Root()
 	x.decode(r, root)
@@ -119,7 +119,9 @@ func DecodeConvertTimeInput(data []byte) (ConvertTimeInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"convert_time\"")
+	err := r.Violations.Err("invalid arguments for tool \"convert_time\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolConvertTime returns tool "convert_time" bound to h, with its published schemas and policies.

@@ -42,7 +42,6 @@ func (x *GetCurrentTimeInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *GetCurrentTimeInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v GetCurrentTimeInput
 	v.decode(r, root)
@@ -50,7 +49,9 @@ func (x *GetCurrentTimeInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid GetCurrentTimeInput"); err != nil {
+	err := r.Violations.Err("invalid GetCurrentTimeInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -85,7 +86,6 @@ func (x GetCurrentTimeInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeGetCurrentTimeInput(data []byte) (GetCurrentTimeInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x GetCurrentTimeInput
 	root := r.Root()
 	x.decode(r, root)
@@ -93,7 +93,9 @@ func DecodeGetCurrentTimeInput(data []byte) (GetCurrentTimeInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"get_current_time\"")
+	err := r.Violations.Err("invalid arguments for tool \"get_current_time\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolGetCurrentTime returns tool "get_current_time" bound to h, with its published schemas and policies.

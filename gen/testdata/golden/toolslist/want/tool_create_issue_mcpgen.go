@@ -123,7 +123,6 @@ func (x *CreateIssueInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateIssueInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateIssueInput
 	v.decode(r, root)
@@ -131,7 +130,9 @@ func (x *CreateIssueInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateIssueInput"); err != nil {
+	err := r.Violations.Err("invalid CreateIssueInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -301,8 +302,8 @@ const (
 	CreateIssueOutputStateClosed CreateIssueOutputState = "closed"
 )
 
-func (v CreateIssueOutputState) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *CreateIssueOutputState) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case CreateIssueOutputStateOpen, CreateIssueOutputStateClosed:
 		return
 	}
@@ -313,7 +314,6 @@ func (v CreateIssueOutputState) validate(p *typed.Path, vs *typed.Violations) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeCreateIssueInput(data []byte) (CreateIssueInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x CreateIssueInput
 	root := r.Root()
 	x.decode(r, root)
@@ -321,7 +321,9 @@ func DecodeCreateIssueInput(data []byte) (CreateIssueInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"create_issue\"")
+	err := r.Violations.Err("invalid arguments for tool \"create_issue\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolCreateIssue returns tool "create_issue" bound to h, with its published schemas and policies.

@@ -105,7 +105,6 @@ func (x *CreateOrUpdateFileInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *CreateOrUpdateFileInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v CreateOrUpdateFileInput
 	v.decode(r, root)
@@ -113,7 +112,9 @@ func (x *CreateOrUpdateFileInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid CreateOrUpdateFileInput"); err != nil {
+	err := r.Violations.Err("invalid CreateOrUpdateFileInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -169,7 +170,6 @@ func (x CreateOrUpdateFileInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeCreateOrUpdateFileInput(data []byte) (CreateOrUpdateFileInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x CreateOrUpdateFileInput
 	root := r.Root()
 	x.decode(r, root)
@@ -177,7 +177,9 @@ func DecodeCreateOrUpdateFileInput(data []byte) (CreateOrUpdateFileInput, error)
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"create_or_update_file\"")
+	err := r.Violations.Err("invalid arguments for tool \"create_or_update_file\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolCreateOrUpdateFile returns tool "create_or_update_file" bound to h, with its published schemas and policies.

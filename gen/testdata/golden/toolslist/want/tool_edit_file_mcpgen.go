@@ -67,7 +67,6 @@ func (x *EditFileInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *EditFileInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v EditFileInput
 	v.decode(r, root)
@@ -75,7 +74,9 @@ func (x *EditFileInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid EditFileInput"); err != nil {
+	err := r.Violations.Err("invalid EditFileInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -168,7 +169,6 @@ func (x *EditFileInputEditsItem) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *EditFileInputEditsItem) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v EditFileInputEditsItem
 	v.decode(r, root)
@@ -176,7 +176,9 @@ func (x *EditFileInputEditsItem) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid EditFileInputEditsItem"); err != nil {
+	err := r.Violations.Err("invalid EditFileInputEditsItem")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -213,7 +215,6 @@ func (x EditFileInputEditsItem) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeEditFileInput(data []byte) (EditFileInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x EditFileInput
 	root := r.Root()
 	x.decode(r, root)
@@ -221,7 +222,9 @@ func DecodeEditFileInput(data []byte) (EditFileInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"edit_file\"")
+	err := r.Violations.Err("invalid arguments for tool \"edit_file\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolEditFile returns tool "edit_file" bound to h, with its published schemas and policies.

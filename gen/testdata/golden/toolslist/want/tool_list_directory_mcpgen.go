@@ -53,7 +53,6 @@ func (x *ListDirectoryInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ListDirectoryInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ListDirectoryInput
 	v.decode(r, root)
@@ -61,7 +60,9 @@ func (x *ListDirectoryInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ListDirectoryInput"); err != nil {
+	err := r.Violations.Err("invalid ListDirectoryInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -123,8 +124,8 @@ func (v *ListDirectoryInputSortBy) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"name\", \"size\"")
 	}
 }
-func (v ListDirectoryInputSortBy) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *ListDirectoryInputSortBy) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ListDirectoryInputSortByName, ListDirectoryInputSortBySize:
 		return
 	}
@@ -135,7 +136,6 @@ func (v ListDirectoryInputSortBy) validate(p *typed.Path, vs *typed.Violations) 
 // them, returning every violation as a *mcperr.Error.
 func DecodeListDirectoryInput(data []byte) (ListDirectoryInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ListDirectoryInput
 	root := r.Root()
 	x.decode(r, root)
@@ -143,7 +143,9 @@ func DecodeListDirectoryInput(data []byte) (ListDirectoryInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"list_directory\"")
+	err := r.Violations.Err("invalid arguments for tool \"list_directory\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolListDirectory returns tool "list_directory" bound to h, with its published schemas and policies.

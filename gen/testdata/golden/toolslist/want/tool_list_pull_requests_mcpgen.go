@@ -112,7 +112,6 @@ func (x *ListPullRequestsInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ListPullRequestsInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ListPullRequestsInput
 	v.decode(r, root)
@@ -120,7 +119,9 @@ func (x *ListPullRequestsInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ListPullRequestsInput"); err != nil {
+	err := r.Violations.Err("invalid ListPullRequestsInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -228,8 +229,8 @@ func (v *ListPullRequestsInputState) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"open\", \"closed\", \"all\"")
 	}
 }
-func (v ListPullRequestsInputState) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *ListPullRequestsInputState) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ListPullRequestsInputStateOpen, ListPullRequestsInputStateClosed, ListPullRequestsInputStateAll:
 		return
 	}
@@ -266,8 +267,8 @@ func (v *ListPullRequestsInputSort) decode(r *typed.Reader, p *typed.Path) {
 		r.Violations.Add(p, "enum", "must be one of \"created\", \"updated\", \"popularity\", \"long-running\"")
 	}
 }
-func (v ListPullRequestsInputSort) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *ListPullRequestsInputSort) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ListPullRequestsInputSortCreated, ListPullRequestsInputSortUpdated, ListPullRequestsInputSortPopularity, ListPullRequestsInputSortLongRunning:
 		return
 	}
@@ -298,8 +299,8 @@ func (v *ListPullRequestsInputDirection) decode(r *typed.Reader, p *typed.Path) 
 		r.Violations.Add(p, "enum", "must be one of \"asc\", \"desc\"")
 	}
 }
-func (v ListPullRequestsInputDirection) validate(p *typed.Path, vs *typed.Violations) {
-	switch v {
+func (v *ListPullRequestsInputDirection) validate(p *typed.Path, vs *typed.Violations) {
+	switch *v {
 	case ListPullRequestsInputDirectionAsc, ListPullRequestsInputDirectionDesc:
 		return
 	}
@@ -310,7 +311,6 @@ func (v ListPullRequestsInputDirection) validate(p *typed.Path, vs *typed.Violat
 // them, returning every violation as a *mcperr.Error.
 func DecodeListPullRequestsInput(data []byte) (ListPullRequestsInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ListPullRequestsInput
 	root := r.Root()
 	x.decode(r, root)
@@ -318,7 +318,9 @@ func DecodeListPullRequestsInput(data []byte) (ListPullRequestsInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"list_pull_requests\"")
+	err := r.Violations.Err("invalid arguments for tool \"list_pull_requests\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolListPullRequests returns tool "list_pull_requests" bound to h, with its published schemas and policies.

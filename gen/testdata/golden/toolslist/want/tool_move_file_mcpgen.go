@@ -48,7 +48,6 @@ func (x *MoveFileInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *MoveFileInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v MoveFileInput
 	v.decode(r, root)
@@ -56,7 +55,9 @@ func (x *MoveFileInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid MoveFileInput"); err != nil {
+	err := r.Violations.Err("invalid MoveFileInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -93,7 +94,6 @@ func (x MoveFileInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeMoveFileInput(data []byte) (MoveFileInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x MoveFileInput
 	root := r.Root()
 	x.decode(r, root)
@@ -101,7 +101,9 @@ func DecodeMoveFileInput(data []byte) (MoveFileInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"move_file\"")
+	err := r.Violations.Err("invalid arguments for tool \"move_file\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolMoveFile returns tool "move_file" bound to h, with its published schemas and policies.

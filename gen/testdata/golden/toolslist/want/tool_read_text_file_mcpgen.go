@@ -64,7 +64,6 @@ func (x *ReadTextFileInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *ReadTextFileInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v ReadTextFileInput
 	v.decode(r, root)
@@ -72,7 +71,9 @@ func (x *ReadTextFileInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid ReadTextFileInput"); err != nil {
+	err := r.Violations.Err("invalid ReadTextFileInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -128,7 +129,6 @@ func (x ReadTextFileInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeReadTextFileInput(data []byte) (ReadTextFileInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x ReadTextFileInput
 	root := r.Root()
 	x.decode(r, root)
@@ -136,7 +136,9 @@ func DecodeReadTextFileInput(data []byte) (ReadTextFileInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"read_text_file\"")
+	err := r.Violations.Err("invalid arguments for tool \"read_text_file\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolReadTextFile returns tool "read_text_file" bound to h, with its published schemas and policies.

@@ -65,7 +65,6 @@ func (x *SearchFilesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *SearchFilesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v SearchFilesInput
 	v.decode(r, root)
@@ -73,7 +72,9 @@ func (x *SearchFilesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid SearchFilesInput"); err != nil {
+	err := r.Violations.Err("invalid SearchFilesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -119,7 +120,6 @@ func (x SearchFilesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeSearchFilesInput(data []byte) (SearchFilesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x SearchFilesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -127,7 +127,9 @@ func DecodeSearchFilesInput(data []byte) (SearchFilesInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"search_files\"")
+	err := r.Violations.Err("invalid arguments for tool \"search_files\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolSearchFiles returns tool "search_files" bound to h, with its published schemas and policies.

@@ -66,7 +66,6 @@ func (x *SearchRepositoriesInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *SearchRepositoriesInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v SearchRepositoriesInput
 	v.decode(r, root)
@@ -74,7 +73,9 @@ func (x *SearchRepositoriesInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid SearchRepositoriesInput"); err != nil {
+	err := r.Violations.Err("invalid SearchRepositoriesInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -138,7 +139,6 @@ func (x SearchRepositoriesInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeSearchRepositoriesInput(data []byte) (SearchRepositoriesInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x SearchRepositoriesInput
 	root := r.Root()
 	x.decode(r, root)
@@ -146,7 +146,9 @@ func DecodeSearchRepositoriesInput(data []byte) (SearchRepositoriesInput, error)
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"search_repositories\"")
+	err := r.Violations.Err("invalid arguments for tool \"search_repositories\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolSearchRepositories returns tool "search_repositories" bound to h, with its published schemas and policies.

@@ -48,7 +48,6 @@ func (x *WriteFileInput) decode(r *typed.Reader, p *typed.Path) {
 // validates; errors are *mcperr.Error values listing every violation.
 func (x *WriteFileInput) UnmarshalJSON(data []byte) error {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	root := r.Root()
 	var v WriteFileInput
 	v.decode(r, root)
@@ -56,7 +55,9 @@ func (x *WriteFileInput) UnmarshalJSON(data []byte) error {
 	if vs := r.Validation(); vs != nil {
 		v.validate(root, vs)
 	}
-	if err := r.Violations.Err("invalid WriteFileInput"); err != nil {
+	err := r.Violations.Err("invalid WriteFileInput")
+	typed.PutReader(r)
+	if err != nil {
 		return err
 	}
 	*x = v
@@ -93,7 +94,6 @@ func (x WriteFileInput) MarshalJSON() ([]byte, error) {
 // them, returning every violation as a *mcperr.Error.
 func DecodeWriteFileInput(data []byte) (WriteFileInput, error) {
 	r := typed.GetReader(data)
-	defer typed.PutReader(r)
 	var x WriteFileInput
 	root := r.Root()
 	x.decode(r, root)
@@ -101,7 +101,9 @@ func DecodeWriteFileInput(data []byte) (WriteFileInput, error) {
 	if vs := r.Validation(); vs != nil {
 		x.validate(root, vs)
 	}
-	return x, r.Violations.Err("invalid arguments for tool \"write_file\"")
+	err := r.Violations.Err("invalid arguments for tool \"write_file\"")
+	typed.PutReader(r)
+	return x, err
 }
 
 // toolWriteFile returns tool "write_file" bound to h, with its published schemas and policies.
