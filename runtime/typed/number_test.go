@@ -87,3 +87,25 @@ func TestWindowViolationMessages(t *testing.T) {
 	assert.Equal(t, "must not be after 2026-11-01T11:00:00Z (now+0d)", WindowViolation(future, -time.Hour, 0))
 	assert.Equal(t, "", WindowViolation(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), -17520*time.Hour, 24*time.Hour))
 }
+
+func TestUTCSecondAgreesWithIsDateTime(t *testing.T) {
+	for _, s := range []string{
+		"2026-10-31T00:00:00Z", "2026-10-31t23:59:59z", "2026-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+		"2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-10-31T24:00:00Z",
+		"2026-10-31T23:60:00Z", "2016-12-31T23:59:60Z", "2026-10-31 00:00:00Z", "2026-10-31T00:00:00+",
+		"2026-1a-31T00:00:00Z", "+026-10-31T00:00:00Z", "2026-10-31T00-00:00Z", "2026/10/31T00:00:00Z",
+	} {
+		got, ok := utcSecond(s)
+		if !ok {
+			continue
+		}
+		assert.True(t, IsDateTime(s), s)
+		want, err := time.Parse(time.RFC3339, upperTZ(s))
+		assert.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+	for _, s := range []string{"2026-02-29T00:00:00Z", "2026-10-31T24:00:00Z", "2016-12-31T23:59:60Z", "2026-1a-31T00:00:00Z"} {
+		_, ok := utcSecond(s)
+		assert.False(t, ok, s)
+	}
+}

@@ -193,7 +193,7 @@ func (r *Reader) StringBytes(p *Path) ([]byte, bool) {
 		r.syntax(p, err)
 		return nil, false
 	}
-	if !utf8.Valid(b) {
+	if !validUTF8(b) {
 		r.Violations.Add(p, "type", "must be a string of valid UTF-8")
 		return nil, false
 	}
@@ -293,7 +293,7 @@ func (r *Reader) Object(p *Path, member func(key []byte)) bool {
 		return false
 	}
 	err := r.d.ObjBytes(func(_ *jx.Decoder, key []byte) error {
-		if !utf8.Valid(key) {
+		if !validUTF8(key) {
 			r.fail(p, "json", "object key is not valid UTF-8")
 		}
 		if r.failed {
@@ -407,6 +407,17 @@ func (r *Reader) Required(p *Path, seen []uint64, names ...string) {
 // property i, so its default applies.
 func Absent(seen []uint64, i int) bool {
 	return seen[i/64]&(1<<(i%64)) == 0
+}
+
+// validUTF8 is utf8.Valid with the common case, a short ASCII key or
+// value, checked inline.
+func validUTF8(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(b)
+		}
+	}
+	return true
 }
 
 // bytesString views b as a string without copying, for parsing functions

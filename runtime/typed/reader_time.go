@@ -11,6 +11,9 @@ func (r *Reader) DateTime(p *Path) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	s := bytesString(b)
+	if t, ok := utcSecond(s); ok {
+		return t, true
+	}
 	if !IsDateTime(s) {
 		r.Violations.Add(p, "format", "must be an RFC 3339 date-time such as \"2026-01-02T15:04:05Z\"")
 		return time.Time{}, false
@@ -28,12 +31,8 @@ func (r *Reader) DateTime(p *Path) (time.Time, bool) {
 // first. It fails only for a leap second (second 60), which time.Time
 // cannot hold.
 func parseDateTime(s string) (time.Time, bool) {
-	if len(s) == len("2006-01-02T15:04:05Z") && (s[19] == 'Z' || s[19] == 'z') && s[17:19] != "60" {
-		// The common form, in UTC to the second, needs no parsing beyond
-		// the fields IsDateTime checked; time.Parse gives the same Time.
-		return time.Date(
-			int(twoDigits(s, 0)*100+twoDigits(s, 2)), time.Month(twoDigits(s, 5)), twoDigits(s, 8),
-			twoDigits(s, 11), twoDigits(s, 14), twoDigits(s, 17), 0, time.UTC), true
+	if t, ok := utcSecond(s); ok {
+		return t, true
 	}
 	if s[10] == 't' || s[len(s)-1] == 'z' {
 		b := []byte(s)
@@ -45,6 +44,23 @@ func parseDateTime(s string) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	return t, err == nil
+}
+
+// utcSecond reads the common form of a date-time, in UTC to the second
+// ("2026-10-31T00:00:00Z"), checking it as IsDateTime does and returning
+// the Time time.Parse would; false for anything else, valid or not, which
+// the general path then handles. One pass, as time.Date needs no parsing.
+func utcSecond(s string) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05Z") || s[19] != 'Z' && s[19] != 'z' ||
+		s[10] != 'T' && s[10] != 't' || s[13] != ':' || s[16] != ':' || !isFullDate(s) {
+		return time.Time{}, false
+	}
+	hour, minute, second := twoDigits(s, 11), twoDigits(s, 14), twoDigits(s, 17)
+	if hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return time.Time{}, false // second 60 included: the general path words it
+	}
+	year := twoDigits(s, 0)*100 + twoDigits(s, 2)
+	return time.Date(year, time.Month(twoDigits(s, 5)), twoDigits(s, 8), hour, minute, second, 0, time.UTC), true
 }
 
 // Decimal reads a JSON number exactly into a decimal.Decimal; asString reads
