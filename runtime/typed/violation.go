@@ -279,16 +279,39 @@ func (p *Path) segmentSize() int {
 }
 
 // fill writes p into b, which has p.size() bytes. The segments are written
-// from the last to the first, since a Path only links upwards.
+// from the last to the first, each from its end, since a Path only links
+// upwards.
 func (p *Path) fill(b []byte) {
 	end := len(b)
 	for q := p; q.up != nil; q = q.up {
-		end -= q.segmentSize()
-		w := b[end:end]
 		if q.index >= 0 {
-			strconv.AppendInt(w, int64(q.index), 10)
+			i := q.index
+			for {
+				end--
+				b[end] = byte('0' + i%10)
+				if i /= 10; i == 0 {
+					break
+				}
+			}
 		} else {
-			appendEscaped(w, q.name)
+			s, cut := shorten(q.name)
+			if cut {
+				end -= len(ellipsis)
+				copy(b[end:], ellipsis)
+			}
+			for i := len(s) - 1; i >= 0; i-- {
+				switch c := s[i]; c {
+				case '~': // RFC 6901 escapes
+					end -= 2
+					b[end], b[end+1] = '~', '0'
+				case '/':
+					end -= 2
+					b[end], b[end+1] = '~', '1'
+				default:
+					end--
+					b[end] = c
+				}
+			}
 		}
 		end--
 		b[end] = '/'
@@ -302,26 +325,6 @@ func digits(i int) int {
 		n++
 	}
 	return n
-}
-
-// appendEscaped appends name, cut to maxSegment bytes, with "~" and "/"
-// escaped as RFC 6901 says.
-func appendEscaped(b []byte, name string) []byte {
-	s, cut := shorten(name)
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '~':
-			b = append(b, '~', '0')
-		case '/':
-			b = append(b, '~', '1')
-		default:
-			b = append(b, s[i])
-		}
-	}
-	if cut {
-		b = append(b, ellipsis...)
-	}
-	return b
 }
 
 // maxSegment bounds one pointer segment in a violation: member names come
