@@ -44,8 +44,31 @@ func WindowViolation(t time.Time, notBefore, notAfter time.Duration) string {
 	return ""
 }
 
-// windowMessage returns what + bound + " (now±d)", in one allocation.
+// windowMemo is the last message windowMessage made. The bound is written
+// to the second, so the calls of one second that cross the same bound of
+// the same window say the same thing, and share it.
+type windowMemo struct {
+	what string
+	sec  int64 // the bound, in Unix seconds
+	d    time.Duration
+	msg  string
+}
+
+var lastWindow atomic.Pointer[windowMemo]
+
+// windowMessage returns what + bound + " (now±d)".
 func windowMessage(what string, bound time.Time, d time.Duration) string {
+	sec := bound.Unix()
+	if m := lastWindow.Load(); m != nil && m.sec == sec && m.d == d && m.what == what {
+		return m.msg
+	}
+	msg := formatWindow(what, bound, d)
+	lastWindow.Store(&windowMemo{what: what, sec: sec, d: d, msg: msg})
+	return msg
+}
+
+// formatWindow formats the message of windowMessage in one allocation.
+func formatWindow(what string, bound time.Time, d time.Duration) string {
 	var buf [96]byte
 	b := append(buf[:0], what...)
 	b = bound.UTC().AppendFormat(b, time.RFC3339)

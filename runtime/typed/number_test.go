@@ -109,3 +109,18 @@ func TestUTCSecondAgreesWithIsDateTime(t *testing.T) {
 		assert.False(t, ok, s)
 	}
 }
+
+func TestWindowViolationMessagesFollowTheClock(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	restore := SetClock(func() time.Time { return now })
+	defer restore()
+	old := time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, step := range []time.Duration{0, 0, 400 * time.Millisecond, 700 * time.Millisecond, time.Hour, 0} {
+		now = now.Add(step)
+		lo := now.Add(-17520 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+		assert.Equal(t, "must not be before "+lo+" (now-730d)", WindowViolation(old, -17520*time.Hour, 24*time.Hour), "call %d", i)
+		assert.Equal(t, "must not be before "+now.Add(-time.Hour).UTC().Format(time.RFC3339)+" (now-1h0m0s)", WindowViolation(old, -time.Hour, 0), "call %d", i)
+	}
+	future := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	assert.Equal(t, "must not be after "+now.Add(24*time.Hour).Format(time.RFC3339)+" (now+1d)", WindowViolation(future, -17520*time.Hour, 24*time.Hour))
+}
