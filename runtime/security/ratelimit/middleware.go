@@ -93,13 +93,17 @@ const (
 )
 
 // setHeaders sets the three rate-limit headers of d as Header.Set would,
-// with one allocation for the three values (and the numbers' strings):
-// limitValue is the rule's limit, written once.
+// in two allocations: one array for the three values, one string for the
+// two numbers that change (limitValue is the rule's limit, written once).
 func setHeaders(h http.Header, d store.Decision, limitValue string, limit int) {
 	if d.Limit != limit {
 		limitValue = strconv.Itoa(d.Limit)
 	}
-	values := [3]string{limitValue, strconv.Itoa(d.Remaining), strconv.FormatInt(ceilUnix(d.ResetAt), 10)}
+	var buf [40]byte
+	b := strconv.AppendInt(buf[:0], int64(d.Remaining), 10)
+	cut := len(b)
+	numbers := string(strconv.AppendInt(b, ceilUnix(d.ResetAt), 10))
+	values := [3]string{limitValue, numbers[:cut], numbers[cut:]}
 	all := values[:] // escapes: one array for the three
 	h[headerLimit] = all[0:1:1]
 	h[headerRemaining] = all[1:2:2]
