@@ -17,17 +17,24 @@
 #     encoding/json (examples/trading/tools BenchmarkDecodeValidate);
 #   - the Redis stores against the memory stores, when redis-server is
 #     installed (runtime/store/redisstore BenchmarkDecisions, -count 1);
-#   - generation time against tool count, when ./gen has a BenchmarkGenerate.
+#   - generation time and peak heap against tool count (./gen
+#     BenchmarkGenerate: 100, 500, 1,000 and 2,000 tools, BENCH_GEN_TOOLS,
+#     -count 3, BENCH_GEN_COUNT), and the wall time, CPU time and peak RSS of
+#     go build of a server of the generated tools, the build cache holding
+#     everything else (BenchmarkBuild: 100, 500 and 1,000 tools,
+#     BENCH_BUILD_TOOLS, -count 1, BENCH_BUILD_COUNT; the build plot).
+#     BENCH_BUILD=0 skips the builds (about 3 minutes of the run on 2 cores),
+#     BENCH_GEN=0 both.
 #
 # Figures are only comparable within one run: read the ratios. The method is
 # in docs/benchmarks.md. Settings: BENCH_COUNT (5), BENCH_HTTP (1000x, the
 # -benchtime of the HTTP and stdio benchmarks), BENCH_TIME (300ms, the
 # others'), BENCH_OUT (BENCHMARKS.md), BENCH_PLOT (benchmarks-http-latency.png,
-# next to BENCH_OUT), BENCH_RAW (a directory to keep the go test outputs in;
+# next to BENCH_OUT), BENCH_BUILD_PLOT (benchmarks-build.png), BENCH_RAW (a directory to keep the go test outputs in;
 # a temporary one by default), BENCH_FROM (a BENCH_RAW of an earlier run: write
-# the page from it, running nothing). gnuplot draws the plot; without it (and without root
-# and apt-get to install gnuplot-nox) the page gets an ASCII chart. The
-# whole run takes 3 to 5 minutes on 2 cores.
+# the page from it, running nothing). gnuplot draws the plots; without it (and without root
+# and apt-get to install gnuplot-nox) the page gets ASCII charts. The
+# whole run takes 6 to 10 minutes on 2 cores, 4 to 6 with BENCH_BUILD=0.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -36,6 +43,11 @@ http_time=${BENCH_HTTP:-1000x}
 bench_time=${BENCH_TIME:-300ms}
 out=${BENCH_OUT:-BENCHMARKS.md}
 plot=${BENCH_PLOT:-benchmarks-http-latency.png}
+build_plot=${BENCH_BUILD_PLOT:-benchmarks-build.png}
+gen_tools=${BENCH_GEN_TOOLS:-100,500,1000,2000}
+gen_count=${BENCH_GEN_COUNT:-3}
+build_tools=${BENCH_BUILD_TOOLS:-100,500,1000}
+build_count=${BENCH_BUILD_COUNT:-1}
 
 log() { echo "bench.sh: $*" >&2; }
 
@@ -90,11 +102,19 @@ if command -v redis-server >/dev/null; then
 else
   log "redis-server is not installed: no Redis figures (scripts/redis.sh install)"
 fi
-if [ -z "${skip:-}" ] && go test ./gen -list '^BenchmarkGenerate' 2>/dev/null | grep -q '^BenchmarkGenerate'; then
-  [ -n "${skip:-}" ] || echo "go test ./gen -run '^\$' -bench '^BenchmarkGenerate' -benchmem -count 1" >"$work/gen.cmd"
-  suite gen ./gen -run '^$' -bench '^BenchmarkGenerate' -benchmem -count 1 -timeout 30m
+if [ "${BENCH_GEN:-1}" != 0 ]; then
+  # Generation, then go build of the generated server, against tool count.
+  export MCPGEN_BENCH_TOOLS=$gen_tools MCPGEN_BENCH_BUILD_TOOLS=$build_tools
+  [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_TOOLS=$gen_tools go test ./gen -run '^\$' -bench '^BenchmarkGenerate\$' -benchmem -benchtime 1x -count $gen_count" >"$work/gen.cmd"
+  suite gen ./gen -run '^$' -bench '^BenchmarkGenerate$' -benchmem -benchtime 1x -count "$gen_count" -timeout 30m
+  if [ "${BENCH_BUILD:-1}" != 0 ]; then
+    [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_BUILD_TOOLS=$build_tools go test ./gen -run '^\$' -bench '^BenchmarkBuild\$' -benchtime 1x -count $build_count" >"$work/build.cmd"
+    suite build ./gen -run '^$' -bench '^BenchmarkBuild$' -benchtime 1x -count "$build_count" -timeout 60m
+  else
+    [ -n "${skip:-}" ] || log "BENCH_BUILD=0: no build figures"
+  fi
 else
-  [ -n "${skip:-}" ] || log "./gen has no BenchmarkGenerate yet: no generation figures"
+  [ -n "${skip:-}" ] || log "BENCH_GEN=0: no generation or build figures"
 fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //' || true)
@@ -279,6 +299,10 @@ type goal struct{ what, now, peer, ratio, goal, met string }
 
 func main() {
 	dir, out, plot := os.Args[1], os.Args[2], os.Args[3]
+	buildPlot := "benchmarks-build.png"
+	if len(os.Args) > 4 {
+		buildPlot = os.Args[4]
+	}
 	env := map[string]string{}
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "BR_") {
@@ -286,7 +310,7 @@ func main() {
 		}
 	}
 	status := map[string]string{}
-	for _, s := range []string{"http", "limiter", "decode", "redis", "gen"} {
+	for _, s := range []string{"http", "limiter", "decode", "redis", "gen", "build"} {
 		if b, err := os.ReadFile(filepath.Join(dir, s+".status")); err == nil {
 			status[s] = strings.TrimSpace(string(b))
 		}
@@ -516,17 +540,82 @@ func main() {
 		body.f("\nMemory wins every row, as it must: a Redis decision is a network round trip. Redis is what several replicas share.\n\n")
 	}
 
-	// Generation.
-	if !genR.empty() {
-		body.f("## Generation\n\n")
+	// Generation and build against tool count.
+	buildR := parse(filepath.Join(dir, "build.txt"), procs)
+	if !genR.empty() || !buildR.empty() {
+		body.f("## Generation and build against tool count\n\n")
 		body.cmd("gen")
-		body.f("| benchmark | time | B/op | allocs/op |\n|---|---|---|---|\n")
-		for _, n := range genR.names() {
-			body.f("| %s | %s | %s | %s |\n", n, dur(genR.v(n, "ns/op")), num(genR.v(n, "B/op")), num(genR.v(n, "allocs/op")))
+		body.cmd("build")
+		body.f("N tools of the shape of `scaleTool` in `gen/scale_test.go`: the trading example's kinds of checks with every schema inline, nothing shared between tools (a symbol with a pattern and normalization, three enums, exact decimals with ranges, a date-time window, an integer range, an array of strings, a nested object, an array of objects, a free-form value; an output of decimals and an array of objects). *generate* is `gen.Generate` of all N, in process (best of the runs), *peak heap* the most live heap it held; *go build* is `go build` of a server of the N tools (the generated package and a main that registers them, linked), the build cache holding the runtime and everything else, so the time is what the generated package costs: its compilation and the link. *CPU* is the build's user and system time, *peak RSS* the most memory one process of it held (the compiler).\n\n")
+		counts := map[int]bool{}
+		for _, r := range []results{genR, buildR} {
+			for _, n := range r.names() {
+				if _, tail, ok := strings.Cut(n, "/tools-"); ok {
+					if c, err := strconv.Atoi(tail); err == nil {
+						counts[c] = true
+					}
+				}
+			}
+		}
+		var ns []int
+		for c := range counts {
+			ns = append(ns, c)
+		}
+		sort.Ints(ns)
+		opt := func(r results, name, unit string, f func(float64) string) string {
+			if v, ok := r.get(name, unit); ok {
+				return f(v)
+			}
+			return "—"
+		}
+		secs := func(v float64) string { return fmt.Sprintf("%.2f s", v) }
+		mib := func(v float64) string { return fmt.Sprintf("%.0f MiB", v) }
+		val := func(r results, name, unit string, scale float64) string {
+			if v, ok := r.get(name, unit); ok {
+				return fmt.Sprintf("%.3f", v*scale)
+			}
+			return "NaN"
+		}
+		body.f("| tools | generate | peak heap | lines of Go per tool | go build | CPU | peak RSS |\n|---|---|---|---|---|---|---|\n")
+		var dat strings.Builder
+		dat.WriteString("# tools generate-s gen-heap-MiB build-s build-rss-MiB\n")
+		for _, c := range ns {
+			g, bl := fmt.Sprintf("Generate/tools-%d", c), fmt.Sprintf("Build/tools-%d", c)
+			lines := opt(genR, g, "lines/tool", num)
+			if lines == "—" {
+				lines = opt(buildR, bl, "lines/tool", num)
+			}
+			body.f("| %d | %s%s | %s | %s | %s%s | %s | %s |\n", c, opt(genR, g, "ns/op", func(v float64) string { return secs(v / 1e9) }), genR.spread(g),
+				opt(genR, g, "peak-heap-MiB", mib), lines, opt(buildR, bl, "ns/op", func(v float64) string { return secs(v / 1e9) }), buildR.spread(bl),
+				opt(buildR, bl, "cpu-s", func(v float64) string { return fmt.Sprintf("%.1f s", v) }), opt(buildR, bl, "peak-RSS-MiB", mib))
+			fmt.Fprintf(&dat, "%d %s %s %s %s\n", c, val(genR, g, "ns/op", 1e-9), val(genR, g, "peak-heap-MiB", 1), val(buildR, bl, "ns/op", 1e-9), val(buildR, bl, "peak-RSS-MiB", 1))
 		}
 		body.f("\n")
+		os.WriteFile(filepath.Join(dir, "build.dat"), []byte(dat.String()), 0o644)
+		if len(ns) > 1 {
+			if env["plot"] == "png" {
+				body.f("![generation and build against tool count](%s)\n\n", filepath.Base(buildPlot))
+			} else {
+				body.f("Generation and go build time against tool count (ASCII, gnuplot was not available):\n\n```\n%s```\n\n", buildChart(ns, genR, buildR))
+			}
+		}
+		if !genR.empty() {
+			if v, ok := genR.get("Generate/tools-1000", "ns/op"); ok {
+				goals = append(goals, goal{"generate 1,000 tools", secs(v / 1e9), "", "", "< 3 s", yes(v < 3e9)})
+			} else {
+				goals = append(goals, goal{"generate 1,000 tools", "not measured (BENCH_GEN_TOOLS has no 1000)", "", "", "< 3 s", "—"})
+			}
+		}
+		if !buildR.empty() {
+			if v, ok := buildR.get("Build/tools-1000", "ns/op"); ok {
+				rss, _ := buildR.get("Build/tools-1000", "peak-RSS-MiB")
+				goals = append(goals, goal{"go build of a server of 1,000 tools", fmt.Sprintf("%s, peak RSS %s", secs(v/1e9), mib(rss)), "", "", "< 20 s, < 1.5 GB", yes(v < 20e9 && rss*(1<<20) < 1.5e9)})
+			} else {
+				goals = append(goals, goal{"go build of a server of 1,000 tools", "not measured (BENCH_BUILD_TOOLS has no 1000)", "", "", "< 20 s, < 1.5 GB", "—"})
+			}
+		}
 	} else {
-		body.f("## Generation\n\nNo figures: `./gen` has no `BenchmarkGenerate` in this run (its scale test, `go test ./gen -run TestGenerateScale -v`, reports generation time and heap against tool count).\n\n")
+		body.f("## Generation and build against tool count\n\nNo figures: this run skipped them (BENCH_GEN=0).\n\n")
 	}
 
 	// The page.
@@ -564,6 +653,35 @@ func writePlotData(path string, r results) {
 		b.WriteString("\n")
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// buildChart draws the generation and go build time of each tool count as
+// bars.
+func buildChart(ns []int, genR, buildR results) string {
+	var b strings.Builder
+	top := 0.0
+	for _, c := range ns {
+		top = math.Max(top, math.Max(buildR.v(fmt.Sprintf("Build/tools-%d", c), "ns/op"), genR.v(fmt.Sprintf("Generate/tools-%d", c), "ns/op")))
+	}
+	for _, c := range ns {
+		fmt.Fprintf(&b, "%d tools\n", c)
+		for _, row := range []struct {
+			label string
+			r     results
+			name  string
+		}{{"generate", genR, "Generate"}, {"go build", buildR, "Build"}} {
+			v, ok := row.r.get(fmt.Sprintf("%s/tools-%d", row.name, c), "ns/op")
+			if !ok {
+				continue
+			}
+			n := 0
+			if top > 0 {
+				n = int(math.Round(50 * v / top))
+			}
+			fmt.Fprintf(&b, "  %-9s %s %.2f s\n", row.label, strings.Repeat("#", n), v/1e9)
+		}
+	}
+	return b.String()
 }
 
 func asciiChart(r results) string {
@@ -612,7 +730,7 @@ set -a
 BR_plot=$plot_kind
 set +a
 outdir=$(cd "$(dirname "$out")" && pwd)
-(cd "$work/report" && GOFLAGS=-mod=mod GOWORK=off go run . "$work" "$outdir/$(basename "$out")" "$outdir/$(basename "$plot")")
+(cd "$work/report" && GOFLAGS=-mod=mod GOWORK=off go run . "$work" "$outdir/$(basename "$out")" "$outdir/$(basename "$plot")" "$outdir/$(basename "$build_plot")")
 
 if [ "$plot_kind" = png ] && [ -f "$work/plot.dat" ]; then
   gnuplot <<EOF
@@ -644,5 +762,29 @@ EOF
   log "wrote $out and $plot"
 else
   log "wrote $out"
+fi
+if [ "$plot_kind" = png ] && [ "$(grep -vc '^#' "$work/build.dat" 2>/dev/null)" -gt 1 ]; then
+  gnuplot <<EOF
+set terminal pngcairo size 960,420 font "DejaVu Sans,10"
+set output "$outdir/$(basename "$build_plot")"
+set datafile missing "NaN"
+set multiplot layout 1,2 title "generation and go build of N generated tools ($BR_procs CPUs)"
+set xlabel "tools"
+set key top left
+set grid
+set ylabel "seconds"
+set title "time"
+plot "$work/build.dat" using 1:4 with linespoints lw 2 title "go build (compile + link)", \
+     "" using 1:2 with linespoints lw 2 title "generate", \
+     20 with lines dt 2 lc rgb "gray" title "goal at 1,000 tools: build 20 s", \
+     3 with lines dt 3 lc rgb "gray" title "goal at 1,000 tools: generate 3 s"
+set ylabel "MiB"
+set title "peak memory"
+plot "$work/build.dat" using 1:5 with linespoints lw 2 title "go build, peak RSS", \
+     "" using 1:3 with linespoints lw 2 title "generate, peak heap", \
+     1430 with lines dt 2 lc rgb "gray" title "goal at 1,000 tools: build 1.5 GB"
+unset multiplot
+EOF
+  log "wrote $build_plot"
 fi
 log "took $(($(date +%s) - started)) s"
