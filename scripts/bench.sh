@@ -4,7 +4,8 @@
 #
 #   ./scripts/bench.sh
 #
-# It runs, each with -benchmem and -count 5 (BENCH_COUNT):
+# It runs, each with -benchmem and in 5 rounds (BENCH_COUNT) of go test
+# -count 1, so that peers take turns:
 #
 #   - tools/call over HTTP in process (runtime/server BenchmarkHTTPToolsCall):
 #     the full server in hmac, bearer and none mode against a bare go-sdk
@@ -16,13 +17,15 @@
 #   - decode and validate of the trading inputs against jsonschema/v5 and
 #     encoding/json (examples/trading/tools BenchmarkDecodeValidate);
 #   - the Redis stores against the memory stores, when redis-server is
-#     installed (runtime/store/redisstore BenchmarkDecisions, -count 1);
+#     installed (runtime/store/redisstore BenchmarkDecisions, one round), and
+#     tools/call throughput through nginx on memory and on Redis, when nginx
+#     is too (scripts/scaleout.sh bench);
 #   - generation time and peak heap against tool count (./gen
 #     BenchmarkGenerate: 100, 500, 1,000 and 2,000 tools, BENCH_GEN_TOOLS,
-#     -count 3, BENCH_GEN_COUNT), and the wall time, CPU time and peak RSS of
+#     3 rounds, BENCH_GEN_COUNT), and the wall time, CPU time and peak RSS of
 #     go build of a server of the generated tools, the build cache holding
 #     everything else (BenchmarkBuild: 100, 500 and 1,000 tools,
-#     BENCH_BUILD_TOOLS, -count 1, BENCH_BUILD_COUNT; the build plot).
+#     BENCH_BUILD_TOOLS, one round, BENCH_BUILD_COUNT; the build plot).
 #     BENCH_BUILD=0 skips the builds (about 3 minutes of the run on 2 cores),
 #     BENCH_GEN=0 both.
 #
@@ -32,7 +35,10 @@
 # others'), BENCH_OUT (BENCHMARKS.md), BENCH_PLOT (benchmarks-http-latency.png,
 # next to BENCH_OUT), BENCH_BUILD_PLOT (benchmarks-build.png), BENCH_RAW (a directory to keep the go test outputs in;
 # a temporary one by default), BENCH_FROM (a BENCH_RAW of an earlier run: write
-# the page from it, running nothing). gnuplot draws the plots; without it (and without root
+# the page from it, running nothing), BENCH_SCALEOUT (1: with redis-server
+# and nginx installed, tools/call throughput through nginx on memory and on
+# Redis, scripts/scaleout.sh bench, BENCH_SCALEOUT_SECONDS (5) each; 0
+# skips it). gnuplot draws the plots; without it (and without root
 # and apt-get to install gnuplot-nox) the page gets ASCII charts. The
 # whole run takes 6 to 10 minutes on 2 cores, 4 to 6 with BENCH_BUILD=0.
 set -euo pipefail
@@ -72,15 +78,23 @@ load_before=$(loadavg)
 started=$(date +%s)
 [ -z "${BENCH_FROM:-}" ] || skip=1
 
-# suite NAME GO-TEST-ARGS...: runs one go test, its output kept as NAME.txt;
-# a failure is reported on the page, and the other suites still run.
+# suite NAME ROUNDS GO-TEST-ARGS... runs go test ARGS -count 1, ROUNDS
+# times, its output kept as NAME.txt: one round after another, so that every
+# sub-benchmark of a round runs before any of the next, and peers take turns
+# as the machine's load comes and goes (-count N would run each
+# sub-benchmark N times in a row). A failure is reported on the page, and
+# the other suites still run.
 suite() {
-  local name=$1
-  shift
+  local name=$1 rounds=$2 ok=yes
+  shift 2
   [ -z "${skip:-}" ] || return 0
   local t0=$(date +%s)
-  log "$name: go test $*"
-  if go test "$@" >"$work/$name.txt" 2>&1; then
+  log "$name: $rounds round(s) of go test $* -count 1"
+  : >"$work/$name.txt"
+  for _ in $(seq 1 "$rounds"); do
+    go test "$@" -count 1 >>"$work/$name.txt" 2>&1 || { ok=; break; }
+  done
+  if [ -n "$ok" ]; then
     echo "ok $(($(date +%s) - t0))" >"$work/$name.status"
   else
     echo "FAILED $(($(date +%s) - t0))" >"$work/$name.status"
@@ -90,26 +104,41 @@ suite() {
   grep -E '^Benchmark' "$work/$name.txt" | sed 's/^/  /' >&2 || true
 }
 
-[ -n "${skip:-}" ] || echo "go test ./runtime/server -run '^\$' -bench '^(BenchmarkHTTPToolsCall|BenchmarkStdio)\$' -benchmem -count $count -benchtime $http_time" >"$work/http.cmd"
-suite http ./runtime/server -run '^$' -bench '^(BenchmarkHTTPToolsCall|BenchmarkStdio)$' -benchmem -count "$count" -benchtime "$http_time" -timeout 30m
-[ -n "${skip:-}" ] || echo "go test ./runtime/store/memstore -run '^\$' -bench '^BenchmarkLimiterDecision\$' -benchmem -count $count -benchtime $bench_time" >"$work/limiter.cmd"
-suite limiter ./runtime/store/memstore -run '^$' -bench '^BenchmarkLimiterDecision$' -benchmem -count "$count" -benchtime "$bench_time" -timeout 30m
-[ -n "${skip:-}" ] || echo "go test ./examples/trading/tools -run '^\$' -bench '^BenchmarkDecodeValidate\$' -benchmem -count $count -benchtime $bench_time" >"$work/decode.cmd"
-suite decode ./examples/trading/tools -run '^$' -bench '^BenchmarkDecodeValidate$' -benchmem -count "$count" -benchtime "$bench_time" -timeout 30m
+[ -n "${skip:-}" ] || echo "go test ./runtime/server -run '^\$' -bench '^(BenchmarkHTTPToolsCall|BenchmarkStdio)\$' -benchmem -count 1 -benchtime $http_time  # $count rounds" >"$work/http.cmd"
+suite http "$count" ./runtime/server -run '^$' -bench '^(BenchmarkHTTPToolsCall|BenchmarkStdio)$' -benchmem -benchtime "$http_time" -timeout 30m
+[ -n "${skip:-}" ] || echo "go test ./runtime/store/memstore -run '^\$' -bench '^BenchmarkLimiterDecision\$' -benchmem -count 1 -benchtime $bench_time  # $count rounds" >"$work/limiter.cmd"
+suite limiter "$count" ./runtime/store/memstore -run '^$' -bench '^BenchmarkLimiterDecision$' -benchmem -benchtime "$bench_time" -timeout 30m
+[ -n "${skip:-}" ] || echo "go test ./examples/trading/tools -run '^\$' -bench '^BenchmarkDecodeValidate\$' -benchmem -count 1 -benchtime $bench_time  # $count rounds" >"$work/decode.cmd"
+suite decode "$count" ./examples/trading/tools -run '^$' -bench '^BenchmarkDecodeValidate$' -benchmem -benchtime "$bench_time" -timeout 30m
+if [ "${BENCH_SCALEOUT:-1}" != 0 ] && command -v redis-server >/dev/null && command -v nginx >/dev/null; then
+  if [ -z "${skip:-}" ]; then
+    echo "scripts/scaleout.sh bench ${BENCH_SCALEOUT_SECONDS:-5}" >"$work/scaleout.cmd"
+    log "scaleout: scripts/scaleout.sh bench ${BENCH_SCALEOUT_SECONDS:-5}"
+    t0=$(date +%s)
+    if scripts/scaleout.sh bench "${BENCH_SCALEOUT_SECONDS:-5}" >"$work/scaleout.txt" 2>&1; then
+      echo "ok $(($(date +%s) - t0))" >"$work/scaleout.status"
+    else
+      echo "FAILED $(($(date +%s) - t0))" >"$work/scaleout.status"
+      log "scaleout failed:"
+      tail -20 "$work/scaleout.txt" >&2
+    fi
+    grep '^== bench: tools/call' "$work/scaleout.txt" >&2 || true
+  fi
+fi
 if command -v redis-server >/dev/null; then
   [ -n "${skip:-}" ] || echo "go test ./runtime/store/redisstore -run '^\$' -bench '^BenchmarkDecisions\$' -benchmem -count 1 -benchtime 300ms" >"$work/redis.cmd"
-  suite redis ./runtime/store/redisstore -run '^$' -bench '^BenchmarkDecisions$' -benchmem -count 1 -benchtime 300ms -timeout 30m
+  suite redis 1 ./runtime/store/redisstore -run '^$' -bench '^BenchmarkDecisions$' -benchmem -benchtime 300ms -timeout 30m
 else
   log "redis-server is not installed: no Redis figures (scripts/redis.sh install)"
 fi
 if [ "${BENCH_GEN:-1}" != 0 ]; then
   # Generation, then go build of the generated server, against tool count.
   export MCPGEN_BENCH_TOOLS=$gen_tools MCPGEN_BENCH_BUILD_TOOLS=$build_tools
-  [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_TOOLS=$gen_tools go test ./gen -run '^\$' -bench '^BenchmarkGenerate\$' -benchmem -benchtime 1x -count $gen_count" >"$work/gen.cmd"
-  suite gen ./gen -run '^$' -bench '^BenchmarkGenerate$' -benchmem -benchtime 1x -count "$gen_count" -timeout 30m
+  [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_TOOLS=$gen_tools go test ./gen -run '^\$' -bench '^BenchmarkGenerate\$' -benchmem -benchtime 1x -count 1  # $gen_count rounds" >"$work/gen.cmd"
+  suite gen "$gen_count" ./gen -run '^$' -bench '^BenchmarkGenerate$' -benchmem -benchtime 1x -timeout 30m
   if [ "${BENCH_BUILD:-1}" != 0 ]; then
-    [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_BUILD_TOOLS=$build_tools go test ./gen -run '^\$' -bench '^BenchmarkBuild\$' -benchtime 1x -count $build_count" >"$work/build.cmd"
-    suite build ./gen -run '^$' -bench '^BenchmarkBuild$' -benchtime 1x -count "$build_count" -timeout 60m
+    [ -n "${skip:-}" ] || echo "MCPGEN_BENCH_BUILD_TOOLS=$build_tools go test ./gen -run '^\$' -bench '^BenchmarkBuild\$' -benchtime 1x -count 1  # $build_count rounds" >"$work/build.cmd"
+    suite build "$build_count" ./gen -run '^$' -bench '^BenchmarkBuild$' -benchtime 1x -timeout 60m
   else
     [ -n "${skip:-}" ] || log "BENCH_BUILD=0: no build figures"
   fi
@@ -310,7 +339,7 @@ func main() {
 		}
 	}
 	status := map[string]string{}
-	for _, s := range []string{"http", "limiter", "decode", "redis", "gen", "build"} {
+	for _, s := range []string{"http", "limiter", "decode", "redis", "scaleout", "gen", "build"} {
 		if b, err := os.ReadFile(filepath.Join(dir, s+".status")); err == nil {
 			status[s] = strings.TrimSpace(string(b))
 		}
@@ -521,7 +550,7 @@ func main() {
 	if !redR.empty() {
 		body.f("## Redis stores against the memory stores\n\n")
 		body.cmd("redis")
-		body.f("Each decision of the stores on the memory stores and on Redis (one server, and a three-node cluster) started by the test on loopback, 8 requests in flight per CPU (`runtime/store/redisstore`): *checks-1-call* is the one-round-trip `Check` of nonce, client and tool limits; round trips per decision and decisions per second as measured.\n\n")
+		body.f("Each decision of the stores on the memory stores and on Redis (one server, and a three-node cluster) started by the test on loopback, 8 requests in flight per CPU (`runtime/store/redisstore`): *checks-1-call* is the one-round-trip `Check` of nonce, client and tool limits; *signed-call* is a signed tool call's store work, as five calls one after another (client limit, nonce, tool limit, idempotency claim, stored response) and as the security layers make it on Redis now, a `Check` with the claim and the stored response; round trips per decision and decisions per second as measured.\n\n")
 		body.f("| decision | store | time per decision | decisions/s | round trips | B/op | allocs/op | vs memory |\n|---|---|---|---|---|---|---|---|\n")
 		for _, n := range redR.names() {
 			parts := strings.Split(n, "/")
@@ -533,11 +562,45 @@ func main() {
 				vs = fmt.Sprintf("%.0fx fewer decisions/s", v)
 			} else if v, ok := redR.get(n, "x-more-than-3-calls"); ok {
 				vs = fmt.Sprintf("%.2fx the decisions/s of 3 calls", v)
+			} else if v, ok := redR.get(n, "x-more-than-5-calls"); ok {
+				vs = fmt.Sprintf("%.2fx the calls/s of 5 calls", v)
 			}
 			body.f("| %s | %s | %s | %s | %s | %s | %s | %s |\n", parts[1], parts[2], dur(redR.v(n, "ns/op")), num(redR.v(n, "decisions/s")),
 				fmt.Sprintf("%.2f", redR.v(n, "roundtrips/op")), num(redR.v(n, "B/op")), num(redR.v(n, "allocs/op")), vs)
 		}
 		body.f("\nMemory wins every row, as it must: a Redis decision is a network round trip. Redis is what several replicas share.\n\n")
+		two, five := "Decisions/signed-call-2-calls/redis-standalone", "Decisions/signed-call-5-calls/redis-standalone"
+		if trips, ok := redR.get(two, "roundtrips/op"); ok {
+			ratio := ""
+			if v, ok := redR.get(two, "x-more-than-5-calls"); ok {
+				ratio = fmt.Sprintf("%.2fx the calls/s", v)
+			}
+			goals = append(goals, goal{"Redis round trips per signed tools/call (its checks, its idempotency record)", fmt.Sprintf("%.2f", trips),
+				fmt.Sprintf("a call per check: %.2f", redR.v(five, "roundtrips/op")), ratio, "1 for the checks, 1 for the record", yes(trips <= 2.05)})
+		}
+	}
+
+	// tools/call through a balancer: memory against Redis.
+	if b, err := os.ReadFile(filepath.Join(dir, "scaleout.txt")); err == nil {
+		var cores, replicas int
+		var mem, red1, ratio1, redN, ratioN float64
+		for _, line := range strings.Split(string(b), "\n") {
+			if _, err := fmt.Sscanf(line, "== bench: tools/call through nginx, %d cores: memory, 1 replica %g/s; Redis, 1 replica %g/s (%g); Redis, %d replicas %g/s (%g of memory)",
+				&cores, &mem, &red1, &ratio1, &replicas, &redN, &ratioN); err == nil {
+				break
+			}
+			replicas = 0
+		}
+		body.f("## tools/call through a balancer: memory against Redis\n\n")
+		body.cmd("scaleout")
+		if replicas == 0 {
+			body.f("No figures: the run printed no result line.\n\n")
+		} else {
+			body.f("Signed `tools/call`s (HMAC v1, an Idempotency-Key each) of the trading example's `risk.position_limits_check`, 16 in flight under 128 client keys, through nginx on loopback to stateless replicas, for a fixed time each, all on this machine's %d cores (so the replicas, Redis, nginx and the load share them): throughput of one replica on the memory stores, one on Redis, and %d on Redis. On Redis a call makes two round trips (its checks and claim in one script, its stored response), counted by `TestScaleOut/RedisRoundTripsPerCall`.\n\n", cores, replicas)
+			body.f("| deployment | tools/call per s | vs memory |\n|---|---|---|\n")
+			body.f("| 1 replica, memory stores | %.0f | — |\n| 1 replica, Redis | %.0f | %.2fx |\n| %d replicas, Redis | %.0f | %.2fx |\n\n", mem, red1, ratio1, replicas, redN, ratioN)
+			body.f("On one machine the replicas share its cores: the rows show the price of the shared store, and how much more of the cores several processes put to use, not how a deployment across machines scales.\n\n")
+		}
 	}
 
 	// Generation and build against tool count.
@@ -620,11 +683,11 @@ func main() {
 
 	// The page.
 	p.f("# Benchmarks\n\n")
-	p.f("Written by `./scripts/bench.sh` on %s; rerun that command to refresh this page (the method is in [docs/benchmarks.md](docs/benchmarks.md)). Every figure on this page comes from this one run, each benchmark with `-benchmem` and `-count %s`: times are the lowest of the runs (another process on the machine only adds time), with +N%% the highest run's excess over it; bytes and allocations the median. Read the ratios, which compare peers measured side by side, taking turns within each count; absolute times move with the machine's load.\n\n", env["date"], env["count"])
+	p.f("Written by `./scripts/bench.sh` on %s; rerun that command to refresh this page (the method is in [docs/benchmarks.md](docs/benchmarks.md)). Every figure on this page comes from this one run, each benchmark with `-benchmem`, in %s rounds of `go test -count 1` so that peers take turns: times are the lowest of the rounds (another process on the machine only adds time), with +N%% the highest round's excess over it; bytes and allocations the median. Read the ratios, which compare peers measured side by side; absolute times move with the machine's load.\n\n", env["date"], env["count"])
 	p.f("| machine | |\n|---|---|\n| CPUs (nproc) | %s |\n| CPU | %s |\n| memory | %s |\n| OS | %s |\n| Go | %s |\n| commit | %s |\n| load average before, after | %s; %s |\n| run took | %s s |\n\n",
 		env["procs"], env["cpu"], env["mem"], env["os"], env["go"], env["commit"], env["load_before"], env["load_after"], env["took"])
 	if len(goals) > 0 {
-		p.f("## Against the goals of issue 11\n\n| what | mcpgen | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n")
+		p.f("## Against the goals of issues 11 and 8\n\n| what | mcpgen | peer | ratio | goal | met |\n|---|---|---|---|---|---|\n")
 		for _, g := range goals {
 			p.f("| %s | %s | %s | %s | %s | %s |\n", g.what, g.now, g.peer, g.ratio, g.goal, g.met)
 		}
@@ -763,7 +826,8 @@ EOF
 else
   log "wrote $out"
 fi
-if [ "$plot_kind" = png ] && [ "$(grep -vc '^#' "$work/build.dat" 2>/dev/null)" -gt 1 ]; then
+build_points=$(grep -vc '^#' "$work/build.dat" 2>/dev/null || true)
+if [ "$plot_kind" = png ] && [ "${build_points:-0}" -gt 1 ]; then
   gnuplot <<EOF
 set terminal pngcairo size 960,420 font "DejaVu Sans,10"
 set output "$outdir/$(basename "$build_plot")"
