@@ -40,6 +40,16 @@ func typedOn(k TypeKind) map[string]bool {
 	return map[string]bool{}
 }
 
+// allowlistAfter returns the rule after rules[i] when it is an allowlist
+// that applies (on), to be checked with the pattern rules[i].
+func allowlistAfter(rules []Rule, i int, on map[string]bool) (Rule, bool) {
+	if i+1 >= len(rules) {
+		return Rule{}, false
+	}
+	next := rules[i+1]
+	return next, next.Kind == RuleAllowlist && (next.On == "" || on[next.On])
+}
+
 var kindWords = map[TypeKind]string{TString: "string", TInt: "int64", TFloat: "float64", TDecimal: "decimal",
 	TDecimalString: "decimal string", TBool: "bool", TTime: "time.Time", TEnum: "enum", TStruct: "struct", TSlice: "slice"}
 
@@ -53,8 +63,19 @@ func (e *emitter) typedRules(v *jen.Statement, t *Type, p jen.Code) []jen.Code {
 	on := typedOn(t.Kind)
 	var out, length []jen.Code
 	lengthAt := -1
-	for _, r := range s.Rules {
+	for i := 0; i < len(s.Rules); i++ {
+		r := s.Rules[i]
 		if r.On != "" && !on[r.On] {
+			continue
+		}
+		if next, ok := allowlistAfter(s.Rules, i, on); r.Kind == RulePattern && ok {
+			// A pattern and an allowlist side by side: one lookup answers
+			// both for an allowed value (Allowlist.Check), reported in the
+			// same order as the two checks one after another.
+			out = append(out, jen.List(jen.Id("matches"), jen.Id("msg")).Op(":=").Id(allowlistVar(next.Text)).Dot("Check").Call(v, e.patternVar(r.Text)),
+				jen.If(jen.Op("!").Id("matches")).Block(add(r)),
+				jen.If(jen.Id("msg").Op("!=").Lit("")).Block(jen.Id("vs").Dot("Add").Call(p, jen.Lit("x-allowlist"), jen.Id("msg"))))
+			i++
 			continue
 		}
 		switch r.Kind {

@@ -136,11 +136,19 @@ func validateParams() []jen.Code {
 	return []jen.Code{jen.Id("p").Op("*").Add(rt("Path")), jen.Id("vs").Op("*").Add(rt("Violations"))}
 }
 
-// normalize applies x-normalize steps to the byte slice b, in order.
+// normalize applies x-normalize steps to the byte slice b, which
+// r.StringBytes returned, in order. Case mapping goes through the Reader,
+// into a buffer it keeps (valid until its next read, as b is).
 func normalize(g *jen.Group, s *Schema) {
 	for _, step := range s.Normalize {
-		fn := map[string]string{"trim": "TrimSpace", "upper": "Upper", "lower": "Lower"}[step]
-		g.Id("b").Op("=").Add(rt(fn)).Call(jen.Id("b"))
+		switch step {
+		case "trim":
+			g.Id("b").Op("=").Add(rt("TrimSpace")).Call(jen.Id("b"))
+		case "upper":
+			g.Id("b").Op("=").Id("r").Dot("Upper").Call(jen.Id("b"))
+		case "lower":
+			g.Id("b").Op("=").Id("r").Dot("Lower").Call(jen.Id("b"))
+		}
 	}
 }
 

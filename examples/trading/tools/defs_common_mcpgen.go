@@ -19,7 +19,7 @@ func (v *Symbol) decode(r *typed.Reader, p *typed.Path) {
 	var x string
 	if b, ok := r.StringBytes(p); ok {
 		b = typed.TrimSpace(b)
-		b = typed.Upper(b)
+		b = r.Upper(b)
 		if s, ok := AllowlistSymbols.Lookup(b); ok {
 			x = s
 		} else {
@@ -31,10 +31,11 @@ func (v *Symbol) decode(r *typed.Reader, p *typed.Path) {
 
 // validate checks v against its schema, recording every violation.
 func (v *Symbol) validate(p *typed.Path, vs *typed.Violations) {
-	if !defsCommonPattern1.MatchString(string(*v)) {
+	matches, msg := AllowlistSymbols.Check(string(*v), defsCommonPattern1)
+	if !matches {
 		vs.Add(p, "pattern", "must match the pattern ^[A-Z]{3,6}(/[A-Z]{3,6})?$")
 	}
-	if msg := AllowlistSymbols.Violation(string(*v)); msg != "" {
+	if msg != "" {
 		vs.Add(p, "x-allowlist", msg)
 	}
 }
@@ -57,7 +58,7 @@ func (v *Side) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	b = typed.TrimSpace(b)
-	b = typed.Lower(b)
+	b = r.Lower(b)
 	switch string(b) {
 	case "buy":
 		*v = SideBuy
@@ -96,7 +97,7 @@ func (v *OrderType) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	b = typed.TrimSpace(b)
-	b = typed.Lower(b)
+	b = r.Lower(b)
 	switch string(b) {
 	case "market":
 		*v = OrderTypeMarket

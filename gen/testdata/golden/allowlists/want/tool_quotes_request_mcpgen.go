@@ -50,7 +50,7 @@ func (x *QuotesRequestInput) decode(r *typed.Reader, p *typed.Path) {
 			}
 			if b, ok := r.StringBytes(&q); ok {
 				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
+				b = r.Upper(b)
 				if s, ok := AllowlistSymbols.Lookup(b); ok {
 					x.Symbol = s
 				} else {

@@ -38,7 +38,7 @@ func (v *Currency) decode(r *typed.Reader, p *typed.Path) {
 	var x string
 	if b, ok := r.StringBytes(p); ok {
 		b = typed.TrimSpace(b)
-		b = typed.Upper(b)
+		b = r.Upper(b)
 		x = string(b)
 	}
 	*v = Currency(x)

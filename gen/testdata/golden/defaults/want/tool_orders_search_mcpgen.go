@@ -375,7 +375,7 @@ func (v *OrdersSearchInputSort) decode(r *typed.Reader, p *typed.Path) {
 	if !ok {
 		return
 	}
-	b = typed.Lower(b)
+	b = r.Lower(b)
 	switch string(b) {
 	case "newest":
 		*v = OrdersSearchInputSortNewest

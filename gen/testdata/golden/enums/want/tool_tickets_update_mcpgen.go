@@ -292,7 +292,7 @@ func (v *TicketsUpdateInputPriority) decode(r *typed.Reader, p *typed.Path) {
 		return
 	}
 	b = typed.TrimSpace(b)
-	b = typed.Upper(b)
+	b = r.Upper(b)
 	switch string(b) {
 	case "P1":
 		*v = TicketsUpdateInputPriorityP1

@@ -94,7 +94,7 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 			}
 			if b, ok := r.StringBytes(&q); ok {
 				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
+				b = r.Upper(b)
 				x.From = string(b)
 			}
 		case "to":
@@ -104,7 +104,7 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 			}
 			if b, ok := r.StringBytes(&q); ok {
 				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
+				b = r.Upper(b)
 				x.To = string(b)
 			}
 		case "amount":
@@ -127,7 +127,7 @@ func (x *PaymentsTransferInput) decode(r *typed.Reader, p *typed.Path) {
 			}
 			if b, ok := r.StringBytes(&q); ok {
 				b = typed.TrimSpace(b)
-				b = typed.Upper(b)
+				b = r.Upper(b)
 				if s, ok := AllowlistCurrencies.Lookup(b); ok {
 					x.Currency = s
 				} else {
