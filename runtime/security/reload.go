@@ -236,12 +236,14 @@ func (s *Stack) read(reloading bool) (*loaded, []string, []Problem) {
 		next.tools[tool] = rule
 	}
 	for tool, perMinute := range s.tools {
-		if rule, ok := next.tools[tool]; ok && rule.Limit >= 0 || !ok && perMinute > 0 {
+		if _, overridden := next.tools[tool]; !overridden && perMinute > 0 {
 			next.anyToolLimit = true
 		}
 	}
 	for _, rule := range next.tools {
-		next.anyToolLimit = next.anyToolLimit || rule.Limit >= 0
+		if rule.Limit >= 0 {
+			next.anyToolLimit = true
+		}
 	}
 	for _, name := range sortedKeys(lists) {
 		path := lists[name]
