@@ -27,8 +27,9 @@
 // memory stores (runtime/store/memstore), and runtime/store/storetest
 // checks both alike.
 //
-// Check decides a request's nonce, its client limit and its tool limit in
-// one script, so one round trip.
+// Check (store.Checker) decides a request's client limit, its nonce and
+// its tool limit and claims its idempotency record in one script, so one
+// round trip: with the stored response, a signed tool call costs two.
 //
 // # Keys
 //
