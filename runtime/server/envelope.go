@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpgen/mcpgen/runtime/internal/reqbody"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 	"github.com/mcpgen/mcpgen/runtime/typed"
 )
@@ -591,33 +591,23 @@ var errBodyTooLarge = errors.New("body too large")
 // readBody reads a request body to its end, at most MaxBodyBytes of it,
 // into a buffer of the declared Content-Length (and the byte that finds the
 // end), so that a body whose length is declared is read with one
-// allocation of its size.
+// allocation of its size. A body a security layer already holds in memory
+// (the signature check's) is taken as it is, not copied.
 func readBody(r *http.Request) ([]byte, error) {
-	size := 512
-	if r.ContentLength >= 0 && r.ContentLength <= MaxBodyBytes {
-		size = int(r.ContentLength) + 1
+	if body, ok := reqbody.Held(r.Body); ok {
+		return body, nil // read behind limitBody, so within MaxBodyBytes
 	}
-	buf := make([]byte, 0, size)
-	body := io.LimitedReader{R: r.Body, N: MaxBodyBytes + 1}
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, errBodyTooLarge
-		}
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		if len(buf) > MaxBodyBytes {
-			return nil, errBodyTooLarge
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
+	buf, err := reqbody.ReadAtMost(r.Body, r.ContentLength, MaxBodyBytes+1)
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return nil, errBodyTooLarge
 	}
+	if err != nil {
+		return nil, err
+	}
+	if len(buf) > MaxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	return buf, nil
 }
 
 func isTimeout(err error) bool {

@@ -1,7 +1,7 @@
 // Package reqbody hands a request body that one layer of the HTTP request
 // path read into memory on to the layers behind it, so that each layer
-// that needs the bytes (the signature check, the scope check, the combined
-// store check) reads them once between them.
+// that needs the bytes (the signature check, the combined store check, the
+// strict envelope) reads them once between them.
 package reqbody
 
 import (
@@ -52,8 +52,8 @@ func (b *Body) Close() error {
 // request handed on reads those bytes and then the error, so the layer
 // that answers such failures still sees it.
 func Read(r *http.Request) ([]byte, *http.Request, error) {
-	if b, ok := r.Body.(*Body); ok && b.Len() == len(b.data) && b.err == nil {
-		return b.data, r, nil
+	if data, ok := Held(r.Body); ok {
+		return data, r, nil
 	}
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, r, nil
@@ -65,4 +65,39 @@ func Read(r *http.Request) ([]byte, *http.Request, error) {
 	*r2 = *r
 	r2.Body = b
 	return data, r2, err
+}
+
+// Held returns the bytes of body when it is a Body that read its original
+// to the end and that nobody has read from yet.
+func Held(body io.Reader) ([]byte, bool) {
+	b, ok := body.(*Body)
+	if !ok || b.Len() != len(b.data) || b.err != nil {
+		return nil, false
+	}
+	return b.data, true
+}
+
+// ReadAtMost reads body to its end or to limit bytes, into a buffer sized by
+// the declared length (size, -1 when unknown) when it is within limit, so a
+// body whose length is declared is read with one allocation of its size.
+func ReadAtMost(body io.Reader, size, limit int64) ([]byte, error) {
+	if size < 0 || size >= limit {
+		return io.ReadAll(io.LimitReader(body, limit))
+	}
+	// One byte more than declared, to see the end without growing.
+	buf := make([]byte, 0, size+1)
+	lr := io.LimitReader(body, limit)
+	for {
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // longer than declared: grow
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/textproto"
@@ -278,7 +277,7 @@ func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body, err := readAtMost(r.Body, r.ContentLength, a.maxBody+1)
+	body, err := reqbody.ReadAtMost(r.Body, r.ContentLength, a.maxBody+1)
 	switch {
 	case int64(len(body)) > a.maxBody:
 		return nil, &failure{status: http.StatusRequestEntityTooLarge, event: event.PayloadTooLarge, err: &mcperr.Error{
@@ -290,30 +289,6 @@ func (a *Authenticator) readBody(r *http.Request) ([]byte, *failure) {
 		return nil, &failure{status: http.StatusBadRequest, err: mcperr.Errorf(mcperr.CodeInvalidArgs, "could not read the request body")}
 	}
 	return body, nil
-}
-
-// readAtMost reads body to its end or to limit bytes, into a buffer sized
-// by the declared length (size, -1 when unknown) when it is within limit.
-func readAtMost(body io.Reader, size, limit int64) ([]byte, error) {
-	if size < 0 || size >= limit {
-		return io.ReadAll(io.LimitReader(body, limit))
-	}
-	// One byte more than declared, to see the end without growing.
-	buf := make([]byte, 0, size+1)
-	lr := io.LimitReader(body, limit)
-	for {
-		n, err := lr.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)] // longer than declared: grow
-		}
-	}
 }
 
 func hmacFailure(format string, args ...any) *failure {
