@@ -1,10 +1,8 @@
 package security
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/mcpgen/mcpgen/runtime/internal/httperr"
 	"github.com/mcpgen/mcpgen/runtime/internal/principal"
+	"github.com/mcpgen/mcpgen/runtime/internal/reqbody"
 	"github.com/mcpgen/mcpgen/runtime/mcperr"
 
 	"github.com/mcpgen/mcpgen/runtime/security/audit"
@@ -187,11 +186,9 @@ func (s *Stack) scopeCheck(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
-		r2 := *r
-		r2.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(body), errReader{err}), closer: r.Body}
+		body, r2, err := reqbody.Read(r)
 		if err != nil { // the server's body cap, or a slow body: the layers behind answer
-			next.ServeHTTP(w, &r2)
+			next.ServeHTTP(w, r2)
 			return
 		}
 		var required []string
@@ -208,7 +205,7 @@ func (s *Stack) scopeCheck(next http.Handler) http.Handler {
 			}
 		}
 		if refused == "" {
-			next.ServeHTTP(w, &r2)
+			next.ServeHTTP(w, r2)
 			return
 		}
 		e := auth.ScopeError(refused, required, granted)
@@ -239,58 +236,6 @@ func (s *Stack) refusedScope(r *http.Request, e *mcperr.Error, tool string) {
 	}); werr != nil {
 		s.logger.Error("security event not written", "error", werr, "event_type", string(audit.InsufficientScope))
 	}
-}
-
-// toolCalls returns the tool names of the tools/call requests in a
-// JSON-RPC body (one message or a batch), in order; nothing for a body
-// that is not JSON-RPC. Members are matched exactly, as the server's
-// envelope check requires them.
-func toolCalls(body []byte) []string {
-	body = bytes.TrimLeft(body, " \t\r\n")
-	var messages []json.RawMessage
-	if len(body) > 0 && body[0] == '[' {
-		if json.Unmarshal(body, &messages) != nil {
-			return nil
-		}
-	} else {
-		messages = []json.RawMessage{body}
-	}
-	var names []string
-	for _, m := range messages {
-		var msg map[string]json.RawMessage
-		if json.Unmarshal(m, &msg) != nil {
-			continue
-		}
-		var method string
-		if json.Unmarshal(msg["method"], &method) != nil || method != "tools/call" {
-			continue
-		}
-		var params map[string]json.RawMessage
-		var name string
-		if json.Unmarshal(msg["params"], &params) != nil || json.Unmarshal(params["name"], &name) != nil {
-			continue
-		}
-		names = append(names, name)
-	}
-	return names
-}
-
-// replayBody is a request body read once and handed on: the bytes read,
-// then the error the read ended with; Close closes the original body.
-type replayBody struct {
-	io.Reader
-	closer io.Closer
-}
-
-func (b *replayBody) Close() error { return b.closer.Close() }
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) {
-	if e.err == nil {
-		return 0, io.EOF
-	}
-	return 0, e.err
 }
 
 // scopesSupported returns every scope the tools declare, sorted.

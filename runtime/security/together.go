@@ -123,15 +123,59 @@ func toolCalled(body []byte) string {
 	if d.Next() != jx.Object {
 		return ""
 	}
+	name, err := toolCall(d)
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// toolCalls returns the tool names of the tools/call requests in a
+// JSON-RPC body (one message or a batch), in order; nothing for a body
+// that is not JSON-RPC. Members are matched exactly, as the server's
+// envelope check requires them.
+func toolCalls(body []byte) []string {
+	d := jx.GetDecoder()
+	defer jx.PutDecoder(d)
+	d.ResetBytes(body)
+	var names []string
+	add := func(d *jx.Decoder) error {
+		if d.Next() != jx.Object {
+			return d.Skip()
+		}
+		name, err := toolCall(d)
+		if name != "" {
+			names = append(names, name)
+		}
+		return err
+	}
+	var err error
+	switch d.Next() {
+	case jx.Object:
+		err = add(d)
+	case jx.Array:
+		err = d.Arr(add)
+	default:
+		return nil
+	}
+	if err != nil {
+		return nil
+	}
+	return names
+}
+
+// toolCall reads the JSON-RPC message at d, an object, and returns the
+// name of the tool it calls: "" when it is no tools/call with a string
+// name.
+func toolCall(d *jx.Decoder) (string, error) {
 	var method, name string
 	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		var err error
 		switch {
 		case string(key) == "method" && d.Next() == jx.String:
-			var err error
 			method, err = d.Str()
-			return err
 		case string(key) == "params" && d.Next() == jx.Object:
-			return d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+			err = d.ObjBytes(func(d *jx.Decoder, key []byte) error {
 				if string(key) == "name" && d.Next() == jx.String {
 					var err error
 					name, err = d.Str()
@@ -139,11 +183,13 @@ func toolCalled(body []byte) string {
 				}
 				return d.Skip()
 			})
+		default:
+			err = d.Skip()
 		}
-		return d.Skip()
+		return err
 	})
 	if err != nil || method != "tools/call" {
-		return ""
+		return "", err
 	}
-	return name
+	return name, nil
 }

@@ -1,6 +1,7 @@
 package security
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -20,5 +21,22 @@ func TestToolCalled(t *testing.T) {
 		``: "",
 	} {
 		assert.Equal(t, want, toolCalled([]byte(body)), "%.80s", body)
+	}
+}
+
+func TestToolCalls(t *testing.T) {
+	call := func(id int, name string) string {
+		return `{"jsonrpc":"2.0","id":` + strconv.Itoa(id) + `,"method":"tools/call","params":{"name":"` + name + `"}}`
+	}
+	for body, want := range map[string][]string{
+		call(1, "quote.get"): {"quote.get"},
+		`[` + call(1, "quote.get") + `,{"jsonrpc":"2.0","id":2,"method":"tools/list"},` + call(3, "order.place") + `]`: {"quote.get", "order.place"},
+		` [` + call(1, "quote.get") + `, 7, "x"]`:        {"quote.get"},
+		`[` + call(1, "quote.get") + `,`:                 nil, // not JSON
+		`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`: nil,
+		`"tools/call"`: nil,
+		``:             nil,
+	} {
+		assert.Equal(t, want, toolCalls([]byte(body)), "%.80s", body)
 	}
 }
